@@ -1,0 +1,67 @@
+# `make run` serves the demo; `make test` runs every check. Both set up what is missing first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PYTHON ?= python3
+SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils chromium postgresql
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+# The secret key make keeps in instance/, unless the environment brings its own.
+APP_ENV := CRM_SECRET_KEY="$${CRM_SECRET_KEY:-$$(cat instance/secret_key)}"
+FLASK := $(APP_ENV) $(VENV)/bin/flask --app wsgi
+PYTEST := $(VENV)/bin/pytest
+
+.PHONY: help setup system-packages run test lint format demo
+
+help:
+	@echo "make run    set up, migrate, load the demo into an empty database, serve on :5000"
+	@echo "make test   set up, then ruff, the tests on SQLite, the database tests on PostgreSQL"
+	@echo "make lint   ruff check and format check"
+
+setup: system-packages $(VENV)/.installed instance/secret_key
+
+system-packages:
+	@missing=""; \
+	for package in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q "install ok installed" \
+	    || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+instance/secret_key:
+	mkdir -p instance
+	$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
+	chmod 600 $@
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+	@echo
+	@echo "两新党建指导员工作台: http://127.0.0.1:5000"
+	@echo "演示账号（密码 $${CRM_DEMO_PASSWORD:-Ganzhou@2026}）：admin 管理员 · reviewer 市级审阅 ·"
+	@echo "  reviewer-zg 章贡区审阅 · auditor 审计员 · zdy001 … zdy115 指导员"
+	@echo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: setup lint
+	$(PYTEST)
+	CRM_TEST_DATABASE=postgresql $(PYTEST) -m "db and not browser"

@@ -1,0 +1,81 @@
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.db import Audited, LabeledEnum, TimestampMixin
+from crm.extensions import db
+
+
+class Role(LabeledEnum):
+    INSTRUCTOR = "instructor", "指导员"
+    REVIEWER = "reviewer", "审阅"
+    ADMIN = "admin", "管理员"
+    AUDITOR = "auditor", "审计员"
+
+
+class Account(UserMixin, Audited, TimestampMixin, db.Model):
+    """账号: a person who signs in, holding one or more roles.
+
+    A reviewer with `scope_district_id` set sees only that district.
+    """
+
+    __tablename__ = "account"
+    __audit_masked__ = frozenset({"password_hash"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(50))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    scope_district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id"))
+    last_login_at: Mapped[datetime | None]
+
+    role_rows: Mapped[list["AccountRole"]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", lazy="selectin"
+    )
+    scope_district: Mapped["District | None"] = relationship()  # type: ignore[name-defined]  # noqa: F821
+
+    def __repr__(self) -> str:
+        return f"<Account {self.username}>"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.username}）"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sign-in to inactive accounts
+        return self.active
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(row.role for row in self.role_rows)
+
+    def has_role(self, *roles: Role) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+    @property
+    def is_city_reviewer(self) -> bool:
+        return Role.REVIEWER in self.roles and self.scope_district_id is None
+
+    @property
+    def sees_everything(self) -> bool:
+        """Admins and city-wide reviewers read every branch, instructor and organization."""
+        return self.is_admin or self.is_city_reviewer
+
+
+class AccountRole(Audited, db.Model):
+    """账号角色: one role held by an account."""
+
+    __tablename__ = "account_role"
+
+    account_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[Role] = mapped_column(primary_key=True)
+
+    account: Mapped[Account] = relationship(back_populates="role_rows")

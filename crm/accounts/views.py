@@ -1,0 +1,61 @@
+from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from crm.accounts import services
+from crm.accounts.access import public, signed_in
+from crm.accounts.forms import LoginForm
+from crm.accounts.models import Account, Role
+from crm.audit import services as audit
+from crm.extensions import db, login_manager
+
+bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def load_account(account_id: str) -> Account | None:
+    account = db.session.get(Account, int(account_id))
+    return account if account is not None and account.active else None
+
+
+def home_url(account: Account) -> str:
+    """Where each role starts: its own home page."""
+    if account.has_role(Role.ADMIN, Role.REVIEWER):
+        return url_for("instructors.index")
+    if account.has_role(Role.INSTRUCTOR):
+        return url_for("branches.index")
+    return url_for("audit.index")
+
+
+@bp.route("/")
+@signed_in
+def home():
+    return redirect(home_url(current_user))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        account = services.authenticate(form.username.data, form.password.data)
+        db.session.commit()
+        if account is not None:
+            session.clear()  # nothing from before sign-in carries over
+            login_user(account)
+            return redirect(home_url(account))
+        form.password.errors.append("用户名或密码不正确。")
+    return render_template("accounts/login.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout():
+    audit.record(
+        "logout", object_type="account", object_id=current_user.id, summary=str(current_user)
+    )
+    db.session.commit()
+    logout_user()
+    flash("您已安全退出。", "success")
+    return redirect(url_for("accounts.login"))

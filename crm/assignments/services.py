@@ -1,0 +1,280 @@
+"""Assignments under the 5–10 rule, and the scope every query about branches goes through."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
+from sqlalchemy.orm import contains_eager, selectinload
+
+from crm.accounts.models import Account, Role
+from crm.assignments.models import Assignment
+from crm.branches.models import Branch, Sector
+from crm.extensions import db
+from crm.instructors.models import Instructor, InstructorStatus
+from crm.organizations.models import District, Organization, branch_organization
+from crm.rules import RuleError
+
+
+class AssignmentLimitError(RuleError):
+    field = "instructor_id"
+
+
+class BranchHeldError(RuleError):
+    field = "branch_id"
+
+
+# --- scope: what each account may see -------------------------------------------------------
+
+
+def _own_instructor_ids(account: Account):
+    return select(Instructor.id).where(Instructor.account_id == account.id)
+
+
+def branch_scope(account: Account) -> ColumnElement[bool]:
+    """The branches `account` may see: all for admins and city reviewers, a district for a
+    district reviewer, the currently assigned ones for an instructor, none for the rest."""
+    if account.sees_everything:
+        return true()
+    visible = []
+    if account.has_role(Role.REVIEWER):
+        visible.append(Branch.district_id == account.scope_district_id)
+    if account.has_role(Role.INSTRUCTOR):
+        visible.append(
+            Branch.id.in_(
+                select(Assignment.branch_id).where(
+                    Assignment.instructor_id.in_(_own_instructor_ids(account)),
+                    Assignment.ended_on.is_(None),
+                )
+            )
+        )
+    return or_(*visible) if visible else false()
+
+
+def instructor_scope(account: Account) -> ColumnElement[bool]:
+    """The instructors `account` may see, by the same rule as branch_scope()."""
+    if account.sees_everything:
+        return true()
+    visible = []
+    if account.has_role(Role.REVIEWER):
+        visible.append(Instructor.district_id == account.scope_district_id)
+    if account.has_role(Role.INSTRUCTOR):
+        visible.append(Instructor.account_id == account.id)
+    return or_(*visible) if visible else false()
+
+
+def organization_scope(account: Account) -> ColumnElement[bool]:
+    """The organizations `account` may see: those of the branches it may see, and for a
+    district reviewer every organization of the district."""
+    if account.sees_everything:
+        return true()
+    covered = Organization.id.in_(
+        select(branch_organization.c.organization_id)
+        .join(Branch, Branch.id == branch_organization.c.branch_id)
+        .where(branch_scope(account))
+    )
+    if account.has_role(Role.REVIEWER):
+        return or_(Organization.district_id == account.scope_district_id, covered)
+    return covered
+
+
+def visible_branch(account: Account, branch_id: int) -> Branch | None:
+    """The branch if `account` may see it, else None (the view answers 404)."""
+    return db.session.execute(
+        select(Branch).where(Branch.id == branch_id, branch_scope(account))
+    ).scalar_one_or_none()
+
+
+def visible_instructor(account: Account, instructor_id: int) -> Instructor | None:
+    return db.session.execute(
+        select(Instructor).where(Instructor.id == instructor_id, instructor_scope(account))
+    ).scalar_one_or_none()
+
+
+def visible_organization(account: Account, organization_id: int) -> Organization | None:
+    return db.session.execute(
+        select(Organization).where(Organization.id == organization_id, organization_scope(account))
+    ).scalar_one_or_none()
+
+
+# --- the 5–10 rule ------------------------------------------------------------------------------
+
+
+def caseload_bounds() -> tuple[int, int]:
+    return current_app.config["ASSIGNMENT_MIN"], current_app.config["ASSIGNMENT_MAX"]
+
+
+def current_count(instructor_id: int) -> int:
+    return db.session.execute(
+        select(func.count()).where(
+            Assignment.instructor_id == instructor_id, Assignment.ended_on.is_(None)
+        )
+    ).scalar_one()
+
+
+def current_assignment(branch_id: int) -> Assignment | None:
+    return db.session.execute(
+        select(Assignment).where(Assignment.branch_id == branch_id, Assignment.ended_on.is_(None))
+    ).scalar_one_or_none()
+
+
+def assign(
+    instructor: Instructor, branch: Branch, *, on: date, reassign: bool = False
+) -> Assignment:
+    """Make `instructor` the guide of `branch` from `on`.
+
+    An instructor holds at most ASSIGNMENT_MAX branches (AssignmentLimitError). A branch held
+    by another instructor is refused (BranchHeldError) unless `reassign`, which ends that
+    assignment on `on` and keeps it as history. Nothing is written when a rule refuses.
+    """
+    # Lock the instructor row (PostgreSQL) so two admins cannot both add the last slot.
+    db.session.execute(
+        select(Instructor.id).where(Instructor.id == instructor.id).with_for_update()
+    )
+    _check_assignable(instructor, branch)
+    held = current_assignment(branch.id)
+    if held is not None:
+        _check_reassignable(held, instructor, on, reassign)
+    _, maximum = caseload_bounds()
+    if current_count(instructor.id) >= maximum:
+        raise AssignmentLimitError(
+            f"{instructor.name} 已联系指导 {maximum} 个党组织，达到上限，不能再分配。"
+            "请先移交其中一个，或分配给其他指导员。"
+        )
+    if held is not None:
+        end_assignment(held, on=on, reason=f"改派给{instructor.name}")
+    assignment = Assignment(instructor=instructor, branch=branch, started_on=on)
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def _check_assignable(instructor: Instructor, branch: Branch) -> None:
+    if instructor.status is not InstructorStatus.ACTIVE:
+        raise RuleError(f"{instructor.name} 已离岗，不能分配党组织。", "instructor_id")
+    if branch.sector is not Sector.TWO_NEW:
+        raise RuleError("机关企事业单位党组织不由指导员联系指导。", "branch_id")
+
+
+def _check_reassignable(held: Assignment, instructor: Instructor, on: date, reassign: bool) -> None:
+    if held.instructor_id == instructor.id:
+        raise BranchHeldError(f"该党组织已由 {instructor.name} 联系指导。")
+    if not reassign:
+        raise BranchHeldError(
+            f"该党组织目前由 {held.instructor.name} 联系指导；如需改派，请勾选“改派”。"
+        )
+    if on < held.started_on:
+        raise RuleError(
+            f"改派日期不能早于原指派的开始日期 {held.started_on:%Y-%m-%d}。", "started_on"
+        )
+
+
+def end_assignment(assignment: Assignment, *, on: date, reason: str = "") -> None:
+    """End a current assignment on `on`; raises RuleError if it has ended or `on` is too early."""
+    if assignment.ended_on is not None:
+        raise RuleError("该指派已经结束。")
+    if on < assignment.started_on:
+        raise RuleError(f"结束日期不能早于开始日期 {assignment.started_on:%Y-%m-%d}。", "ended_on")
+    assignment.ended_on = on
+    assignment.end_reason = reason[:100]
+    db.session.flush()
+
+
+def current_counts(instructor_ids: Iterable[int]) -> dict[int, int]:
+    """Current assignment count of each instructor, in one query."""
+    ids = list(instructor_ids)
+    rows = db.session.execute(
+        select(Assignment.instructor_id, func.count())
+        .where(Assignment.instructor_id.in_(ids), Assignment.ended_on.is_(None))
+        .group_by(Assignment.instructor_id)
+    )
+    return dict.fromkeys(ids, 0) | dict(rows.all())
+
+
+def current_instructors(branch_ids: Iterable[int]) -> dict[int, Instructor]:
+    """The current instructor of each branch that has one, in one query."""
+    rows = db.session.execute(
+        select(Assignment.branch_id, Instructor)
+        .join(Instructor, Instructor.id == Assignment.instructor_id)
+        .where(Assignment.branch_id.in_(list(branch_ids)), Assignment.ended_on.is_(None))
+    )
+    return dict(rows.all())
+
+
+def history_of_branch(branch_id: int) -> list[Assignment]:
+    """Every assignment of the branch, newest first."""
+    return list(
+        db.session.execute(
+            select(Assignment)
+            .where(Assignment.branch_id == branch_id)
+            .options(selectinload(Assignment.instructor))
+            .order_by(Assignment.started_on.desc(), Assignment.id.desc())
+        ).scalars()
+    )
+
+
+def history_of_instructor(instructor_id: int) -> list[Assignment]:
+    """Every assignment of the instructor, current ones first, then newest first."""
+    return list(
+        db.session.execute(
+            select(Assignment)
+            .where(Assignment.instructor_id == instructor_id)
+            .options(selectinload(Assignment.branch).selectinload(Branch.district))
+            .order_by(Assignment.ended_on.is_not(None), Assignment.started_on.desc())
+        ).scalars()
+    )
+
+
+def unassigned_branches() -> Select:
+    """Two-new branches marked for guidance that no instructor holds now (the admin's queue)."""
+    return select(Branch).where(
+        Branch.sector == Sector.TWO_NEW,
+        Branch.under_guidance.is_(True),
+        ~Branch.id.in_(select(Assignment.branch_id).where(Assignment.ended_on.is_(None))),
+    )
+
+
+@dataclass(frozen=True)
+class Caseload:
+    instructor: Instructor
+    count: int
+    low: int
+    high: int
+
+    @property
+    def flag(self) -> str:
+        """ "under", "over" or "" against the caseload bounds."""
+        if self.count < self.low:
+            return "under"
+        return "over" if self.count > self.high else ""
+
+
+def caseloads(account: Account, *, q: str = "", district_id: int | None = None) -> list[Caseload]:
+    """Every instructor `account` may see with their current branch count, in one query."""
+    counts = (
+        select(Assignment.instructor_id, func.count().label("count"))
+        .where(Assignment.ended_on.is_(None))
+        .group_by(Assignment.instructor_id)
+        .subquery()
+    )
+    statement = (
+        select(Instructor, func.coalesce(counts.c.count, 0))
+        .join(Instructor.account)
+        .join(Instructor.district)
+        .outerjoin(counts, counts.c.instructor_id == Instructor.id)
+        .where(instructor_scope(account))
+        .options(contains_eager(Instructor.account), contains_eager(Instructor.district))
+        .order_by(District.position, Account.name)
+    )
+    if q:
+        statement = statement.where(
+            or_(Account.name.contains(q, autoescape=True), Account.username == q)
+        )
+    if district_id:
+        statement = statement.where(Instructor.district_id == district_id)
+    low, high = caseload_bounds()
+    return [
+        Caseload(instructor, count, low, high)
+        for instructor, count in db.session.execute(statement).tuples()
+    ]

@@ -1,0 +1,32 @@
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.db import utcnow
+from crm.extensions import db
+
+
+class AuditEntry(db.Model):
+    """审计日志: one action, by whom (an account or a named process), on which object.
+
+    Rows are only ever inserted. `changes` holds {field: [old, new]} for updates.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        sa.Index("ix_audit_entry_object", "object_type", "object_id"),
+        sa.Index("ix_audit_entry_actor_at", "actor_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None]  # no foreign key: the log outlives the accounts it names
+    actor_name: Mapped[str] = mapped_column(sa.String(64))
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    action: Mapped[str] = mapped_column(sa.String(40), index=True)
+    object_type: Mapped[str | None] = mapped_column(sa.String(40))
+    object_id: Mapped[str | None] = mapped_column(sa.String(64))
+    summary: Mapped[str] = mapped_column(sa.String(200), default="")
+    changes: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)

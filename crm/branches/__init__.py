@@ -1,0 +1,1 @@
+"""Party branches (党组织): two-new branches, joint branches and agency branches."""

@@ -1,0 +1,52 @@
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.db import Audited, LabeledEnum, TimestampMixin
+from crm.extensions import db
+from crm.organizations.models import District, Organization, branch_organization
+
+
+class BranchKind(LabeledEnum):
+    COMMITTEE = "committee", "党委"
+    GENERAL = "general", "党总支"
+    BRANCH = "branch", "党支部"
+    JOINT = "joint", "联合党支部"
+
+
+class Sector(LabeledEnum):
+    TWO_NEW = "two_new", "两新组织党组织"
+    AGENCY = "agency", "机关企事业单位党组织"
+
+
+class Branch(Audited, TimestampMixin, db.Model):
+    """党组织: a party branch, of a two-new organization (or several: 联合党支部) or of an agency.
+
+    `under_guidance` marks a two-new branch that should have an instructor.
+    """
+
+    __tablename__ = "branch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), index=True)
+    kind: Mapped[BranchKind]
+    sector: Mapped[Sector] = mapped_column(index=True)
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id"), index=True)
+    secretary_name: Mapped[str] = mapped_column(sa.String(50), default="")
+    secretary_phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    member_count: Mapped[int] = mapped_column(default=0)
+    founded_on: Mapped[date | None]
+    under_guidance: Mapped[bool] = mapped_column(default=False, index=True)
+
+    district: Mapped[District] = relationship()
+    organizations: Mapped[list[Organization]] = relationship(
+        secondary=branch_organization, back_populates="branches", order_by=Organization.name
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address(self) -> str:
+        return next((org.address for org in self.organizations if org.address), "")

@@ -1,0 +1,73 @@
+"""Party branches: which organizations they cover, and the rules for changing them."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from crm.branches.models import Branch, BranchKind, Sector
+from crm.extensions import db
+from crm.organizations import creditcode
+from crm.organizations.models import Organization
+from crm.rules import RuleError
+
+
+def check_coverage(
+    sector: Sector, kind: BranchKind, organizations: Sequence[Organization], branch: Branch | None
+) -> None:
+    """A two-new branch covers its organization (a 联合党支部 two or more); an agency branch
+    covers none; an organization has at most one branch. Raises RuleError."""
+    if sector is Sector.AGENCY:
+        if organizations:
+            raise RuleError("机关企事业单位党组织不关联两新组织。", "organization_codes")
+        return
+    if kind is BranchKind.JOINT and len(organizations) < 2:
+        raise RuleError("联合党支部应覆盖至少 2 个组织。", "organization_codes")
+    if kind is not BranchKind.JOINT and len(organizations) != 1:
+        raise RuleError(
+            f"{kind.label}应对应 1 个组织；覆盖多个组织请选“联合党支部”。", "organization_codes"
+        )
+    for organization in organizations:
+        holder = organization.branch
+        if holder is not None and holder is not branch:
+            raise RuleError(f"“{organization.name}”已由“{holder.name}”覆盖。", "organization_codes")
+
+
+def create_branch(organizations: Sequence[Organization] = (), **fields: Any) -> Branch:
+    """Create a branch under check_coverage(); raises RuleError."""
+    check_coverage(fields["sector"], fields["kind"], organizations, None)
+    if fields["sector"] is Sector.AGENCY:
+        fields["under_guidance"] = False
+    branch = Branch(organizations=list(organizations), **fields)
+    db.session.add(branch)
+    db.session.flush()
+    return branch
+
+
+def update_branch(branch: Branch, organizations: Sequence[Organization], **fields: Any) -> None:
+    """Change a branch under check_coverage(); raises RuleError."""
+    check_coverage(
+        fields.get("sector", branch.sector), fields.get("kind", branch.kind), organizations, branch
+    )
+    for name, value in fields.items():
+        setattr(branch, name, value)
+    branch.organizations = list(organizations)
+    if branch.sector is Sector.AGENCY:
+        branch.under_guidance = False
+    db.session.flush()
+
+
+def organizations_by_codes(codes: Sequence[str]) -> list[Organization]:
+    """The organizations registered under these credit codes; raises RuleError naming any
+    code that is not registered."""
+    wanted = list(dict.fromkeys(creditcode.normalize(code) for code in codes))
+    found = {
+        org.credit_code: org
+        for org in db.session.execute(
+            select(Organization).where(Organization.credit_code.in_(wanted))
+        ).scalars()
+    }
+    missing = [code for code in wanted if code not in found]
+    if missing:
+        raise RuleError(f"以下代码尚未登记为组织：{'、'.join(missing)}", "organization_codes")
+    return [found[code] for code in wanted]

@@ -1,0 +1,129 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from crm.accounts.access import allow, signed_in
+from crm.accounts.models import Role
+from crm.assignments import services as assignments
+from crm.branches import services
+from crm.branches.forms import BranchForm
+from crm.branches.models import Branch, Sector
+from crm.core.forms import form_status, options
+from crm.core.lists import like, paginate, search_text
+from crm.extensions import db
+from crm.organizations.services import district_choices, districts
+from crm.pairings import services as pairings
+from crm.rules import RuleError, show_on_form
+
+bp = Blueprint("branches", __name__, url_prefix="/branches")
+
+
+@bp.route("/")
+@signed_in
+def index():
+    if not current_user.has_role(Role.ADMIN, Role.REVIEWER):
+        return _my_branches()
+    q = search_text()
+    sector = request.args.get("sector", "")
+    district_id = request.args.get("district_id", type=int)
+    statement = (
+        select(Branch)
+        .where(assignments.branch_scope(current_user))
+        .options(selectinload(Branch.district))
+        .order_by(Branch.district_id, Branch.name)
+    )
+    if q:
+        statement = statement.where(or_(Branch.name.like(like(q)), Branch.secretary_name == q))
+    if chosen := Sector.parse(sector):
+        statement = statement.where(Branch.sector == chosen)
+    if district_id:
+        statement = statement.where(Branch.district_id == district_id)
+    page = paginate(statement)
+    return render_template(
+        "branches/index.html",
+        page=page,
+        guides=assignments.current_instructors(branch.id for branch in page.items),
+        q=q,
+        sector=sector,
+        district_id=district_id,
+        sectors=Sector,
+        districts=districts(),
+    )
+
+
+def _my_branches():
+    """The instructor's home: the branches they guide now."""
+    branches = (
+        db.session.execute(
+            select(Branch)
+            .where(assignments.branch_scope(current_user))
+            .options(selectinload(Branch.organizations))
+            .order_by(Branch.name)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template("branches/mine.html", branches=branches)
+
+
+@bp.route("/<int:branch_id>")
+@signed_in
+def detail(branch_id: int):
+    branch = assignments.visible_branch(current_user, branch_id) or abort(404)
+    return render_template(
+        "branches/detail.html",
+        branch=branch,
+        history=assignments.history_of_branch(branch.id),
+        pairings=pairings.of_branch(branch),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def create():
+    form = _form()
+    if form.validate_on_submit():
+        try:
+            branch = services.create_branch(
+                services.organizations_by_codes(form.codes()), **form.values()
+            )
+        except RuleError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(f"已登记“{branch.name}”。", "success")
+            return redirect(url_for(".detail", branch_id=branch.id))
+    return render_template("branches/form.html", form=form, branch=None), form_status(form)
+
+
+@bp.route("/<int:branch_id>/edit", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def edit(branch_id: int):
+    branch = db.session.get(Branch, branch_id) or abort(404)
+    form = _form(obj=branch)
+    if request.method == "GET":
+        form.organization_codes.data = "\n".join(org.credit_code for org in branch.organizations)
+    if form.validate_on_submit():
+        try:
+            services.update_branch(
+                branch, services.organizations_by_codes(form.codes()), **form.values()
+            )
+        except RuleError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            flash("已保存。", "success")
+            return redirect(url_for(".detail", branch_id=branch.id))
+    return render_template("branches/form.html", form=form, branch=branch), form_status(form)
+
+
+def _form(**kwargs) -> BranchForm:
+    form = BranchForm(**kwargs)
+    form.district_id.choices = options(district_choices())
+    if request.method == "GET" and not kwargs:
+        form.founded_on.data = None
+        form.under_guidance.data = True
+    return form

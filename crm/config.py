@@ -1,0 +1,49 @@
+"""Settings: defaults here, overridden from the environment with the prefix CRM_."""
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class Defaults:
+    # Caseload bounds: each instructor guides 5 to 10 branches (每人重点联系指导5—10个).
+    ASSIGNMENT_MIN = 5
+    ASSIGNMENT_MAX = 10
+    DEMO_PASSWORD = "Ganzhou@2026"
+    DEMO_SEED = 20220620
+    PAGE_SIZE = 50
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # The token lives as long as the session: a form filled slowly on a phone must still post.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_I18N_ENABLED = False
+
+
+class MissingSecretKeyError(RuntimeError):
+    """The application has no CRM_SECRET_KEY and is not under test."""
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Read defaults, then the environment (or the test settings), then derive the rest.
+
+    Raises MissingSecretKeyError outside tests when no secret key is set.
+    """
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_prefixed_env("CRM")
+    else:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or _default_database(app)
+    if not app.config.get("SECRET_KEY") and not app.testing:
+        raise MissingSecretKeyError(
+            "CRM_SECRET_KEY is not set. `make run` keeps one in instance/secret_key; "
+            "a deployment must set its own."
+        )
+
+
+def _default_database(app: Flask) -> str:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{instance / 'crm.sqlite3'}"

@@ -1,0 +1,1 @@
+"""What every page shares: health check, error pages, template helpers."""

@@ -1,0 +1,89 @@
+"""Form pieces shared by every feature."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from crm.db import LabeledEnum
+
+REQUIRED = "此项必填。"
+
+
+class Form(FlaskForm):
+    """A CSRF-protected form whose built-in messages are in Chinese."""
+
+    class Meta:
+        locales = ("zh",)
+
+
+def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """Select choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def required_text(label: str, max_length: int, **kwargs) -> StringField:
+    return StringField(
+        label,
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=max_length, message=f"最多 {max_length} 个字。"),
+        ],
+        filters=[_strip],
+        **kwargs,
+    )
+
+
+def optional_text(label: str, max_length: int, **kwargs) -> StringField:
+    return StringField(
+        label,
+        validators=[Optional(), Length(max=max_length, message=f"最多 {max_length} 个字。")],
+        filters=[_strip],
+        default="",
+        **kwargs,
+    )
+
+
+def count_field(label: str) -> IntegerField:
+    return IntegerField(
+        label,
+        default=0,
+        validators=[
+            InputRequired("请填写数字，没有填 0。"),
+            NumberRange(min=0, max=1_000_000, message="请填写 0 或正整数。"),
+        ],
+    )
+
+
+def date_field(label: str, *, required: bool = True) -> DateField:
+    return DateField(
+        label,
+        validators=[InputRequired("请选择日期。") if required else Optional()],
+        format="%Y-%m-%d",
+    )
+
+
+def enum_field(label: str, enum: type[LabeledEnum]) -> SelectField:
+    return SelectField(
+        label,
+        choices=options(enum.choices()),
+        coerce=lambda value: value if isinstance(value, enum) else enum(value),
+        validators=[InputRequired("请选择。")],
+    )
+
+
+def district_field(label: str = "所属县市区") -> SelectField:
+    """Choices are filled by the view from the districts table."""
+    return SelectField(label, coerce=int, validators=[InputRequired("请选择县市区。")])
+
+
+def form_status(form: FlaskForm) -> int:
+    """422 when a posted form is shown again with its errors, else 200."""
+    return 422 if form.errors else 200
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value

@@ -1,0 +1,134 @@
+"""The declarative base, column types and mixins shared by every feature's models."""
+
+import enum
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any, Self
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and read back as an aware UTC datetime.
+
+    SQLite keeps no time zone, so every database stores the same naive UTC value.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class LabeledEnum(enum.StrEnum):
+    """A string enum whose members carry the Chinese label shown to users.
+
+    Declared as `ADMIN = "admin", "管理员"`; the code is stored, the label is shown.
+    """
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def parse(cls, value: str | None) -> Self | None:
+        """The member whose code is `value`, or None (a query argument may hold anything)."""
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(member.value, member.label) for member in cls]
+
+
+class Base(DeclarativeBase):
+    # Given as a registry: Flask-SQLAlchemy subclasses this base, and SQLAlchemy refuses a
+    # per-class type_annotation_map on a subclass.
+    registry = registry(
+        metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={
+            datetime: UTCDateTime(),
+            # Enums are stored by value as plain strings: no database enum types to migrate.
+            enum.Enum: sa.Enum(
+                enum.Enum,
+                native_enum=False,
+                length=32,
+                values_callable=lambda members: [member.value for member in members],
+            ),
+        },
+    )
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Audited:
+    """Marks a model whose every insert, update and delete goes to the audit log.
+
+    `__audit_masked__` names columns whose change is logged without the values.
+    """
+
+    __audit_masked__: frozenset[str] = frozenset()
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Let SQLAlchemy's "begin" event below emit BEGIN itself.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(connection: sa.Connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    # A deferred transaction that later writes ignores busy_timeout and fails with
+    # "database is locked"; take the write lock up front unless the request only reads.
+    reads_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
+
+
+def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Write UTCDateTime into migrations as a plain DateTime, so they never import app code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False

@@ -1,0 +1,1 @@
+"""The demo: a deterministic, realistic 赣州 dataset for trying the product and for benchmarks."""

@@ -1,0 +1,109 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from crm.accounts.access import allow
+from crm.accounts.models import Role
+from crm.assignments import services as assignments
+from crm.assignments.forms import AssignForm, assign_form
+from crm.core.forms import form_status, options
+from crm.core.lists import search_text
+from crm.extensions import db
+from crm.instructors import services
+from crm.instructors.forms import InstructorForm, NewInstructorForm
+from crm.instructors.models import Instructor
+from crm.organizations.services import district_choices, districts
+from crm.rules import RuleError, show_on_form
+
+bp = Blueprint("instructors", __name__, url_prefix="/instructors")
+
+
+@bp.route("/")
+@allow(Role.ADMIN, Role.REVIEWER)
+def index():
+    """The caseload table: each instructor with their current number of branches."""
+    q = search_text()
+    district_id = request.args.get("district_id", type=int)
+    flag = request.args.get("flag", "")
+    rows = assignments.caseloads(current_user, q=q, district_id=district_id)
+    if flag in ("under", "over"):
+        rows = [row for row in rows if row.flag == flag]
+    low, high = assignments.caseload_bounds()
+    return render_template(
+        "instructors/index.html",
+        rows=rows,
+        low=low,
+        high=high,
+        q=q,
+        district_id=district_id,
+        flag=flag,
+        districts=[
+            d
+            for d in districts()
+            if current_user.sees_everything or d.id == current_user.scope_district_id
+        ],
+    )
+
+
+@bp.route("/<int:instructor_id>")
+@allow(Role.ADMIN, Role.REVIEWER, Role.INSTRUCTOR)
+def detail(instructor_id: int):
+    instructor = assignments.visible_instructor(current_user, instructor_id) or abort(404)
+    form = None
+    if current_user.is_admin:
+        form = assign_form(instructor=instructor)
+    return _detail_page(instructor, form)
+
+
+def _detail_page(instructor: Instructor, form: AssignForm | None):
+    low, high = assignments.caseload_bounds()
+    history = assignments.history_of_instructor(instructor.id)
+    return render_template(
+        "instructors/detail.html",
+        instructor=instructor,
+        current=[a for a in history if a.is_current],
+        past=[a for a in history if not a.is_current],
+        low=low,
+        high=high,
+        form=form,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def create():
+    form = NewInstructorForm()
+    form.district_id.choices = options(district_choices())
+    if form.validate_on_submit():
+        try:
+            instructor = services.create_instructor(
+                username=form.username.data, password=form.password.data, **form.values()
+            )
+        except RuleError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(f"已添加指导员 {instructor.name}。", "success")
+            return redirect(url_for(".detail", instructor_id=instructor.id))
+    return render_template("instructors/form.html", form=form, instructor=None), form_status(form)
+
+
+@bp.route("/<int:instructor_id>/edit", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def edit(instructor_id: int):
+    instructor = db.session.get(Instructor, instructor_id) or abort(404)
+    form = InstructorForm(obj=instructor)
+    form.district_id.choices = options(district_choices())
+    if form.validate_on_submit():
+        try:
+            services.update_instructor(instructor, **form.values())
+        except RuleError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            flash("已保存。", "success")
+            return redirect(url_for(".detail", instructor_id=instructor.id))
+    return render_template("instructors/form.html", form=form, instructor=instructor), form_status(
+        form
+    )

@@ -1,0 +1,13 @@
+"""Every model module, imported so the metadata (and Alembic) knows every table."""
+
+from crm.accounts import models as accounts
+from crm.assignments import models as assignments
+from crm.audit import models as audit
+from crm.branches import models as branches
+from crm.instructors import models as instructors
+from crm.organizations import models as organizations
+from crm.pairings import models as pairings
+
+__all__ = [
+    "accounts", "assignments", "audit", "branches", "instructors", "organizations", "pairings",
+]  # fmt: skip

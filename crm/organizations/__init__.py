@@ -1,0 +1,1 @@
+"""Districts, two-new organizations and party branches."""

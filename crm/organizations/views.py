@@ -1,0 +1,100 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from crm.accounts.access import allow, signed_in
+from crm.accounts.models import Role
+from crm.assignments.services import organization_scope, visible_organization
+from crm.core.forms import form_status, options
+from crm.core.lists import like, paginate, search_text
+from crm.extensions import db
+from crm.organizations import services
+from crm.organizations.forms import OrganizationForm
+from crm.organizations.models import Organization, OrganizationKind
+from crm.rules import RuleError, show_on_form
+
+bp = Blueprint("organizations", __name__, url_prefix="/organizations")
+
+
+@bp.route("/")
+@signed_in
+def index():
+    q = search_text()
+    kind = request.args.get("kind", "")
+    district_id = request.args.get("district_id", type=int)
+    statement = (
+        select(Organization)
+        .where(organization_scope(current_user))
+        .options(selectinload(Organization.district), selectinload(Organization.branches))
+        .order_by(Organization.district_id, Organization.name)
+    )
+    if q:
+        statement = statement.where(
+            or_(Organization.name.like(like(q)), Organization.credit_code.like(like(q.upper())))
+        )
+    if chosen := OrganizationKind.parse(kind):
+        statement = statement.where(Organization.kind == chosen)
+    if district_id:
+        statement = statement.where(Organization.district_id == district_id)
+    return render_template(
+        "organizations/index.html",
+        page=paginate(statement),
+        q=q,
+        kind=kind,
+        district_id=district_id,
+        kinds=OrganizationKind,
+        districts=services.districts(),
+    )
+
+
+@bp.route("/<int:organization_id>")
+@signed_in
+def detail(organization_id: int):
+    organization = visible_organization(current_user, organization_id) or abort(404)
+    return render_template("organizations/detail.html", organization=organization)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def create():
+    form = _form()
+    if form.validate_on_submit():
+        try:
+            organization = services.create_organization(**form.values())
+        except RuleError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(f"已登记“{organization.name}”。", "success")
+            return redirect(url_for(".detail", organization_id=organization.id))
+    return render_template("organizations/form.html", form=form, organization=None), form_status(
+        form
+    )
+
+
+@bp.route("/<int:organization_id>/edit", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def edit(organization_id: int):
+    organization = db.session.get(Organization, organization_id) or abort(404)
+    form = _form(obj=organization)
+    if form.validate_on_submit():
+        try:
+            services.update_organization(organization, **form.values())
+        except RuleError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            flash("已保存。", "success")
+            return redirect(url_for(".detail", organization_id=organization.id))
+    return render_template(
+        "organizations/form.html", form=form, organization=organization
+    ), form_status(form)
+
+
+def _form(**kwargs) -> OrganizationForm:
+    form = OrganizationForm(**kwargs)
+    form.district_id.choices = options(services.district_choices())
+    return form

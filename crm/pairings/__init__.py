@@ -1,0 +1,1 @@
+"""Pairings (结对共建) between agency branches and two-new branches."""

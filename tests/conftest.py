@@ -1,0 +1,161 @@
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from crm import create_app
+from crm.extensions import db
+from tests.postgres import throwaway_postgres
+
+PASSWORD = "Test@2026pw"
+# Reference data the migrations load; every test starts from it and nothing else.
+KEPT_TABLES = {"district", "alembic_version"}
+
+
+def settings(database_url: str, **overrides) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """SQLite in a temporary folder, or a throwaway PostgreSQL when CRM_TEST_DATABASE says so."""
+    if os.environ.get("CRM_TEST_DATABASE") == "postgresql":
+        with throwaway_postgres() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'crm.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url) -> str:
+    """The test database, brought to the newest schema by the real migrations, once."""
+    app = create_app(settings(database_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app(migrated):
+    app = create_app(settings(migrated))
+    yield app
+    with app.app_context():
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEPT_TABLES]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str, password: str = PASSWORD):
+        return self._client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count the SQL statements run inside a `with count_queries() as statements:` block."""
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, *args):
+            if not re.match(
+                r"\s*(BEGIN|COMMIT|ROLLBACK|PRAGMA|SAVEPOINT|RELEASE)", statement, re.I
+            ):
+                statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    return counting
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that touch the database run again on PostgreSQL (`pytest -m db`)."""
+    for item in items:
+        if "app" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture
+def world(app):
+    """One account of each role and one object of each kind, as plain ids and usernames.
+
+    Instructor `zdy-a` (章贡区) guides branch `a`; `zdy-b` (南康区) guides branch `b`;
+    `reviewer-zg` reviews 章贡区 only.
+    """
+    from types import SimpleNamespace
+
+    from crm.accounts.models import Role
+    from tests import factories as f
+
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
+        f.AccountFactory(
+            username="reviewer-zg", roles=[Role.REVIEWER], scope_district=f.district("章贡区")
+        )
+        f.AccountFactory(username="auditor", roles=[Role.AUDITOR])
+        a = f.AssignmentFactory(instructor__account__username="zdy-a")
+        nankang = f.district("南康区")
+        b = f.AssignmentFactory(
+            instructor__account__username="zdy-b",
+            instructor__district=nankang,
+            branch__district=nankang,
+        )
+        agency = f.AgencyBranchFactory()
+        pairing = f.PairingFactory(agency_branch=agency, branch=a.branch)
+        return SimpleNamespace(
+            instructor_a=a.instructor_id, instructor_b=b.instructor_id,
+            branch_a=a.branch_id, branch_b=b.branch_id,
+            organization_a=a.branch.organizations[0].id,
+            organization_b=b.branch.organizations[0].id,
+            assignment_a=a.id, assignment_b=b.id, agency_branch=agency.id, pairing=pairing.id,
+        )  # fmt: skip

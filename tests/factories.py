@@ -1,0 +1,130 @@
+"""factory_boy factories. Use them inside an app context; each commits what it makes."""
+
+from datetime import date
+from itertools import count
+
+import factory
+from argon2 import PasswordHasher
+from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy import select
+
+from crm.accounts.models import Account, AccountRole, Role
+from crm.assignments.models import Assignment
+from crm.branches.models import Branch, BranchKind, Sector
+from crm.extensions import db
+from crm.instructors.models import Instructor
+from crm.organizations.models import District, Organization, OrganizationKind
+from crm.pairings.models import Pairing
+from tests.conftest import PASSWORD
+
+PASSWORD_HASH = PasswordHasher().hash(PASSWORD)  # hashed once: argon2 is slow on purpose
+
+_codes = count(1)
+
+
+def valid_credit_code(n: int) -> str:
+    """A distinct valid code per n: 17 characters, then the check character, found by
+    trying every candidate against the weighted sum mod 31 written out here again."""
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    weights = [3**i % 31 for i in range(17)]
+    first17 = f"91360702{n:09d}"
+    for check in alphabet:
+        total = sum(
+            alphabet.index(c) * w for c, w in zip(first17 + check, [*weights, 1], strict=True)
+        )
+        if total % 31 == 0:
+            return first17 + check
+    raise AssertionError("no check character found")
+
+
+def district(name: str = "章贡区") -> District:
+    return db.session.execute(select(District).where(District.name == name)).scalar_one()
+
+
+class Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "commit"
+
+
+class AccountFactory(Base):
+    class Meta:
+        model = Account
+
+    username = factory.Sequence(lambda n: f"user{n:03d}")
+    name = factory.Sequence(lambda n: f"用户{n}")
+    password_hash = PASSWORD_HASH
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        for role in extracted or [Role.INSTRUCTOR]:
+            self.role_rows.append(AccountRole(role=role))
+        if create:
+            db.session.commit()
+
+
+class InstructorFactory(Base):
+    class Meta:
+        model = Instructor
+
+    account = factory.SubFactory(AccountFactory, roles=[Role.INSTRUCTOR])
+    phone = factory.Sequence(lambda n: f"138{n:08d}")
+    district = factory.LazyFunction(district)
+    hired_on = date(2022, 3, 1)
+
+
+class OrganizationFactory(Base):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"赣州测试{n}有限公司")
+    kind = OrganizationKind.ENTERPRISE
+    credit_code = factory.LazyFunction(lambda: valid_credit_code(next(_codes)))
+    district = factory.LazyFunction(district)
+    address = "赣州市章贡区文清路1号"
+
+
+class BranchFactory(Base):
+    class Meta:
+        model = Branch
+
+    name = factory.Sequence(lambda n: f"测试党支部{n}")
+    kind = BranchKind.BRANCH
+    sector = Sector.TWO_NEW
+    district = factory.LazyFunction(district)
+    secretary_name = "李书记"
+    secretary_phone = factory.Sequence(lambda n: f"139{n:08d}")
+    member_count = 5
+    under_guidance = True
+    organizations = factory.LazyAttribute(
+        lambda branch: (
+            [OrganizationFactory(district=branch.district)]
+            if branch.sector is Sector.TWO_NEW
+            else []
+        )
+    )
+
+
+class AgencyBranchFactory(BranchFactory):
+    name = factory.Sequence(lambda n: f"赣州市某局机关第{n}党支部")
+    sector = Sector.AGENCY
+    under_guidance = False
+
+
+class AssignmentFactory(Base):
+    class Meta:
+        model = Assignment
+
+    instructor = factory.SubFactory(InstructorFactory)
+    branch = factory.SubFactory(BranchFactory)
+    started_on = date(2024, 1, 1)
+
+
+class PairingFactory(Base):
+    class Meta:
+        model = Pairing
+
+    agency_branch = factory.SubFactory(AgencyBranchFactory)
+    branch = factory.SubFactory(BranchFactory)
+    started_on = date(2024, 1, 1)
