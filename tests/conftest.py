@@ -51,11 +51,11 @@ def app(migrated):
     app = create_app(settings(migrated))
     yield app
     with app.app_context():
-        _empty_tables()
+        empty_tables()
         db.engine.dispose()
 
 
-def _empty_tables() -> None:
+def empty_tables() -> None:
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEPT_TABLES]
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(t.name for t in tables)
@@ -120,7 +120,7 @@ def count_queries(app):
 def pytest_collection_modifyitems(items):
     """Tests that touch the database run again on PostgreSQL (`pytest -m db`)."""
     for item in items:
-        if "app" in getattr(item, "fixturenames", ()):
+        if "migrated" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
 
 

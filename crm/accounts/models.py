@@ -33,7 +33,7 @@ class Account(UserMixin, Audited, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None]
 
     role_rows: Mapped[list["AccountRole"]] = relationship(
-        back_populates="account", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="account", cascade="all, delete-orphan"
     )
     scope_district: Mapped["District | None"] = relationship()  # type: ignore[name-defined]  # noqa: F821
 

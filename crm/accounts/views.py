@@ -1,5 +1,6 @@
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import selectinload
 
 from crm.accounts import services
 from crm.accounts.access import public, signed_in
@@ -13,7 +14,7 @@ bp = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def load_account(account_id: str) -> Account | None:
-    account = db.session.get(Account, int(account_id))
+    account = db.session.get(Account, int(account_id), options=[selectinload(Account.role_rows)])
     return account if account is not None and account.active else None
 
 

@@ -2,7 +2,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from crm.accounts.access import allow
 from crm.accounts.models import Account, Role
@@ -32,7 +32,10 @@ def index():
         .join(Assignment.instructor)
         .join(Instructor.account)
         .where(Assignment.ended_on.is_(None))
-        .options(selectinload(Assignment.branch).selectinload(Branch.district))
+        .options(
+            contains_eager(Assignment.branch).selectinload(Branch.district),
+            contains_eager(Assignment.instructor).contains_eager(Instructor.account),
+        )
         .order_by(Branch.district_id, Account.name, Branch.name)
     )
     if q:

@@ -11,11 +11,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Mapper, Session, UOWTransaction
 
 from crm.audit.models import AuditEntry
 from crm.audit.services import entry_values
-from crm.db import Audited
+from crm.db import Audited, Base
 
 MASKED = "******"
 IGNORED_FIELDS = frozenset({"created_at", "updated_at", "last_login_at"})
@@ -24,6 +24,27 @@ IGNORED_FIELDS = frozenset({"created_at", "updated_at", "last_login_at"})
 def install() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Mapper, "mapper_configured", _keep_old_values)
+    for mapper in Base.registry.mappers:  # those configured before the hook was there
+        _keep_old_values(mapper, mapper.class_)
+
+
+def _keep_old_values(mapper: Mapper, cls: type) -> None:
+    """Make every column of an audited model load its old value before it is replaced.
+
+    Without this, a change to an expired attribute (any object after a commit) has no old
+    value in its history, and the log would say "None → new".
+    """
+    if not issubclass(cls, Audited):
+        return
+    for attr in mapper.column_attrs:
+        instrumented = getattr(cls, attr.key)
+        if not event.contains(instrumented, "set", _old_value_wanted):
+            event.listen(instrumented, "set", _old_value_wanted, active_history=True)
+
+
+def _old_value_wanted(target: Any, value: Any, oldvalue: Any, initiator: Any) -> None:
+    """Does nothing itself: registering it with active_history=True is what loads old values."""
 
 
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:

@@ -1,0 +1,86 @@
+import pytest
+import sqlalchemy as sa
+
+from crm import create_app
+from crm.accounts.access import public
+from crm.config import MissingSecretKeyError
+from crm.extensions import db
+from tests.conftest import settings
+
+
+def test_a_deployment_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.delenv("CRM_SECRET_KEY", raising=False)
+    with pytest.raises(MissingSecretKeyError, match="CRM_SECRET_KEY"):
+        create_app()
+
+
+def test_settings_come_from_the_environment_with_the_crm_prefix(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRM_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("CRM_DATABASE_URL", f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    monkeypatch.setenv("CRM_ASSIGNMENT_MAX", "12")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("other.sqlite3")
+    assert app.config["ASSIGNMENT_MAX"] == 12
+
+
+def test_the_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
+    monkeypatch.setenv("CRM_SECRET_KEY", "x")
+    monkeypatch.delenv("CRM_DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{app.instance_path}/crm.sqlite3"
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite settings")
+        pragma = {name: db.session.execute(sa.text(f"PRAGMA {name}")).scalar()
+                  for name in ("journal_mode", "foreign_keys", "busy_timeout")}  # fmt: skip
+    assert pragma == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000}
+
+
+def test_health_check_answers_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert (response.status_code, response.json) == (200, {"status": "ok"})
+
+
+def test_health_check_answers_503_when_the_database_does_not(tmp_path):
+    missing = tmp_path / "no-such-folder" / "crm.sqlite3"
+    app = create_app(settings(f"sqlite:///{missing}"))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable"}
+
+
+def test_not_found_page_is_in_chinese(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "页面不存在" in response.text
+
+
+def test_forbidden_page_is_in_chinese(app, client, auth):
+    from crm.accounts.models import Role
+    from tests import factories as f
+
+    with app.app_context():
+        f.AccountFactory(username="zdy001", roles=[Role.INSTRUCTOR])
+    auth.login("zdy001")
+    response = client.get("/audit/")
+    assert response.status_code == 403
+    assert "没有权限" in response.text
+
+
+def test_server_error_page_shows_no_stack_trace(migrated):
+    app = create_app(settings(migrated, PROPAGATE_EXCEPTIONS=False))
+
+    @public
+    def broken():
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/broken", view_func=broken)
+    response = app.test_client().get("/broken")
+    assert response.status_code == 500
+    assert "系统出错了" in response.text
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text

@@ -1,0 +1,62 @@
+"""List pages run a fixed number of SQL statements, however many rows they show."""
+
+import pytest
+
+from crm.accounts.models import Role
+from crm.audit.services import acting_as
+from crm.branches.models import BranchKind
+from crm.extensions import db
+from crm.instructors.models import Instructor
+from tests import factories as f
+
+
+def fill(app, n: int) -> None:
+    with app.app_context(), acting_as("test"):
+        for _ in range(n):
+            assignment = f.AssignmentFactory()
+            f.PairingFactory(branch=assignment.branch)
+            f.BranchFactory(organizations=[f.OrganizationFactory(), f.OrganizationFactory()],
+                            kind=BranchKind.JOINT)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("username", "role", "url"),
+    [
+        ("admin", Role.ADMIN, "/instructors/"),
+        ("admin", Role.ADMIN, "/branches/"),
+        ("admin", Role.ADMIN, "/organizations/"),
+        ("admin", Role.ADMIN, "/assignments/"),
+        ("admin", Role.ADMIN, "/assignments/unassigned"),
+        ("reviewer", Role.REVIEWER, "/instructors/"),
+        ("auditor", Role.AUDITOR, "/audit/"),
+    ],
+)
+def test_list_pages_do_not_query_per_row(app, client, auth, count_queries, username, role, url):
+    with app.app_context():
+        f.AccountFactory(username=username, roles=[role])
+    auth.login(username)
+    fill(app, 2)
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    fill(app, 8)
+    with count_queries() as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few), "\n".join(many)
+    assert len(few) <= 8
+
+
+def test_the_instructor_home_does_not_query_per_branch(app, client, auth, count_queries):
+    with app.app_context():
+        instructor = f.InstructorFactory(account__username="zdy001")
+        f.AssignmentFactory(instructor=instructor)
+        instructor_id = instructor.id
+    auth.login("zdy001")
+    with count_queries() as one:
+        client.get("/branches/")
+    with app.app_context():
+        for _ in range(6):
+            f.AssignmentFactory(instructor=db.session.get(Instructor, instructor_id))
+    with count_queries() as seven:
+        page = client.get("/branches/")
+    assert page.text.count('class="card branch-card"') == 7
+    assert len(seven) == len(one)

@@ -1,0 +1,114 @@
+"""The demo at the city's scale: checked against the article's figures, not the generator's."""
+
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from crm import create_app
+from crm.extensions import db
+from tests.conftest import empty_tables, settings
+
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def valid(code: str) -> bool:
+    weights = [pow(3, i, 31) for i in range(17)]
+    total = sum(ALPHABET.index(c) * w for c, w in zip(code[:17], weights, strict=True))
+    return len(code) == 18 and (total + ALPHABET.index(code[17])) % 31 == 0
+
+
+@pytest.fixture(scope="module")
+def app(migrated):
+    """One demo load for the module: the tests below read it, the last ones reload it."""
+    app = create_app(settings(migrated))
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    yield app
+    with app.app_context():
+        empty_tables()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def scalar(sql: str):
+    return db.session.execute(sa.text(sql)).scalar_one()
+
+
+def test_the_demo_has_the_citys_figures(app):
+    with app.app_context():
+        assert scalar("SELECT count(*) FROM instructor") == 115
+        assert scalar("SELECT count(*) FROM branch WHERE sector = 'two_new'") == 2260
+        assert scalar("SELECT count(*) FROM branch WHERE sector = 'agency'") == 1563
+        assert scalar("SELECT count(*) FROM branch WHERE under_guidance") == 1270
+        assert scalar("SELECT count(*) FROM pairing") > 1000
+        caseloads = db.session.execute(sa.text(
+            "SELECT count(*) FROM assignment WHERE ended_on IS NULL GROUP BY instructor_id"
+        )).scalars().all()  # fmt: skip
+        unassigned = scalar(
+            "SELECT count(*) FROM branch WHERE under_guidance AND id NOT IN "
+            "(SELECT branch_id FROM assignment WHERE ended_on IS NULL)"
+        )
+    assert len(caseloads) == 115
+    assert min(caseloads) >= 5
+    assert max(caseloads) <= 10
+    assert 0 < unassigned < 1270
+
+
+def test_every_credit_code_is_valid_and_unique(app):
+    with app.app_context():
+        codes = db.session.execute(sa.text("SELECT credit_code FROM organization")).scalars().all()
+    assert all(valid(code) for code in codes)
+    assert len(set(codes)) == len(codes)
+
+
+def test_every_district_has_instructors_and_the_sign_ins_exist(app):
+    with app.app_context():
+        per_district = Counter(
+            db.session.execute(sa.text("SELECT district_id FROM instructor")).scalars()
+        )
+        usernames = set(db.session.execute(sa.text("SELECT username FROM account")).scalars())
+    assert len(per_district) == 20
+    expected = {"admin", "reviewer", "reviewer-zg", "auditor"} | {
+        f"zdy{n:03d}" for n in range(1, 116)
+    }
+    assert usernames == expected
+
+
+def test_demo_password_opens_the_demo_accounts(app, client):
+    password = app.config["DEMO_PASSWORD"]
+    response = client.post("/login", data={"username": "zdy001", "password": password})
+    assert response.headers["Location"] == "/branches/"
+
+
+def test_a_database_with_data_is_refused_unless_reset(app, runner):
+    again = runner.invoke(args=["demo", "load"])
+    assert again.exit_code != 0
+    assert "--reset" in again.output
+    skipped = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert skipped.exit_code == 0
+    assert "跳过" in skipped.output
+    reset = runner.invoke(args=["demo", "load", "--reset"])
+    assert reset.exit_code == 0, reset.output
+    with app.app_context():
+        assert scalar("SELECT count(*) FROM instructor") == 115
+
+
+def test_the_demo_is_the_same_every_time(app, runner):
+    def fingerprint():
+        with app.app_context():
+            return db.session.execute(sa.text(
+                "SELECT name, credit_code FROM organization ORDER BY id LIMIT 50"
+            )).all()  # fmt: skip
+
+    first = fingerprint()
+    runner.invoke(args=["demo", "load", "--reset"])
+    assert fingerprint() == first
