@@ -117,11 +117,15 @@ def count_queries(app):
     return counting
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Tests that touch the database run again on PostgreSQL (`pytest -m db`)."""
+    """Mark tests that touch the database `db` (run again on PostgreSQL by `make test`), and
+    those under tests/browser/ `browser`."""
     for item in items:
         if "migrated" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+        if "browser" in item.path.parent.parts[-1:]:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture
