@@ -1,4 +1,6 @@
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
@@ -27,6 +29,14 @@ def home_url(account: Account) -> str:
     return url_for("audit.index")
 
 
+def local_target(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: never redirect off-site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
 @bp.route("/")
 @signed_in
 def home():
@@ -45,7 +55,7 @@ def login():
         if account is not None:
             session.clear()  # nothing from before sign-in carries over
             login_user(account)
-            return redirect(home_url(account))
+            return redirect(local_target(request.args.get("next")) or home_url(account))
         form.password.errors.append("用户名或密码不正确。")
     return render_template("accounts/login.html", form=form), 422 if form.errors else 200
 

@@ -276,6 +276,7 @@ def _mark_for_guidance(demo: Demo, branches: list[Branch]) -> list[Branch]:
     for branch in guided:
         branch.under_guidance = True
     db.session.flush()
+    demo.rng.shuffle(guided)  # so each instructor gets a mix of kinds
     return guided
 
 

@@ -7,7 +7,7 @@ from crm.accounts.models import Role
 from crm.audit.models import AuditEntry
 from crm.extensions import db
 from tests import factories as f
-from tests.conftest import settings
+from tests.conftest import PASSWORD, settings
 
 
 def actions(app) -> list[tuple[str, str]]:
@@ -97,3 +97,23 @@ def test_accounts_cli_creates_an_account_without_a_default_password(app, runner)
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert services.authenticate("ops", "Str0ng-pass") is not None
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [
+        ("/organizations/", "/organizations/"),
+        ("//evil.example/", "/branches/"),
+        ("https://evil.example/", "/branches/"),
+        ("/\\evil.example", "/branches/"),
+        ("", "/branches/"),
+    ],
+)
+def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(app, client, next_url, lands_on):
+    with app.app_context():
+        f.AccountFactory(username="zdy001")
+    response = client.post(
+        "/login", query_string={"next": next_url},
+        data={"username": "zdy001", "password": PASSWORD},
+    )  # fmt: skip
+    assert response.headers["Location"] == lands_on
