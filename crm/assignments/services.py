@@ -170,7 +170,7 @@ def _check_reassignable(held: Assignment, instructor: Instructor, on: date, reas
         )
 
 
-def end_assignment(assignment: Assignment, *, on: date, reason: str = "") -> None:
+def end_assignment(assignment: Assignment, *, on: date, reason: str = "") -> Assignment:
     """End a current assignment on `on`; raises RuleError if it has ended or `on` is too early."""
     if assignment.ended_on is not None:
         raise RuleError("该指派已经结束。")
@@ -179,6 +179,7 @@ def end_assignment(assignment: Assignment, *, on: date, reason: str = "") -> Non
     assignment.ended_on = on
     assignment.end_reason = reason[:100]
     db.session.flush()
+    return assignment
 
 
 def current_counts(instructor_ids: Iterable[int]) -> dict[int, int]:

@@ -10,12 +10,11 @@ from crm.assignments import services
 from crm.assignments.forms import EndForm, assign_form
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch
-from crm.core.forms import form_status
+from crm.core.forms import form_status, submit
 from crm.core.lists import like, paginate, search_text
 from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.organizations.services import districts
-from crm.rules import RuleError, show_on_form
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 
@@ -77,20 +76,14 @@ def create():
     if instructor is None and branch is None:
         abort(404)
     form = assign_form(instructor=instructor, branch=branch)
-    if form.validate_on_submit():
-        instructor = db.session.get(Instructor, form.instructor_id.data) or abort(404)
-        branch = db.session.get(Branch, form.branch_id.data) or abort(404)
-        try:
-            services.assign(
-                instructor, branch, on=form.started_on.data, reassign=form.reassign.data
-            )
-        except RuleError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            db.session.commit()
-            flash(f"已将“{branch.name}”分配给 {instructor.name}。", "success")
-            return redirect(url_for("instructors.detail", instructor_id=instructor.id))
+    if assignment := submit(form, lambda: services.assign(
+        db.session.get(Instructor, form.instructor_id.data),
+        db.session.get(Branch, form.branch_id.data),
+        on=form.started_on.data,
+        reassign=form.reassign.data,
+    )):  # fmt: skip
+        flash(f"已将“{assignment.branch.name}”分配给 {assignment.instructor.name}。", "success")
+        return redirect(url_for("instructors.detail", instructor_id=assignment.instructor_id))
     return render_template(
         "assignments/form.html", form=form, instructor=instructor, branch=branch
     ), form_status(form)
@@ -110,19 +103,11 @@ def end(assignment_id: int):
     form = EndForm()
     if request.method == "GET":
         form.ended_on.data = date.today()
-    if form.validate_on_submit():
-        try:
-            services.end_assignment(assignment, on=form.ended_on.data, reason=form.reason.data)
-        except RuleError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            db.session.commit()
-            flash(
-                f"已结束 {assignment.instructor.name} 对“{assignment.branch.name}”的联系指导。",
-                "success",
-            )
-            return redirect(url_for("instructors.detail", instructor_id=assignment.instructor_id))
-    return render_template("assignments/end.html", form=form, assignment=assignment), form_status(
-        form
-    )
+    if submit(form, lambda: services.end_assignment(
+        assignment, on=form.ended_on.data, reason=form.reason.data
+    )):  # fmt: skip
+        flash(f"已结束 {assignment.instructor.name} 对“{assignment.branch.name}”的联系指导。",
+              "success")  # fmt: skip
+        return redirect(url_for("instructors.detail", instructor_id=assignment.instructor_id))
+    page = render_template("assignments/end.html", form=form, assignment=assignment)
+    return page, form_status(form)

@@ -44,7 +44,7 @@ def create_branch(organizations: Sequence[Organization] = (), **fields: Any) -> 
     return branch
 
 
-def update_branch(branch: Branch, organizations: Sequence[Organization], **fields: Any) -> None:
+def update_branch(branch: Branch, organizations: Sequence[Organization], **fields: Any) -> Branch:
     """Change a branch under check_coverage(); raises RuleError."""
     check_coverage(
         fields.get("sector", branch.sector), fields.get("kind", branch.kind), organizations, branch
@@ -55,6 +55,7 @@ def update_branch(branch: Branch, organizations: Sequence[Organization], **field
     if branch.sector is Sector.AGENCY:
         branch.under_guidance = False
     db.session.flush()
+    return branch
 
 
 def organizations_by_codes(codes: Sequence[str]) -> list[Organization]:

@@ -9,12 +9,11 @@ from crm.assignments import services as assignments
 from crm.branches import services
 from crm.branches.forms import BranchForm
 from crm.branches.models import Branch, Sector
-from crm.core.forms import form_status, options
+from crm.core.forms import form_status, options, submit
 from crm.core.lists import like, paginate, search_text
 from crm.extensions import db
 from crm.organizations.services import district_choices, districts
 from crm.pairings import services as pairings
-from crm.rules import RuleError, show_on_form
 
 bp = Blueprint("branches", __name__, url_prefix="/branches")
 
@@ -83,18 +82,11 @@ def detail(branch_id: int):
 @allow(Role.ADMIN)
 def create():
     form = _form()
-    if form.validate_on_submit():
-        try:
-            branch = services.create_branch(
-                services.organizations_by_codes(form.codes()), **form.values()
-            )
-        except RuleError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            db.session.commit()
-            flash(f"已登记“{branch.name}”。", "success")
-            return redirect(url_for(".detail", branch_id=branch.id))
+    if branch := submit(form, lambda: services.create_branch(
+        services.organizations_by_codes(form.codes()), **form.values()
+    )):  # fmt: skip
+        flash(f"已登记“{branch.name}”。", "success")
+        return redirect(url_for(".detail", branch_id=branch.id))
     return render_template("branches/form.html", form=form, branch=None), form_status(form)
 
 
@@ -105,18 +97,11 @@ def edit(branch_id: int):
     form = _form(obj=branch)
     if request.method == "GET":
         form.organization_codes.data = "\n".join(org.credit_code for org in branch.organizations)
-    if form.validate_on_submit():
-        try:
-            services.update_branch(
-                branch, services.organizations_by_codes(form.codes()), **form.values()
-            )
-        except RuleError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            db.session.commit()
-            flash("已保存。", "success")
-            return redirect(url_for(".detail", branch_id=branch.id))
+    if submit(form, lambda: services.update_branch(
+        branch, services.organizations_by_codes(form.codes()), **form.values()
+    )):  # fmt: skip
+        flash("已保存。", "success")
+        return redirect(url_for(".detail", branch_id=branch.id))
     return render_template("branches/form.html", form=form, branch=branch), form_status(form)
 
 

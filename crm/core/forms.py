@@ -1,7 +1,7 @@
 """Form pieces shared by every feature."""
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
@@ -9,6 +9,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from crm.db import LabeledEnum
+from crm.extensions import db
+from crm.rules import RuleError, show_on_form
+
+T = TypeVar("T")
 
 REQUIRED = "此项必填。"
 
@@ -78,6 +82,24 @@ def enum_field(label: str, enum: type[LabeledEnum]) -> SelectField:
 def district_field(label: str = "所属县市区") -> SelectField:
     """Choices are filled by the view from the districts table."""
     return SelectField(label, coerce=int, validators=[InputRequired("请选择县市区。")])
+
+
+def submit(form: FlaskForm, action: Callable[[], T]) -> T | None:
+    """Run `action` (a service call) for a valid posted form and commit what it did.
+
+    Returns what the action returned, or None when the form is not posted or not valid, or
+    when a rule refused: then nothing is written and the rule's message sits beside its field.
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = action()
+    except RuleError as error:
+        db.session.rollback()
+        show_on_form(form, error)
+        return None
+    db.session.commit()
+    return result
 
 
 def form_status(form: FlaskForm) -> int:

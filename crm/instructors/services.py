@@ -55,7 +55,7 @@ def update_instructor(
     district_id: int,
     hired_on: date,
     status: InstructorStatus,
-) -> None:
+) -> Instructor:
     """Change the record; raises RuleError for a malformed phone number."""
     instructor.phone = normalize_phone(phone)
     instructor.account.name = name.strip()
@@ -64,3 +64,4 @@ def update_instructor(
     instructor.status = status
     instructor.account.active = status is InstructorStatus.ACTIVE
     db.session.flush()
+    return instructor

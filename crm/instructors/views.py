@@ -5,14 +5,13 @@ from crm.accounts.access import allow
 from crm.accounts.models import Role
 from crm.assignments import services as assignments
 from crm.assignments.forms import AssignForm, assign_form
-from crm.core.forms import form_status, options
+from crm.core.forms import form_status, options, submit
 from crm.core.lists import search_text
 from crm.extensions import db
 from crm.instructors import services
 from crm.instructors.forms import InstructorForm, NewInstructorForm
 from crm.instructors.models import Instructor
 from crm.organizations.services import district_choices, districts
-from crm.rules import RuleError, show_on_form
 
 bp = Blueprint("instructors", __name__, url_prefix="/instructors")
 
@@ -73,18 +72,11 @@ def _detail_page(instructor: Instructor, form: AssignForm | None):
 def create():
     form = NewInstructorForm()
     form.district_id.choices = options(district_choices())
-    if form.validate_on_submit():
-        try:
-            instructor = services.create_instructor(
-                username=form.username.data, password=form.password.data, **form.values()
-            )
-        except RuleError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            db.session.commit()
-            flash(f"已添加指导员 {instructor.name}。", "success")
-            return redirect(url_for(".detail", instructor_id=instructor.id))
+    if instructor := submit(form, lambda: services.create_instructor(
+        username=form.username.data, password=form.password.data, **form.values()
+    )):  # fmt: skip
+        flash(f"已添加指导员 {instructor.name}。", "success")
+        return redirect(url_for(".detail", instructor_id=instructor.id))
     return render_template("instructors/form.html", form=form, instructor=None), form_status(form)
 
 
@@ -94,16 +86,9 @@ def edit(instructor_id: int):
     instructor = db.session.get(Instructor, instructor_id) or abort(404)
     form = InstructorForm(obj=instructor)
     form.district_id.choices = options(district_choices())
-    if form.validate_on_submit():
-        try:
-            services.update_instructor(instructor, **form.values())
-        except RuleError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            db.session.commit()
-            flash("已保存。", "success")
-            return redirect(url_for(".detail", instructor_id=instructor.id))
+    if submit(form, lambda: services.update_instructor(instructor, **form.values())):
+        flash("已保存。", "success")
+        return redirect(url_for(".detail", instructor_id=instructor.id))
     return render_template("instructors/form.html", form=form, instructor=instructor), form_status(
         form
     )

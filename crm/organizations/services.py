@@ -52,10 +52,11 @@ def create_organization(**fields: Any) -> Organization:
     return organization
 
 
-def update_organization(organization: Organization, **fields: Any) -> None:
+def update_organization(organization: Organization, **fields: Any) -> Organization:
     """Change an organization's fields, under the same rules as creating it."""
     if "credit_code" in fields:
         fields["credit_code"] = _checked_code(fields["credit_code"], organization)
     for name, value in fields.items():
         setattr(organization, name, value)
     db.session.flush()
+    return organization

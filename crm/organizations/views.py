@@ -6,13 +6,12 @@ from sqlalchemy.orm import selectinload
 from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import organization_scope, visible_organization
-from crm.core.forms import form_status, options
+from crm.core.forms import form_status, options, submit
 from crm.core.lists import like, paginate, search_text
 from crm.extensions import db
 from crm.organizations import services
 from crm.organizations.forms import OrganizationForm
 from crm.organizations.models import Organization, OrganizationKind
-from crm.rules import RuleError, show_on_form
 
 bp = Blueprint("organizations", __name__, url_prefix="/organizations")
 
@@ -59,16 +58,9 @@ def detail(organization_id: int):
 @allow(Role.ADMIN)
 def create():
     form = _form()
-    if form.validate_on_submit():
-        try:
-            organization = services.create_organization(**form.values())
-        except RuleError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            db.session.commit()
-            flash(f"已登记“{organization.name}”。", "success")
-            return redirect(url_for(".detail", organization_id=organization.id))
+    if organization := submit(form, lambda: services.create_organization(**form.values())):
+        flash(f"已登记“{organization.name}”。", "success")
+        return redirect(url_for(".detail", organization_id=organization.id))
     return render_template("organizations/form.html", form=form, organization=None), form_status(
         form
     )
@@ -79,16 +71,9 @@ def create():
 def edit(organization_id: int):
     organization = db.session.get(Organization, organization_id) or abort(404)
     form = _form(obj=organization)
-    if form.validate_on_submit():
-        try:
-            services.update_organization(organization, **form.values())
-        except RuleError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            db.session.commit()
-            flash("已保存。", "success")
-            return redirect(url_for(".detail", organization_id=organization.id))
+    if submit(form, lambda: services.update_organization(organization, **form.values())):
+        flash("已保存。", "success")
+        return redirect(url_for(".detail", organization_id=organization.id))
     return render_template(
         "organizations/form.html", form=form, organization=organization
     ), form_status(form)
