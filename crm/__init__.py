@@ -10,6 +10,7 @@ from crm import config
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES_WITH_PAGES = (
     "core", "accounts", "audit", "organizations", "branches", "instructors", "assignments",
+    "photos", "problems", "visits",
 )  # fmt: skip
 
 

@@ -13,6 +13,17 @@ class Defaults:
     DEMO_PASSWORD = "Ganzhou@2026"
     DEMO_SEED = 20220620
     PAGE_SIZE = 50
+    # The instructor's working rules (DOMAIN.md), each a setting.
+    VISIT_CADENCE_DAYS = 30  # at least one on-site visit a month
+    BACKFILL_DAYS = 7  # a visit entered later than this after its date is 补录
+    PROBLEM_DUE_DAYS = 30
+    VISIT_FAR_METERS = 1000  # farther from the branch's registered place is flagged
+    # Photos: at most 6 a record, 10 MB each, stored shrunk to 1600 px.
+    PHOTOS_PER_RECORD = 6
+    PHOTO_MAX_BYTES = 10 * 1024 * 1024
+    PHOTO_MAX_SIDE = 1600
+    MAX_CONTENT_LENGTH = 80 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -36,6 +47,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     else:
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or _default_database(app)
+    app.config.setdefault("MEDIA_DIR", str(Path(app.instance_path) / "media"))
     if not app.config.get("SECRET_KEY") and not app.testing:
         raise MissingSecretKeyError(
             "CRM_SECRET_KEY is not set. `make run` keeps one in instance/secret_key; "

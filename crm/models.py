@@ -7,7 +7,11 @@ from crm.branches import models as branches
 from crm.instructors import models as instructors
 from crm.organizations import models as organizations
 from crm.pairings import models as pairings
+from crm.photos import models as photos
+from crm.problems import models as problems
+from crm.visits import models as visits
 
 __all__ = [
     "accounts", "assignments", "audit", "branches", "instructors", "organizations", "pairings",
+    "photos", "problems", "visits",
 ]  # fmt: skip

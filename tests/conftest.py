@@ -47,8 +47,8 @@ def migrated(database_url) -> str:
 
 
 @pytest.fixture
-def app(migrated):
-    app = create_app(settings(migrated))
+def app(migrated, tmp_path):
+    app = create_app(settings(migrated, MEDIA_DIR=str(tmp_path / "media")))
     yield app
     with app.app_context():
         empty_tables()
@@ -156,10 +156,15 @@ def world(app):
         )
         agency = f.AgencyBranchFactory()
         pairing = f.PairingFactory(agency_branch=agency, branch=a.branch)
+        photo = f.photo_row(a.instructor.account_id)
+        visit = f.VisitFactory(instructor=a.instructor, branch=a.branch, photos=[photo])
+        problem = f.ProblemFactory(branch=a.branch, visit_id=visit.id)
+        token = f.pending_photo_token(a.instructor.account_id)
         return SimpleNamespace(
             instructor_a=a.instructor_id, instructor_b=b.instructor_id,
             branch_a=a.branch_id, branch_b=b.branch_id,
             organization_a=a.branch.organizations[0].id,
             organization_b=b.branch.organizations[0].id,
             assignment_a=a.id, assignment_b=b.id, agency_branch=agency.id, pairing=pairing.id,
+            visit_a=visit.id, problem_a=problem.id, photo_a=photo.id, pending_token=token,
         )  # fmt: skip

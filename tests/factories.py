@@ -1,13 +1,17 @@
 """factory_boy factories. Use them inside an app context; each commits what it makes."""
 
-from datetime import date
+import io
+from datetime import date, timedelta
 from itertools import count
+from uuid import uuid4
 
 import factory
 from argon2 import PasswordHasher
 from factory.alchemy import SQLAlchemyModelFactory
+from PIL import Image
 from sqlalchemy import select
 
+from crm import clock
 from crm.accounts.models import Account, AccountRole, Role
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch, BranchKind, Sector
@@ -15,6 +19,9 @@ from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.organizations.models import District, Organization, OrganizationKind
 from crm.pairings.models import Pairing
+from crm.photos import services as photos
+from crm.problems.models import Problem, ProblemCategory, ProblemStep
+from crm.visits.models import Visit, VisitKind
 from tests.conftest import PASSWORD
 
 PASSWORD_HASH = PasswordHasher().hash(PASSWORD)  # hashed once: argon2 is slow on purpose
@@ -128,3 +135,55 @@ class PairingFactory(Base):
     agency_branch = factory.SubFactory(AgencyBranchFactory)
     branch = factory.SubFactory(BranchFactory)
     started_on = date(2024, 1, 1)
+
+
+class VisitFactory(Base):
+    class Meta:
+        model = Visit
+
+    instructor = factory.SubFactory(InstructorFactory)
+    branch = factory.SubFactory(BranchFactory)
+    client_key = factory.LazyFunction(lambda: uuid4().hex)
+    visited_at = factory.LazyFunction(lambda: clock.now() - timedelta(days=3))
+    received_at = factory.LazyAttribute(lambda visit: visit.visited_at)
+    kind = VisitKind.ONSITE
+    summary = "了解企业用工情况，指导支部开展主题党日。"
+
+
+class ProblemFactory(Base):
+    class Meta:
+        model = Problem
+
+    branch = factory.SubFactory(BranchFactory)
+    raised_by = factory.LazyAttribute(lambda problem: AccountFactory())
+    raised_on = factory.LazyFunction(lambda: clock.today() - timedelta(days=5))
+    category = ProblemCategory.HIRING
+    description = "企业招工难，需要对接人社部门。"
+    due_on = factory.LazyAttribute(lambda problem: problem.raised_on + timedelta(days=30))
+
+    @factory.post_generation
+    def first_step(self, create, extracted, **kwargs):
+        self.steps.append(ProblemStep(from_status=None, to_status=self.status, note="登记问题",
+                                      on=self.raised_on, by=self.raised_by))  # fmt: skip
+        if create:
+            db.session.commit()
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (40, 30), **save) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+def stored_photo() -> photos.StoredPhoto:
+    return photos.store_upload(io.BytesIO(image_bytes()), "test.png")
+
+
+def photo_row(account_id: int):
+    row = photos.save_rows([stored_photo()], account_id)[0]
+    db.session.commit()
+    return row
+
+
+def pending_photo_token(account_id: int) -> str:
+    return photos.pending_token(stored_photo(), account_id)

@@ -1,6 +1,15 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
@@ -10,6 +19,7 @@ from crm.accounts.forms import LoginForm
 from crm.accounts.models import Account, Role
 from crm.audit import services as audit
 from crm.extensions import db, login_manager
+from crm.http import wants_json
 
 bp = Blueprint("accounts", __name__)
 
@@ -18,6 +28,15 @@ bp = Blueprint("accounts", __name__)
 def load_account(account_id: str) -> Account | None:
     account = db.session.get(Account, int(account_id), options=[selectinload(Account.role_rows)])
     return account if account is not None and account.active else None
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Pages send the visitor to sign in and back; the phone's outbox gets a 401 to show."""
+    if wants_json():
+        return jsonify(error="登录已过期，请重新登录后再同步。"), 401
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
 def home_url(account: Account) -> str:

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from crm.accounts.access import allow
 from crm.accounts.models import Role
 from crm.audit.models import AuditEntry
+from crm.clock import LOCAL_TIME
 from crm.core.lists import paginate
-from crm.core.templating import LOCAL_TIME
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

@@ -3,6 +3,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from crm import clock
 from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments import services as assignments
@@ -12,8 +13,11 @@ from crm.branches.models import Branch, Sector
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import like, paginate, search_text
 from crm.extensions import db
+from crm.instructors.services import of_account
 from crm.organizations.services import district_choices, districts
 from crm.pairings import services as pairings
+from crm.problems import services as problem_services
+from crm.visits import services as visit_services
 
 bp = Blueprint("branches", __name__, url_prefix="/branches")
 
@@ -52,29 +56,32 @@ def index():
 
 
 def _my_branches():
-    """The instructor's home: the branches they guide now."""
-    branches = (
-        db.session.execute(
-            select(Branch)
-            .where(assignments.branch_scope(current_user))
-            .options(selectinload(Branch.organizations))
-            .order_by(Branch.name)
-        )
-        .scalars()
-        .all()
+    """The instructor's home: their branches, most urgent first, and visits sent back."""
+    instructor = of_account(current_user.id)
+    if instructor is None:
+        return render_template("branches/mine.html", rows=[], returned=[])
+    return render_template(
+        "branches/mine.html",
+        rows=visit_services.due_list(instructor, clock.today()),
+        returned=visit_services.returned_visits(instructor),
     )
-    return render_template("branches/mine.html", branches=branches)
 
 
 @bp.route("/<int:branch_id>")
 @signed_in
 def detail(branch_id: int):
     branch = assignments.visible_branch(current_user, branch_id) or abort(404)
+    guide = assignments.current_assignment(branch.id)
     return render_template(
         "branches/detail.html",
         branch=branch,
         history=assignments.history_of_branch(branch.id),
         pairings=pairings.of_branch(branch),
+        visits=visit_services.recent_visits(branch.id),
+        problems=problem_services.of_branch(branch.id),
+        gaps=visit_services.clarity_gaps(branch.id),
+        is_guide=guide is not None and guide.instructor.account_id == current_user.id,
+        today=clock.today(),
     )
 
 

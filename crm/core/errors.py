@@ -1,10 +1,11 @@
 """Error pages in Chinese, never a stack trace."""
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from crm.extensions import db
+from crm.http import wants_json
 
 MESSAGES = {
     400: ("请求有误", "提交的内容无法处理，请返回重试。"),
@@ -25,6 +26,8 @@ def register(app: Flask) -> None:
 
 def _page(code: int, message: str | None = None):
     title, default = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    if wants_json():
+        return jsonify(error=message or default), code
     return render_template("error.html", code=code, title=title, message=message or default), code
 
 

@@ -1,14 +1,12 @@
 """Filters and globals every template may use."""
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_login import current_user
 
 from crm.accounts.models import Role
-
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+from crm.clock import LOCAL_TIME
 
 
 def mask_phone(phone: str | None) -> str:

@@ -1,4 +1,4 @@
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify, send_from_directory
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -17,3 +17,12 @@ def healthz():
         db.session.rollback()
         return jsonify(status="unavailable"), 503
     return jsonify(status="ok")
+
+
+@bp.route("/sw.js")
+@public
+def service_worker():
+    """The service worker, served from the root so it may keep any page of the site."""
+    response = send_from_directory(current_app.static_folder, "js/sw.js", max_age=0)
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    return response

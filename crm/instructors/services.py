@@ -4,6 +4,8 @@ import re
 import unicodedata
 from datetime import date
 
+from sqlalchemy import select
+
 from crm.accounts import services as accounts
 from crm.accounts.models import Role
 from crm.extensions import db
@@ -65,3 +67,10 @@ def update_instructor(
     instructor.account.active = status is InstructorStatus.ACTIVE
     db.session.flush()
     return instructor
+
+
+def of_account(account_id: int) -> Instructor | None:
+    """The instructor record of a signed-in account, if it has one."""
+    return db.session.execute(
+        select(Instructor).where(Instructor.account_id == account_id)
+    ).scalar_one_or_none()

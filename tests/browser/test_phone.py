@@ -11,7 +11,7 @@ def test_an_instructor_signs_in_on_a_phone_and_sees_their_branches(app, live_ser
         theirs = f.AssignmentFactory().branch.name
 
     page.goto(f"{live_server}/")
-    expect(page).to_have_url(f"{live_server}/login?next=%2F")
+    expect(page).to_have_url(f"{live_server}/login?next=/")
     page.get_by_label("用户名").fill("zdy001")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()

@@ -26,6 +26,10 @@ def url_ids(world) -> dict[str, int]:
         "instructor_id": world.instructor_a,
         "organization_id": world.organization_a,
         "assignment_id": world.assignment_a,
+        "visit_id": world.visit_a,
+        "problem_id": world.problem_a,
+        "photo_id": world.photo_a,
+        "token": world.pending_token,
     }
 
 

@@ -1,0 +1,1 @@
+"""Photos: uploads checked by their bytes, re-encoded without EXIF, stored outside static/."""

@@ -1,0 +1,137 @@
+"""Taking an uploaded photo: judge it by its bytes, re-encode it, store it, hand out a token.
+
+A photo is written to disk before the record it belongs to is committed; until then the form
+carries a signed token naming the file, so a form shown again with errors keeps its photos
+without anything written to the database. Files no record claims are swept later.
+"""
+
+import hashlib
+import io
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from crm.extensions import db
+from crm.photos.models import Photo
+from crm.rules import RuleError
+
+FORMATS = {  # Pillow's format name: (content type, file ending, save options)
+    "JPEG": ("image/jpeg", ".jpg", {"quality": 85, "optimize": True}),
+    "PNG": ("image/png", ".png", {"optimize": True}),
+    "WEBP": ("image/webp", ".webp", {"quality": 85}),
+}
+MAX_PIXELS = 60_000_000  # a phone camera makes up to ~50 MP; more is a decompression bomb
+
+
+class PhotoError(RuleError):
+    field = "photos"
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A re-encoded photo on disk that no record holds yet."""
+
+    stored_name: str
+    content_type: str
+    width: int
+    height: int
+    byte_size: int
+    sha256: str
+
+
+def photo_folder() -> Path:
+    folder = Path(current_app.config["MEDIA_DIR"]) / "photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def path_of(stored_name: str) -> Path:
+    return photo_folder() / stored_name
+
+
+def store_upload(stream: IO[bytes], filename: str) -> StoredPhoto:
+    """Check, re-encode and write one upload. Raises PhotoError for a file that is not a JPEG,
+    PNG or WebP image by its content, or that is larger than PHOTO_MAX_BYTES."""
+    limit = current_app.config["PHOTO_MAX_BYTES"]
+    data = stream.read(limit + 1)
+    label = filename or "照片"
+    if len(data) > limit:
+        raise PhotoError(f"“{label}”超过 {limit // 1_000_000} MB，请换一张或压缩后再传。")
+    image = _open_image(data, label)
+    encoded, content_type, ending = _reencode(image)
+    stored_name = secrets.token_hex(16) + ending
+    _write_durably(path_of(stored_name), encoded)
+    return StoredPhoto(stored_name, content_type, image.width, image.height, len(encoded),
+                       hashlib.sha256(encoded).hexdigest())  # fmt: skip
+
+
+def _open_image(data: bytes, label: str) -> Image.Image:
+    refusal = PhotoError(f"“{label}”不是 JPEG、PNG 或 WebP 图片。")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format not in FORMATS:
+                raise refusal
+            if probe.width * probe.height > MAX_PIXELS:
+                raise PhotoError(f"“{label}”像素过多，无法处理。")
+            probe.verify()
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
+        raise refusal from error
+    return image
+
+
+def _reencode(image: Image.Image) -> tuple[bytes, str, str]:
+    """Turn the picture upright, shrink it to PHOTO_MAX_SIDE and save it without metadata."""
+    content_type, ending, options = FORMATS[image.format]
+    pixels = ImageOps.exif_transpose(image)  # keep the orientation EXIF gave, then drop EXIF
+    side = current_app.config["PHOTO_MAX_SIDE"]
+    pixels.thumbnail((side, side))
+    if image.format == "JPEG" and pixels.mode not in ("RGB", "L"):
+        pixels = pixels.convert("RGB")
+    out = io.BytesIO()
+    pixels.save(out, format=image.format, **options)  # no exif= given: none is written
+    return out.getvalue(), content_type, ending
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    partial = path.with_suffix(path.suffix + ".part")
+    with open(partial, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(partial, path)
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="pending-photo")
+
+
+def pending_token(photo: StoredPhoto, account_id: int) -> str:
+    """A token naming a stored photo that only `account_id` can redeem."""
+    return _serializer().dumps({**asdict(photo), "account": account_id})
+
+
+def redeem(token: str, account_id: int) -> StoredPhoto:
+    """The stored photo a token names; raises PhotoError if the token is forged, someone
+    else's, or its file is gone."""
+    try:
+        fields = _serializer().loads(token)
+    except BadSignature as error:
+        raise PhotoError("照片信息无效，请重新选择照片。") from error
+    if fields.pop("account", None) != account_id or not path_of(fields["stored_name"]).exists():
+        raise PhotoError("照片已失效，请重新选择照片。")
+    return StoredPhoto(**fields)
+
+
+def save_rows(photos: list[StoredPhoto], uploaded_by_id: int) -> list[Photo]:
+    """Create the rows of stored photos as their record is saved."""
+    rows = [Photo(**asdict(photo), uploaded_by_id=uploaded_by_id) for photo in photos]
+    db.session.add_all(rows)
+    return rows

@@ -1,0 +1,36 @@
+from flask import Blueprint, abort, send_file
+from flask_login import current_user
+
+from crm.accounts.access import allow, signed_in
+from crm.accounts.models import Role
+from crm.photos import services
+from crm.photos.services import PhotoError
+from crm.visits.services import visible_photo
+
+bp = Blueprint("photos", __name__, url_prefix="/photos")
+
+
+@bp.route("/<int:photo_id>")
+@signed_in
+def show(photo_id: int):
+    """A photo, to those who may see the record it belongs to; 404 to everyone else."""
+    photo = visible_photo(current_user, photo_id) or abort(404)
+    return _send(photo.stored_name, photo.content_type)
+
+
+@bp.route("/pending/<token>")
+@allow(Role.INSTRUCTOR)
+def pending(token: str):
+    """A photo chosen in a form not yet saved, to the person who chose it."""
+    try:
+        photo = services.redeem(token, current_user.id)
+    except PhotoError:
+        abort(404)
+    return _send(photo.stored_name, photo.content_type)
+
+
+def _send(stored_name: str, content_type: str):
+    response = send_file(services.path_of(stored_name), mimetype=content_type, max_age=86400,
+                         conditional=True)  # fmt: skip
+    response.cache_control.private = True  # never in a shared cache
+    return response

@@ -1,0 +1,300 @@
+"""Visits: recording one exactly once, the instructor's due list, and the branch timeline."""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from crm import clock
+from crm.accounts.models import Account
+from crm.assignments import services as assignments
+from crm.assignments.models import Assignment
+from crm.branches.models import Branch
+from crm.extensions import db
+from crm.instructors.models import Instructor
+from crm.photos import services as photos
+from crm.photos.models import Photo
+from crm.photos.services import PhotoError, StoredPhoto
+from crm.problems import services as problems
+from crm.problems.services import NewProblem, ProblemCounts
+from crm.rules import RuleError
+from crm.visits.models import Clarity, Visit, VisitKind, visit_photo
+
+CLOCK_SKEW = timedelta(minutes=10)  # a phone's clock may run a little ahead
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: Decimal
+    longitude: Decimal
+    accuracy_m: int | None = None
+
+
+@dataclass(frozen=True)
+class NewVisit:
+    """A visit as the phone sent it."""
+
+    client_key: str
+    visited_at: datetime
+    kind: VisitKind
+    summary: str
+    people_met: str = ""
+    clarified: frozenset[Clarity] = frozenset()
+    location: Location | None = None
+    problems: Sequence[NewProblem] = ()
+    photos: Sequence[StoredPhoto] = ()
+
+
+def find_by_key(instructor_id: int, client_key: str) -> Visit | None:
+    return db.session.execute(
+        select(Visit).where(Visit.instructor_id == instructor_id, Visit.client_key == client_key)
+    ).scalar_one_or_none()
+
+
+def record_visit(instructor: Instructor, branch: Branch, new: NewVisit) -> Visit:
+    """Record a visit with the problems raised and the photos taken, once per client key.
+
+    The same key again returns the visit it first made, whatever else was sent. An
+    instructor logs visits only to branches they guide now; a visit cannot be in the
+    future; at most PHOTOS_PER_RECORD photos. Raises RuleError. A visit received more than
+    BACKFILL_DAYS after it happened is marked 补录; one farther than VISIT_FAR_METERS from the
+    branch's registered place is flagged, not refused.
+    """
+    if existing := find_by_key(instructor.id, new.client_key):
+        return existing
+    _check(instructor, branch, new)
+    received_at = clock.now()
+    visit = Visit(
+        instructor=instructor, branch=branch, client_key=new.client_key,
+        visited_at=new.visited_at, received_at=received_at, kind=new.kind,
+        summary=new.summary.strip(), people_met=new.people_met.strip(),
+        backfilled=received_at - new.visited_at > timedelta(days=current_app.config["BACKFILL_DAYS"]),
+        **{item.column: item in new.clarified for item in Clarity},
+    )  # fmt: skip
+    _place(visit, branch, new.location)
+    try:
+        with db.session.begin_nested():  # a twin request committed first: answer with its visit
+            db.session.add(visit)
+    except IntegrityError:
+        if existing := find_by_key(instructor.id, new.client_key):
+            return existing
+        raise
+    for problem in new.problems:
+        problems.raise_problem(branch, problem, by=instructor.account,
+                               on=new.visited_at.astimezone(clock.LOCAL_TIME).date(),
+                               visit_id=visit.id)  # fmt: skip
+    visit.photos = photos.save_rows(list(new.photos), instructor.account_id)
+    db.session.flush()
+    return visit
+
+
+def _check(instructor: Instructor, branch: Branch, new: NewVisit) -> None:
+    held = assignments.current_assignment(branch.id)
+    if held is None or held.instructor_id != instructor.id:
+        raise RuleError("您目前不联系指导这个党组织，不能为它登记走访。")
+    if new.visited_at > clock.now() + CLOCK_SKEW:
+        raise RuleError("走访时间不能晚于现在。", "visited_at")
+    limit = current_app.config["PHOTOS_PER_RECORD"]
+    if len(new.photos) > limit:
+        raise PhotoError(f"每次最多上传 {limit} 张照片。")
+
+
+def _place(visit: Visit, branch: Branch, location: Location | None) -> None:
+    if location is None:
+        return
+    visit.latitude, visit.longitude = location.latitude, location.longitude
+    visit.accuracy_m = location.accuracy_m
+    registered = registered_place(branch)
+    if registered is not None:
+        visit.distance_m = round(
+            meters_between(registered, (location.latitude, location.longitude))
+        )
+        visit.far_from_branch = visit.distance_m > current_app.config["VISIT_FAR_METERS"]
+
+
+def registered_place(branch: Branch) -> tuple[Decimal, Decimal] | None:
+    """The coordinates registered for the branch's (first) organization, if any."""
+    for organization in branch.organizations:
+        if organization.latitude is not None and organization.longitude is not None:
+            return organization.latitude, organization.longitude
+    return None
+
+
+def meters_between(a: tuple[Decimal, Decimal], b: tuple[Decimal, Decimal]) -> float:
+    """Great-circle distance (haversine) on a sphere of the Earth's mean radius."""
+    lat1, lon1, lat2, lon2 = (math.radians(float(v)) for v in (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
+
+
+def most_used_kind(instructor_id: int) -> VisitKind:
+    """The kind this instructor logs most often, for the form's default."""
+    kind = db.session.execute(
+        select(Visit.kind)
+        .where(Visit.instructor_id == instructor_id)
+        .group_by(Visit.kind)
+        .order_by(func.count().desc(), Visit.kind)
+        .limit(1)
+    ).scalar_one_or_none()
+    return kind or VisitKind.ONSITE
+
+
+# --- who sees which visit ---------------------------------------------------------------------
+
+
+def visit_scope(account: Account) -> ColumnElement[bool]:
+    """Visits to branches the account may see, and an instructor's own visits even after the
+    branch was handed over (past visits stay with the instructor who made them)."""
+    own = Visit.instructor_id.in_(select(Instructor.id).where(Instructor.account_id == account.id))
+    return or_(Visit.branch_id.in_(select(Branch.id).where(assignments.branch_scope(account))), own)
+
+
+def visible_visit(account: Account, visit_id: int) -> Visit | None:
+    return db.session.execute(
+        select(Visit)
+        .where(Visit.id == visit_id, visit_scope(account))
+        .options(selectinload(Visit.photos), selectinload(Visit.problems))
+    ).scalar_one_or_none()
+
+
+# --- the instructor's due list ------------------------------------------------------------------
+
+
+@dataclass
+class DueBranch:
+    """One of the instructor's branches, with what makes it urgent."""
+
+    branch: Branch
+    due_on: date
+    last_visit: datetime | None
+    problems: ProblemCounts = field(default_factory=ProblemCounts)
+    today: date = field(default_factory=clock.today)
+
+    @property
+    def overdue_for_visit(self) -> bool:
+        return self.today > self.due_on
+
+    @property
+    def days_since_visit(self) -> int | None:
+        if self.last_visit is None:
+            return None
+        return (self.today - self.last_visit.astimezone(clock.LOCAL_TIME).date()).days
+
+    @property
+    def urgency(self) -> tuple[int, date]:
+        if self.overdue_for_visit:
+            return 0, self.due_on
+        return (1 if self.problems.overdue else 2), self.due_on
+
+
+def due_list(instructor: Instructor, today: date) -> list[DueBranch]:
+    """The instructor's current branches, most urgent first: overdue for an on-site visit
+    (none within VISIT_CADENCE_DAYS of the last one, or of the assignment's start), then
+    those with problems past due, then the rest by when their next visit is due."""
+    held = (
+        db.session.execute(
+            select(Assignment)
+            .where(Assignment.instructor_id == instructor.id, Assignment.ended_on.is_(None))
+            .options(selectinload(Assignment.branch).selectinload(Branch.organizations))
+        )
+        .scalars()
+        .all()
+    )
+    ids = [a.branch_id for a in held]
+    last = _last_visits(ids)
+    counts = problems.counts_by_branch(ids, today)
+    cadence = timedelta(days=current_app.config["VISIT_CADENCE_DAYS"])
+    rows = []
+    for assignment in held:
+        last_any, last_onsite = last.get(assignment.branch_id, (None, None))
+        since = max(filter(None, [assignment.started_on, _local_day(last_onsite)]))
+        rows.append(DueBranch(assignment.branch, since + cadence, last_any,
+                              counts.get(assignment.branch_id, ProblemCounts()), today))  # fmt: skip
+    return sorted(rows, key=lambda row: (row.urgency, row.branch.name))
+
+
+def _last_visits(branch_ids: list[int]) -> dict[int, tuple[datetime | None, datetime | None]]:
+    rows = db.session.execute(
+        select(
+            Visit.branch_id,
+            func.max(Visit.visited_at),
+            func.max(Visit.visited_at).filter(Visit.kind == VisitKind.ONSITE),
+        )
+        .where(Visit.branch_id.in_(branch_ids))
+        .group_by(Visit.branch_id)
+    )
+    return {branch_id: (_aware(a), _aware(b)) for branch_id, a, b in rows}
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Aggregates skip the column type, so SQLite hands back naive UTC (or even text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=clock.UTC)
+
+
+def _local_day(value: datetime | None) -> date | None:
+    return value.astimezone(clock.LOCAL_TIME).date() if value else None
+
+
+def returned_visits(instructor: Instructor) -> list[Visit]:
+    """Visits a reviewer sent back to this instructor for correction, oldest first."""
+    return list(
+        db.session.execute(
+            select(Visit)
+            .where(Visit.instructor_id == instructor.id, Visit.returned_at.is_not(None))
+            .options(selectinload(Visit.branch))
+            .order_by(Visit.returned_at)
+        ).scalars()
+    )
+
+
+# --- the branch page ------------------------------------------------------------------------
+
+
+def recent_visits(branch_id: int, limit: int = 30) -> list[Visit]:
+    return list(
+        db.session.execute(
+            select(Visit)
+            .where(Visit.branch_id == branch_id)
+            .options(
+                selectinload(Visit.instructor),
+                selectinload(Visit.problems),
+                selectinload(Visit.photos),
+            )
+            .order_by(Visit.visited_at.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def clarity_gaps(branch_id: int) -> list[Clarity]:
+    """The 五清五促 items no visit to this branch has clarified yet."""
+    known = db.session.execute(
+        select(
+            *(func.max(sa.cast(getattr(Visit, item.column), sa.Integer)) for item in Clarity)
+        ).where(Visit.branch_id == branch_id)
+    ).one()
+    return [item for item, seen in zip(Clarity, known, strict=True) if not seen]
+
+
+def visible_photo(account: Account, photo_id: int) -> Photo | None:
+    """A photo of a visit the account may see."""
+    return db.session.execute(
+        select(Photo)
+        .join(visit_photo, visit_photo.c.photo_id == Photo.id)
+        .join(Visit, Visit.id == visit_photo.c.visit_id)
+        .where(Photo.id == photo_id, visit_scope(account))
+    ).scalar_one_or_none()

@@ -1,0 +1,234 @@
+/* The instructor's phone: the visit form's helpers and the outbox that survives no signal.
+ * A visit saved without a network goes into IndexedDB and is sent, once, when it returns.
+ * Plain JavaScript, no library: the whole file is a few KiB. */
+(function () {
+  "use strict";
+
+  var DB_NAME = "crm-outbox", STORE = "visits";
+
+  function randomKey() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);  // unlike randomUUID, also there on plain-http intranets
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function localNow() {
+    var d = new Date(), pad = function (n) { return ("0" + n).slice(-2); };
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+
+  /* --- IndexedDB outbox ------------------------------------------------------------------ */
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var request = indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = function () { request.result.createObjectStore(STORE, { keyPath: "key" }); };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+
+  function withStore(mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(STORE, mode), result = work(tx.objectStore(STORE));
+        tx.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
+        tx.onerror = function () { reject(tx.error); };
+      });
+    });
+  }
+
+  var outbox = {
+    all: function () { return withStore("readonly", function (s) { return s.getAll(); }); },
+    put: function (entry) { return withStore("readwrite", function (s) { s.put(entry); }); },
+    remove: function (key) { return withStore("readwrite", function (s) { s.delete(key); }); }
+  };
+
+  /* Everything the form holds, files included, as plain data IndexedDB can keep. */
+  function snapshot(form) {
+    var fields = [], files = [];
+    new FormData(form).forEach(function (value, name) {
+      if (value instanceof Blob) { if (value.size) files.push({ name: name, blob: value, filename: value.name }); }
+      else fields.push([name, value]);
+    });
+    var key = form.querySelector("[name=client_key]").value;
+    var summary = form.querySelector("[name=summary]").value;
+    return { key: key, url: form.action, fields: fields, files: files, title: document.title,
+             summary: summary.slice(0, 40), savedAt: new Date().toISOString(), error: null };
+  }
+
+  function freshCsrfToken() {
+    var input = document.querySelector("input[name=csrf_token]");
+    return input ? input.value : null;
+  }
+
+  function send(entry) {
+    var body = new FormData(), token = freshCsrfToken();
+    entry.fields.forEach(function (pair) {
+      body.append(pair[0], pair[0] === "csrf_token" && token ? token : pair[1]);
+    });
+    entry.files.forEach(function (file) { body.append(file.name, file.blob, file.filename); });
+    return fetch(entry.url, { method: "POST", body: body, credentials: "same-origin",
+                              headers: { Accept: "application/json" } });
+  }
+
+  function messages(errors, prefix) {
+    var list = [];
+    Object.keys(errors || {}).forEach(function (name) {
+      var value = errors[name];
+      if (Array.isArray(value) && typeof value[0] === "string") list.push.apply(list, value);
+      else if (Array.isArray(value)) value.forEach(function (e) { list = list.concat(messages(e, prefix)); });
+      else if (value && typeof value === "object") list = list.concat(messages(value, prefix));
+    });
+    return list;
+  }
+
+  var syncing = false;
+
+  /* Send every waiting visit. The server's client key makes a repeat harmless. */
+  function sync() {
+    if (syncing || !navigator.onLine) return Promise.resolve();
+    syncing = true;
+    return outbox.all().then(function (entries) {
+      return entries.filter(function (e) { return !e.error; }).reduce(function (chain, entry) {
+        return chain.then(function (go) {
+          if (!go) return false;
+          return send(entry).then(function (response) {
+            if (response.status === 201) return outbox.remove(entry.key).then(function () { return true; });
+            if (response.status === 401) { showStatus("登录已过期，请重新登录后同步。"); return false; }
+            return response.json().catch(function () { return {}; }).then(function (data) {
+              entry.error = data.errors ? messages(data.errors).join("；") : (data.error || "服务器拒绝了这条记录（" + response.status + "）");
+              return outbox.put(entry).then(function () { return true; });
+            });
+          }, function () { return false; });  // still no network: try again later
+        });
+      }, Promise.resolve(true));
+    }).then(render, render).then(function () { syncing = false; });
+  }
+
+  /* --- what the instructor sees -------------------------------------------------------- */
+
+  function showStatus(text) {
+    var status = document.querySelector("[data-outbox-status]");
+    if (!status) return;
+    status.hidden = !text;
+    status.textContent = text || "";
+  }
+
+  function render() {
+    return outbox.all().then(function (entries) {
+      var status = document.querySelector("[data-outbox-status]");
+      if (!status) return;
+      status.hidden = entries.length === 0;
+      status.innerHTML = "";
+      if (!entries.length) return;
+      var head = document.createElement("strong");
+      head.textContent = "待同步 " + entries.length;
+      status.appendChild(head);
+      entries.forEach(function (entry) {
+        var line = document.createElement("div");
+        line.className = entry.error ? "outbox-entry error" : "outbox-entry";
+        line.textContent = entry.title.split(" · ")[0] + "：" + entry.summary + (entry.error ? "（" + entry.error + "）" : "");
+        if (entry.error) {
+          var retry = document.createElement("button"), drop = document.createElement("button");
+          retry.type = drop.type = "button";
+          retry.className = drop.className = "button small";
+          retry.textContent = "重试";
+          drop.textContent = "放弃这条";
+          retry.onclick = function () { entry.error = null; outbox.put(entry).then(sync); };
+          drop.onclick = function () { if (confirm("确定放弃这条未同步的走访？")) outbox.remove(entry.key).then(render); };
+          line.appendChild(retry);
+          line.appendChild(drop);
+        }
+        status.appendChild(line);
+      });
+    });
+  }
+
+  /* --- the visit form ----------------------------------------------------------------- */
+
+  function renumber(row, index) {
+    row.querySelectorAll("[name],[id],[for]").forEach(function (el) {
+      ["name", "id", "for"].forEach(function (attr) {
+        var value = el.getAttribute(attr);
+        if (value) el.setAttribute(attr, value.replace(/problems-\d+-/, "problems-" + index + "-"));
+      });
+    });
+  }
+
+  function setUpProblems(form) {
+    var add = form.querySelector("[data-add-problem]");
+    if (!add) return;
+    add.hidden = false;
+    add.addEventListener("click", function () {
+      var rows = form.querySelectorAll("[data-problem-row]"), last = rows[rows.length - 1];
+      var row = last.cloneNode(true);
+      row.querySelectorAll(".error").forEach(function (e) { e.remove(); });
+      row.querySelectorAll("input, textarea").forEach(function (e) { e.value = ""; });
+      renumber(row, rows.length);
+      last.after(row);
+      row.querySelector("textarea").focus();
+    });
+  }
+
+  function setUpLocation(form) {
+    var button = form.querySelector("[data-share-location]"), status = form.querySelector("[data-location-status]");
+    if (!button || !navigator.geolocation) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      status.textContent = "正在获取位置…";
+      navigator.geolocation.getCurrentPosition(function (position) {
+        form.querySelector("[name=latitude]").value = position.coords.latitude.toFixed(6);
+        form.querySelector("[name=longitude]").value = position.coords.longitude.toFixed(6);
+        form.querySelector("[name=accuracy_m]").value = Math.round(position.coords.accuracy);
+        status.textContent = "已获取位置（精度约 " + Math.round(position.coords.accuracy) + " 米）";
+      }, function () { status.textContent = "无法获取位置，可不填。"; },
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
+
+  function queue(form) {
+    return outbox.put(snapshot(form)).then(function () {
+      location.href = form.dataset.home || "/";
+    });
+  }
+
+  function setUpVisitForm(form) {
+    // A page served from the cache must not reuse another visit's key or time.
+    if (form.dataset.fresh) {
+      form.querySelector("[name=client_key]").value = randomKey();
+      form.querySelector("[name=visited_at]").value = localNow();
+    }
+    setUpProblems(form);
+    setUpLocation(form);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("[type=submit]");
+      button.disabled = true;  // a double tap sends once; the key covers the rest
+      if (!navigator.onLine) { queue(form); return; }
+      send(snapshot(form)).then(function (response) {
+        if (response.status === 201) return response.json().then(function (data) { location.href = data.url + "?saved=1"; });
+        // Shown again by the server, beside each field, with every value kept.
+        if (response.status === 422) { form.submit(); return; }
+        if (response.status === 401) { showStatus("登录已过期，走访已暂存，请重新登录后同步。"); return queue(form); }
+        return queue(form);
+      }, function () { return queue(form); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-outbox]").forEach(setUpVisitForm);
+    if (document.querySelector("[data-outbox-status]")) render().then(sync);
+    if ("serviceWorker" in navigator && document.body.dataset.worker) {
+      navigator.serviceWorker.register(document.body.dataset.worker, { scope: "/" });
+    }
+    if (navigator.onLine && !sessionStorage.getItem("warmed")) {  // keep these for offline use
+      sessionStorage.setItem("warmed", "1");
+      document.querySelectorAll("[data-warm]").forEach(function (link) {
+        fetch(link.href, { credentials: "same-origin", headers: { Accept: "text/html" } }).catch(function () {});
+      });
+    }
+  });
+  window.addEventListener("online", sync);
+  setInterval(sync, 30000);
+})();
