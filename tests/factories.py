@@ -21,6 +21,8 @@ from crm.organizations.models import District, Organization, OrganizationKind
 from crm.pairings.models import Pairing
 from crm.photos import services as photos
 from crm.problems.models import Problem, ProblemCategory, ProblemStep
+
+__all__ = ["Branch", "Instructor"]
 from crm.visits.models import Visit, VisitKind
 from tests.conftest import PASSWORD
 

@@ -64,10 +64,10 @@ def store_upload(stream: IO[bytes], filename: str) -> StoredPhoto:
     if len(data) > limit:
         raise PhotoError(f"“{label}”超过 {limit // 1_000_000} MB，请换一张或压缩后再传。")
     image = _open_image(data, label)
-    encoded, content_type, ending = _reencode(image)
+    encoded, content_type, ending, (width, height) = _reencode(image)
     stored_name = secrets.token_hex(16) + ending
     _write_durably(path_of(stored_name), encoded)
-    return StoredPhoto(stored_name, content_type, image.width, image.height, len(encoded),
+    return StoredPhoto(stored_name, content_type, width, height, len(encoded),
                        hashlib.sha256(encoded).hexdigest())  # fmt: skip
 
 
@@ -87,7 +87,7 @@ def _open_image(data: bytes, label: str) -> Image.Image:
     return image
 
 
-def _reencode(image: Image.Image) -> tuple[bytes, str, str]:
+def _reencode(image: Image.Image) -> tuple[bytes, str, str, tuple[int, int]]:
     """Turn the picture upright, shrink it to PHOTO_MAX_SIDE and save it without metadata."""
     content_type, ending, options = FORMATS[image.format]
     pixels = ImageOps.exif_transpose(image)  # keep the orientation EXIF gave, then drop EXIF
@@ -97,7 +97,7 @@ def _reencode(image: Image.Image) -> tuple[bytes, str, str]:
         pixels = pixels.convert("RGB")
     out = io.BytesIO()
     pixels.save(out, format=image.format, **options)  # no exif= given: none is written
-    return out.getvalue(), content_type, ending
+    return out.getvalue(), content_type, ending, pixels.size
 
 
 def _write_durably(path: Path, data: bytes) -> None:

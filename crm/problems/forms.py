@@ -34,8 +34,7 @@ class AdvanceForm(Form):
     """Choices of to_status are the problem's next statuses, filled by the view."""
 
     to_status = SelectField("改为", validators=[DataRequired("请选择。")])
-    note = TextAreaField(
-        "处理情况", validators=[DataRequired("请填写处理情况。"), Length(max=1000)]
-    )
+    # Required, but by the service: it says what the note must hold for each status.
+    note = TextAreaField("处理情况", validators=[Length(max=1000)])
     on = date_field("日期")
     department = StringField("协调部门", validators=[Length(max=100)], default="")

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, func, select
 
+from crm import clock
 from crm.accounts.models import Account
 from crm.assignments.services import branch_scope
 from crm.branches.models import Branch
@@ -91,7 +92,7 @@ def advance(
         raise RuleError(_NOTE_NEEDED.get(to, "请填写处理情况。"), "note")
     if on < problem.raised_on:
         raise RuleError(f"日期不能早于登记日期 {problem.raised_on:%Y-%m-%d}。", "on")
-    if on > date.today():
+    if on > clock.today():
         raise RuleError("日期不能晚于今天。", "on")
     step = ProblemStep(from_status=problem.status, to_status=to, note=note, on=on, by=by)
     problem.steps.append(step)

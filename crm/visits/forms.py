@@ -48,7 +48,9 @@ class VisitForm(Form):
 
     def new_problems(self) -> list[NewProblem]:
         """The problem rows that were filled in; a row without a description is left out."""
-        return [_new_problem(row) for row in self.problems if (row.form.description.data or "").strip()]
+        return [
+            _new_problem(row) for row in self.problems if (row.form.description.data or "").strip()
+        ]
 
 
 def _new_problem(row) -> NewProblem:

@@ -48,8 +48,9 @@ def create(branch_id: int):
         if visit is not None:
             return _answer(visit)
     elif request.method == "POST":
-        form.validate()
-        form.photos.errors = list(form.photos.errors)
+        refused = form.photos.errors
+        form.validate()  # show every other field's errors too; validate() clears the photos'
+        form.photos.errors = refused
     if request.method == "POST" and wants_json():
         return jsonify(errors=form.errors), 422
     tokens = [photos.pending_token(photo, current_user.id) for photo in pending]

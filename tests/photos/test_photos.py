@@ -1,0 +1,144 @@
+import io
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from crm.extensions import db
+from crm.photos import services
+from crm.photos.models import Photo
+from crm.photos.services import PhotoError
+from crm.visits.models import Visit
+from tests import factories as f
+from tests.visits.conftest import guide, visit_form  # noqa: F401  (fixture)
+
+GPS_IFD = 0x8825
+
+
+def jpeg_with_gps(size=(3000, 2000)) -> bytes:
+    image = Image.new("RGB", size, (10, 120, 60))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to show
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (25.0, 51.0, 0.0), 3: "E", 4: (114.0, 56.0, 0.0)})
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_exif_and_gps_are_gone_and_the_photo_is_upright_and_shrunk(app):
+    original = jpeg_with_gps()
+    assert GPS_IFD in Image.open(io.BytesIO(original)).getexif()  # the test photo has them
+    with app.app_context():
+        stored = services.store_upload(io.BytesIO(original), "IMG_0001.jpg")
+        kept = Image.open(services.path_of(stored.stored_name))
+        assert dict(kept.getexif()) == {}
+        assert "exif" not in kept.info
+        assert kept.size == (1067, 1600)  # 2000×3000 once turned upright, then fit in 1600 px
+        assert (stored.width, stored.height, stored.content_type) == (1067, 1600, "image/jpeg")
+        assert stored.stored_name.endswith(".jpg")
+        assert "IMG_0001" not in stored.stored_name
+
+
+@pytest.mark.parametrize(("fmt", "ending"), [("PNG", ".png"), ("WEBP", ".webp")])
+def test_png_and_webp_are_taken(app, fmt, ending):
+    with app.app_context():
+        stored = services.store_upload(io.BytesIO(f.image_bytes(fmt)), "x")
+        assert stored.stored_name.endswith(ending)
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        (b"%PDF-1.4 this is a document", "photo.jpg"),
+        (b"just some text", "photo.png"),
+        (f.image_bytes("GIF"), "animation.jpg"),
+        (f.image_bytes("PNG")[:60], "cut-short.png"),
+    ],
+)
+def test_files_are_judged_by_their_bytes_not_their_names(app, content, name):
+    with app.app_context(), pytest.raises(PhotoError, match=f"“{name}”不是 JPEG、PNG 或 WebP 图片"):
+        services.store_upload(io.BytesIO(content), name)
+
+
+def test_a_photo_over_ten_megabytes_gets_a_clear_message(app, client, guide):  # noqa: F811
+    huge = (io.BytesIO(b"\xff" * (10 * 1024 * 1024 + 1)), "big.jpg")
+    response = client.post(f"/branches/{guide.branch}/visits/new",
+                           data=visit_form(photos=[huge]), content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 422
+    assert "“big.jpg”超过 10 MB" in response.text
+    assert 'value="书记钟华、业主刘强"' in response.text
+
+
+def test_a_renamed_document_in_the_form_is_refused_beside_the_photo_field(app, client, guide):  # noqa: F811
+    fake = (io.BytesIO(b"MZ\x90\x00 not an image"), "photo.jpg")
+    response = client.post(f"/branches/{guide.branch}/visits/new",
+                           data=visit_form(photos=[fake]), content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 422
+    assert "“photo.jpg”不是 JPEG、PNG 或 WebP 图片" in response.text
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Visit)).scalar() == 0
+
+
+def test_seven_photos_are_too_many(app, client, guide):  # noqa: F811
+    photos = [(io.BytesIO(f.image_bytes()), f"{n}.png") for n in range(7)]
+    response = client.post(f"/branches/{guide.branch}/visits/new",
+                           data=visit_form(photos=photos), content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 422
+    assert "每次最多 6 张照片，现有 7 张" in response.text
+    assert response.text.count('name="photo_token"') == 7  # kept, to untick some
+
+
+def test_photos_are_stored_outside_static_under_random_names(app):
+    with app.app_context():
+        stored = services.store_upload(io.BytesIO(f.image_bytes()), "x.png")
+        path = services.path_of(stored.stored_name)
+        assert path.exists()
+        assert "static" not in path.parts
+        assert len(stored.stored_name) == 32 + len(".png")
+
+
+def test_a_forged_or_foreign_token_is_refused(app):
+    with app.app_context():
+        token = services.pending_token(f.stored_photo(), account_id=1)
+        with pytest.raises(PhotoError):
+            services.redeem(token, account_id=2)
+        with pytest.raises(PhotoError):
+            services.redeem(token[:-2] + "xx", account_id=1)
+        assert services.redeem(token, account_id=1).content_type == "image/png"
+
+
+def test_photos_are_served_only_to_those_who_may_see_the_visit(app, client, auth, world):
+    auth.login("zdy-a")
+    response = client.get(f"/photos/{world.photo_a}")
+    assert (response.status_code, response.mimetype) == (200, "image/png")
+    assert "private" in response.headers["Cache-Control"]
+    auth.logout()
+    for username in ("zdy-b", "auditor"):
+        auth.login(username)
+        assert client.get(f"/photos/{world.photo_a}").status_code in (403, 404)
+        assert client.get(f"/visits/{world.visit_a}").status_code in (403, 404)
+        auth.logout()
+    auth.login("zdy-b")
+    assert client.get(f"/photos/{world.photo_a}").status_code == 404
+    assert client.get(f"/visits/{world.visit_a}").status_code == 404
+    assert client.get(f"/problems/{world.problem_a}").status_code == 404
+    assert client.get(f"/photos/pending/{world.pending_token}").status_code == 404
+
+
+def test_a_request_over_the_size_limit_gets_a_chinese_page(app, client, guide):  # noqa: F811
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    big = (io.BytesIO(b"\0" * 4096), "a.png")
+    response = client.post(f"/branches/{guide.branch}/visits/new",
+                           data=visit_form(photos=[big]), content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 413
+    assert "文件太大" in response.text
+
+
+def test_photo_rows_are_written_with_their_visit_only(app, client, guide):  # noqa: F811
+    photo = (io.BytesIO(f.image_bytes()), "a.png")
+    client.post(f"/branches/{guide.branch}/visits/new", data=visit_form(photos=[photo]),
+                content_type="multipart/form-data")  # fmt: skip
+    with app.app_context():
+        rows = db.session.execute(sa.select(Photo)).scalars().all()
+        assert [row.uploaded_by_id for row in rows] == [guide.account]
