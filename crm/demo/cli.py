@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
+from crm import clock
 from crm.accounts.models import Account
 from crm.audit.services import acting_as
 from crm.demo import generator
@@ -19,6 +20,7 @@ LABELS = {
     "accounts": "工作人员账号", "instructors": "指导员", "organizations": "两新组织",
     "branches.two_new": "两新组织党组织", "branches.agency": "机关企事业单位党组织",
     "assignments": "联系指导关系", "handovers": "改派", "pairings": "结对共建",
+    "visits": "走访记录", "problems": "问题", "problems.resolved": "其中已解决",
 }  # fmt: skip
 
 
@@ -37,7 +39,7 @@ def load(reset: bool, if_empty: bool) -> None:
     started = time.perf_counter()
     with acting_as("cli:demo"):
         counts = generator.load(
-            current_app.config["DEMO_SEED"], current_app.config["DEMO_PASSWORD"]
+            current_app.config["DEMO_SEED"], current_app.config["DEMO_PASSWORD"], clock.today()
         )
         db.session.commit()
     for key, label in LABELS.items():

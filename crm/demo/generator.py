@@ -14,7 +14,7 @@ from crm.accounts import services as accounts
 from crm.accounts.models import Role
 from crm.assignments import services as assignments
 from crm.branches.models import Branch, BranchKind, Sector
-from crm.demo import words
+from crm.demo import history, words
 from crm.extensions import db
 from crm.instructors import services as instructors
 from crm.instructors.models import Instructor
@@ -29,7 +29,7 @@ JOINT_BRANCHES = 360
 UNDER_GUIDANCE = 1_270
 UNCOVERED_ORGANIZATIONS = 600
 AGENCY_BRANCHES = 1_563
-START = date(2024, 1, 1)
+HISTORY_DAYS = 3 * 365  # the demo holds about three years of work up to yesterday
 
 CENTRES = {
     "章贡区": (25.85, 114.94), "南康区": (25.66, 114.76), "赣县区": (25.86, 115.01),
@@ -48,6 +48,7 @@ class Demo:
 
     rng: random.Random
     districts: list[District]
+    today: date
     used_names: set[str] = field(default_factory=set)
     used_codes: set[str] = field(default_factory=set)
     counts: Counter = field(default_factory=Counter)
@@ -77,10 +78,17 @@ class Demo:
     def day(self, first: date, last: date) -> date:
         return first + timedelta(days=self.rng.randrange((last - first).days + 1))
 
+    @property
+    def start(self) -> date:
+        return self.today - timedelta(days=HISTORY_DAYS)
 
-def load(seed: int, password: str) -> Counter:
-    """Fill an empty database with the demo and return the number of rows made of each kind."""
-    demo = Demo(random.Random(seed), districts())
+
+def load(seed: int, password: str, today: date) -> Counter:
+    """Fill an empty database with the demo and return the number of rows made of each kind.
+
+    The same seed and `today` give the same data; dates run up to the day before `today`.
+    """
+    demo = Demo(random.Random(seed), districts(), today)
     _staff_accounts(demo, password)
     branches = _two_new_branches(demo)
     agency = _agency_branches(demo)
@@ -88,6 +96,7 @@ def load(seed: int, password: str) -> Counter:
     staff = _instructors(demo, guided, password)
     _assignments(demo, staff, guided)
     _pairings(demo, branches, agency, guided)
+    history.load(demo.rng, demo.today - timedelta(days=1), demo.counts)
     return demo.counts
 
 
@@ -315,7 +324,9 @@ def _assignments(demo: Demo, staff: list[Instructor], guided: list[Branch]) -> N
     for instructor in staff:
         wanted = demo.rng.choice((5, 6, 7, 8, 8, 9, 9, 10, 10, 10))
         for branch in pool[instructor.district_id][:wanted]:
-            assignments.assign(instructor, branch, on=demo.day(START, date(2024, 6, 30)))
+            assignments.assign(
+                instructor, branch, on=demo.day(demo.start, demo.start + timedelta(days=180))
+            )
             demo.counts["assignments"] += 1
         del pool[instructor.district_id][:wanted]
     _handovers(demo, staff)
@@ -331,10 +342,11 @@ def _handovers(demo: Demo, staff: list[Instructor]) -> None:
             continue
         taker = demo.rng.choice(takers)
         held = next((a for a in assignments.history_of_instructor(giver.id)
-                     if a.is_current and a.started_on < date(2025, 1, 1)), None)  # fmt: skip
+                     if a.is_current and a.started_on < demo.today - timedelta(days=700)), None)  # fmt: skip
         if held is None:
             continue
-        assignments.assign(taker, held.branch, on=demo.day(date(2025, 1, 1), date(2025, 12, 31)),
+        assignments.assign(taker, held.branch,
+                           on=demo.day(demo.today - timedelta(days=700), demo.today - timedelta(days=60)),
                            reassign=True)  # fmt: skip
         counts[giver.id] -= 1
         counts[taker.id] += 1
@@ -357,7 +369,9 @@ def _pairings(demo: Demo, branches: list[Branch], agency: list[Branch],
             if (partner.id, branch.id) in pairs:
                 continue
             pairs.add((partner.id, branch.id))
-            started = demo.day(date(2021, 1, 1), date(2025, 12, 31))
+            started = demo.day(
+                demo.today - timedelta(days=6 * 365), demo.today - timedelta(days=365)
+            )
             ended = rng.random() < 0.08
             db.session.add(Pairing(
                 agency_branch=partner, branch=branch, started_on=started,

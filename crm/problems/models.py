@@ -59,6 +59,7 @@ class Problem(Audited, TimestampMixin, db.Model):
     closed_on: Mapped[date | None]
 
     branch: Mapped[Branch] = relationship()
+    visit: Mapped["Visit | None"] = relationship(back_populates="problems")  # noqa: F821
     raised_by: Mapped[Account] = relationship()
     steps: Mapped[list["ProblemStep"]] = relationship(
         back_populates="problem", order_by="ProblemStep.id", cascade="all, delete-orphan"

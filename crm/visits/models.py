@@ -82,7 +82,7 @@ class Visit(Audited, TimestampMixin, db.Model):
     instructor: Mapped[Instructor] = relationship()
     branch: Mapped[Branch] = relationship()
     photos: Mapped[list[Photo]] = relationship(secondary=visit_photo, order_by=Photo.id)
-    problems: Mapped[list[Problem]] = relationship(order_by=Problem.id)
+    problems: Mapped[list[Problem]] = relationship(back_populates="visit", order_by=Problem.id)
 
     def __str__(self) -> str:
         return f"{self.kind.label} {self.branch_id} {self.visited_at:%Y-%m-%d}"

@@ -1,0 +1,90 @@
+"""Logging a visit on a phone in chromium: online, and with the network gone."""
+
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+
+from crm.extensions import db
+from crm.problems.models import Problem
+from crm.visits.models import Visit
+from tests import factories as f
+from tests.conftest import PASSWORD
+
+
+def sign_in(page: Page, base: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill("zdy001")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="我联系指导的党组织")).to_be_visible()
+
+
+def rows(app, model) -> list:
+    with app.app_context():
+        return db.session.execute(sa.select(model)).scalars().all()
+
+
+def setup_branch(app) -> int:
+    with app.app_context():
+        me = f.InstructorFactory(account__username="zdy001", account__name="张伟")
+        return f.AssignmentFactory(instructor=me, branch__name="赣州华兴电子党支部").branch_id
+
+
+def test_logging_a_visit_with_a_problem_and_a_photo(app, live_server, page: Page, tmp_path):
+    branch_id = setup_branch(app)
+    photo = tmp_path / "现场.jpg"
+    photo.write_bytes(f.image_bytes("JPEG", (800, 600)))
+    sign_in(page, live_server)
+
+    page.get_by_role("link", name="记走访").click()
+    expect(page.get_by_role("heading", name="记走访")).to_be_visible()
+    page.get_by_label("做了什么").fill("指导支部召开组织生活会，了解企业用工需求。")
+    page.get_by_label("人员清").check()
+    page.locator("[name='problems-0-description']").fill("急需电工 5 名")
+    page.get_by_role("button", name="再加一个问题").click()
+    page.locator("[name='problems-1-description']").fill("希望了解技改补贴")
+    page.locator("input[type=file]").set_input_files(str(photo))
+    page.get_by_role("button", name="保存走访").click()
+
+    expect(page.get_by_text("走访已记录")).to_be_visible()
+    expect(page.get_by_role("img", name="走访照片 1")).to_be_visible()
+    visits = rows(app, Visit)
+    assert [(v.branch_id, v.clarified_people) for v in visits] == [(branch_id, True)]
+    assert sorted(p.description for p in rows(app, Problem)) == [
+        "希望了解技改补贴",
+        "急需电工 5 名",
+    ]
+    with app.app_context():
+        assert len(db.session.get(Visit, visits[0].id).photos) == 1
+
+
+def test_a_visit_saved_offline_is_synced_once_when_back_online(
+    app, live_server, page: Page, tmp_path
+):
+    setup_branch(app)
+    photo = tmp_path / "offline.png"
+    photo.write_bytes(f.image_bytes("PNG", (300, 200)))
+    sign_in(page, live_server)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.reload()  # now through the worker, which keeps the pages it fetches
+    page.get_by_role("link", name="记走访").click()
+    expect(page.get_by_role("heading", name="记走访")).to_be_visible()
+
+    page.context.set_offline(True)
+    page.get_by_label("做了什么").fill("离线记录：厂区没有信号，先存在手机上。")
+    page.locator("[name='problems-0-description']").fill("宿舍用电安全隐患")
+    page.locator("input[type=file]").set_input_files(str(photo))
+    page.get_by_role("button", name="保存走访").click()
+    expect(page.get_by_text("待同步 1")).to_be_visible()  # home, served by the worker offline
+    assert rows(app, Visit) == []
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_text("待同步")).to_be_hidden(timeout=10_000)
+    page.reload()  # another chance to send it twice
+    page.wait_for_timeout(500)
+    visits = rows(app, Visit)
+    assert [v.summary for v in visits] == ["离线记录：厂区没有信号，先存在手机上。"]
+    assert [p.description for p in rows(app, Problem)] == ["宿舍用电安全隐患"]
+    with app.app_context():
+        assert len(db.session.get(Visit, visits[0].id).photos) == 1
