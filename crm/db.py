@@ -1,12 +1,15 @@
 """The declarative base, column types and mixins shared by every feature's models."""
 
 import enum
+import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Self
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -117,14 +120,57 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+# SQLite transactions in a request read first (deferred) and write inside writing(), which
+# ends the read transaction and opens the next with BEGIN IMMEDIATE: a deferred transaction
+# that later writes ignores busy_timeout and fails with "database is locked", and taking the
+# write lock at the request's first query would make every POST wait for every other.
+# Outside requests (commands, jobs) every transaction takes the lock at once.
+WRITE_FLAG = "sqlite_write_lock"
+WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+class ReadTransactionWriteError(RuntimeError):
+    """A request wrote to SQLite outside writing(): under load that fails as "database is locked"."""
+
+
+def _wants_write_lock() -> bool:
+    return not has_request_context() or bool(g.get(WRITE_FLAG))
+
+
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(connection: sa.Connection) -> None:
     if connection.dialect.name != "sqlite":
         return
-    # A deferred transaction that later writes ignores busy_timeout and fails with
-    # "database is locked"; take the write lock up front unless the request only reads.
-    reads_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-    connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
+    immediate = _wants_write_lock()
+    connection.info["sqlite_immediate"] = immediate
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _refuse_writes_in_read_transactions(connection, cursor, statement, *args) -> None:
+    if (
+        connection.dialect.name == "sqlite"
+        and connection.info.get("sqlite_immediate") is False
+        and WRITES.match(statement)
+    ):
+        raise ReadTransactionWriteError(f"write outside crm.db.writing(): {statement[:60]}")
+
+
+@contextmanager
+def write_lock() -> Iterator[None]:
+    """Within a request, let the block's transaction take SQLite's write lock when it begins.
+
+    The caller ends the current (read) transaction first; see crm.extensions.writing().
+    """
+    if not has_request_context():
+        yield  # outside requests every transaction takes the lock anyway
+        return
+    previous = g.get(WRITE_FLAG, False)
+    setattr(g, WRITE_FLAG, True)
+    try:
+        yield
+    finally:
+        setattr(g, WRITE_FLAG, previous)
 
 
 def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:

@@ -18,7 +18,7 @@ from crm.accounts.access import public, signed_in
 from crm.accounts.forms import LoginForm
 from crm.accounts.models import Account, Role
 from crm.audit import services as audit
-from crm.extensions import db, login_manager
+from crm.extensions import db, login_manager, writing
 from crm.http import wants_json
 
 bp = Blueprint("accounts", __name__)
@@ -69,8 +69,9 @@ def login():
         return redirect(home_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        account = services.authenticate(form.username.data, form.password.data)
-        db.session.commit()
+        with writing():
+            account = services.authenticate(form.username.data, form.password.data)
+            db.session.commit()
         if account is not None:
             session.clear()  # nothing from before sign-in carries over
             login_user(account)
@@ -82,10 +83,11 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout():
-    audit.record(
-        "logout", object_type="account", object_id=current_user.id, summary=str(current_user)
-    )
-    db.session.commit()
+    with writing():
+        audit.record(
+            "logout", object_type="account", object_id=current_user.id, summary=str(current_user)
+        )
+        db.session.commit()
     logout_user()
     flash("您已安全退出。", "success")
     return redirect(url_for("accounts.login"))

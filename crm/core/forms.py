@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from crm.db import LabeledEnum
-from crm.extensions import db
+from crm.extensions import db, writing
 from crm.rules import RuleError, show_on_form
 
 T = TypeVar("T")
@@ -92,13 +92,14 @@ def submit(form: FlaskForm, action: Callable[[], T]) -> T | None:
     """
     if not form.validate_on_submit():
         return None
-    try:
-        result = action()
-    except RuleError as error:
-        db.session.rollback()
-        show_on_form(form, error)
-        return None
-    db.session.commit()
+    with writing():
+        try:
+            result = action()
+        except RuleError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+            return None
+        db.session.commit()
     return result
 
 

@@ -90,7 +90,8 @@ def record_visit(instructor: Instructor, branch: Branch, new: NewVisit) -> Visit
         problems.raise_problem(branch, problem, by=instructor.account,
                                on=new.visited_at.astimezone(clock.LOCAL_TIME).date(),
                                visit_id=visit.id)  # fmt: skip
-    visit.photos = photos.save_rows(list(new.photos), instructor.account_id)
+    if new.photos:
+        visit.photos = photos.save_rows(list(new.photos), instructor.account_id)
     db.session.flush()
     return visit
 

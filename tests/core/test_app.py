@@ -84,3 +84,43 @@ def test_server_error_page_shows_no_stack_trace(migrated):
     assert "系统出错了" in response.text
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_a_request_that_writes_outside_writing_is_stopped_on_sqlite(migrated):
+    from crm.db import ReadTransactionWriteError
+    from crm.extensions import db
+
+    app = create_app(settings(migrated))
+
+    @public
+    def careless():
+        db.session.execute(sa.text("UPDATE district SET position = position WHERE id = 1"))
+        return "written"
+
+    app.add_url_rule("/careless", view_func=careless, methods=["POST"])
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's write lock")
+    with pytest.raises(ReadTransactionWriteError, match="writing"):
+        app.test_client().post("/careless")
+
+
+def test_reading_and_refusing_a_form_need_no_write_lock(app, client, auth, world):
+    """While another process holds SQLite's write lock, pages still load and a form with
+    errors still comes back: only the writing part of a request waits for the lock."""
+    import sqlite3
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's write lock")
+        path = db.engine.url.database
+    auth.login("admin")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert client.get(f"/branches/{world.branch_a}").status_code == 200
+        refused = client.post("/organizations/new", data={"name": ""})
+        assert refused.status_code == 422
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
