@@ -88,3 +88,27 @@ def test_a_visit_saved_offline_is_synced_once_when_back_online(
     assert [p.description for p in rows(app, Problem)] == ["宿舍用电安全隐患"]
     with app.app_context():
         assert len(db.session.get(Visit, visits[0].id).photos) == 1
+
+
+def test_a_visit_refused_during_sync_is_shown_and_kept(app, live_server, page: Page):
+    setup_branch(app)
+    sign_in(page, live_server)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.reload()
+    page.get_by_role("link", name="记走访").click()
+    expect(page.get_by_role("heading", name="记走访")).to_be_visible()
+
+    page.context.set_offline(True)
+    page.get_by_label("做了什么").fill("手机时钟错了一天")
+    page.locator("[name=visited_at]").fill("2099-01-01T09:00")
+    page.get_by_role("button", name="保存走访").click()
+    expect(page.get_by_text("待同步 1")).to_be_visible()
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_text("走访时间不能晚于现在")).to_be_visible(timeout=10_000)
+    page.reload()
+    expect(page.get_by_text("待同步 1")).to_be_visible()  # kept, never dropped
+    expect(page.get_by_role("button", name="放弃这条")).to_be_visible()
+    assert rows(app, Visit) == []

@@ -60,3 +60,36 @@ def test_the_instructor_home_does_not_query_per_branch(app, client, auth, count_
         page = client.get("/branches/")
     assert page.text.count("card branch-card") == 7
     assert len(seven) == len(one)
+
+
+def test_the_problem_ledger_and_the_branch_page_do_not_query_per_row(
+    app, client, auth, count_queries
+):
+    with app.app_context():
+        me = f.InstructorFactory(account__username="zdy001")
+        branch = f.AssignmentFactory(instructor=me).branch
+        branch_id, instructor_id = branch.id, me.id
+
+    def add(n):
+        with app.app_context():
+            who = db.session.get(Instructor, instructor_id)
+            where = db.session.get(f.Branch, branch_id)
+            for _ in range(n):
+                visit = f.VisitFactory(instructor=who, branch=where,
+                                       photos=[f.photo_row(who.account_id)])  # fmt: skip
+                f.ProblemFactory(branch=where, visit_id=visit.id)
+
+    auth.login("zdy001")
+    add(2)
+    with count_queries() as few_ledger:
+        client.get("/problems/")
+    with count_queries() as few_branch:
+        client.get(f"/branches/{branch_id}")
+    add(6)
+    with count_queries() as many_ledger:
+        page = client.get("/problems/")
+    assert page.text.count('class="card"') == 8
+    with count_queries() as many_branch:
+        client.get(f"/branches/{branch_id}")
+    assert len(many_ledger) == len(few_ledger)
+    assert len(many_branch) == len(few_branch), "\n".join(many_branch)
