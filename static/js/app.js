@@ -54,7 +54,18 @@
     var key = form.querySelector("[name=client_key]").value;
     var summary = form.querySelector("[name=summary]").value;
     return { key: key, url: form.action, fields: fields, files: files, title: document.title,
+             account: currentAccount(),
              summary: summary.slice(0, 40), savedAt: new Date().toISOString(), error: null };
+  }
+
+  /* Visits wait under the account that made them: another person signing in on this phone
+   * never sends them. */
+  function currentAccount() {
+    return document.body.dataset.account || null;
+  }
+
+  function mine(entry) {
+    return entry.account === currentAccount();
   }
 
   function freshCsrfToken() {
@@ -90,7 +101,7 @@
     if (syncing || !navigator.onLine) return Promise.resolve();
     syncing = true;
     return outbox.all().then(function (entries) {
-      return entries.filter(function (e) { return !e.error; }).reduce(function (chain, entry) {
+      return entries.filter(function (e) { return mine(e) && !e.error; }).reduce(function (chain, entry) {
         return chain.then(function (go) {
           if (!go) return false;
           return send(entry).then(function (response) {
@@ -116,15 +127,21 @@
   }
 
   function render() {
-    return outbox.all().then(function (entries) {
+    return outbox.all().then(function (all) {
       var status = document.querySelector("[data-outbox-status]");
       if (!status) return;
-      status.hidden = entries.length === 0;
+      var entries = all.filter(mine), others = all.length - entries.length;
+      status.hidden = all.length === 0;
       status.innerHTML = "";
-      if (!entries.length) return;
+      if (!all.length) return;
       var head = document.createElement("strong");
       head.textContent = "待同步 " + entries.length;
       status.appendChild(head);
+      if (others) {
+        var note = document.createElement("div");
+        note.textContent = "另有 " + others + " 条是其他账号在这部手机上暂存的，请用该账号登录后同步。";
+        status.appendChild(note);
+      }
       entries.forEach(function (entry) {
         var line = document.createElement("div");
         line.className = entry.error ? "outbox-entry error" : "outbox-entry";

@@ -28,6 +28,7 @@ function withTimeout(promise, ms) {
 }
 
 function networkFirst(request) {
+  if (new URL(request.url).pathname === "/login") caches.delete(VERSION);  // signed out: forget pages
   return withTimeout(fetch(request), 4000).then(function (response) {
     var signedOut = response.redirected && new URL(response.url).pathname === "/login";
     if (response.ok && !signedOut) {

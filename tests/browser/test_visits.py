@@ -112,3 +112,36 @@ def test_a_visit_refused_during_sync_is_shown_and_kept(app, live_server, page: P
     expect(page.get_by_text("待同步 1")).to_be_visible()  # kept, never dropped
     expect(page.get_by_role("button", name="放弃这条")).to_be_visible()
     assert rows(app, Visit) == []
+
+
+def test_a_visit_waits_for_the_instructor_who_made_it(app, live_server, page: Page):
+    setup_branch(app)
+    with app.app_context():
+        f.AssignmentFactory(instructor__account__username="zdy002")
+    sign_in(page, live_server)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.reload()
+    page.get_by_role("link", name="记走访").click()
+    page.context.set_offline(True)
+    page.get_by_label("做了什么").fill("张伟离线记下的走访")
+    page.get_by_role("button", name="保存走访").click()
+    expect(page.get_by_text("待同步 1")).to_be_visible()
+    page.route("**/visits/new", lambda route: route.abort())  # still no way through for posts
+    page.context.set_offline(False)
+
+    page.get_by_role("button", name="退出").click()
+    page.get_by_label("用户名").fill("zdy002")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_text("另有 1 条是其他账号")).to_be_visible()
+    page.wait_for_timeout(500)
+    page.unroute("**/visits/new")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_timeout(500)
+    assert rows(app, Visit) == []  # not sent under zdy002's session
+
+    page.get_by_role("button", name="退出").click()
+    sign_in(page, live_server)
+    expect(page.get_by_text("待同步")).to_be_hidden(timeout=10_000)
+    assert [v.summary for v in rows(app, Visit)] == ["张伟离线记下的走访"]
