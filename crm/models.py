@@ -4,7 +4,10 @@ from crm.accounts import models as accounts
 from crm.assignments import models as assignments
 from crm.audit import models as audit
 from crm.branches import models as branches
+from crm.cards import models as cards
 from crm.instructors import models as instructors
+from crm.meetings import models as meetings
+from crm.members import models as members
 from crm.organizations import models as organizations
 from crm.pairings import models as pairings
 from crm.photos import models as photos
@@ -12,6 +15,17 @@ from crm.problems import models as problems
 from crm.visits import models as visits
 
 __all__ = [
-    "accounts", "assignments", "audit", "branches", "instructors", "organizations", "pairings",
-    "photos", "problems", "visits",
+    "accounts",
+    "assignments",
+    "audit",
+    "branches",
+    "cards",
+    "instructors",
+    "meetings",
+    "members",
+    "organizations",
+    "pairings",
+    "photos",
+    "problems",
+    "visits",
 ]  # fmt: skip

@@ -160,6 +160,10 @@ def world(app):
         visit = f.VisitFactory(instructor=a.instructor, branch=a.branch, photos=[photo])
         problem = f.ProblemFactory(branch=a.branch, visit_id=visit.id)
         token = f.pending_photo_token(a.instructor.account_id)
+        secretary = f.MemberFactory(branch=a.branch, role=f.MemberRole.SECRETARY)
+        meeting = f.MeetingFactory(branch=a.branch, attendees=[secretary])
+        card = f.GoalCardFactory(member=secretary)
+        entry = f.VanguardEntryFactory(card__member=secretary)
         return SimpleNamespace(
             instructor_a=a.instructor_id, instructor_b=b.instructor_id,
             branch_a=a.branch_id, branch_b=b.branch_id,
@@ -167,4 +171,5 @@ def world(app):
             organization_b=b.branch.organizations[0].id,
             assignment_a=a.id, assignment_b=b.id, agency_branch=agency.id, pairing=pairing.id,
             visit_a=visit.id, problem_a=problem.id, photo_a=photo.id, pending_token=token,
+            member_a=secretary.id, meeting_a=meeting.id, card_a=card.id, entry_a=entry.id,
         )  # fmt: skip

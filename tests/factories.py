@@ -15,8 +15,17 @@ from crm import clock
 from crm.accounts.models import Account, AccountRole, Role
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch, BranchKind, Sector
+from crm.cards.models import (
+    Goal,
+    GoalCard,
+    VanguardCard,
+    VanguardCategory,
+    VanguardEntry,
+)
 from crm.extensions import db
 from crm.instructors.models import Instructor
+from crm.meetings.models import Meeting, MeetingKind
+from crm.members.models import Member, MemberRole
 from crm.organizations.models import District, Organization, OrganizationKind
 from crm.pairings.models import Pairing
 from crm.photos import services as photos
@@ -189,3 +198,59 @@ def photo_row(account_id: int):
 
 def pending_photo_token(account_id: int) -> str:
     return photos.pending_token(stored_photo(), account_id)
+
+
+class MemberFactory(Base):
+    class Meta:
+        model = Member
+
+    branch = factory.SubFactory(BranchFactory)
+    name = factory.Sequence(lambda n: f"党员{n}")
+    role = MemberRole.MEMBER
+    phone = factory.Sequence(lambda n: f"137{n:08d}")
+    joined_on = date(2015, 7, 1)
+
+
+class MeetingFactory(Base):
+    class Meta:
+        model = Meeting
+
+    branch = factory.SubFactory(BranchFactory)
+    kind = MeetingKind.DIALOGUE
+    held_on = factory.LazyFunction(lambda: clock.today() - timedelta(days=10))
+    topics = "职工工资与福利"
+    client_key = factory.LazyFunction(lambda: uuid4().hex)
+    created_by = factory.SubFactory(AccountFactory)
+
+
+class GoalCardFactory(Base):
+    class Meta:
+        model = GoalCard
+
+    member = factory.SubFactory(MemberFactory, role=MemberRole.SECRETARY)
+    branch_id = factory.LazyAttribute(lambda card: card.member.branch_id)
+    year = factory.LazyFunction(lambda: clock.today().year)
+    goals = factory.LazyFunction(
+        lambda: [Goal(title="发展党员 2 名", target="2 名", measure="按期转正")]
+    )
+
+
+class VanguardEntryFactory(Base):
+    class Meta:
+        model = VanguardEntry
+
+    card = factory.SubFactory("tests.factories.VanguardCardFactory")
+    done_on = factory.LazyFunction(lambda: clock.today() - timedelta(days=1))
+    deed = "带头参加社区志愿服务"
+    category = VanguardCategory.VOLUNTEER
+    points = 3
+    client_key = factory.LazyFunction(lambda: uuid4().hex)
+    created_by_id = factory.LazyFunction(lambda: AccountFactory().id)
+
+
+class VanguardCardFactory(Base):
+    class Meta:
+        model = VanguardCard
+
+    member = factory.SubFactory(MemberFactory)
+    year = factory.LazyFunction(lambda: clock.today().year)

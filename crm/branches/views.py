@@ -14,6 +14,7 @@ from crm.core.forms import form_status, options, submit
 from crm.core.lists import like, paginate, search_text
 from crm.extensions import db
 from crm.instructors.services import of_account
+from crm.meetings import services as meetings
 from crm.organizations.services import district_choices, districts
 from crm.pairings import services as pairings
 from crm.problems import services as problem_services
@@ -81,6 +82,8 @@ def detail(branch_id: int):
         problems=problem_services.of_branch(branch.id),
         gaps=visit_services.clarity_gaps(branch.id),
         is_guide=guide is not None and guide.instructor.account_id == current_user.id,
+        kinds=meetings.kept_up([branch.id], clock.today())[branch.id],
+        may_record=current_user.has_role(Role.INSTRUCTOR, Role.ADMIN),
         today=clock.today(),
     )
 

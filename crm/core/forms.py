@@ -4,9 +4,9 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from crm.db import LabeledEnum
 from crm.extensions import db, writing
@@ -101,6 +101,14 @@ def submit(form: FlaskForm, action: Callable[[], T]) -> T | None:
             return None
         db.session.commit()
     return result
+
+
+def client_key_field() -> HiddenField:
+    """The key a phone's form carries so that sending it twice saves it once."""
+    return HiddenField(validators=[
+        DataRequired("表单缺少编号，请刷新后重试。"),
+        Regexp(r"^[A-Za-z0-9-]{8,64}$", message="表单编号无效，请刷新后重试。"),
+    ])  # fmt: skip
 
 
 def form_status(form: FlaskForm) -> int:

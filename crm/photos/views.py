@@ -3,9 +3,10 @@ from flask_login import current_user
 
 from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
+from crm.meetings import services as meetings
 from crm.photos import services
 from crm.photos.services import PhotoError
-from crm.visits.services import visible_photo
+from crm.visits import services as visits
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 
@@ -14,7 +15,11 @@ bp = Blueprint("photos", __name__, url_prefix="/photos")
 @signed_in
 def show(photo_id: int):
     """A photo, to those who may see the record it belongs to; 404 to everyone else."""
-    photo = visible_photo(current_user, photo_id) or abort(404)
+    photo = (
+        visits.visible_photo(current_user, photo_id)
+        or meetings.visible_photo(current_user, photo_id)
+        or abort(404)
+    )
     return _send(photo.stored_name, photo.content_type)
 
 

@@ -3,27 +3,23 @@ from wtforms import (
     DecimalField,
     FieldList,
     FormField,
-    HiddenField,
     IntegerField,
     MultipleFileField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.core.forms import Form, enum_field, options
+from crm.core.forms import Form, client_key_field, enum_field, options
 from crm.problems.forms import ProblemRowForm
 from crm.problems.services import NewProblem
 from crm.visits.models import Clarity, VisitKind
 
 
 class VisitForm(Form):
-    client_key = HiddenField(validators=[
-        DataRequired("表单缺少编号，请刷新后重试。"),
-        Regexp(r"^[A-Za-z0-9-]{8,64}$", message="表单编号无效，请刷新后重试。"),
-    ])  # fmt: skip
+    client_key = client_key_field()
     visited_at = DateTimeLocalField(
         "走访时间", format="%Y-%m-%dT%H:%M", validators=[InputRequired("请填写走访时间。")]
     )

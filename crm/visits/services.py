@@ -9,7 +9,6 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from crm import clock
@@ -17,7 +16,7 @@ from crm.accounts.models import Account
 from crm.assignments import services as assignments
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch
-from crm.extensions import db
+from crm.extensions import add_once, db
 from crm.instructors.models import Instructor
 from crm.photos import services as photos
 from crm.photos.models import Photo
@@ -79,13 +78,8 @@ def record_visit(instructor: Instructor, branch: Branch, new: NewVisit) -> Visit
         **{item.column: item in new.clarified for item in Clarity},
     )  # fmt: skip
     _place(visit, branch, new.location)
-    try:
-        with db.session.begin_nested():  # a twin request committed first: answer with its visit
-            db.session.add(visit)
-    except IntegrityError:
-        if existing := find_by_key(instructor.id, new.client_key):
-            return existing
-        raise
+    if (stored := add_once(visit, lambda: find_by_key(instructor.id, new.client_key))) is not visit:
+        return stored
     for problem in new.problems:
         problems.raise_problem(branch, problem, by=instructor.account,
                                on=new.visited_at.astimezone(clock.LOCAL_TIME).date(),

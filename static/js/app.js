@@ -12,9 +12,10 @@
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  function localNow() {
+  function localNow(kind) {
     var d = new Date(), pad = function (n) { return ("0" + n).slice(-2); };
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+    var day = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
+    return kind === "date" ? day : day + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
   }
 
   /* --- IndexedDB outbox ------------------------------------------------------------------ */
@@ -52,7 +53,8 @@
       else fields.push([name, value]);
     });
     var key = form.querySelector("[name=client_key]").value;
-    var summary = form.querySelector("[name=summary]").value;
+    var text = form.querySelector("textarea");
+    var summary = text ? text.value : "";
     return { key: key, url: form.action, fields: fields, files: files, title: document.title,
              account: currentAccount(),
              summary: summary.slice(0, 40), savedAt: new Date().toISOString(), error: null };
@@ -153,7 +155,7 @@
           retry.textContent = "重试";
           drop.textContent = "放弃这条";
           retry.onclick = function () { entry.error = null; outbox.put(entry).then(sync); };
-          drop.onclick = function () { if (confirm("确定放弃这条未同步的走访？")) outbox.remove(entry.key).then(render); };
+          drop.onclick = function () { if (confirm("确定放弃这条未同步的记录？")) outbox.remove(entry.key).then(render); };
           line.appendChild(retry);
           line.appendChild(drop);
         }
@@ -210,11 +212,12 @@
     });
   }
 
-  function setUpVisitForm(form) {
-    // A page served from the cache must not reuse another visit's key or time.
+  /* Any form a phone may send offline: a visit, a meeting, a card entry. */
+  function setUpPhoneForm(form) {
+    // A page served from the cache must not reuse another record's key or time.
     if (form.dataset.fresh) {
       form.querySelector("[name=client_key]").value = randomKey();
-      form.querySelector("[name=visited_at]").value = localNow();
+      form.querySelectorAll("[data-now]").forEach(function (input) { input.value = localNow(input.dataset.now); });
     }
     setUpProblems(form);
     setUpLocation(form);
@@ -224,7 +227,11 @@
       button.disabled = true;  // a double tap sends once; the key covers the rest
       if (!navigator.onLine) { queue(form); return; }
       send(snapshot(form)).then(function (response) {
-        if (response.status === 201) return response.json().then(function (data) { location.href = data.url + "?saved=1"; });
+        if (response.status === 201) return response.json().then(function (data) {
+          var next = new URL(data.url, location.href);
+          next.searchParams.set("saved", "1");
+          location.href = next.href;
+        });
         // Shown again by the server, beside each field, with every value kept.
         if (response.status === 422) { form.submit(); return; }
         if (response.status === 401) { showStatus("登录已过期，走访已暂存，请重新登录后同步。"); return queue(form); }
@@ -234,7 +241,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("form[data-outbox]").forEach(setUpVisitForm);
+    document.querySelectorAll("form[data-outbox]").forEach(setUpPhoneForm);
     if (document.querySelector("[data-outbox-status]")) render().then(sync);
     if ("serviceWorker" in navigator && document.body.dataset.worker) {
       navigator.serviceWorker.register(document.body.dataset.worker, { scope: "/" });

@@ -30,6 +30,10 @@ def url_ids(world) -> dict[str, int]:
         "problem_id": world.problem_a,
         "photo_id": world.photo_a,
         "token": world.pending_token,
+        "member_id": world.member_a,
+        "meeting_id": world.meeting_a,
+        "card_id": world.card_a,
+        "entry_id": world.entry_a,
     }
 
 

@@ -1,0 +1,142 @@
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.accounts.models import Account
+from crm.branches.models import Branch
+from crm.db import Audited, LabeledEnum, TimestampMixin
+from crm.extensions import db
+from crm.members.models import Member
+
+
+class Rating(LabeledEnum):
+    EXCELLENT = "excellent", "优秀"
+    GOOD = "good", "良好"
+    FAIR = "fair", "一般"
+    POOR = "poor", "较差"
+
+
+class GoalCard(Audited, TimestampMixin, db.Model):
+    """党组织书记履职目标卡: a secretary's goals for a year, progress through it, the year-end
+    self-assessment and the instructor's rating. A rated card is locked until a reviewer
+    unlocks it."""
+
+    __tablename__ = "goal_card"
+    __table_args__ = (sa.UniqueConstraint("member_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branch.id"), index=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("member.id"))
+    year: Mapped[int]
+    self_assessment: Mapped[str] = mapped_column(sa.Text, default="")
+    assessed_on: Mapped[date | None]
+    rating: Mapped[Rating | None]
+    rating_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    rated_on: Mapped[date | None]
+    rated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    locked: Mapped[bool] = mapped_column(default=False)
+
+    branch: Mapped[Branch] = relationship()
+    member: Mapped[Member] = relationship()
+    rated_by: Mapped[Account | None] = relationship()
+    goals: Mapped[list["Goal"]] = relationship(order_by="Goal.id", cascade="all, delete-orphan")
+    notes: Mapped[list["GoalNote"]] = relationship(
+        order_by="GoalNote.noted_on, GoalNote.id", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.year} 年履职目标卡（{self.member_id}）"
+
+
+class Goal(Audited, db.Model):
+    """履职目标: one goal of a card, with its target and how it is measured."""
+
+    __tablename__ = "goal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(sa.ForeignKey("goal_card.id", ondelete="CASCADE"),
+                                         index=True)  # fmt: skip
+    title: Mapped[str] = mapped_column(sa.String(200))
+    target: Mapped[str] = mapped_column(sa.String(200), default="")
+    measure: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class GoalNote(Audited, db.Model):
+    """履职进展: a dated note of progress through the year."""
+
+    __tablename__ = "goal_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(sa.ForeignKey("goal_card.id", ondelete="CASCADE"),
+                                         index=True)  # fmt: skip
+    noted_on: Mapped[date]
+    text: Mapped[str] = mapped_column(sa.Text)
+    by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+
+    def __str__(self) -> str:
+        return self.text[:30]
+
+
+class VanguardCategory(LabeledEnum):
+    VOLUNTEER = "volunteer", "志愿服务"
+    POST = "post", "岗位建功"
+    STUDY = "study", "学习提升"
+    HELP = "help", "帮扶群众"
+    OTHER = "other", "其他"
+
+
+class VanguardCard(Audited, TimestampMixin, db.Model):
+    """党员个人先锋储绩卡: a member's banked merits for a year."""
+
+    __tablename__ = "vanguard_card"
+    __table_args__ = (sa.UniqueConstraint("member_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("member.id"))
+    year: Mapped[int]
+
+    member: Mapped[Member] = relationship()
+    entries: Mapped[list["VanguardEntry"]] = relationship(
+        order_by="VanguardEntry.done_on, VanguardEntry.id", back_populates="card"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.year} 年先锋储绩卡（{self.member_id}）"
+
+    @property
+    def total(self) -> int:
+        """Points of the confirmed entries only."""
+        return sum(entry.points for entry in self.entries if entry.confirmed)
+
+
+class VanguardEntry(Audited, TimestampMixin, db.Model):
+    """储绩记录: one deed with its points; it counts once the secretary or instructor confirms."""
+
+    __tablename__ = "vanguard_entry"
+    __table_args__ = (sa.UniqueConstraint("created_by_id", "client_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(sa.ForeignKey("vanguard_card.id"), index=True)
+    done_on: Mapped[date]
+    deed: Mapped[str] = mapped_column(sa.String(500))
+    category: Mapped[VanguardCategory]
+    points: Mapped[int]
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    confirmed_on: Mapped[date | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    confirmed_as: Mapped[str] = mapped_column(sa.String(20), default="")  # 书记 or 指导员
+
+    card: Mapped[VanguardCard] = relationship(back_populates="entries")
+    confirmed_by: Mapped[Account | None] = relationship(foreign_keys=[confirmed_by_id])
+
+    def __str__(self) -> str:
+        return f"{self.category.label} {self.points} 分：{self.deed[:20]}"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_on is not None

@@ -1,0 +1,243 @@
+"""The two cards' rules: goal cards locked once rated; vanguard entries counted once confirmed."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from crm import clock
+from crm.accounts.models import Account, Role
+from crm.assignments.services import current_assignment
+from crm.audit import services as audit
+from crm.cards.models import (
+    Goal,
+    GoalCard,
+    GoalNote,
+    Rating,
+    VanguardCard,
+    VanguardCategory,
+    VanguardEntry,
+)
+from crm.extensions import add_once, db
+from crm.members.models import Member, MemberRole
+from crm.members.services import members_of
+from crm.rules import RuleError
+
+LOCKED = "目标卡已评定并锁定；如需修改，请审阅人员先解锁。"
+
+
+# --- 党组织书记履职目标卡 ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewGoal:
+    title: str
+    target: str = ""
+    measure: str = ""
+
+
+def goal_card(member_id: int, year: int) -> GoalCard | None:
+    return db.session.execute(
+        select(GoalCard)
+        .where(GoalCard.member_id == member_id, GoalCard.year == year)
+        .options(selectinload(GoalCard.goals), selectinload(GoalCard.notes))
+    ).scalar_one_or_none()
+
+
+def open_goal_card(secretary: Member, year: int, goals: Sequence[NewGoal]) -> GoalCard:
+    """Open a secretary's card for a year with its goals: one card per secretary per year,
+    at least one goal, no year past the next. Raises RuleError."""
+    if secretary.role is not MemberRole.SECRETARY or not secretary.active:
+        raise RuleError(f"{secretary.name}不是本支部书记，履职目标卡只为书记建立。")
+    if year > clock.today().year + 1:
+        raise RuleError("只能建立今年或明年的目标卡。", "year")
+    if goal_card(secretary.id, year) is not None:
+        raise RuleError(
+            f"书记{secretary.name} {year} 年的履职目标卡已经建立，不能重复建立。", "year"
+        )
+    if not goals:
+        raise RuleError("请至少填写一项履职目标。", "goals")
+    card = GoalCard(branch_id=secretary.branch_id, member=secretary, year=year,
+                    goals=[Goal(title=g.title, target=g.target, measure=g.measure) for g in goals])  # fmt: skip
+    db.session.add(card)
+    db.session.flush()
+    return card
+
+
+def _unlocked(card: GoalCard) -> None:
+    if card.locked:
+        raise RuleError(LOCKED)
+
+
+def add_goal(card: GoalCard, goal: NewGoal) -> Goal:
+    """Add a goal to a card that is not locked. Raises RuleError."""
+    _unlocked(card)
+    added = Goal(title=goal.title, target=goal.target, measure=goal.measure)
+    card.goals.append(added)
+    db.session.flush()
+    return added
+
+
+def add_note(card: GoalCard, *, on: date, text: str, by: Account) -> GoalNote:
+    """A dated note of progress, within the card's year and not in the future, on a card
+    that is not locked. Raises RuleError."""
+    _unlocked(card)
+    if on > clock.today():
+        raise RuleError("日期不能晚于今天。", "on")
+    if on.year != card.year:
+        raise RuleError(f"进展日期应在 {card.year} 年内。", "on")
+    note = GoalNote(noted_on=on, text=text.strip(), by_id=by.id)
+    card.notes.append(note)
+    db.session.flush()
+    return note
+
+
+def self_assess(card: GoalCard, text: str) -> GoalCard:
+    """Record the year-end self-assessment on a card that is not locked. Raises RuleError."""
+    _unlocked(card)
+    if not text.strip():
+        raise RuleError("请填写年终自评。", "self_assessment")
+    card.self_assessment, card.assessed_on = text.strip(), clock.today()
+    db.session.flush()
+    return card
+
+
+def rate(card: GoalCard, rating: Rating, comment: str, *, by: Account) -> GoalCard:
+    """The instructor's rating, after the self-assessment; it locks the card and is audited.
+    Raises RuleError."""
+    _unlocked(card)
+    if not card.self_assessment:
+        raise RuleError("书记尚未填写年终自评，暂不能评定。", "rating")
+    card.rating, card.rating_comment = rating, comment.strip()
+    card.rated_on, card.rated_by_id, card.locked = clock.today(), by.id, True
+    audit.record("goal_card.rate", object_type="goal_card", object_id=card.id,
+                 summary=f"评定为{rating.label}并锁定")  # fmt: skip
+    db.session.flush()
+    return card
+
+
+def unlock(card: GoalCard, reason: str, *, by: Account) -> GoalCard:
+    """A reviewer unlocks a rated card for changes, saying why; audited. Raises RuleError."""
+    if not card.locked:
+        raise RuleError("目标卡没有锁定。")
+    if not reason.strip():
+        raise RuleError("请说明解锁原因。", "reason")
+    card.locked = False
+    audit.record("goal_card.unlock", object_type="goal_card", object_id=card.id,
+                 summary=f"解锁：{reason.strip()}"[:200])  # fmt: skip
+    db.session.flush()
+    return card
+
+
+# --- 党员个人先锋储绩卡 --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    client_key: str
+    done_on: date
+    deed: str
+    category: VanguardCategory
+    points: int
+
+
+def vanguard_card(member: Member, year: int) -> VanguardCard | None:
+    return db.session.execute(
+        select(VanguardCard)
+        .where(VanguardCard.member_id == member.id, VanguardCard.year == year)
+        .options(selectinload(VanguardCard.entries))
+    ).scalar_one_or_none()
+
+
+def entry_by_key(account_id: int, client_key: str) -> VanguardEntry | None:
+    return db.session.execute(
+        select(VanguardEntry).where(
+            VanguardEntry.created_by_id == account_id, VanguardEntry.client_key == client_key
+        )
+    ).scalar_one_or_none()
+
+
+def points_bounds() -> tuple[int, int]:
+    return current_app.config["VANGUARD_POINTS_MIN"], current_app.config["VANGUARD_POINTS_MAX"]
+
+
+def add_entry(member: Member, new: NewEntry, *, by: Account) -> VanguardEntry:
+    """Bank a deed on the member's card for its year, once per client key. Points within the
+    configured bounds; not in the future; a member still in the branch. It counts only once
+    confirmed. Raises RuleError."""
+    if existing := entry_by_key(by.id, new.client_key):
+        return existing
+    low, high = points_bounds()
+    if not low <= new.points <= high:
+        raise RuleError(f"积分应在 {low} 到 {high} 分之间。", "points")
+    if new.done_on > clock.today():
+        raise RuleError("日期不能晚于今天。", "done_on")
+    if not member.active:
+        raise RuleError(f"{member.name}已不在本支部。", "member_id")
+    card = vanguard_card(member, new.done_on.year) or VanguardCard(
+        member=member, year=new.done_on.year
+    )
+    entry = VanguardEntry(card=card, done_on=new.done_on, deed=new.deed.strip(),
+                          category=new.category, points=new.points, client_key=new.client_key,
+                          created_by_id=by.id)  # fmt: skip
+    if (stored := add_once(entry, lambda: entry_by_key(by.id, new.client_key))) is not entry:
+        return stored
+    db.session.flush()
+    return entry
+
+
+def may_confirm(account: Account, branch_id: int) -> bool:
+    """The branch's instructor (who also records the secretary's confirmation) and admins."""
+    if account.is_admin:
+        return True
+    held = current_assignment(branch_id)
+    return (
+        account.has_role(Role.INSTRUCTOR)
+        and held is not None
+        and held.instructor.account_id == account.id
+    )
+
+
+def confirm(entry: VanguardEntry, *, by: Account, as_secretary: bool) -> VanguardEntry:
+    """Confirm an entry so it counts: by the instructor, or recording that the secretary did.
+    Raises RuleError when it is already confirmed."""
+    if entry.confirmed:
+        raise RuleError("这条记录已经确认。")
+    entry.confirmed_on, entry.confirmed_by_id = clock.today(), by.id
+    entry.confirmed_as = "书记" if as_secretary else "指导员"
+    db.session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class Standing:
+    member: Member
+    total: int
+    rank: int
+
+
+def ranking(branch_id: int, year: int) -> list[Standing]:
+    """The branch's members by their confirmed points for the year; ties share a rank (1, 1, 3)."""
+    totals = dict(
+        db.session.execute(
+            select(VanguardCard.member_id, func.sum(VanguardEntry.points))
+            .join(VanguardEntry.card)
+            .join(Member, Member.id == VanguardCard.member_id)
+            .where(
+                Member.branch_id == branch_id,
+                VanguardCard.year == year,
+                VanguardEntry.confirmed_on.is_not(None),
+            )
+            .group_by(VanguardCard.member_id)
+        ).all()
+    )
+    members = sorted(members_of(branch_id), key=lambda m: (-totals.get(m.id, 0), m.name))
+    standings: list[Standing] = []
+    for position, member in enumerate(members, start=1):
+        total = int(totals.get(member.id, 0))
+        tied = standings and standings[-1].total == total
+        standings.append(Standing(member, total, standings[-1].rank if tied else position))
+    return standings

@@ -1,0 +1,242 @@
+from urllib.parse import quote
+from uuid import uuid4
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from crm import clock
+from crm.accounts.access import allow, signed_in
+from crm.accounts.models import Role
+from crm.assignments.services import visible_branch
+from crm.cards import services
+from crm.cards.forms import (
+    AssessmentForm,
+    ConfirmForm,
+    EntryForm,
+    GoalCardForm,
+    GoalForm,
+    NoteForm,
+    RatingForm,
+    UnlockForm,
+)
+from crm.cards.models import GoalCard, VanguardEntry
+from crm.core.forms import form_status, options, submit
+from crm.core.pdf import render_pdf
+from crm.extensions import db
+from crm.http import answer_saved, wants_json
+from crm.members.models import Member
+from crm.members.services import members_of, secretary_of, visible_member
+
+bp = Blueprint("cards", __name__)
+
+
+# --- 履职目标卡 ---------------------------------------------------------------------------------
+
+
+@bp.route("/branches/<int:branch_id>/goal-card", methods=["GET", "POST"])
+@signed_in
+def goal_card(branch_id: int):
+    """The branch secretary's goal card for a year; its instructor opens it if there is none."""
+    branch = visible_branch(current_user, branch_id) or abort(404)
+    year = request.args.get("year", clock.today().year, type=int)
+    secretary = secretary_of(branch.id)
+    card = services.goal_card(secretary.id, year) if secretary else None
+    if card is not None:
+        return _card_page(card)
+    form = GoalCardForm() if services.may_confirm(current_user, branch.id) else None
+    if form is not None and request.method == "GET":
+        form.year.data = year
+    if form is not None and secretary is not None and (card := submit(
+        form, lambda: services.open_goal_card(secretary, form.year.data, form.new_goals())
+    )):  # fmt: skip
+        flash(f"已建立 {card.year} 年履职目标卡。", "success")
+        return redirect(url_for(".goal_card", branch_id=branch.id, year=card.year), 303)
+    if request.method == "POST" and form is None:
+        abort(403)
+    page = render_template("cards/goal_card_new.html", branch=branch, secretary=secretary,
+                           year=year, form=form)  # fmt: skip
+    return page, form_status(form) if form else 200
+
+
+def _card_page(card: GoalCard, status: int = 200, **forms):
+    editable = not card.locked and services.may_confirm(current_user, card.branch_id)
+    defaults = {
+        "goal_form": GoalForm() if editable else None,
+        "note_form": NoteForm(on=clock.today()) if editable else None,
+        "assessment_form": AssessmentForm(obj=card) if editable else None,
+        "rating_form": RatingForm() if editable and card.self_assessment else None,
+        "unlock_form": UnlockForm() if card.locked and current_user.has_role(Role.REVIEWER) else None,
+    }  # fmt: skip
+    return render_template("cards/goal_card.html", card=card, **(defaults | forms)), status
+
+
+def _visible_card(card_id: int) -> GoalCard:
+    card = db.session.get(GoalCard, card_id)
+    if card is None or visible_branch(current_user, card.branch_id) is None:
+        abort(404)
+    return card
+
+
+def _card_change(card_id: int, form_name: str, form, action, done: str):
+    """One change to a goal card from one of its forms: saved, or shown again with why not."""
+    card = _visible_card(card_id)
+    if not services.may_confirm(current_user, card.branch_id):
+        abort(403)
+    if submit(form, lambda: action(card)):
+        flash(done, "success")
+        return redirect(url_for(".goal_card", branch_id=card.branch_id, year=card.year), 303)
+    return _card_page(card, 422, **{form_name: form})
+
+
+@bp.route("/goal-cards/<int:card_id>/goals", methods=["POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def add_goal(card_id: int):
+    form = GoalForm()
+    return _card_change(card_id, "goal_form", form, lambda card: services.add_goal(
+        card, services.NewGoal(form.title.data, form.target.data or "", form.measure.data or "")
+    ), "已添加目标。")  # fmt: skip
+
+
+@bp.route("/goal-cards/<int:card_id>/notes", methods=["POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def add_note(card_id: int):
+    form = NoteForm()
+    return _card_change(card_id, "note_form", form, lambda card: services.add_note(
+        card, on=form.on.data, text=form.text.data, by=current_user), "已记录进展。")  # fmt: skip
+
+
+@bp.route("/goal-cards/<int:card_id>/assessment", methods=["POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def assess(card_id: int):
+    form = AssessmentForm()
+    return _card_change(card_id, "assessment_form", form, lambda card: services.self_assess(
+        card, form.self_assessment.data or ""), "已保存年终自评。")  # fmt: skip
+
+
+@bp.route("/goal-cards/<int:card_id>/rating", methods=["POST"])
+@allow(Role.INSTRUCTOR)
+def rate(card_id: int):
+    form = RatingForm()
+    return _card_change(card_id, "rating_form", form, lambda card: services.rate(
+        card, form.rating.data, form.comment.data or "", by=current_user),
+        "已评定，目标卡已锁定。")  # fmt: skip
+
+
+@bp.route("/goal-cards/<int:card_id>/unlock", methods=["POST"])
+@allow(Role.REVIEWER)
+def unlock(card_id: int):
+    card = _visible_card(card_id)
+    form = UnlockForm()
+    if submit(form, lambda: services.unlock(card, form.reason.data or "", by=current_user)):
+        flash("已解锁，指导员可以修改。", "success")
+        return redirect(url_for(".goal_card", branch_id=card.branch_id, year=card.year), 303)
+    return _card_page(card, 422, unlock_form=form)
+
+
+# --- 先锋储绩卡 ---------------------------------------------------------------------------------
+
+
+@bp.route("/branches/<int:branch_id>/entries/new", methods=["GET", "POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def create_entry(branch_id: int):
+    """Bank a member's deed, from a phone as quickly as a visit, and only once."""
+    branch = visible_branch(current_user, branch_id) or abort(404)
+    form = EntryForm()
+    form.member_id.choices = options(
+        (m.id, f"{m.name}（{m.role.label}）") for m in members_of(branch.id)
+    )
+    low, high = services.points_bounds()
+    if request.method == "GET":
+        form.client_key.data, form.done_on.data = uuid4().hex, clock.today()
+        form.member_id.data = request.args.get("member_id", type=int)
+        form.points.data = low
+    elif done := services.entry_by_key(current_user.id, form.client_key.data or ""):
+        return _entry_answer(done)
+    # The member is one of the choices, so of this branch, once the form is valid.
+    if entry := submit(form, lambda: services.add_entry(
+        db.session.get(Member, form.member_id.data), _new_entry(form), by=current_user
+    )):  # fmt: skip
+        return _entry_answer(entry)
+    if request.method == "POST" and wants_json():
+        return jsonify(errors=form.errors), 422
+    page = render_template("cards/entry_form.html", form=form, branch=branch, low=low, high=high)
+    return page, form_status(form)
+
+
+def _new_entry(form: EntryForm) -> services.NewEntry:
+    return services.NewEntry(form.client_key.data, form.done_on.data, form.deed.data,
+                             form.category.data, form.points.data)  # fmt: skip
+
+
+def _entry_answer(entry: VanguardEntry):
+    member = entry.card.member
+    return answer_saved(
+        url_for("members.detail", member_id=member.id, year=entry.card.year),
+        url_for("members.detail", member_id=member.id, year=entry.card.year),
+        "储绩记录已登记，确认后计入积分。",
+    )
+
+
+@bp.route("/entries/<int:entry_id>/confirm", methods=["POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def confirm(entry_id: int):
+    entry = db.session.get(VanguardEntry, entry_id)
+    member = entry and visible_member(current_user, entry.card.member_id)
+    if member is None:
+        abort(404)
+    if not services.may_confirm(current_user, member.branch_id):
+        abort(403)
+    form = ConfirmForm()
+    if submit(form, lambda: services.confirm(entry, by=current_user,
+                                             as_secretary=form.as_secretary.data)):  # fmt: skip
+        flash("已确认，计入积分。", "success")
+    else:
+        flash("；".join(form.form_errors) or "确认失败，请重试。", "warning")
+    return redirect(url_for("members.detail", member_id=member.id, year=entry.card.year), 303)
+
+
+# --- A4 PDFs ------------------------------------------------------------------------------------
+
+
+@bp.route("/members/<int:member_id>/card.pdf")
+@signed_in
+def card_pdf(member_id: int):
+    """A member's vanguard card for a year on one A4 page."""
+    member = visible_member(current_user, member_id) or abort(404)
+    year = request.args.get("year", clock.today().year, type=int)
+    standing = next(
+        (s for s in services.ranking(member.branch_id, year) if s.member.id == member.id), None
+    )
+    pdf = render_pdf("cards/vanguard_pdf.html", member=member, year=year,
+                     card=services.vanguard_card(member, year), standing=standing,
+                     printed=clock.now())  # fmt: skip
+    return _pdf(pdf, f"先锋储绩卡-{member.name}-{year}.pdf")
+
+
+@bp.route("/branches/<int:branch_id>/ranking.pdf")
+@signed_in
+def ranking_pdf(branch_id: int):
+    """The branch's members ranked by their year's confirmed points, on one A4 page."""
+    branch = visible_branch(current_user, branch_id) or abort(404)
+    year = request.args.get("year", clock.today().year, type=int)
+    pdf = render_pdf("cards/ranking_pdf.html", branch=branch, year=year,
+                     standings=services.ranking(branch.id, year), printed=clock.now())  # fmt: skip
+    return _pdf(pdf, f"先锋储绩排名-{branch.name}-{year}.pdf")
+
+
+def _pdf(body: bytes, filename: str):
+    response = make_response(body)
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    response.cache_control.private = True
+    return response

@@ -1,0 +1,1 @@
+"""The three meetings (三会) a branch keeps records of."""

@@ -1,0 +1,24 @@
+from wtforms import MultipleFileField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from crm.core.forms import Form, client_key_field, date_field, enum_field
+from crm.meetings.models import MeetingKind
+
+
+class MeetingForm(Form):
+    """The attendee choices are the branch's members, filled by the view; whether a chosen
+    id belongs to the branch is the service's rule, with its own message."""
+
+    client_key = client_key_field()
+    kind = enum_field("会议类别", MeetingKind)
+    held_on = date_field("会议日期")
+    attendee_ids = SelectMultipleField(
+        "参会党员", coerce=int, validate_choice=False,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+    )  # fmt: skip
+    other_attendees = StringField("其他参会人员", validators=[Length(max=200)], default="",
+                                  description="如业主、职工代表，非党员填在这里")  # fmt: skip
+    topics = TextAreaField("议题", validators=[DataRequired("请填写会议议题。"), Length(max=2000)])
+    outcome = TextAreaField("结果", validators=[Length(max=2000)], default="")
+    photos = MultipleFileField("照片（可选，最多 6 张）")

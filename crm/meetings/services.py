@@ -1,0 +1,153 @@
+"""三会 records: recording one once, who may see them, and how each kind is kept up."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import ColumnElement, extract, func, select
+from sqlalchemy.orm import selectinload
+
+from crm import clock
+from crm.accounts.models import Account
+from crm.assignments.services import branch_scope
+from crm.branches.models import Branch
+from crm.extensions import add_once, db
+from crm.meetings.models import Meeting, MeetingKind, meeting_photo
+from crm.members.models import Member
+from crm.photos import services as photos
+from crm.photos.models import Photo
+from crm.photos.services import PhotoError, StoredPhoto
+from crm.rules import RuleError
+
+
+@dataclass(frozen=True)
+class NewMeeting:
+    client_key: str
+    kind: MeetingKind
+    held_on: date
+    topics: str
+    outcome: str = ""
+    attendee_ids: Sequence[int] = ()
+    other_attendees: str = ""
+    photos: Sequence[StoredPhoto] = ()
+
+
+def find_by_key(account_id: int, client_key: str) -> Meeting | None:
+    return db.session.execute(
+        select(Meeting).where(Meeting.created_by_id == account_id, Meeting.client_key == client_key)
+    ).scalar_one_or_none()
+
+
+def record_meeting(branch: Branch, new: NewMeeting, *, by: Account) -> Meeting:
+    """Record a meeting once per client key. Not in the future; attendees are members of this
+    branch; someone attended; at most PHOTOS_PER_RECORD photos. Raises RuleError."""
+    if existing := find_by_key(by.id, new.client_key):
+        return existing
+    if new.held_on > clock.today():
+        raise RuleError("会议日期不能晚于今天。", "held_on")
+    attendees = _attendees(branch, new.attendee_ids)
+    if not attendees and not new.other_attendees.strip():
+        raise RuleError("请选择参会党员，或填写其他参会人员。", "attendee_ids")
+    limit = current_app.config["PHOTOS_PER_RECORD"]
+    if len(new.photos) > limit:
+        raise PhotoError(f"每次最多上传 {limit} 张照片。")
+    meeting = Meeting(
+        branch=branch, kind=new.kind, held_on=new.held_on, topics=new.topics.strip(),
+        outcome=new.outcome.strip(), other_attendees=new.other_attendees.strip(),
+        client_key=new.client_key, created_by=by, attendees=attendees,
+    )  # fmt: skip
+    if (stored := add_once(meeting, lambda: find_by_key(by.id, new.client_key))) is not meeting:
+        return stored
+    if new.photos:
+        meeting.photos = photos.save_rows(list(new.photos), by.id)
+    db.session.flush()
+    return meeting
+
+
+def _attendees(branch: Branch, member_ids: Sequence[int]) -> list[Member]:
+    wanted = set(member_ids)
+    found = (
+        db.session.execute(
+            select(Member).where(Member.id.in_(wanted), Member.branch_id == branch.id)
+        )
+        .scalars()
+        .all()
+    )
+    if len(found) != len(wanted):
+        raise RuleError("参会党员必须是本支部的党员。", "attendee_ids")
+    return list(found)
+
+
+def meeting_scope(account: Account) -> ColumnElement[bool]:
+    return Meeting.branch_id.in_(select(Branch.id).where(branch_scope(account)))
+
+
+def visible_meeting(account: Account, meeting_id: int) -> Meeting | None:
+    return db.session.execute(
+        select(Meeting)
+        .where(Meeting.id == meeting_id, meeting_scope(account))
+        .options(selectinload(Meeting.attendees), selectinload(Meeting.photos))
+    ).scalar_one_or_none()
+
+
+def visible_photo(account: Account, photo_id: int) -> Photo | None:
+    """A photo of a meeting the account may see."""
+    return db.session.execute(
+        select(Photo)
+        .join(meeting_photo, meeting_photo.c.photo_id == Photo.id)
+        .join(Meeting, Meeting.id == meeting_photo.c.meeting_id)
+        .where(Photo.id == photo_id, meeting_scope(account))
+    ).scalar_one_or_none()
+
+
+def of_branch(branch_id: int, limit: int = 30) -> list[Meeting]:
+    return list(
+        db.session.execute(
+            select(Meeting)
+            .where(Meeting.branch_id == branch_id)
+            .options(selectinload(Meeting.attendees))
+            .order_by(Meeting.held_on.desc(), Meeting.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True)
+class KindRecord:
+    """How one kind of meeting is kept up at a branch."""
+
+    kind: MeetingKind
+    this_year: int
+    last: date | None
+    quiet: bool  # none in the last MEETING_QUIET_DAYS
+
+
+def kept_up(branch_ids: Iterable[int], today: date) -> dict[int, list[KindRecord]]:
+    """For each branch and each kind: how many this year, the last one, and whether none was
+    held within MEETING_QUIET_DAYS (a quarter by default). One query."""
+    ids = list(branch_ids)
+    rows = db.session.execute(
+        select(
+            Meeting.branch_id,
+            Meeting.kind,
+            func.count().filter(extract("year", Meeting.held_on) == today.year),
+            func.max(Meeting.held_on),
+        )
+        .where(Meeting.branch_id.in_(ids))
+        .group_by(Meeting.branch_id, Meeting.kind)
+    )
+    found = {(branch_id, kind): (count, last) for branch_id, kind, count, last in rows}
+    since = today - timedelta(days=current_app.config["MEETING_QUIET_DAYS"])
+    return {
+        branch_id: [
+            _record(kind, *found.get((branch_id, kind), (0, None)), since) for kind in MeetingKind
+        ]
+        for branch_id in ids
+    }
+
+
+def _record(kind: MeetingKind, count: int, last: date | str | None, since: date) -> KindRecord:
+    if isinstance(last, str):  # SQLite hands back an aggregate of dates as text
+        last = date.fromisoformat(last)
+    return KindRecord(kind, count, last, last is None or last < since)

@@ -1,0 +1,84 @@
+from uuid import uuid4
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_login import current_user
+
+from crm import clock
+from crm.accounts.access import allow, signed_in
+from crm.accounts.models import Role
+from crm.assignments.services import visible_branch
+from crm.branches.models import Branch
+from crm.core.forms import options, submit
+from crm.http import answer_saved
+from crm.meetings import services
+from crm.meetings.forms import MeetingForm
+from crm.meetings.models import Meeting, MeetingKind
+from crm.members.services import members_of
+from crm.photos import uploads
+from crm.photos.services import StoredPhoto
+
+bp = Blueprint("meetings", __name__)
+
+
+@bp.route("/branches/<int:branch_id>/meetings")
+@signed_in
+def index(branch_id: int):
+    branch = visible_branch(current_user, branch_id) or abort(404)
+    today = clock.today()
+    return render_template(
+        "meetings/index.html", branch=branch, meetings=services.of_branch(branch.id, limit=200),
+        kinds=services.kept_up([branch.id], today)[branch.id], today=today,
+    )  # fmt: skip
+
+
+@bp.route("/branches/<int:branch_id>/meetings/new", methods=["GET", "POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def create(branch_id: int):
+    """Record one of the three meetings, from a phone as quickly as a visit, and only once."""
+    branch = visible_branch(current_user, branch_id) or abort(404)
+    form = _form(branch)
+    if request.method == "GET":
+        form.client_key.data = uuid4().hex
+        form.held_on.data = clock.today()
+        form.kind.data = MeetingKind.parse(request.args.get("kind")) or MeetingKind.DECISION
+    elif done := services.find_by_key(current_user.id, form.client_key.data or ""):
+        return _answer(done)
+    pending = uploads.collect(form.photos)
+    if not form.photos.errors and (meeting := submit(form, lambda: services.record_meeting(
+        branch, _new_meeting(form, pending), by=current_user
+    ))):  # fmt: skip
+        return _answer(meeting)
+    return uploads.shown_again(form, pending, "meetings/form.html", branch=branch,
+                               kinds=MeetingKind)  # fmt: skip
+
+
+def _form(branch: Branch) -> MeetingForm:
+    form = MeetingForm()
+    form.attendee_ids.choices = options(
+        (m.id, f"{m.name}（{m.role.label}）") for m in members_of(branch.id)
+    )
+    return form
+
+
+def _new_meeting(form: MeetingForm, pending: list[StoredPhoto]) -> services.NewMeeting:
+    return services.NewMeeting(
+        client_key=form.client_key.data, kind=form.kind.data, held_on=form.held_on.data,
+        topics=form.topics.data, outcome=form.outcome.data or "",
+        attendee_ids=form.attendee_ids.data or [], other_attendees=form.other_attendees.data or "",
+        photos=pending,
+    )  # fmt: skip
+
+
+def _answer(meeting: Meeting):
+    return answer_saved(
+        url_for("meetings.detail", meeting_id=meeting.id),
+        url_for("branches.detail", branch_id=meeting.branch_id),
+        f"{meeting.kind.label}已记录。",
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@signed_in
+def detail(meeting_id: int):
+    meeting = services.visible_meeting(current_user, meeting_id) or abort(404)
+    return render_template("meetings/detail.html", meeting=meeting)

@@ -1,0 +1,59 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from crm import clock
+from crm.accounts.access import allow, signed_in
+from crm.accounts.models import Role
+from crm.assignments.services import visible_branch
+from crm.cards import services as cards
+from crm.core.forms import form_status, submit
+from crm.members import services
+from crm.members.forms import MemberForm
+
+bp = Blueprint("members", __name__)
+
+
+@bp.route("/branches/<int:branch_id>/members")
+@signed_in
+def index(branch_id: int):
+    branch = visible_branch(current_user, branch_id) or abort(404)
+    year = clock.today().year
+    members = services.members_of(branch.id, include_left=True)
+    return render_template("members/index.html", branch=branch, members=members, year=year,
+                           standings=cards.ranking(branch.id, year))  # fmt: skip
+
+
+@bp.route("/members/<int:member_id>")
+@signed_in
+def detail(member_id: int):
+    member = services.visible_member(current_user, member_id) or abort(404)
+    year = request.args.get("year", clock.today().year, type=int)
+    return render_template(
+        "members/detail.html", member=member, year=year, card=cards.vanguard_card(member, year),
+        may_confirm=cards.may_confirm(current_user, member.branch_id),
+    )  # fmt: skip
+
+
+@bp.route("/branches/<int:branch_id>/members/new", methods=["GET", "POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def create(branch_id: int):
+    branch = visible_branch(current_user, branch_id) or abort(404)
+    form = MemberForm()
+    if member := submit(form, lambda: services.add_member(branch, **form.values())):
+        flash(f"已添加党员 {member.name}。", "success")
+        return redirect(url_for(".index", branch_id=branch.id), 303)
+    return render_template("members/form.html", form=form, branch=branch, member=None), form_status(
+        form
+    )
+
+
+@bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def edit(member_id: int):
+    member = services.visible_member(current_user, member_id) or abort(404)
+    form = MemberForm(obj=member)
+    if submit(form, lambda: services.update_member(member, **form.values())):
+        flash("已保存。", "success")
+        return redirect(url_for(".index", branch_id=member.branch_id), 303)
+    return render_template("members/form.html", form=form, branch=member.branch,
+                           member=member), form_status(form)  # fmt: skip
