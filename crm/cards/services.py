@@ -177,10 +177,11 @@ def add_entry(member: Member, new: NewEntry, *, by: Account) -> VanguardEntry:
         raise RuleError("日期不能晚于今天。", "done_on")
     if not member.active:
         raise RuleError(f"{member.name}已不在本支部。", "member_id")
-    card = vanguard_card(member, new.done_on.year) or VanguardCard(
-        member=member, year=new.done_on.year
+    year = new.done_on.year
+    card = vanguard_card(member, year) or add_once(
+        VanguardCard(member=member, year=year), lambda: vanguard_card(member, year)
     )
-    entry = VanguardEntry(card=card, done_on=new.done_on, deed=new.deed.strip(),
+    entry = VanguardEntry(card_id=card.id, done_on=new.done_on, deed=new.deed.strip(),
                           category=new.category, points=new.points, client_key=new.client_key,
                           created_by_id=by.id)  # fmt: skip
     if (stored := add_once(entry, lambda: entry_by_key(by.id, new.client_key))) is not entry:
