@@ -21,6 +21,8 @@ LABELS = {
     "branches.two_new": "两新组织党组织", "branches.agency": "机关企事业单位党组织",
     "assignments": "联系指导关系", "handovers": "改派", "pairings": "结对共建",
     "visits": "走访记录", "problems": "问题", "problems.resolved": "其中已解决",
+    "members": "党员", "meetings": "三会记录", "goal_cards": "书记履职目标卡",
+    "vanguard_entries": "先锋储绩记录",
 }  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from crm.accounts import services as accounts
 from crm.accounts.models import Role
 from crm.assignments import services as assignments
 from crm.branches.models import Branch, BranchKind, Sector
-from crm.demo import history, words
+from crm.demo import history, party, words
 from crm.extensions import db
 from crm.instructors import services as instructors
 from crm.instructors.models import Instructor
@@ -97,6 +97,7 @@ def load(seed: int, password: str, today: date) -> Counter:
     _assignments(demo, staff, guided)
     _pairings(demo, branches, agency, guided)
     history.load(demo.rng, demo.today - timedelta(days=1), demo.counts)
+    party.load(demo.rng, demo.today - timedelta(days=1), demo.counts)
     return demo.counts
 
 

@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm import clock
 from crm.assignments.models import Assignment
-from crm.audit import services as audit
 from crm.branches.models import Branch
+from crm.demo import bulk
 from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.problems.models import Problem, ProblemCategory, ProblemStatus, ProblemStep
@@ -71,7 +70,7 @@ class Period:
 
 def load(rng: random.Random, last_day: date, counts: Counter) -> None:
     """Add visits and problems for every assignment, from its start to `last_day`."""
-    periods = _periods(last_day)
+    periods = periods_of(last_day)
     instructors = {p.instructor.id for p in periods}
     diligence = {
         i: rng.uniform(0.3, 0.6) if rng.random() < BEHIND_SHARE else rng.uniform(0.85, 1.3)
@@ -101,32 +100,17 @@ class Made:
     counts: Counter = field(default_factory=Counter)
 
     def insert(self) -> None:
-        visit_ids = _insert(Visit, self.visits)
+        visit_ids = bulk.insert(Visit, self.visits, ids=True)
         for problem in self.problems:
             problem["visit_id"] = visit_ids[problem["visit_id"]]
-        problem_ids = _insert(Problem, self.problems)
+        problem_ids = bulk.insert(Problem, self.problems, ids=True)
         for step in self.steps:
             step["problem_id"] = problem_ids[step["problem_id"]]
-        _insert(ProblemStep, self.steps)
-        for model, rows in ((Visit, self.visits), (Problem, self.problems),
-                            (ProblemStep, self.steps)):  # fmt: skip
-            audit.record(f"{model.__tablename__}.bulk_create", object_type=model.__tablename__,
-                         summary=f"演示数据：{len(rows):,} 条")  # fmt: skip
+        bulk.insert(ProblemStep, self.steps)
         self.counts.update(visits=len(self.visits), problems=len(self.problems))
 
 
-def _insert(model, rows: list[dict]) -> list[int]:
-    """Insert the rows in chunks; the new ids in the order of the rows."""
-    ids: list[int] = []
-    for start in range(0, len(rows), 2000):
-        chunk = rows[start : start + 2000]
-        statement = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
-        # render_nulls: rows with None in different columns stay in one batch.
-        ids.extend(db.session.scalars(statement.execution_options(render_nulls=True), chunk))
-    return ids
-
-
-def _periods(last_day: date) -> list[Period]:
+def periods_of(last_day: date) -> list[Period]:
     held = db.session.execute(
         select(Assignment)
         .options(

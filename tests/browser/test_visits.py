@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from crm.extensions import db
+from crm.meetings.models import Meeting
 from crm.problems.models import Problem
 from crm.visits.models import Visit
 from tests import factories as f
@@ -145,3 +146,32 @@ def test_a_visit_waits_for_the_instructor_who_made_it(app, live_server, page: Pa
     sign_in(page, live_server)
     expect(page.get_by_text("待同步")).to_be_hidden(timeout=10_000)
     assert [v.summary for v in rows(app, Visit)] == ["张伟离线记下的走访"]
+
+
+def test_recording_a_dialogue_meeting_on_a_phone(app, live_server, page: Page):
+    branch_id = setup_branch(app)
+    with app.app_context():
+        branch = db.session.get(f.Branch, branch_id)
+        f.MemberFactory(branch=branch, name="钟华", role=f.MemberRole.SECRETARY)
+        f.MemberFactory(branch=branch, name="李明")
+    sign_in(page, live_server)
+    page.get_by_role("link", name="赣州华兴电子党支部").click()
+    page.get_by_role("link", name="记三会").first.click()
+    expect(page.get_by_role("heading", name="记三会")).to_be_visible()
+    page.get_by_label("会议类别").select_option(label="民主恳谈会")
+    page.get_by_label("钟华（书记）").check()
+    page.get_by_label("李明（党员）").check()
+    page.get_by_label("其他参会人员").fill("业主刘强、职工代表 3 人")
+    page.get_by_label("议题").fill("夏季高温作业安排")
+    page.get_by_label("结果").fill("调整作息，增发防暑物资")
+    page.get_by_role("button", name="保存").click()
+
+    expect(page.get_by_text("已保存")).to_be_visible()
+    expect(page.get_by_role("heading", name="民主恳谈会")).to_be_visible()
+    with app.app_context():
+        meeting = db.session.execute(sa.select(Meeting)).scalar_one()
+        assert (meeting.kind.value, sorted(m.name for m in meeting.attendees)) == (
+            "dialogue",
+            ["李明", "钟华"],
+        )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

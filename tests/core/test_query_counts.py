@@ -93,3 +93,29 @@ def test_the_problem_ledger_and_the_branch_page_do_not_query_per_row(
         client.get(f"/branches/{branch_id}")
     assert len(many_ledger) == len(few_ledger)
     assert len(many_branch) == len(few_branch), "\n".join(many_branch)
+
+
+@pytest.mark.parametrize("page", ["members", "meetings"])
+def test_the_members_and_meetings_lists_do_not_query_per_row(
+    app, client, auth, count_queries, page
+):
+    with app.app_context():
+        me = f.InstructorFactory(account__username="zdy001")
+        branch_id = f.AssignmentFactory(instructor=me).branch_id
+
+    def add(n):
+        with app.app_context():
+            branch = db.session.get(f.Branch, branch_id)
+            for _ in range(n):
+                member = f.MemberFactory(branch=branch)
+                f.VanguardEntryFactory(card__member=member, confirmed_on=f.clock.today())
+                f.MeetingFactory(branch=branch, attendees=[member])
+
+    auth.login("zdy001")
+    add(2)
+    with count_queries() as few:
+        client.get(f"/branches/{branch_id}/{page}")
+    add(6)
+    with count_queries() as many:
+        assert client.get(f"/branches/{branch_id}/{page}").status_code == 200
+    assert len(many) == len(few), "\n".join(many)

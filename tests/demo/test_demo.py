@@ -137,6 +137,35 @@ def test_some_instructors_fall_behind(app):
     assert rates[len(rates) // 20] < rates[len(rates) // 2] * 0.65  # the slowest 5 % lag far
 
 
+def test_three_meetings_and_two_cards_for_the_guided_branches(app):
+    with app.app_context():
+        branches = scalar("SELECT count(DISTINCT branch_id) FROM assignment")
+        with_one_secretary = scalar(
+            "SELECT count(*) FROM (SELECT branch_id FROM member WHERE role = 'secretary' "
+            "GROUP BY branch_id HAVING count(*) = 1) AS s"
+        )
+        kinds = db.session.execute(sa.text("SELECT DISTINCT kind FROM meeting")).scalars().all()
+        foreign = scalar(
+            "SELECT count(*) FROM meeting_attendee a JOIN meeting m ON m.id = a.meeting_id "
+            "JOIN member p ON p.id = a.member_id WHERE p.branch_id != m.branch_id"
+        )
+        years = db.session.execute(sa.text(
+            "SELECT DISTINCT year FROM goal_card ORDER BY year")).scalars().all()  # fmt: skip
+        unlocked_past = scalar(
+            f"SELECT count(*) FROM goal_card WHERE year < {clock.today().year} "
+            "AND rating IS NOT NULL AND NOT locked"
+        )
+        entries = scalar("SELECT count(*) FROM vanguard_entry")
+        unconfirmed = scalar("SELECT count(*) FROM vanguard_entry WHERE confirmed_on IS NULL")
+    assert with_one_secretary == branches
+    assert sorted(kinds) == ["decision", "dialogue", "owner"]
+    assert foreign == 0
+    assert len(years) in (3, 4)  # three years back from today
+    assert years[-1] == clock.today().year
+    assert unlocked_past == 0
+    assert 0 < unconfirmed < entries * 0.3
+
+
 def test_a_reset_refuses_nothing_and_reloads_the_same_demo(app, runner):
     def fingerprint():
         with app.app_context():

@@ -1,0 +1,27 @@
+"""Bulk INSERTs for the demo's made-up history, and the one audit entry each batch gets."""
+
+import sqlalchemy as sa
+
+from crm.audit import services as audit
+from crm.extensions import db
+
+CHUNK = 2000
+
+
+def insert(model, rows: list[dict], *, ids: bool = False) -> list[int]:  # model or Table
+    """Insert the rows in chunks and log one audit entry naming how many. With `ids`, return
+    the new ids in the order of the rows (RETURNING); without, the driver's executemany, which
+    on PostgreSQL is several times faster."""
+    new_ids: list[int] = []
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        # render_nulls: rows with None in different columns stay in one batch.
+        statement = sa.insert(model).execution_options(render_nulls=True)
+        if ids:
+            statement = statement.returning(model.id, sort_by_parameter_order=True)
+            new_ids.extend(db.session.scalars(statement, chunk))
+        else:
+            db.session.execute(statement, chunk)
+    name = getattr(model, "__tablename__", None) or model.name  # a model, or a plain Table
+    audit.record(f"{name}.bulk_create", object_type=name, summary=f"演示数据：{len(rows):,} 条")
+    return new_ids
