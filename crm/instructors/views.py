@@ -1,6 +1,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from crm import clock
 from crm.accounts.access import allow
 from crm.accounts.models import Role
 from crm.assignments import services as assignments
@@ -11,6 +12,7 @@ from crm.extensions import db
 from crm.instructors import services
 from crm.instructors.forms import InstructorForm, NewInstructorForm
 from crm.instructors.models import Instructor
+from crm.meetings import services as meetings
 from crm.organizations.services import district_choices, districts
 
 bp = Blueprint("instructors", __name__, url_prefix="/instructors")
@@ -56,10 +58,12 @@ def detail(instructor_id: int):
 def _detail_page(instructor: Instructor, form: AssignForm | None):
     low, high = assignments.caseload_bounds()
     history = assignments.history_of_instructor(instructor.id)
+    current = [a for a in history if a.is_current]
     return render_template(
         "instructors/detail.html",
         instructor=instructor,
-        current=[a for a in history if a.is_current],
+        current=current,
+        kinds=meetings.kept_up([a.branch_id for a in current], clock.today()),
         past=[a for a in history if not a.is_current],
         low=low,
         high=high,

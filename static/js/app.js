@@ -246,11 +246,14 @@
     if ("serviceWorker" in navigator && document.body.dataset.worker) {
       navigator.serviceWorker.register(document.body.dataset.worker, { scope: "/" });
     }
-    if (navigator.onLine && !sessionStorage.getItem("warmed")) {  // keep these for offline use
-      sessionStorage.setItem("warmed", "1");
+    if (navigator.onLine) {  // keep these pages for offline use, each once a session
+      var warmed = JSON.parse(sessionStorage.getItem("warmed") || "[]");
       document.querySelectorAll("[data-warm]").forEach(function (link) {
+        if (warmed.indexOf(link.href) !== -1) return;
+        warmed.push(link.href);
         fetch(link.href, { credentials: "same-origin", headers: { Accept: "text/html" } }).catch(function () {});
       });
+      sessionStorage.setItem("warmed", JSON.stringify(warmed));
     }
   });
   window.addEventListener("online", sync);
