@@ -279,3 +279,9 @@ def caseloads(account: Account, *, q: str = "", district_id: int | None = None) 
         Caseload(instructor, count, low, high)
         for instructor, count in db.session.execute(statement).tuples()
     ]
+
+
+def guides(account: Account, branch_id: int) -> bool:
+    """Whether the account is the instructor guiding the branch now."""
+    held = current_assignment(branch_id)
+    return held is not None and held.instructor.account_id == account.id

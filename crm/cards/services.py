@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from crm import clock
 from crm.accounts.models import Account, Role
-from crm.assignments.services import current_assignment
+from crm.assignments.services import guides
 from crm.audit import services as audit
 from crm.cards.models import (
     Goal,
@@ -192,14 +192,7 @@ def add_entry(member: Member, new: NewEntry, *, by: Account) -> VanguardEntry:
 
 def may_confirm(account: Account, branch_id: int) -> bool:
     """The branch's instructor (who also records the secretary's confirmation) and admins."""
-    if account.is_admin:
-        return True
-    held = current_assignment(branch_id)
-    return (
-        account.has_role(Role.INSTRUCTOR)
-        and held is not None
-        and held.instructor.account_id == account.id
-    )
+    return account.is_admin or (account.has_role(Role.INSTRUCTOR) and guides(account, branch_id))
 
 
 def confirm(entry: VanguardEntry, *, by: Account, as_secretary: bool) -> VanguardEntry:

@@ -29,6 +29,41 @@ class Pairing(Audited, TimestampMixin, db.Model):
 
     agency_branch: Mapped[Branch] = relationship(foreign_keys=[agency_branch_id])
     branch: Mapped[Branch] = relationship(foreign_keys=[branch_id])
+    activities: Mapped[list["PairingActivity"]] = relationship(
+        back_populates="pairing", order_by="PairingActivity.held_on.desc()"
+    )
 
     def __str__(self) -> str:
         return f"{self.agency_branch} ⇄ {self.branch}"
+
+
+class ActivityKind(LabeledEnum):
+    JOINT_LIFE = "joint_life", "组织生活共过"
+    POLICY = "policy", "政策宣讲"
+    VOLUNTEER = "volunteer", "志愿服务"
+    SUPPORT = "support", "资源帮扶"
+    TRAINING = "training", "培训交流"
+    OTHER = "other", "其他"
+
+
+class PairingActivity(Audited, TimestampMixin, db.Model):
+    """共建活动: something the paired branches did together, what was given and how many it
+    reached. `client_key` is made on the phone, as for visits."""
+
+    __tablename__ = "pairing_activity"
+    __table_args__ = (sa.UniqueConstraint("created_by_id", "client_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pairing_id: Mapped[int] = mapped_column(sa.ForeignKey("pairing.id"), index=True)
+    held_on: Mapped[date]
+    kind: Mapped[ActivityKind]
+    description: Mapped[str] = mapped_column(sa.Text)
+    resources: Mapped[str] = mapped_column(sa.String(200), default="")
+    people_reached: Mapped[int] = mapped_column(default=0)
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+
+    pairing: Mapped[Pairing] = relationship(back_populates="activities")
+
+    def __str__(self) -> str:
+        return f"{self.kind.label} {self.held_on:%Y-%m-%d}"

@@ -1,11 +1,20 @@
-"""Pairings (结对共建): reading them for a branch. The ledger itself comes with its own pages."""
+"""The pairing ledger: pairings from both sides, their activities, and what reviewers flag."""
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
-from crm.branches.models import Branch
-from crm.extensions import db
-from crm.pairings.models import Pairing
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
+
+from crm import clock
+from crm.accounts.models import Account
+from crm.assignments.services import branch_scope
+from crm.branches.models import Branch, Sector
+from crm.extensions import add_once, db
+from crm.pairings.models import ActivityKind, Pairing, PairingActivity, PairingStatus
+from crm.rules import RuleError
 
 
 def of_branch(branch: Branch) -> list[Pairing]:
@@ -18,3 +27,143 @@ def of_branch(branch: Branch) -> list[Pairing]:
             .order_by(Pairing.status, Pairing.started_on.desc())
         ).scalars()
     )
+
+
+def pairing_scope(account: Account) -> ColumnElement[bool]:
+    """Pairings whose two-new branch or agency branch the account may see."""
+    visible = select(Branch.id).where(branch_scope(account))
+    return or_(Pairing.branch_id.in_(visible), Pairing.agency_branch_id.in_(visible))
+
+
+def visible_pairing(account: Account, pairing_id: int) -> Pairing | None:
+    return db.session.execute(
+        select(Pairing)
+        .where(Pairing.id == pairing_id, pairing_scope(account))
+        .options(selectinload(Pairing.activities))
+    ).scalar_one_or_none()
+
+
+def create_pairing(agency: Branch, branch: Branch, *, started_on: date, purpose: str) -> Pairing:
+    """Pair an agency branch with a two-new branch; a pair is recorded once. Raises RuleError."""
+    if agency.sector is not Sector.AGENCY:
+        raise RuleError("结对一方应是机关企事业单位党组织。", "agency_branch_id")
+    if branch.sector is not Sector.TWO_NEW:
+        raise RuleError("结对另一方应是两新组织党组织。", "branch_id")
+    if started_on > clock.today():
+        raise RuleError("开始日期不能晚于今天。", "started_on")
+    existing = db.session.execute(
+        select(Pairing).where(Pairing.agency_branch_id == agency.id, Pairing.branch_id == branch.id)
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise RuleError(f"二者已经结对（{existing.status.label}），不能重复登记。", "branch_id")
+    pairing = Pairing(agency_branch=agency, branch=branch, started_on=started_on,
+                      purpose=purpose.strip(), status=PairingStatus.ACTIVE)  # fmt: skip
+    db.session.add(pairing)
+    db.session.flush()
+    return pairing
+
+
+def end_pairing(pairing: Pairing, *, on: date) -> Pairing:
+    """End a pairing in force; not before it began. Raises RuleError."""
+    if pairing.status is PairingStatus.ENDED:
+        raise RuleError("该结对已经结束。")
+    if on < pairing.started_on:
+        raise RuleError(f"结束日期不能早于开始日期 {pairing.started_on:%Y-%m-%d}。", "ended_on")
+    pairing.status, pairing.ended_on = PairingStatus.ENDED, on
+    db.session.flush()
+    return pairing
+
+
+@dataclass(frozen=True)
+class NewActivity:
+    client_key: str
+    held_on: date
+    kind: ActivityKind
+    description: str
+    resources: str = ""
+    people_reached: int = 0
+
+
+def activity_by_key(account_id: int, client_key: str) -> PairingActivity | None:
+    return db.session.execute(
+        select(PairingActivity).where(
+            PairingActivity.created_by_id == account_id, PairingActivity.client_key == client_key
+        )
+    ).scalar_one_or_none()
+
+
+def log_activity(pairing: Pairing, new: NewActivity, *, by: Account) -> PairingActivity:
+    """Log a joint activity once per client key, within the pairing's time and not in the
+    future. Raises RuleError."""
+    if existing := activity_by_key(by.id, new.client_key):
+        return existing
+    if new.held_on > clock.today():
+        raise RuleError("活动日期不能晚于今天。", "held_on")
+    if new.held_on < pairing.started_on or (pairing.ended_on and new.held_on > pairing.ended_on):
+        raise RuleError("活动日期应在结对期间内。", "held_on")
+    if new.people_reached < 0:
+        raise RuleError("受益人数不能为负数。", "people_reached")
+    activity = PairingActivity(pairing_id=pairing.id, held_on=new.held_on, kind=new.kind,
+                               description=new.description.strip(), resources=new.resources.strip(),
+                               people_reached=new.people_reached, client_key=new.client_key,
+                               created_by_id=by.id)  # fmt: skip
+    if (
+        stored := add_once(activity, lambda: activity_by_key(by.id, new.client_key))
+    ) is not activity:
+        return stored
+    db.session.flush()
+    return activity
+
+
+# --- what the ledger flags ----------------------------------------------------------------------
+
+
+def ledger(account: Account) -> Select:
+    """Every pairing the account may see, newest first, both branches loaded."""
+    return (
+        select(Pairing)
+        .where(pairing_scope(account))
+        .options(selectinload(Pairing.branch), selectinload(Pairing.agency_branch))
+        .order_by(Pairing.started_on.desc(), Pairing.id.desc())
+    )
+
+
+def unpaired_branches(account: Account) -> Select:
+    """Two-new branches with no pairing in force (flagged)."""
+    in_force = select(Pairing.branch_id).where(Pairing.status == PairingStatus.ACTIVE)
+    return (
+        select(Branch)
+        .where(Branch.sector == Sector.TWO_NEW, branch_scope(account), Branch.id.not_in(in_force))
+        .options(selectinload(Branch.district))
+        .order_by(Branch.district_id, Branch.name)
+    )
+
+
+def overloaded_agencies(account: Account) -> list[tuple[Branch, int]]:
+    """Agency branches holding more than PAIRINGS_PER_AGENCY_MAX pairings in force (flagged)."""
+    limit = current_app.config["PAIRINGS_PER_AGENCY_MAX"]
+    agency = aliased(Branch)
+    rows = db.session.execute(
+        select(agency, func.count(Pairing.id))
+        .join(
+            Pairing,
+            and_(Pairing.agency_branch_id == agency.id, Pairing.status == PairingStatus.ACTIVE),
+        )
+        .where(agency.id.in_(select(Branch.id).where(branch_scope(account))))
+        .group_by(agency.id)
+        .having(func.count(Pairing.id) > limit)
+        .order_by(func.count(Pairing.id).desc())
+    )
+    return [(branch, count) for branch, count in rows]
+
+
+def in_force_counts(branch_ids: Sequence[int]) -> dict[int, int]:
+    """Pairings in force per agency branch, in one query."""
+    rows = db.session.execute(
+        select(Pairing.agency_branch_id, func.count())
+        .where(
+            Pairing.agency_branch_id.in_(list(branch_ids)), Pairing.status == PairingStatus.ACTIVE
+        )
+        .group_by(Pairing.agency_branch_id)
+    )
+    return dict(rows.all())

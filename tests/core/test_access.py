@@ -34,6 +34,7 @@ def url_ids(world) -> dict[str, int]:
         "meeting_id": world.meeting_a,
         "card_id": world.card_a,
         "entry_id": world.entry_a,
+        "pairing_id": world.pairing,
     }
 
 
