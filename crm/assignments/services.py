@@ -285,3 +285,32 @@ def guides(account: Account, branch_id: int) -> bool:
     """Whether the account is the instructor guiding the branch now."""
     held = current_assignment(branch_id)
     return held is not None and held.instructor.account_id == account.id
+
+
+@dataclass(frozen=True)
+class Move:
+    """One branch handed from the leaving instructor to another."""
+
+    branch: Branch
+    to: Instructor
+
+
+def hand_over(leaving: Instructor, moves: list[Move], *, on: date, reason: str) -> list[Assignment]:
+    """Hand the chosen branches of `leaving` to other instructors, all or none.
+
+    Each branch must be one `leaving` holds now; each receiver stays within the caseload
+    bounds (AssignmentLimitError names who would pass it). The ended assignments stay as
+    history with the reason.
+    """
+    if not moves:
+        raise RuleError("请至少为一个党组织选择接手的指导员。")
+    made = []
+    for move in moves:
+        held = current_assignment(move.branch.id)
+        if held is None or held.instructor_id != leaving.id:
+            raise RuleError(f"“{move.branch.name}”不由{leaving.name}联系指导。")
+        if move.to.id == leaving.id:
+            raise RuleError(f"“{move.branch.name}”不能移交给{leaving.name}本人。")
+        end_assignment(held, on=on, reason=f"{reason or '工作移交'}，移交给{move.to.name}")
+        made.append(assign(move.to, move.branch, on=on))
+    return made
