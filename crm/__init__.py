@@ -10,7 +10,7 @@ from crm import config
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES_WITH_PAGES = (
     "core", "accounts", "audit", "organizations", "branches", "instructors", "assignments",
-    "photos", "problems", "visits", "members", "meetings", "cards", "pairings", "handover",
+    "photos", "problems", "visits", "members", "meetings", "cards", "pairings", "handover", "transfer",
 )  # fmt: skip
 
 
@@ -63,9 +63,11 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from crm.accounts.cli import accounts_cli
     from crm.demo.cli import demo_cli
+    from crm.transfer.cli import transfer_cli
 
     app.cli.add_command(accounts_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(transfer_cli)
 
 
 def register_errorhandlers(app: Flask) -> None:

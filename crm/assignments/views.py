@@ -1,7 +1,7 @@
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from crm.accounts.access import allow
@@ -23,8 +23,18 @@ bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 @allow(Role.ADMIN)
 def index():
     """Current assignments, searchable by branch or instructor name."""
-    q = search_text()
-    district_id = request.args.get("district_id", type=int)
+    return render_template(
+        "assignments/index.html",
+        page=paginate(listing(request.args)),
+        q=search_text(),
+        district_id=request.args.get("district_id", type=int),
+        districts=districts(),
+    )
+
+
+def listing(args) -> Select:
+    """Current assignments, filtered as the list page and its export are."""
+    q = args.get("q", "", type=str).strip()[:50]
     statement = (
         select(Assignment)
         .join(Assignment.branch)
@@ -39,15 +49,9 @@ def index():
     )
     if q:
         statement = statement.where(or_(Branch.name.like(like(q)), Account.name.like(like(q))))
-    if district_id:
+    if district_id := args.get("district_id", type=int):
         statement = statement.where(Branch.district_id == district_id)
-    return render_template(
-        "assignments/index.html",
-        page=paginate(statement),
-        q=q,
-        district_id=district_id,
-        districts=districts(),
-    )
+    return statement
 
 
 @bp.route("/unassigned")

@@ -1,6 +1,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from crm import clock
@@ -28,9 +28,22 @@ bp = Blueprint("branches", __name__, url_prefix="/branches")
 def index():
     if not current_user.has_role(Role.ADMIN, Role.REVIEWER):
         return _my_branches()
-    q = search_text()
-    sector = request.args.get("sector", "")
-    district_id = request.args.get("district_id", type=int)
+    page = paginate(listing(request.args))
+    return render_template(
+        "branches/index.html",
+        page=page,
+        guides=assignments.current_instructors(branch.id for branch in page.items),
+        q=search_text(),
+        sector=request.args.get("sector", ""),
+        district_id=request.args.get("district_id", type=int),
+        sectors=Sector,
+        districts=districts(),
+    )
+
+
+def listing(args) -> Select:
+    """The branches the user may see, filtered as the list page and its export are."""
+    q = args.get("q", "", type=str).strip()[:50]
     statement = (
         select(Branch)
         .where(assignments.branch_scope(current_user))
@@ -39,21 +52,11 @@ def index():
     )
     if q:
         statement = statement.where(or_(Branch.name.like(like(q)), Branch.secretary_name == q))
-    if chosen := Sector.parse(sector):
+    if chosen := Sector.parse(args.get("sector")):
         statement = statement.where(Branch.sector == chosen)
-    if district_id:
+    if district_id := args.get("district_id", type=int):
         statement = statement.where(Branch.district_id == district_id)
-    page = paginate(statement)
-    return render_template(
-        "branches/index.html",
-        page=page,
-        guides=assignments.current_instructors(branch.id for branch in page.items),
-        q=q,
-        sector=sector,
-        district_id=district_id,
-        sectors=Sector,
-        districts=districts(),
-    )
+    return statement
 
 
 def _my_branches():

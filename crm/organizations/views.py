@@ -1,6 +1,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from crm.accounts.access import allow, signed_in
@@ -19,9 +19,20 @@ bp = Blueprint("organizations", __name__, url_prefix="/organizations")
 @bp.route("/")
 @signed_in
 def index():
-    q = search_text()
-    kind = request.args.get("kind", "")
-    district_id = request.args.get("district_id", type=int)
+    return render_template(
+        "organizations/index.html",
+        page=paginate(listing(request.args)),
+        q=search_text(),
+        kind=request.args.get("kind", ""),
+        district_id=request.args.get("district_id", type=int),
+        kinds=OrganizationKind,
+        districts=services.districts(),
+    )
+
+
+def listing(args) -> Select:
+    """The organizations the user may see, filtered as the list page and its export are."""
+    q = args.get("q", "", type=str).strip()[:50]
     statement = (
         select(Organization)
         .where(organization_scope(current_user))
@@ -32,19 +43,11 @@ def index():
         statement = statement.where(
             or_(Organization.name.like(like(q)), Organization.credit_code.like(like(q.upper())))
         )
-    if chosen := OrganizationKind.parse(kind):
+    if chosen := OrganizationKind.parse(args.get("kind")):
         statement = statement.where(Organization.kind == chosen)
-    if district_id:
+    if district_id := args.get("district_id", type=int):
         statement = statement.where(Organization.district_id == district_id)
-    return render_template(
-        "organizations/index.html",
-        page=paginate(statement),
-        q=q,
-        kind=kind,
-        district_id=district_id,
-        kinds=OrganizationKind,
-        districts=services.districts(),
-    )
+    return statement
 
 
 @bp.route("/<int:organization_id>")

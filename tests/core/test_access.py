@@ -35,6 +35,8 @@ def url_ids(world) -> dict[str, int]:
         "card_id": world.card_a,
         "entry_id": world.entry_a,
         "pairing_id": world.pairing,
+        "kind": "organizations",
+        "name": "branches",
     }
 
 

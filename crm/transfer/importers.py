@@ -1,0 +1,412 @@
+"""One importer a kind of list: its columns, and how one row becomes rows of ours.
+
+An importer's `apply(row)` checks the whole row before it changes anything, and answers
+"created", "updated", "unchanged" or "duplicate"; a broken rule raises RowError naming the
+column. The import runs in one transaction, so a dry run and the real one count alike.
+"""
+
+import secrets
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from crm.accounts import services as accounts
+from crm.accounts.models import Role
+from crm.assignments import services as assignments
+from crm.branches.models import Branch, BranchKind, Sector
+from crm.extensions import db
+from crm.instructors.models import Instructor, InstructorStatus
+from crm.instructors.services import normalize_phone
+from crm.organizations import creditcode
+from crm.organizations.models import District, Organization, OrganizationKind
+from crm.pairings.models import Pairing, PairingStatus
+from crm.rules import RuleError
+from crm.transfer.excel import Column, Row, clean_text, parse_bool, parse_date, parse_int
+
+
+class RowError(ValueError):
+    """A row that cannot be imported; `column` is the key of the column at fault."""
+
+    def __init__(self, column: str, reason: str) -> None:
+        super().__init__(reason)
+        self.column, self.reason = column, reason
+
+
+def _field(row: Row, key: str, parse, *, required: bool = False, title: str = "") -> Any:
+    raw = row.values.get(key)
+    if required and row.text(key) == "":
+        raise RowError(key, f"{title or key}不能为空")
+    try:
+        return parse(raw)
+    except ValueError as error:
+        raise RowError(key, str(error)) from error
+
+
+def _changed(obj: Any, values: dict[str, Any]) -> bool:
+    """Set the values that differ; whether any did."""
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+class Importer:
+    columns: list[Column] = []
+    sample: list[Any] = []
+
+    def __init__(self) -> None:
+        self.districts = {d.name: d for d in db.session.execute(select(District)).scalars()}
+        self.seen: dict[Any, tuple[int, tuple]] = {}
+
+    def district(self, row: Row, key: str = "district") -> District:
+        text = row.text(key)
+        found = self.districts.get(text) or next(
+            (d for name, d in self.districts.items() if text and name.startswith(text)), None
+        )
+        if found is None:
+            raise RowError(key, f"“{text}”不是赣州的县市区")
+        return found
+
+    def once(self, row: Row, key: Any) -> bool:
+        """False for a row repeating an earlier one; RowError if it repeats it differently."""
+        values = tuple(sorted((k, str(v)) for k, v in row.values.items()))
+        if key in self.seen:
+            number, earlier = self.seen[key]
+            if earlier != values:
+                raise RowError(next(iter(row.values)), f"与第 {number} 行是同一条记录，但内容不同")
+            return False
+        self.seen[key] = (row.number, values)
+        return True
+
+    def apply(self, row: Row) -> str:
+        raise NotImplementedError
+
+
+def _enum(enum, aliases: dict[str, Any] | None = None):
+    labels = {member.label: member for member in enum} | (aliases or {})
+
+    def parse(value: Any) -> Any:
+        text = clean_text(value)
+        if text in labels:
+            return labels[text]
+        raise ValueError(f"“{text}”应为：{'、'.join(m.label for m in enum)}")
+
+    return parse
+
+
+class Instructors(Importer):
+    columns = [
+        Column("name", ("姓名", "指导员姓名"), required=True),
+        Column("username", ("用户名", "登录名", "账号"), required=True),
+        Column("phone", ("手机号码", "手机", "联系电话", "电话"), required=True),
+        Column("district", ("县市区", "所属县市区", "县(市、区)"), required=True),
+        Column("hired_on", ("聘用日期", "入职日期"), required=True),
+        Column("status", ("状态", "在岗状态")),
+    ]
+    sample = ["张伟", "zdy116", "13807971234", "章贡区", "2022-06-20", "在岗"]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_username = {
+            i.account.username: i for i in db.session.execute(select(Instructor)).scalars()
+        }
+
+    def apply(self, row: Row) -> str:
+        username = row.text("username")
+        if not username:
+            raise RowError("username", "用户名不能为空")
+        values = {
+            "name": row.text("name") or _missing("name", "姓名"),
+            "phone": _phone(row.text("phone")),
+            "district_id": self.district(row).id,
+            "hired_on": _field(row, "hired_on", parse_date, required=True, title="聘用日期"),
+            "status": _field(row, "status", _enum(InstructorStatus)) if row.text("status")
+            else InstructorStatus.ACTIVE,
+        }  # fmt: skip
+        if not self.once(row, username):
+            return "duplicate"
+        instructor = self.by_username.get(username)
+        if instructor is None:
+            account = accounts.find_by_username(username)
+            if account is not None:
+                raise RowError("username", f"用户名“{username}”已被其他账号使用")
+            # No password travels in a spreadsheet: the admin sets one before first sign-in.
+            unusable = "!imported-" + secrets.token_hex(8)
+            self.by_username[username] = _create_instructor(username, values, unusable)
+            return "created"
+        changed = _changed(instructor.account, {"name": values.pop("name")})
+        return "updated" if _changed(instructor, values) or changed else "unchanged"
+
+
+def _create_instructor(username: str, values: dict, password_hash: str) -> Instructor:
+    try:
+        account = accounts.create_account(username, values["name"], "", [Role.INSTRUCTOR],
+                                          password_hash=password_hash)  # fmt: skip
+    except RuleError as error:
+        raise RowError("username", error.message) from error
+    instructor = Instructor(account=account, phone=values["phone"], district_id=values["district_id"],
+                            hired_on=values["hired_on"], status=values["status"])  # fmt: skip
+    db.session.add(instructor)
+    return instructor
+
+
+def _missing(key: str, title: str):
+    raise RowError(key, f"{title}不能为空")
+
+
+def _phone(text: str) -> str:
+    if not text:
+        return ""
+    try:
+        return normalize_phone(text)
+    except RuleError as error:
+        raise RowError("phone", error.message) from error
+
+
+class Organizations(Importer):
+    """Organizations, each with the branch that covers it (several rows may name the same
+    联合党支部). An organization is found by its credit code: updated, never duplicated."""
+
+    columns = [
+        Column("name", ("组织名称", "单位名称", "企业名称"), required=True),
+        Column("credit_code", ("统一社会信用代码", "信用代码"), required=True),
+        Column("kind", ("组织类型", "类型"), required=True),
+        Column("district", ("县市区", "所属县市区"), required=True),
+        Column("industry", ("行业", "所属行业")),
+        Column("address", ("地址", "详细地址")),
+        Column("headcount", ("从业人数", "职工人数")),
+        Column("party_member_count", ("党员人数",)),
+        Column("owner_name", ("业主姓名", "负责人", "法定代表人")),
+        Column("owner_is_member", ("业主是否党员",)),
+        Column("owner_is_secretary", ("业主是否兼任书记", "业主是否书记")),
+        Column("branch_name", ("党组织名称",)),
+        Column("branch_kind", ("党组织类型", "组织形式")),
+        Column("secretary_name", ("书记姓名", "党组织书记")),
+        Column("secretary_phone", ("书记电话", "书记手机")),
+        Column("founded_on", ("成立日期", "党组织成立日期")),
+        Column("under_guidance", ("是否列入联系指导", "列入联系指导")),
+    ]
+    sample = ["赣州华兴电子科技有限公司", "914403001922038216", "非公企业", "章贡区", "电子信息",
+              "赣州市章贡区文清路 8 号", 120, 9, "刘强", "是", "否", "赣州华兴电子科技有限公司党支部",
+              "党支部", "钟华", "13907970000", "2018-07-01", "是"]  # fmt: skip
+    ORG_KINDS = _enum(OrganizationKind, {"企业": OrganizationKind.ENTERPRISE,
+                                         "商会": OrganizationKind.SOCIAL,
+                                         "行业协会": OrganizationKind.SOCIAL})  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_code = {
+            o.credit_code: o for o in db.session.execute(select(Organization)).scalars()
+        }
+        self.branches = {(b.name, b.district_id): b for b in db.session.execute(
+            select(Branch).where(Branch.sector == Sector.TWO_NEW)).scalars()}  # fmt: skip
+
+    def apply(self, row: Row) -> str:
+        try:
+            code = creditcode.validate(row.text("credit_code"))
+        except creditcode.CreditCodeError as error:
+            raise RowError("credit_code", str(error)) from error
+        district = self.district(row)
+        values = {
+            "name": row.text("name") or _missing("name", "组织名称"),
+            "kind": _field(row, "kind", self.ORG_KINDS, required=True, title="组织类型"),
+            "district_id": district.id, "industry": row.text("industry")[:40],
+            "address": row.text("address")[:200],
+            "headcount": _field(row, "headcount", parse_int) or 0,
+            "party_member_count": _field(row, "party_member_count", parse_int) or 0,
+            "owner_name": row.text("owner_name")[:50],
+            "owner_is_member": _field(row, "owner_is_member", parse_bool),
+            "owner_is_secretary": _field(row, "owner_is_secretary", parse_bool),
+        }  # fmt: skip
+        branch_values = self._branch_values(row, district)
+        if not self.once(row, code):
+            return "duplicate"
+        organization = self.by_code.get(code)
+        if organization is None:
+            organization = Organization(credit_code=code, **values)
+            db.session.add(organization)
+            self.by_code[code] = organization
+            outcome = "created"
+        else:
+            outcome = "updated" if _changed(organization, values) else "unchanged"
+        if branch_values and self._cover(organization, district, branch_values, row):
+            outcome = "updated" if outcome == "unchanged" else outcome
+        return outcome
+
+    def _branch_values(self, row: Row, district: District) -> dict | None:
+        name = row.text("branch_name")
+        if not name:
+            return None
+        kind = (
+            _field(row, "branch_kind", _enum(BranchKind))
+            if row.text("branch_kind")
+            else BranchKind.BRANCH
+        )
+        return {
+            "name": name[:100], "kind": kind,
+            "secretary_name": row.text("secretary_name")[:50],
+            "secretary_phone": _phone(row.text("secretary_phone")),
+            "founded_on": _field(row, "founded_on", parse_date),
+            "under_guidance": _field(row, "under_guidance", parse_bool),
+        }  # fmt: skip
+
+    def _cover(
+        self, organization: Organization, district: District, values: dict, row: Row
+    ) -> bool:
+        """Make the named branch cover the organization; whether anything changed."""
+        key = (values["name"], district.id)
+        branch = self.branches.get(key)
+        changed = False
+        if branch is None:
+            branch = Branch(
+                sector=Sector.TWO_NEW, district_id=district.id, member_count=0, **values
+            )
+            db.session.add(branch)
+            self.branches[key] = branch
+            changed = True
+        else:
+            changed = _changed(branch, values)
+        holder = next(iter(organization.branches), None) if organization.id else None
+        if holder is not None and holder is not branch:
+            raise RowError("branch_name", f"该组织已由“{holder.name}”覆盖")
+        if organization not in branch.organizations:
+            if branch.kind is not BranchKind.JOINT and branch.organizations:
+                raise RowError("branch_kind", f"“{branch.name}”不是联合党支部，只能覆盖 1 个组织")
+            branch.organizations.append(organization)
+            changed = True
+        return changed
+
+
+class AgencyBranches(Importer):
+    columns = [
+        Column("name", ("党组织名称", "机关党组织名称"), required=True),
+        Column("district", ("县市区", "所属县市区"), required=True),
+        Column("kind", ("组织形式", "党组织类型")),
+        Column("secretary_name", ("书记姓名", "党组织书记")),
+        Column("secretary_phone", ("书记电话", "书记手机")),
+        Column("member_count", ("党员人数",)),
+    ]
+    sample = ["赣州市商务局机关党支部", "章贡区", "党支部", "王明", "13907971111", 23]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_name = {b.name: b for b in db.session.execute(
+            select(Branch).where(Branch.sector == Sector.AGENCY)).scalars()}  # fmt: skip
+
+    def apply(self, row: Row) -> str:
+        name = row.text("name") or _missing("name", "党组织名称")
+        values = {
+            "district_id": self.district(row).id,
+            "kind": _field(row, "kind", _enum(BranchKind)) if row.text("kind") else BranchKind.BRANCH,
+            "secretary_name": row.text("secretary_name")[:50],
+            "secretary_phone": _phone(row.text("secretary_phone")),
+            "member_count": _field(row, "member_count", parse_int) or 0,
+        }  # fmt: skip
+        if not self.once(row, name):
+            return "duplicate"
+        branch = self.by_name.get(name)
+        if branch is None:
+            branch = Branch(name=name, sector=Sector.AGENCY, under_guidance=False, **values)
+            db.session.add(branch)
+            self.by_name[name] = branch
+            return "created"
+        return "updated" if _changed(branch, values) else "unchanged"
+
+
+def _branch_named(sector: Sector, name: str, key: str) -> Branch:
+    found = (
+        db.session.execute(select(Branch).where(Branch.sector == sector, Branch.name == name))
+        .scalars()
+        .all()
+    )
+    if not found:
+        raise RowError(key, f"没有名为“{name}”的{sector.label}")
+    if len(found) > 1:
+        raise RowError(key, f"有 {len(found)} 个名为“{name}”的党组织，请先在系统中区分")
+    return found[0]
+
+
+class Pairings(Importer):
+    columns = [
+        Column("agency", ("机关党组织", "机关企事业单位党组织", "结对机关党组织"), required=True),
+        Column("branch", ("两新党组织", "两新组织党组织", "结对两新党组织"), required=True),
+        Column("started_on", ("开始日期", "结对日期"), required=True),
+        Column("status", ("状态",)),
+        Column("purpose", ("共建内容", "结对内容")),
+    ]
+    sample = [
+        "赣州市商务局机关党支部",
+        "赣州华兴电子科技有限公司党支部",
+        "2023-03-01",
+        "在册",
+        "政策宣讲与惠企服务",
+    ]
+
+    def apply(self, row: Row) -> str:
+        agency = _branch_named(
+            Sector.AGENCY, row.text("agency") or _missing("agency", "机关党组织"), "agency"
+        )
+        branch = _branch_named(
+            Sector.TWO_NEW, row.text("branch") or _missing("branch", "两新党组织"), "branch"
+        )
+        values = {
+            "started_on": _field(row, "started_on", parse_date, required=True, title="开始日期"),
+            "status": _field(row, "status", _enum(PairingStatus)) if row.text("status") else PairingStatus.ACTIVE,
+            "purpose": row.text("purpose")[:200],
+        }  # fmt: skip
+        if not self.once(row, (agency.id, branch.id)):
+            return "duplicate"
+        pairing = db.session.execute(select(Pairing).where(
+            Pairing.agency_branch_id == agency.id, Pairing.branch_id == branch.id)).scalar_one_or_none()  # fmt: skip
+        if pairing is None:
+            db.session.add(Pairing(agency_branch=agency, branch=branch, **values))
+            return "created"
+        return "updated" if _changed(pairing, values) else "unchanged"
+
+
+class Assignments(Importer):
+    """Assignments under the 5–10 rule. A branch another instructor holds is not taken from
+    them by a spreadsheet: that is a reassignment, done on the branch's page."""
+
+    columns = [
+        Column("username", ("指导员用户名", "用户名", "登录名"), required=True),
+        Column("branch", ("党组织名称", "联系指导的党组织", "党组织"), required=True),
+        Column("started_on", ("开始日期", "联系指导开始日期"), required=True),
+    ]
+    sample = ["zdy001", "赣州华兴电子科技有限公司党支部", "2024-01-02"]
+
+    def apply(self, row: Row) -> str:
+        username = row.text("username") or _missing("username", "指导员用户名")
+        account = accounts.find_by_username(username)
+        instructor = account and db.session.execute(
+            select(Instructor).where(Instructor.account_id == account.id)).scalar_one_or_none()  # fmt: skip
+        if instructor is None:
+            raise RowError("username", f"没有用户名为“{username}”的指导员")
+        branch = _branch_named(
+            Sector.TWO_NEW, row.text("branch") or _missing("branch", "党组织名称"), "branch"
+        )
+        started_on: date = _field(row, "started_on", parse_date, required=True, title="开始日期")
+        if not self.once(row, branch.id):
+            return "duplicate"
+        held = assignments.current_assignment(branch.id)
+        if held is not None and held.instructor_id == instructor.id:
+            return "unchanged"
+        try:
+            assignments.assign(instructor, branch, on=started_on)
+        except RuleError as error:
+            raise RowError(
+                "branch" if error.field == "branch_id" else "username", error.message
+            ) from error
+        return "created"
+
+
+KINDS: dict[str, tuple[str, type[Importer]]] = {
+    "instructors": ("指导员", Instructors),
+    "organizations": ("两新组织及党组织", Organizations),
+    "agency-branches": ("机关企事业单位党组织", AgencyBranches),
+    "pairings": ("结对共建", Pairings),
+    "assignments": ("联系指导关系", Assignments),
+}

@@ -1,0 +1,146 @@
+"""Import a spreadsheet (first dry, then for real, in one transaction) and write lists out."""
+
+import io
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+
+from crm.audit import services as audit
+from crm.extensions import db
+from crm.transfer import excel
+from crm.transfer.importers import KINDS, Importer, RowError
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A row that cannot be imported: where it is, what it holds, and why, in Chinese."""
+
+    sheet: str
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass
+class Result:
+    kind: str
+    counts: Counter = field(default_factory=Counter)  # created, updated, unchanged, duplicate
+    problems: list[Problem] = field(default_factory=list)
+    committed: bool = False
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class UnknownKindError(ValueError):
+    pass
+
+
+def importer_for(kind: str) -> Importer:
+    if kind not in KINDS:
+        raise UnknownKindError(f"不能导入“{kind}”，可选：{'、'.join(KINDS)}")
+    return KINDS[kind][1]()
+
+
+def run_import(kind: str, path: Path, *, commit: bool,
+               progress: Callable[[int], None] | None = None) -> Result:  # fmt: skip
+    """Read the file and apply every row in one transaction; commit only when asked and only
+    when no row had a problem, else roll everything back (a dry run always does).
+
+    Raises excel.FileRefusedError for a file that is not a readable .xlsx within the limits.
+    """
+    importer = importer_for(kind)
+    result = Result(kind)
+    sheets = 0
+    try:
+        for sheet in excel.read(path, importer.columns):
+            sheets += 1
+            if sheet.missing:
+                result.problems.append(
+                    Problem(sheet.name, 0, "", "", f"缺少列：{'、'.join(sheet.missing)}")
+                )
+                continue
+            for row in sheet.rows:
+                _apply(importer, row, result)
+                if progress:
+                    progress(1)
+        if sheets == 0:
+            titles = "、".join(c.title for c in importer.columns if c.required)
+            result.problems.append(Problem("", 0, "", "", f"没有找到表头，应包含：{titles}"))
+        db.session.flush()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if commit and result.ok:
+        audit.record("import", object_type=kind, summary=_summary(result, path))
+        db.session.commit()
+        result.committed = True
+    else:
+        db.session.rollback()
+    return result
+
+
+def _apply(importer: Importer, row: excel.Row, result: Result) -> None:
+    try:
+        with db.session.no_autoflush:
+            result.counts[importer.apply(row)] += 1
+    except RowError as error:
+        title = next((c.title for c in importer.columns if c.key == error.column), "")
+        letter = row.letters.get(error.column, "")
+        value = row.text(error.column) if error.column in row.values else ""
+        result.problems.append(Problem(row.sheet, row.number, f"{letter} {title}".strip(), value,
+                                       error.reason))  # fmt: skip
+
+
+def _summary(result: Result, path: Path) -> str:
+    c = result.counts
+    return (f"{path.name}：新增 {c['created']}，更新 {c['updated']}，未变 {c['unchanged']}，"
+            f"重复 {c['duplicate']}")[:200]  # fmt: skip
+
+
+def count_rows(path: Path) -> int:
+    """Roughly how many rows the file holds, for a progress bar."""
+    workbook = load_workbook(path, read_only=True)
+    try:
+        return sum((ws.max_row or 0) for ws in workbook.worksheets)
+    finally:
+        workbook.close()
+
+
+def template(kind: str) -> bytes:
+    """A workbook with the kind's headers and one example row, to fill in."""
+    importer = KINDS[kind][1]
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = KINDS[kind][0]
+    sheet.append([c.title + ("*" if c.required else "") for c in importer.columns])
+    sheet.append(importer.sample)
+    for index, column in enumerate(importer.columns, start=1):
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(
+            12, len(column.title) * 3
+        )
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def write_rows(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A workbook of one sheet written row by row (write-only: memory stays flat)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
