@@ -51,22 +51,34 @@ class Sheet:
     name: str
     rows: list[Row] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # required headers not found
+    read: int = 0  # rows read, blank ones included
+
+
+# Full-width digits, Latin letters, spaces and the signs dates and codes use, made half-width.
+# Chinese punctuation such as （） stays: it belongs to names like 腾讯科技（深圳）有限公司.
+HALF_WIDTH = str.maketrans(
+    {**{chr(0xFF10 + i): str(i) for i in range(10)},
+     **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
+     **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
+     "\u3000": " ", "\uff0d": "-", "\uff0f": "/", "\uff0e": ".", "\uff0c": ","}
+)  # fmt: skip
 
 
 def clean_text(value: Any) -> str:
-    """Half-width, no leading or trailing spaces, numbers without a trailing .0."""
+    """Full-width digits, letters and spaces made half-width, no leading or trailing spaces,
+    whole numbers without a trailing .0."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime | date):
         return value.strftime("%Y-%m-%d")
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return str(value).translate(HALF_WIDTH).strip()
 
 
 def header_key(text: Any) -> str:
-    """How a header is compared: half-width, no spaces, no notes in brackets, no * marks."""
-    plain = clean_text(text)
+    """How a header is compared: fully half-width, no spaces, no notes in brackets, no * marks."""
+    plain = unicodedata.normalize("NFKC", clean_text(text))
     plain = re.sub(r"[(\[【][^)\]】]*[)\]】]", "", plain)
     return re.sub(r"[\s*＊:：]", "", plain)
 
@@ -135,22 +147,30 @@ def read(path: Path, columns: list[Column]) -> Iterator[Sheet]:
     except Exception as error:  # openpyxl raises many kinds for a broken file
         raise FileRefusedError("文件已损坏或不是 Excel 文件，无法读取。") from error
     try:
-        total = sum((ws.max_row or 0) for ws in workbook.worksheets)
-        if total > MAX_ROWS:
-            raise FileRefusedError(f"文件共有 {total:,} 行，超过 100,000 行，请拆分后分批导入。")
+        # The size a sheet declares, when it does; rows are counted while read all the same.
+        if sum((ws.max_row or 0) for ws in workbook.worksheets) > MAX_ROWS:
+            raise TOO_MANY
+        seen = 0
         for worksheet in workbook.worksheets:
-            sheet = _read_sheet(worksheet, columns)
+            sheet = _read_sheet(worksheet, columns, MAX_ROWS - seen)
             if sheet is not None:
+                seen += sheet.read
                 yield sheet
     finally:
         workbook.close()
 
 
-def _read_sheet(worksheet, columns: list[Column]) -> Sheet | None:
+TOO_MANY = FileRefusedError("文件超过 100,000 行，请拆分后分批导入。")
+
+
+def _read_sheet(worksheet, columns: list[Column], allowed: int) -> Sheet | None:
     rows = worksheet.iter_rows(values_only=True)
     head = [list(row) for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
     found = _find_header(head, columns)
-    if found is None:
+    if found is None:  # not a sheet of ours, but it counts towards the file's size
+        for count, _ in enumerate(rows, start=len(head) + 1):
+            if count > allowed:
+                raise TOO_MANY
         return None
     header_index, positions = found
     sheet = Sheet(worksheet.title)
@@ -158,6 +178,9 @@ def _read_sheet(worksheet, columns: list[Column]) -> Sheet | None:
     letters = {key: get_column_letter(index + 1) for key, index in positions.items()}
     data = head[header_index + 1 :]
     for offset, values in enumerate(_chain(data, rows), start=header_index + 2):
+        if offset > allowed:
+            raise TOO_MANY
+        sheet.read = offset
         if values is None or all(clean_text(v) == "" for v in values):
             continue
         picked = {key: values[index] if index < len(values) else None

@@ -192,9 +192,9 @@ class Organizations(Importer):
     sample = ["赣州华兴电子科技有限公司", "914403001922038216", "非公企业", "章贡区", "电子信息",
               "赣州市章贡区文清路 8 号", 120, 9, "刘强", "是", "否", "赣州华兴电子科技有限公司党支部",
               "党支部", "钟华", "13907970000", "2018-07-01", "是"]  # fmt: skip
-    ORG_KINDS = _enum(OrganizationKind, {"企业": OrganizationKind.ENTERPRISE,
+    ORG_KINDS = staticmethod(_enum(OrganizationKind, {"企业": OrganizationKind.ENTERPRISE,
                                          "商会": OrganizationKind.SOCIAL,
-                                         "行业协会": OrganizationKind.SOCIAL})  # fmt: skip
+                                         "行业协会": OrganizationKind.SOCIAL}))  # fmt: skip
 
     def __init__(self) -> None:
         super().__init__()

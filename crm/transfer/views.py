@@ -69,7 +69,8 @@ def preview():
     path = _uploads() / f"{secrets.token_hex(16)}{Path(upload.filename).suffix.lower()[:8]}"
     upload.save(path)
     try:
-        result = services.run_import(kind, path, commit=False)
+        with writing():  # a dry run writes too, then rolls back
+            result = services.run_import(kind, path, commit=False)
     except FileRefusedError as error:
         path.unlink(missing_ok=True)
         return render_template("transfer/index.html", kinds=KINDS, refused=str(error)), 422

@@ -1,0 +1,238 @@
+"""Importing the messy files people really keep. Expected counts are worked out by hand here."""
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from crm.accounts.models import Role
+from crm.audit.services import acting_as
+from crm.branches.models import Branch, BranchKind
+from crm.extensions import db
+from crm.organizations.models import Organization
+from crm.transfer import services
+from tests import factories as f
+from tests.transfer.conftest import EXCEL_DATE
+
+HUAWEI, TENCENT = "914403001922038216", "9144030071526726XG"
+
+
+def codes(n: int) -> list[str]:
+    return [f.valid_credit_code(1000 + i) for i in range(n)]
+
+
+def messy_organizations(xlsx, name="orgs.xlsx", bad_row=False):
+    """A title row, a two-level header with merged cells, headers out of order with full-width
+    characters and notes, values with full-width digits and trailing spaces, dates four ways,
+    one duplicate row, a joint branch over two rows."""
+    c = codes(4)
+    header_top = ["序号", "基本信息", None, None, None, "党组织", None, None, "其他"]
+    header = [None, "统一社会信用代码（１８位）", " 组织 名称 ", "组织类型", "县市区", "党组织名称",
+              "党组织类型", "成立日期", "从业人数"]  # fmt: skip
+    rows = [
+        header_top, header,
+        [1, c[0], "赣州恒达家具有限公司  ", "非公企业", "南康区", "恒达家具党支部", "党支部", "2022-06-20", "１２０"],
+        [2, c[1], "章贡区李记粉店", "个体工商户", "章贡", "文清路联合党支部", "联合党支部", "2022/6/20", 3],
+        [3, c[2], "章贡区王记超市", "个体工商户", "章贡区", "文清路联合党支部", "联合党支部", "2022年6月20日", 5],
+        [4, c[3], "赣州宏远物流有限公司", "非公企业", "赣州经开区", "", "", EXCEL_DATE, 80],
+        [4, c[3], "赣州宏远物流有限公司", "非公企业", "赣州经开区", "", "", EXCEL_DATE, 80],  # the same again
+        [5, HUAWEI, "已登记的公司（新名）", "非公企业", "章贡区", "", "", "", 300],
+    ]  # fmt: skip
+    if bad_row:
+        rows.append(
+            [6, "91440300192203821X", "校验位错的公司", "非公企业", "章贡区", "", "", "", 1]
+        )
+    return xlsx(name, rows, title_rows=[["赣州市两新组织名册（2026年）"]],
+                merges=["A2:A3", "B2:E2", "F2:H2"])  # fmt: skip
+
+
+def test_a_messy_file_is_read_right(app, xlsx):
+    path = messy_organizations(xlsx)
+    with app.app_context():
+        f.OrganizationFactory(name="已登记的公司", credit_code=HUAWEI, headcount=10)
+        with acting_as("test"):
+            dry = services.run_import("organizations", path, commit=False)
+        assert dry.problems == []
+        assert dict(dry.counts) == {"created": 4, "updated": 1, "duplicate": 1}
+        assert (
+            db.session.execute(sa.select(sa.func.count()).select_from(Organization)).scalar() == 1
+        )
+
+        with acting_as("test"):
+            done = services.run_import("organizations", path, commit=True)
+        assert done.committed
+        orgs = {o.credit_code: o for o in db.session.execute(sa.select(Organization)).scalars()}
+        assert len(orgs) == 5
+        first = orgs[codes(1)[0]]
+        assert (first.name, first.headcount, first.district.name) == (
+            "赣州恒达家具有限公司",
+            120,
+            "南康区",
+        )
+        assert orgs[HUAWEI].name == "已登记的公司（新名）"
+        joint = db.session.execute(
+            sa.select(Branch).where(Branch.name == "文清路联合党支部")
+        ).scalar_one()
+        assert joint.kind is BranchKind.JOINT
+        assert len(joint.organizations) == 2
+        founded = {b.founded_on for b in db.session.execute(sa.select(Branch)).scalars()}
+        assert founded == {date(2022, 6, 20)}
+
+
+def test_importing_the_same_file_again_changes_nothing(app, xlsx):
+    path = messy_organizations(xlsx)
+    with app.app_context(), acting_as("test"):
+        services.run_import("organizations", path, commit=True)
+        again = services.run_import("organizations", path, commit=True)
+        assert dict(again.counts) == {"unchanged": 5, "duplicate": 1}
+        assert (
+            db.session.execute(sa.select(sa.func.count()).select_from(Organization)).scalar() == 5
+        )
+
+
+def test_one_bad_row_and_nothing_is_written(app, xlsx):
+    path = messy_organizations(xlsx, bad_row=True)
+    with app.app_context(), acting_as("test"):
+        result = services.run_import("organizations", path, commit=True)
+        assert not result.committed
+        assert [(p.sheet, p.row, p.column, p.value) for p in result.problems] == [
+            ("Sheet1", 10, "B 统一社会信用代码", "91440300192203821X")
+        ]
+        assert "校验位不符" in result.problems[0].reason
+        assert (
+            db.session.execute(sa.select(sa.func.count()).select_from(Organization)).scalar() == 0
+        )
+
+
+def test_a_duplicate_with_different_content_is_a_problem(app, xlsx):
+    c = codes(1)[0]
+    path = xlsx("dup.xlsx", [["统一社会信用代码", "组织名称", "组织类型", "县市区"],
+                             [c, "甲公司", "非公企业", "章贡区"], [c, "乙公司", "非公企业", "章贡区"]])  # fmt: skip
+    with app.app_context(), acting_as("test"):
+        result = services.run_import("organizations", path, commit=False)
+        assert "与第 2 行是同一条记录，但内容不同" in result.problems[0].reason
+
+
+def test_a_sheet_without_our_headers_is_named(app, xlsx):
+    path = xlsx("other.xlsx", [["姓名", "年龄"], ["张三", 30]])
+    with app.app_context():
+        result = services.run_import("organizations", path, commit=False)
+        assert "没有找到表头" in result.problems[0].reason
+
+
+def test_instructors_agency_branches_pairings_and_assignments(app, xlsx):
+    with app.app_context(), acting_as("test"):
+        path = xlsx("i.xlsx", [["姓名", "用户名", "手机号码", "县市区", "聘用日期", "状态"],
+                               ["陈晓", "zdy200", "１３８０７９７１２３４", "章贡区", "2023/3/1", "在岗"]])  # fmt: skip
+        assert services.run_import("instructors", path, commit=True).committed
+        path = xlsx(
+            "a.xlsx",
+            [["党组织名称", "县市区", "党员人数"], ["赣州市商务局机关党支部", "章贡区", 23]],
+        )
+        assert services.run_import("agency-branches", path, commit=True).committed
+        two_new = f.BranchFactory(name="华兴电子党支部")
+        path = xlsx("p.xlsx", [["机关党组织", "两新党组织", "开始日期"],
+                               ["赣州市商务局机关党支部", "华兴电子党支部", "2024年3月1日"]])  # fmt: skip
+        assert services.run_import("pairings", path, commit=True).counts["created"] == 1
+        path = xlsx(
+            "s.xlsx",
+            [
+                ["指导员用户名", "党组织名称", "开始日期"],
+                ["zdy200", "华兴电子党支部", "2024-03-02"],
+            ],
+        )
+        assert services.run_import("assignments", path, commit=True).counts["created"] == 1
+        from crm.assignments.services import current_assignment
+
+        assert current_assignment(two_new.id).instructor.account.username == "zdy200"
+
+
+def test_an_eleventh_assignment_in_a_file_is_a_row_problem(app, xlsx):
+    with app.app_context(), acting_as("test"):
+        me = f.InstructorFactory(account__username="busy")
+        for _ in range(10):
+            f.AssignmentFactory(instructor=me)
+        f.BranchFactory(name="第十一个党支部")
+        path = xlsx(
+            "s.xlsx",
+            [["指导员用户名", "党组织名称", "开始日期"], ["busy", "第十一个党支部", "2024-03-02"]],
+        )
+        result = services.run_import("assignments", path, commit=True)
+        assert not result.committed
+        assert "达到上限" in result.problems[0].reason
+
+
+def test_the_templates_read_back_without_problems(app, tmp_path):
+    with app.app_context(), acting_as("test"):
+        for kind in ("instructors", "organizations", "agency-branches"):
+            path = tmp_path / f"{kind}.xlsx"
+            path.write_bytes(services.template(kind))
+            assert services.run_import(kind, path, commit=True).committed, kind
+
+
+def test_files_that_cannot_be_read_get_a_clear_message(app, client, auth, tmp_path, xlsx):
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+    auth.login("admin")
+    big = tmp_path / "big.xlsx"
+    with open(big, "wb") as out:
+        out.truncate(21 * 1024 * 1024)
+    many = tmp_path / "many.xlsx"
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    for n in range(100_001):
+        sheet.append([n])
+    book.save(many)
+    cases = [
+        ("old.xls", b"\xd0\xcf\x11\xe0 old excel", "请上传 .xlsx 格式"),
+        ("broken.xlsx", b"this is not a zip", "文件已损坏或不是 Excel 文件"),
+        (big.name, big.read_bytes(), "文件超过 20 MB"),
+        (many.name, many.read_bytes(), "超过 100,000 行"),
+    ]
+    app.config["MAX_CONTENT_LENGTH"] = 30 * 1024 * 1024
+    for name, body, message in cases:
+        import io
+
+        response = client.post("/transfer/preview", data={"kind": "organizations",
+                               "file": (io.BytesIO(body), name)}, content_type="multipart/form-data")  # fmt: skip
+        assert response.status_code == 422, name
+        assert message in response.text, name
+
+
+def test_upload_preview_and_commit_on_the_web(app, client, auth, xlsx):
+    import io
+
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+    auth.login("admin")
+    body = messy_organizations(xlsx).read_bytes()
+    preview = client.post("/transfer/preview", data={"kind": "organizations",
+                          "file": (io.BytesIO(body), "名册.xlsx")}, content_type="multipart/form-data")  # fmt: skip
+    assert preview.status_code == 200
+    assert "确认导入" in preview.text
+    token = preview.text.split('name="token" value="')[1].split('"')[0]
+    with app.app_context():
+        assert (
+            db.session.execute(sa.select(sa.func.count()).select_from(Organization)).scalar() == 0
+        )
+    done = client.post("/transfer/commit", data={"token": token})
+    assert done.status_code == 303
+    with app.app_context():
+        assert (
+            db.session.execute(sa.select(sa.func.count()).select_from(Organization)).scalar() == 5
+        )
+
+
+def test_the_cli_exits_non_zero_on_row_problems(app, runner, xlsx):
+    bad = messy_organizations(xlsx, "bad.xlsx", bad_row=True)
+    result = runner.invoke(args=["transfer", "import", "organizations", str(bad), "--commit"])
+    assert result.exit_code == 1
+    assert "校验位不符" in result.output
+    good = messy_organizations(xlsx, "good.xlsx")
+    dry = runner.invoke(args=["transfer", "import", "organizations", str(good)])
+    assert dry.exit_code == 0
+    assert "预演完成" in dry.output
+    done = runner.invoke(args=["transfer", "import", "organizations", str(good), "--commit"])
+    assert done.exit_code == 0
+    assert "新增 5，更新 0，未变 0，重复行 1" in done.output
