@@ -96,10 +96,11 @@ def set_roles(account: Account, roles: Iterable[Role]) -> None:
     db.session.flush()
 
 
-def set_password(account: Account, password: str) -> None:
+def set_password(account: Account, password: str) -> Account:
     """Store a new password hash; raises WeakPasswordError."""
     account.password_hash = hash_password(password)
     db.session.flush()
+    return account
 
 
 def authenticate(username: str, password: str) -> Account | None:

@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     flash,
     jsonify,
     redirect,
@@ -14,10 +15,11 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
 from crm.accounts import services
-from crm.accounts.access import public, signed_in
-from crm.accounts.forms import LoginForm
+from crm.accounts.access import allow, public, signed_in
+from crm.accounts.forms import LoginForm, SetPasswordForm
 from crm.accounts.models import Account, Role
 from crm.audit import services as audit
+from crm.core.forms import form_status, submit
 from crm.extensions import db, login_manager, writing
 from crm.http import wants_json
 
@@ -91,3 +93,16 @@ def logout():
     logout_user()
     flash("您已安全退出。", "success")
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/accounts/<int:account_id>/password", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def set_password(account_id: int):
+    """An admin sets someone's password: for imported instructors, or a forgotten one."""
+    account = db.session.get(Account, account_id) or abort(404)
+    form = SetPasswordForm()
+    if submit(form, lambda: services.set_password(account, form.password.data)):
+        flash(f"已为 {account.name} 设置新密码。", "success")
+        return redirect(url_for("accounts.home"), 303)
+    page = render_template("accounts/password.html", form=form, account=account)
+    return page, form_status(form)

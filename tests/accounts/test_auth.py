@@ -117,3 +117,24 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(app, client, n
         data={"username": "zdy001", "password": PASSWORD},
     )  # fmt: skip
     assert response.headers["Location"] == lands_on
+
+
+def test_an_admin_sets_a_password_for_an_imported_instructor(app, client, auth):
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        imported = f.AccountFactory(username="zdy300", password_hash="!imported-no-password")
+        imported_id = imported.id
+    assert auth.login("zdy300", "anything-at-all").status_code == 422
+    auth.login("admin")
+    mismatch = client.post(f"/accounts/{imported_id}/password",
+                           data={"password": "Gz-2026-new", "confirm": "other"})  # fmt: skip
+    assert "两次输入的密码不一致" in mismatch.text
+    short = client.post(
+        f"/accounts/{imported_id}/password", data={"password": "short", "confirm": "short"}
+    )
+    assert "密码至少需要 8 位" in short.text
+    done = client.post(f"/accounts/{imported_id}/password",
+                       data={"password": "Gz-2026-new", "confirm": "Gz-2026-new"})  # fmt: skip
+    assert done.status_code == 303
+    auth.logout()
+    assert auth.login("zdy300", "Gz-2026-new").headers["Location"] == "/branches/"
