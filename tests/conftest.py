@@ -172,4 +172,5 @@ def world(app):
             assignment_a=a.id, assignment_b=b.id, agency_branch=agency.id, pairing=pairing.id,
             visit_a=visit.id, problem_a=problem.id, photo_a=photo.id, pending_token=token,
             member_a=secretary.id, meeting_a=meeting.id, card_a=card.id, entry_a=entry.id,
+            account_a=a.instructor.account_id,
         )  # fmt: skip

@@ -36,6 +36,7 @@ def url_ids(world) -> dict[str, int]:
         "entry_id": world.entry_a,
         "pairing_id": world.pairing,
         "kind": "organizations",
+        "account_id": world.account_a,
         "name": "branches",
     }
 
