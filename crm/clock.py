@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
-__all__ = ["LOCAL_TIME", "UTC", "local", "now", "today"]
+__all__ = ["LOCAL_TIME", "UTC", "local", "local_midnight", "now", "today"]
 
 
 def now() -> datetime:
@@ -13,6 +13,11 @@ def now() -> datetime:
 
 def today() -> date:
     return now().date()
+
+
+def local_midnight(day: date) -> datetime:
+    """The first instant of a day in 赣州."""
+    return datetime.combine(day, datetime.min.time(), LOCAL_TIME)
 
 
 def local(naive: datetime) -> datetime:

@@ -21,6 +21,8 @@ class Defaults:
     MEETING_QUIET_DAYS = 92  # a branch with none of a kind of 三会 in a quarter is flagged
     VANGUARD_POINTS_MIN = 1  # points of one 先锋储绩卡 entry
     VANGUARD_POINTS_MAX = 10
+    SPOT_CHECKS_PER_INSTRUCTOR = 2  # visits drawn per instructor per quarter
+    FLAGGED_VISIT_DAYS = 90  # how far back the flagged-visit alert looks
     PAIRINGS_PER_AGENCY_MAX = 5  # an agency branch holding more pairings in force is flagged
     # Photos: at most 6 a record, 10 MB each, stored shrunk to 1600 px.
     PHOTOS_PER_RECORD = 6

@@ -164,6 +164,7 @@ def world(app):
         meeting = f.MeetingFactory(branch=a.branch, attendees=[secretary])
         card = f.GoalCardFactory(member=secretary)
         entry = f.VanguardEntryFactory(card__member=secretary)
+        check = f.SpotCheckFactory(visit=visit)
         return SimpleNamespace(
             instructor_a=a.instructor_id, instructor_b=b.instructor_id,
             branch_a=a.branch_id, branch_b=b.branch_id,
@@ -172,5 +173,5 @@ def world(app):
             assignment_a=a.id, assignment_b=b.id, agency_branch=agency.id, pairing=pairing.id,
             visit_a=visit.id, problem_a=problem.id, photo_a=photo.id, pending_token=token,
             member_a=secretary.id, meeting_a=meeting.id, card_a=card.id, entry_a=entry.id,
-            account_a=a.instructor.account_id,
+            account_a=a.instructor.account_id, check_a=check.id,
         )  # fmt: skip

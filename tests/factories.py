@@ -30,6 +30,7 @@ from crm.organizations.models import District, Organization, OrganizationKind
 from crm.pairings.models import Pairing
 from crm.photos import services as photos
 from crm.problems.models import Problem, ProblemCategory, ProblemStep
+from crm.review.models import SpotCheck
 
 __all__ = ["Branch", "Instructor"]
 from crm.visits.models import Visit, VisitKind
@@ -254,3 +255,14 @@ class VanguardCardFactory(Base):
 
     member = factory.SubFactory(MemberFactory)
     year = factory.LazyFunction(lambda: clock.today().year)
+
+
+class SpotCheckFactory(Base):
+    class Meta:
+        model = SpotCheck
+
+    quarter = factory.LazyFunction(
+        lambda: f"{clock.today().year}Q{(clock.today().month - 1) // 3 + 1}"
+    )
+    visit = factory.SubFactory(VisitFactory)
+    drawn_by_id = factory.LazyFunction(lambda: AccountFactory().id)

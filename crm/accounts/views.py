@@ -43,8 +43,10 @@ def unauthorized():
 
 def home_url(account: Account) -> str:
     """Where each role starts: its own home page."""
-    if account.has_role(Role.ADMIN, Role.REVIEWER):
+    if account.is_admin:
         return url_for("instructors.index")
+    if account.has_role(Role.REVIEWER):
+        return url_for("review.overview")
     if account.has_role(Role.INSTRUCTOR):
         return url_for("branches.index")
     return url_for("audit.index")

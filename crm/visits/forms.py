@@ -57,3 +57,11 @@ def _new_problem(row) -> NewProblem:
         responsible=row.form.responsible.data or "",
         due_on=row.form.due_on.data,
     )
+
+
+class CorrectionForm(Form):
+    """What an instructor may correct in a visit sent back: what was done and clarified."""
+
+    summary = VisitForm.summary
+    people_met = VisitForm.people_met
+    clarified = VisitForm.clarified

@@ -293,3 +293,18 @@ def visible_photo(account: Account, photo_id: int) -> Photo | None:
         .join(Visit, Visit.id == visit_photo.c.visit_id)
         .where(Photo.id == photo_id, visit_scope(account))
     ).scalar_one_or_none()
+
+
+def correct(visit: Visit, *, summary: str, people_met: str, clarified: frozenset[Clarity]) -> Visit:
+    """The instructor's correction of a visit a reviewer sent back; it is no longer returned.
+    Raises RuleError for a visit that was not sent back or an empty summary."""
+    if visit.returned_at is None:
+        raise RuleError("这条走访没有被退回。")
+    if not summary.strip():
+        raise RuleError("请简要写下这次走访做了什么。", "summary")
+    visit.summary, visit.people_met = summary.strip(), people_met.strip()
+    for item in Clarity:
+        setattr(visit, item.column, item in clarified)
+    visit.returned_at, visit.return_note = None, ""
+    db.session.flush()
+    return visit

@@ -1,19 +1,19 @@
 from uuid import uuid4
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm import clock
 from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import visible_branch
-from crm.core.forms import submit
+from crm.core.forms import form_status, submit
 from crm.http import answer_saved
 from crm.instructors.services import of_account
 from crm.photos import uploads
 from crm.photos.services import StoredPhoto
 from crm.visits import services
-from crm.visits.forms import VisitForm
+from crm.visits.forms import CorrectionForm, VisitForm
 from crm.visits.models import Clarity, Visit
 
 bp = Blueprint("visits", __name__)
@@ -70,3 +70,22 @@ def _answer(visit: Visit):
 def detail(visit_id: int):
     visit = services.visible_visit(current_user, visit_id) or abort(404)
     return render_template("visits/detail.html", visit=visit, clarities=Clarity)
+
+
+@bp.route("/visits/<int:visit_id>/correct", methods=["GET", "POST"])
+@allow(Role.INSTRUCTOR)
+def correct(visit_id: int):
+    """The instructor corrects a visit a reviewer sent back; it leaves the top of the phone."""
+    visit = services.visible_visit(current_user, visit_id) or abort(404)
+    if visit.instructor.account_id != current_user.id or visit.returned_at is None:
+        abort(404)
+    form = CorrectionForm(obj=visit)
+    if request.method == "GET":
+        form.clarified.data = [item.value for item in visit.clarified]
+    if submit(form, lambda: services.correct(
+        visit, summary=form.summary.data, people_met=form.people_met.data or "",
+        clarified=frozenset(Clarity(v) for v in form.clarified.data or ()),
+    )):  # fmt: skip
+        return redirect(url_for("visits.detail", visit_id=visit.id, saved=1), 303)
+    page = render_template("visits/correct.html", form=form, visit=visit)
+    return page, form_status(form)

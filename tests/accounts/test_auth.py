@@ -20,7 +20,7 @@ def actions(app) -> list[tuple[str, str]]:
     ("roles", "home"),
     [
         ([Role.ADMIN], "/instructors/"),
-        ([Role.REVIEWER], "/instructors/"),
+        ([Role.REVIEWER], "/review/"),
         ([Role.INSTRUCTOR], "/branches/"),
         ([Role.AUDITOR], "/audit/"),
     ],

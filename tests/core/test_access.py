@@ -37,6 +37,7 @@ def url_ids(world) -> dict[str, int]:
         "pairing_id": world.pairing,
         "kind": "organizations",
         "account_id": world.account_a,
+        "check_id": world.check_a,
         "name": "branches",
     }
 

@@ -1,0 +1,166 @@
+"""Alert rules: each is one query for the reviewer's scope, its count one more."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from crm import clock
+from crm.accounts.models import Account
+from crm.assignments.models import Assignment
+from crm.assignments.services import branch_scope, instructor_scope, unassigned_branches
+from crm.branches.models import Branch
+from crm.extensions import db
+from crm.instructors.models import Instructor, InstructorStatus
+from crm.pairings.services import unpaired_branches
+from crm.problems.models import Problem
+from crm.problems.services import overdue
+from crm.review.models import AlertNote
+from crm.rules import RuleError
+from crm.visits.models import Visit, VisitKind
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    label: str
+    object_type: str
+
+
+RULES = (
+    Rule("overdue_visits", "超期未走访的党组织", "branch"),
+    Rule("overdue_problems", "超期未办结的问题", "problem"),
+    Rule("caseload", "联系指导数超出范围的指导员", "instructor"),
+    Rule("unassigned", "列入指导但没有指导员", "branch"),
+    Rule("unpaired", "没有在册结对的两新党组织", "branch"),
+    Rule("flagged_visits", "补录或位置较远的走访", "visit"),
+)
+BY_KEY = {rule.key: rule for rule in RULES}
+
+
+def statement(rule: str, account: Account, today: date) -> Select:
+    """The objects the rule flags that the account may see, most pressing first."""
+    return _STATEMENTS[rule](account, today)
+
+
+def _overdue_visits(account: Account, today: date) -> Select:
+    cadence = timedelta(days=current_app.config["VISIT_CADENCE_DAYS"])
+    recent = exists().where(Visit.branch_id == Branch.id, Visit.kind == VisitKind.ONSITE,
+                            Visit.visited_at >= clock.local_midnight(today - cadence))  # fmt: skip
+    return (
+        select(Branch)
+        .join(Assignment, and_(Assignment.branch_id == Branch.id, Assignment.ended_on.is_(None)))
+        .where(branch_scope(account), Assignment.started_on <= today - cadence, ~recent)
+        .options(selectinload(Branch.district))
+        .order_by(Branch.district_id, Branch.name)
+    )
+
+
+def _overdue_problems(account: Account, today: date) -> Select:
+    return (
+        select(Problem)
+        .join(Branch, Branch.id == Problem.branch_id)
+        .where(branch_scope(account), overdue(today))
+        .options(selectinload(Problem.branch))
+        .order_by(Problem.due_on, Problem.id)
+    )
+
+
+def _caseload(account: Account, today: date) -> Select:
+    low, high = current_app.config["ASSIGNMENT_MIN"], current_app.config["ASSIGNMENT_MAX"]
+    held = (
+        select(func.count())
+        .where(Assignment.instructor_id == Instructor.id, Assignment.ended_on.is_(None))
+        .scalar_subquery()
+    )
+    return (
+        select(Instructor)
+        .where(
+            instructor_scope(account),
+            Instructor.status == InstructorStatus.ACTIVE,
+            or_(held < low, held > high),
+        )
+        .options(selectinload(Instructor.district))
+        .order_by(Instructor.district_id, Instructor.id)
+    )
+
+
+def _unassigned(account: Account, today: date) -> Select:
+    return (
+        unassigned_branches()
+        .where(branch_scope(account))
+        .options(selectinload(Branch.district))
+        .order_by(Branch.district_id, Branch.name)
+    )
+
+
+def _unpaired(account: Account, today: date) -> Select:
+    return unpaired_branches(account)
+
+
+def _flagged_visits(account: Account, today: date) -> Select:
+    since = clock.local_midnight(today - timedelta(days=current_app.config["FLAGGED_VISIT_DAYS"]))
+    return (
+        select(Visit)
+        .join(Branch, Branch.id == Visit.branch_id)
+        .where(
+            branch_scope(account),
+            Visit.visited_at >= since,
+            or_(Visit.backfilled.is_(True), Visit.far_from_branch.is_(True)),
+        )
+        .options(selectinload(Visit.branch), selectinload(Visit.instructor))
+        .order_by(Visit.visited_at.desc())
+    )
+
+
+_STATEMENTS = {
+    "overdue_visits": _overdue_visits, "overdue_problems": _overdue_problems,
+    "caseload": _caseload, "unassigned": _unassigned, "unpaired": _unpaired,
+    "flagged_visits": _flagged_visits,
+}  # fmt: skip
+
+
+def counts(account: Account, today: date) -> dict[str, int]:
+    """How many each rule flags: one count a rule."""
+    return {
+        rule.key: db.session.execute(
+            select(func.count()).select_from(
+                statement(rule.key, account, today).order_by(None).subquery()
+            )
+        ).scalar_one()
+        for rule in RULES
+    }
+
+
+def latest_notes(rule: str, object_ids: list[int]) -> dict[int, AlertNote]:
+    """The newest note on each flagged object, in one query."""
+    newest = (
+        select(AlertNote.object_id, func.max(AlertNote.id).label("id"))
+        .where(AlertNote.rule == rule, AlertNote.object_id.in_(object_ids))
+        .group_by(AlertNote.object_id)
+        .subquery()
+    )
+    notes = db.session.execute(
+        select(AlertNote)
+        .join(newest, newest.c.id == AlertNote.id)
+        .options(selectinload(AlertNote.by))
+    ).scalars()
+    return {note.object_id: note for note in notes}
+
+
+def record(rule: str, object_id: int, note: str, *, by: Account) -> AlertNote:
+    """Record what was done about a flagged object; the object must be one the rule flags for
+    this reviewer now. Raises RuleError."""
+    if rule not in BY_KEY:
+        raise RuleError("未知的预警类别。")
+    if not note.strip():
+        raise RuleError("请写下采取了什么措施。", "note")
+    flagged = statement(rule, by, clock.today()).order_by(None).subquery()
+    if db.session.execute(select(flagged.c.id).where(flagged.c.id == object_id)).first() is None:
+        raise RuleError("该对象目前不在预警中，或您无权查看。")
+    entry = AlertNote(rule=rule, object_id=object_id, note=note.strip()[:500], by_id=by.id)
+    db.session.add(entry)
+    db.session.flush()
+    return entry

@@ -1,0 +1,73 @@
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.accounts.models import Account
+from crm.db import Audited, LabeledEnum, utcnow
+from crm.extensions import db
+from crm.visits.models import Visit
+
+
+class AlertNote(Audited, db.Model):
+    """预警处理记录: what a reviewer did about an alert on an object."""
+
+    __tablename__ = "alert_note"
+    __table_args__ = (sa.Index("ix_alert_note_rule_object", "rule", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(sa.String(30))
+    object_id: Mapped[int]
+    note: Mapped[str] = mapped_column(sa.String(500))
+    by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    by: Mapped[Account] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.rule} #{self.object_id}：{self.note[:30]}"
+
+
+class VisitComment(Audited, db.Model):
+    """审阅意见: a reviewer's comment on a visit, or the reason it was sent back."""
+
+    __tablename__ = "visit_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit.id"), index=True)
+    text: Mapped[str] = mapped_column(sa.String(500))
+    returned: Mapped[bool] = mapped_column(default=False)
+    by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    by: Mapped[Account] = relationship()
+
+    def __str__(self) -> str:
+        return self.text[:30]
+
+
+class CheckOutcome(LabeledEnum):
+    PENDING = "pending", "待核查"
+    CONFIRMED = "confirmed", "属实"
+    PROBLEM = "problem", "有问题"
+    UNREACHABLE = "unreachable", "无法核实"
+
+
+class SpotCheck(Audited, db.Model):
+    """抽查: one visit drawn for checking in a quarter, and what the check found."""
+
+    __tablename__ = "spot_check"
+    __table_args__ = (sa.UniqueConstraint("quarter", "visit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quarter: Mapped[str] = mapped_column(sa.String(7), index=True)  # 2026Q3
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit.id"))
+    drawn_by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    outcome: Mapped[CheckOutcome] = mapped_column(default=CheckOutcome.PENDING)
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    checked_at: Mapped[datetime | None]
+
+    visit: Mapped[Visit] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.quarter} 抽查走访 {self.visit_id}"

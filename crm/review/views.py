@@ -1,0 +1,140 @@
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from crm import charts, clock
+from crm.accounts.access import allow
+from crm.accounts.models import Role
+from crm.core.forms import Form, form_status, submit
+from crm.core.lists import paginate
+from crm.extensions import db
+from crm.organizations.services import districts
+from crm.review import alerts, figures, services
+from crm.review.forms import AlertNoteForm, CheckForm, CommentForm
+from crm.review.models import SpotCheck
+from crm.visits.services import visible_visit
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+def _scope() -> int | None:
+    """The reviewer's district, or None for the whole city."""
+    return None if current_user.sees_everything else current_user.scope_district_id
+
+
+def _chosen_month(today: date) -> figures.Period:
+    text = request.args.get("month", "")
+    try:
+        year, number = (int(part) for part in text.split("-"))
+        if date(year, number, 1) <= today:
+            return figures.month(year, number, today)
+    except ValueError:
+        pass
+    return figures.month(today.year, today.month, today)
+
+
+@bp.route("/")
+@allow(Role.REVIEWER, Role.ADMIN)
+def overview():
+    """The reviewer's home: the month and the year to date against the periods before, by
+    district, with charts."""
+    today = clock.today()
+    scope = _scope()
+    chosen = _chosen_month(today)
+    spans = []
+    for current, before in ((chosen, figures.previous_month(chosen, today)),
+                            (figures.year_to_date(today), None)):  # fmt: skip
+        before = before or figures.same_span_last_year(current)
+        now_by, then_by = figures.figures(current, scope), figures.figures(before, scope)
+        spans.append({"period": current, "before": before, "by": now_by, "then_by": then_by,
+                      "total": figures.total(now_by), "then": figures.total(then_by)})  # fmt: skip
+    names = [d for d in districts() if scope is None or d.id == scope]
+    months = figures.last_twelve_months(today)
+    visits, solved = figures.by_month(months, scope)
+    month_view = spans[0]
+    return render_template(
+        "review/overview.html", spans=spans, districts=names, chosen=chosen, names=figures.NAMES,
+        district_chart=charts.bar_chart(
+            f"{chosen.label}各县市区走访次数", [d.name for d in names],
+            [(chosen.label, [month_view["by"].get(d.id, figures.Figures())["visits"] for d in names]),
+             (month_view["before"].label,
+              [month_view["then_by"].get(d.id, figures.Figures())["visits"] for d in names])]),
+        trend_chart=charts.line_chart(
+            "近 12 个月走访与解决问题", [f"{m.first.month}月" for m in months],
+            [("走访", visits), ("解决问题", solved)]),
+    )  # fmt: skip
+
+
+@bp.route("/alerts")
+@allow(Role.REVIEWER, Role.ADMIN)
+def alerts_page():
+    """What needs acting on, by rule; each flagged object with what was last done about it."""
+    today = clock.today()
+    rule = request.args.get("rule", alerts.RULES[0].key)
+    if rule not in alerts.BY_KEY:
+        abort(404)
+    page = paginate(alerts.statement(rule, current_user, today))
+    return render_template(
+        "review/alerts.html", rules=alerts.RULES, rule=alerts.BY_KEY[rule], page=page,
+        counts=alerts.counts(current_user, today), today=today, form=AlertNoteForm(rule=rule),
+        notes=alerts.latest_notes(rule, [item.id for item in page.items]),
+    )  # fmt: skip
+
+
+@bp.route("/alerts/notes", methods=["POST"])
+@allow(Role.REVIEWER)
+def note_alert():
+    form = AlertNoteForm()
+    rule = form.rule.data or ""
+    if submit(form, lambda: alerts.record(rule, form.object_id.data or 0, form.note.data or "",
+                                          by=current_user)):  # fmt: skip
+        flash("已记录处理情况。", "success")
+    else:
+        flash("；".join(m for ms in form.errors.values() for m in ms) or "记录失败。", "warning")
+    return redirect(url_for(".alerts_page", rule=rule if rule in alerts.BY_KEY else None), 303)
+
+
+@bp.route("/visits/<int:visit_id>", methods=["GET", "POST"])
+@allow(Role.REVIEWER)
+def visit(visit_id: int):
+    """Comment on a visit, or send it back to its instructor for correction."""
+    found = visible_visit(current_user, visit_id) or abort(404)
+    form = CommentForm()
+    if submit(form, lambda: services.comment(found, form.text.data, by=current_user,
+                                             send_back=form.action.data == "return")):  # fmt: skip
+        flash("已退回指导员修改。" if form.action.data == "return" else "已留言。", "success")
+        return redirect(url_for("visits.detail", visit_id=found.id), 303)
+    page = render_template("review/visit.html", visit=found, form=form,
+                           comments=services.comments_on(found.id))  # fmt: skip
+    return page, form_status(form)
+
+
+@bp.route("/checks", methods=["GET", "POST"])
+@allow(Role.REVIEWER)
+def checks():
+    """Spot checks of a quarter: draw a sample, then record what each check found."""
+    quarter = request.values.get("quarter") or services.quarter_of(clock.today())
+    if request.method == "POST":
+        form = Form()
+        if drawn := submit(form, lambda: services.draw_sample(quarter, by=current_user)):
+            flash(f"已抽取 {len(drawn)} 条走访。", "success")
+        elif drawn == []:
+            flash("没有新的可抽取的走访。", "warning")
+        return redirect(url_for(".checks", quarter=quarter), 303)
+    return render_template("review/checks.html", quarter=quarter,
+                           checks=services.checks(quarter, current_user), form=CheckForm())  # fmt: skip
+
+
+@bp.route("/checks/<int:check_id>", methods=["POST"])
+@allow(Role.REVIEWER)
+def record_check(check_id: int):
+    check = db.session.get(SpotCheck, check_id)
+    if check is None or visible_visit(current_user, check.visit_id) is None:
+        abort(404)
+    form = CheckForm()
+    if submit(form, lambda: services.record_check(check, form.outcome.data, form.note.data or "")):
+        flash("已记录核查结果。", "success")
+    else:
+        flash("；".join(m for ms in form.errors.values() for m in ms), "warning")
+    return redirect(url_for(".checks", quarter=check.quarter), 303)
