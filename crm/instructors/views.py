@@ -14,6 +14,8 @@ from crm.instructors.forms import InstructorForm, NewInstructorForm
 from crm.instructors.models import Instructor
 from crm.meetings import services as meetings
 from crm.organizations.services import district_choices, districts
+from crm.review import caseload
+from crm.visits import services as visits
 
 bp = Blueprint("instructors", __name__, url_prefix="/instructors")
 
@@ -21,28 +23,23 @@ bp = Blueprint("instructors", __name__, url_prefix="/instructors")
 @bp.route("/")
 @allow(Role.ADMIN, Role.REVIEWER)
 def index():
-    """The caseload table: each instructor with their current number of branches."""
+    """The caseload table: sortable, by district, searchable by name or pinyin initials."""
     q = search_text()
     district_id = request.args.get("district_id", type=int)
     flag = request.args.get("flag", "")
-    rows = assignments.caseloads(current_user, q=q, district_id=district_id)
+    sort = request.args.get("sort", "name")
+    descending = request.args.get("order") == "desc"
+    rows = caseload.rows(current_user, clock.today(), q=q, district_id=district_id, sort=sort,
+                         descending=descending)  # fmt: skip
     if flag in ("under", "over"):
-        rows = [row for row in rows if row.flag == flag]
+        rows = [row for row in rows if row.caseload.flag == flag]
     low, high = assignments.caseload_bounds()
     return render_template(
-        "instructors/index.html",
-        rows=rows,
-        low=low,
-        high=high,
-        q=q,
-        district_id=district_id,
-        flag=flag,
-        districts=[
-            d
-            for d in districts()
-            if current_user.sees_everything or d.id == current_user.scope_district_id
-        ],
-    )
+        "instructors/index.html", rows=rows, low=low, high=high, q=q, district_id=district_id,
+        flag=flag, sort=sort, descending=descending, sorts=caseload.SORTS,
+        districts=[d for d in districts() if current_user.sees_everything
+                   or d.id == current_user.scope_district_id],
+    )  # fmt: skip
 
 
 @bp.route("/<int:instructor_id>")
@@ -64,6 +61,10 @@ def _detail_page(instructor: Instructor, form: AssignForm | None):
         instructor=instructor,
         current=current,
         kinds=meetings.kept_up([a.branch_id for a in current], clock.today()),
+        figures=next(
+            iter(caseload.rows(current_user, clock.today(), q=instructor.account.username)), None
+        ),
+        timeline=visits.recent_by(instructor.id),
         past=[a for a in history if not a.is_current],
         low=low,
         high=high,

@@ -308,3 +308,16 @@ def correct(visit: Visit, *, summary: str, people_met: str, clarified: frozenset
     visit.returned_at, visit.return_note = None, ""
     db.session.flush()
     return visit
+
+
+def recent_by(instructor_id: int, limit: int = 15) -> list[Visit]:
+    """The instructor's latest visits, for their timeline."""
+    return list(
+        db.session.execute(
+            select(Visit)
+            .where(Visit.instructor_id == instructor_id)
+            .options(selectinload(Visit.branch))
+            .order_by(Visit.visited_at.desc())
+            .limit(limit)
+        ).scalars()
+    )
