@@ -119,3 +119,42 @@ def test_the_members_and_meetings_lists_do_not_query_per_row(
     with count_queries() as many:
         assert client.get(f"/branches/{branch_id}/{page}").status_code == 200
     assert len(many) == len(few), "\n".join(many)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/review/", "/instructors/", "/review/checks?quarter=2026Q4",
+     *(f"/review/alerts?rule={rule}" for rule in
+       ("overdue_visits", "overdue_problems", "caseload", "unassigned", "unpaired", "flagged_visits"))],
+)  # fmt: skip
+def test_review_pages_run_as_many_statements_for_many_rows_as_for_few(
+    app, client, auth, count_queries, url
+):
+    from datetime import date, timedelta
+
+    from crm import clock
+
+    with app.app_context():
+        f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
+
+    def fill(n):
+        with app.app_context():
+            for _ in range(n):
+                me = f.InstructorFactory()
+                branch = f.AssignmentFactory(instructor=me, started_on=date(2024, 1, 1)).branch
+                visit = f.VisitFactory(instructor=me, branch=branch, backfilled=True,
+                                       visited_at=clock.local_midnight(date(2026, 10, 5)))  # fmt: skip
+                f.SpotCheckFactory(quarter="2026Q4", visit=visit)
+                f.ProblemFactory(branch=branch, raised_on=clock.today() - timedelta(days=50),
+                                 due_on=clock.today() - timedelta(days=20))  # fmt: skip
+                f.BranchFactory()
+                f.MeetingFactory(branch=branch)
+
+    auth.login("reviewer")
+    fill(2)
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    fill(6)
+    with count_queries() as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few), "\n".join(many)
