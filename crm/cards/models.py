@@ -73,7 +73,7 @@ class GoalNote(Audited, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(sa.ForeignKey("goal_card.id", ondelete="CASCADE"),
                                          index=True)  # fmt: skip
-    noted_on: Mapped[date]
+    noted_on: Mapped[date] = mapped_column(index=True)
     text: Mapped[str] = mapped_column(sa.Text)
     by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
 
@@ -117,7 +117,10 @@ class VanguardEntry(Audited, TimestampMixin, db.Model):
     """储绩记录: one deed with its points; it counts once the secretary or instructor confirms."""
 
     __tablename__ = "vanguard_entry"
-    __table_args__ = (sa.UniqueConstraint("created_by_id", "client_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("created_by_id", "client_key"),
+        sa.Index("ix_vanguard_entry_done_on", "done_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(sa.ForeignKey("vanguard_card.id"), index=True)

@@ -42,7 +42,13 @@ class Problem(Audited, TimestampMixin, db.Model):
     """
 
     __tablename__ = "problem"
-    __table_args__ = (sa.Index("ix_problem_branch_status_due", "branch_id", "status", "due_on"),)
+    __table_args__ = (
+        sa.Index("ix_problem_branch_status_due", "branch_id", "status", "due_on"),
+        sa.Index("ix_problem_raised_on", "raised_on"),  # the review's counts by period
+        sa.Index("ix_problem_closed_on", "closed_on"),
+        sa.Index("ix_problem_raised_by_raised_on", "raised_by_id", "raised_on"),
+        sa.Index("ix_problem_status_due", "status", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branch.id"))

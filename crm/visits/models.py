@@ -53,6 +53,8 @@ class Visit(Audited, TimestampMixin, db.Model):
         sa.UniqueConstraint("instructor_id", "client_key"),
         sa.Index("ix_visit_branch_visited_at", "branch_id", "visited_at"),
         sa.Index("ix_visit_instructor_visited_at", "instructor_id", "visited_at"),
+        sa.Index("ix_visit_visited_at", "visited_at"),  # the review's counts by period
+        sa.Index("ix_visit_instructor_received_at", "instructor_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
