@@ -7,7 +7,7 @@ from crm.accounts.models import Role
 from crm.assignments import services as assignments
 from crm.assignments.forms import AssignForm, assign_form
 from crm.core.forms import form_status, options, submit
-from crm.core.lists import search_text
+from crm.core.lists import paginate_list, search_text
 from crm.extensions import db
 from crm.instructors import services
 from crm.instructors.forms import InstructorForm, NewInstructorForm
@@ -35,7 +35,7 @@ def index():
         rows = [row for row in rows if row.caseload.flag == flag]
     low, high = assignments.caseload_bounds()
     return render_template(
-        "instructors/index.html", rows=rows, low=low, high=high, q=q, district_id=district_id,
+        "instructors/index.html", page=paginate_list(rows), low=low, high=high, q=q, district_id=district_id,
         flag=flag, sort=sort, descending=descending, sorts=caseload.SORTS,
         districts=[d for d in districts() if current_user.sees_everything
                    or d.id == current_user.scope_district_id],
