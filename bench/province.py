@@ -26,11 +26,32 @@ def build(engine: sa.Engine, today: date, seed: int = 7) -> dict[str, int]:
     made: dict[str, list[dict]] = {}
     districts = [row[0] for row in engine.connect().execute(sa.select(t["district"].c.id))]
 
-    made["account"] = [{"id": n, "username": f"p{n:05d}", "name": f"指导员{n}", "password_hash": "!",
-                        "active": True, "scope_district_id": None, **stamp} for n in range(1, INSTRUCTORS + 1)]
-    made["account"].append({"id": INSTRUCTORS + 1, "username": "bench-reviewer", "name": "审阅",
-                            "password_hash": "!", "active": True, "scope_district_id": None, **stamp})
-    made["account_role"] = [{"account_id": n, "role": "instructor"} for n in range(1, INSTRUCTORS + 1)]
+    made["account"] = [
+        {
+            "id": n,
+            "username": f"p{n:05d}",
+            "name": f"指导员{n}",
+            "password_hash": "!",
+            "active": True,
+            "scope_district_id": None,
+            **stamp,
+        }
+        for n in range(1, INSTRUCTORS + 1)
+    ]
+    made["account"].append(
+        {
+            "id": INSTRUCTORS + 1,
+            "username": "bench-reviewer",
+            "name": "审阅",
+            "password_hash": "!",
+            "active": True,
+            "scope_district_id": None,
+            **stamp,
+        }
+    )
+    made["account_role"] = [
+        {"account_id": n, "role": "instructor"} for n in range(1, INSTRUCTORS + 1)
+    ]
     made["account_role"].append({"account_id": INSTRUCTORS + 1, "role": "reviewer"})
     made["instructor"] = [{"id": n, "account_id": n, "phone": f"138{n:08d}", "district_id": districts[n % 20],
                            "hired_on": date(2020, 1, 1), "status": "active", **stamp}
@@ -95,6 +116,7 @@ def build(engine: sa.Engine, today: date, seed: int = 7) -> dict[str, int]:
             for name in made:
                 if "id" in t[name].c:
                     connection.exec_driver_sql(
-                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"
+                    )
             connection.exec_driver_sql("ANALYZE")
     return {name: len(rows) for name, rows in made.items()}

@@ -38,7 +38,9 @@ def measure(env: dict, username: str, password: str | None) -> dict[str, list[fl
             services.set_password(find_by_username(username), "Bench@2026-pw")
             db.session.commit()
         password = "Bench@2026-pw"
-    assert client.post("/login", data={"username": username, "password": password}).status_code == 302
+    assert (
+        client.post("/login", data={"username": username, "password": password}).status_code == 302
+    )
     timings: dict[str, list[float]] = {}
     for page in PAGES:
         client.get(page)  # warm
@@ -53,15 +55,17 @@ def measure(env: dict, username: str, password: str | None) -> dict[str, list[fl
 def report(title: str, timings: dict[str, list[float]]) -> None:
     print(title)
     for page, millis in timings.items():
-        print(f"  {page:42} p95 {percentile(millis, 95):7.1f} ms  median {sorted(millis)[len(millis) // 2]:7.1f} ms")
+        print(
+            f"  {page:42} p95 {percentile(millis, 95):7.1f} ms  median {sorted(millis)[len(millis) // 2]:7.1f} ms"
+        )
 
 
 def province(url: str) -> dict:
     import sqlalchemy as sa
     from flask_migrate import upgrade
+    from province import build
 
     from crm import clock, create_app
-    from province import build
 
     env = {"CRM_SECRET_KEY": "bench", "CRM_DATABASE_URL": url}
     os.environ.update(env)
@@ -91,7 +95,10 @@ def main() -> None:
         kind, url = args.child
         if kind == "city":
             with tempfile.TemporaryDirectory() as folder:
-                report("city demo, SQLite", measure(demo_database(Path(folder)), "reviewer", "Ganzhou@2026"))
+                report(
+                    "city demo, SQLite",
+                    measure(demo_database(Path(folder)), "reviewer", "Ganzhou@2026"),
+                )
         else:
             env = province(url)
             report(f"province scale, {kind}", measure(env, "bench-reviewer", None))

@@ -42,7 +42,7 @@ def test_list_pages_do_not_query_per_row(app, client, auth, count_queries, usern
     with count_queries() as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few), "\n".join(many)
-    assert len(few) <= 8
+    assert len(few) <= 12  # a fixed handful: the caseload table runs seven aggregates
 
 
 def test_the_instructor_home_does_not_query_per_branch(app, client, auth, count_queries):
