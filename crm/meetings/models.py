@@ -53,6 +53,7 @@ class Meeting(Audited, TimestampMixin, db.Model):
         sa.UniqueConstraint("created_by_id", "client_key"),
         sa.Index("ix_meeting_branch_kind_held_on", "branch_id", "kind", "held_on"),
         sa.Index("ix_meeting_held_on", "held_on"),
+        sa.Index("ix_meeting_branch_held_on", "branch_id", "held_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

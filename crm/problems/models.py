@@ -46,6 +46,8 @@ class Problem(Audited, TimestampMixin, db.Model):
         sa.Index("ix_problem_branch_status_due", "branch_id", "status", "due_on"),
         sa.Index("ix_problem_raised_on", "raised_on"),  # the review's counts by period
         sa.Index("ix_problem_closed_on", "closed_on"),
+        sa.Index("ix_problem_branch_raised_on", "branch_id", "raised_on"),
+        sa.Index("ix_problem_branch_closed_on", "branch_id", "closed_on"),
         sa.Index("ix_problem_raised_by_raised_on", "raised_by_id", "raised_on"),
         sa.Index("ix_problem_status_due", "status", "due_on"),
     )

@@ -22,12 +22,15 @@ def upgrade():
 
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.create_index('ix_meeting_held_on', ['held_on'], unique=False)
+        batch_op.create_index('ix_meeting_branch_held_on', ['branch_id', 'held_on'], unique=False)
 
     with op.batch_alter_table('problem', schema=None) as batch_op:
         batch_op.create_index('ix_problem_closed_on', ['closed_on'], unique=False)
         batch_op.create_index('ix_problem_raised_by_raised_on', ['raised_by_id', 'raised_on'], unique=False)
         batch_op.create_index('ix_problem_raised_on', ['raised_on'], unique=False)
         batch_op.create_index('ix_problem_status_due', ['status', 'due_on'], unique=False)
+        batch_op.create_index('ix_problem_branch_raised_on', ['branch_id', 'raised_on'], unique=False)
+        batch_op.create_index('ix_problem_branch_closed_on', ['branch_id', 'closed_on'], unique=False)
 
     with op.batch_alter_table('vanguard_entry', schema=None) as batch_op:
         batch_op.create_index('ix_vanguard_entry_done_on', ['done_on'], unique=False)
@@ -47,12 +50,15 @@ def downgrade():
         batch_op.drop_index('ix_vanguard_entry_done_on')
 
     with op.batch_alter_table('problem', schema=None) as batch_op:
+        batch_op.drop_index('ix_problem_branch_closed_on')
+        batch_op.drop_index('ix_problem_branch_raised_on')
         batch_op.drop_index('ix_problem_status_due')
         batch_op.drop_index('ix_problem_raised_on')
         batch_op.drop_index('ix_problem_raised_by_raised_on')
         batch_op.drop_index('ix_problem_closed_on')
 
     with op.batch_alter_table('meeting', schema=None) as batch_op:
+        batch_op.drop_index('ix_meeting_branch_held_on')
         batch_op.drop_index('ix_meeting_held_on')
 
     with op.batch_alter_table('goal_note', schema=None) as batch_op:
