@@ -93,11 +93,9 @@ def figures(period: Period, district_id: int | None) -> dict[int, Figures]:
     for key, statement in _queries(period, scope, district_id).items():
         for district, *counts in db.session.execute(statement):
             figures_ = out.setdefault(district, Figures())
-            if len(counts) == 1:
-                figures_.values[key] = counts[0] or 0
-            else:
-                for name, count in zip(key.split("+"), counts, strict=True):
-                    figures_.values[name] = count or 0
+            # int(): PostgreSQL sums counts as numeric, which comes back as Decimal.
+            for name, count in zip(key.split("+"), counts, strict=True):
+                figures_.values[name] = int(count or 0)
     return out
 
 
