@@ -121,28 +121,20 @@ def _queries(period: Period, scope: ColumnElement[bool], district_id: int | None
             func.count(Assignment.id).filter(Assignment.started_on <= last - cadence, ~recent_onsite),
         ).outerjoin(Assignment, and_(Assignment.branch_id == Branch.id, held_at_end))
         .where(guided).group_by(Branch.district_id),
-        # Counted branch by branch through the (branch_id, visited_at) index: on SQLite several
-        # times faster than joining a year of visits to their branches.
-        "visits": select(Branch.district_id, func.sum(
-            select(func.count()).where(Visit.branch_id == Branch.id, Visit.visited_at >= start,
-                                       Visit.visited_at < stop).correlate(Branch).scalar_subquery()))
-        .where(scope).group_by(Branch.district_id),
-        "raised+raised_solved": _per_branch(scope, Problem, (
-            and_(Problem.branch_id == Branch.id, Problem.raised_on >= first, Problem.raised_on <= last),
-            and_(Problem.branch_id == Branch.id, Problem.raised_on >= first, Problem.raised_on <= last,
+        "visits": _counts(scope, Visit, (and_(Visit.visited_at >= start, Visit.visited_at < stop),)),
+        "raised+raised_solved": _counts(scope, Problem, (
+            and_(Problem.raised_on >= first, Problem.raised_on <= last),
+            and_(Problem.raised_on >= first, Problem.raised_on <= last,
                  Problem.status == ProblemStatus.SOLVED))),
-        "solved": _per_branch(scope, Problem, (and_(
-            Problem.branch_id == Branch.id, Problem.status == ProblemStatus.SOLVED,
-            Problem.closed_on >= first, Problem.closed_on <= last),)),
+        "solved": _counts(scope, Problem, (and_(
+            Problem.status == ProblemStatus.SOLVED, Problem.closed_on >= first, Problem.closed_on <= last),)),
         # Overdue at the period's end: still open, or closed only after it. Two indexed halves.
         "overdue_open": select(Branch.district_id, func.count()).join(Problem, Problem.branch_id == Branch.id)
         .where(scope, Problem.status.in_(OPEN_STATUSES), Problem.raised_on <= last, Problem.due_on < last)
         .group_by(Branch.district_id),
-        "overdue_closed_later": _per_branch(scope, Problem, (and_(
-            Problem.branch_id == Branch.id, Problem.closed_on > last, Problem.raised_on <= last,
-            Problem.due_on < last),)),
-        "meetings": _per_branch(scope, Meeting, (and_(
-            Meeting.branch_id == Branch.id, Meeting.held_on >= first, Meeting.held_on <= last),)),
+        "overdue_closed_later": _counts(scope, Problem, (and_(
+            Problem.closed_on > last, Problem.raised_on <= last, Problem.due_on < last),)),
+        "meetings": _counts(scope, Meeting, (and_(Meeting.held_on >= first, Meeting.held_on <= last),)),
         "entries": select(Branch.district_id, func.count())
         .join(Member, Member.branch_id == Branch.id).join(VanguardCard, VanguardCard.member_id == Member.id)
         .join(VanguardEntry, VanguardEntry.card_id == VanguardCard.id)
@@ -157,12 +149,26 @@ def _queries(period: Period, scope: ColumnElement[bool], district_id: int | None
     }  # fmt: skip
 
 
-def _per_branch(scope: ColumnElement[bool], model: type, conditions: tuple) -> Select:
-    """Per district, the sum over its branches of rows meeting each condition, each counted
-    through the branch's index: on SQLite far faster than joining every row to its branch."""
-    counts = [func.sum(select(func.count()).select_from(model).where(condition)
-                       .correlate(Branch).scalar_subquery()) for condition in conditions]  # fmt: skip
-    return select(Branch.district_id, *counts).where(scope).group_by(Branch.district_id)
+def _counts(scope: ColumnElement[bool], model: type, conditions: tuple) -> Select:
+    """Per district, how many rows of `model` (which has a branch_id) meet each condition.
+
+    On SQLite, each branch's rows are counted through its (branch_id, date) index and summed:
+    several times faster there than joining a year of rows to their branches. PostgreSQL does
+    the join with a hash and is several times slower the other way: measured, not guessed
+    (bench/review_pages.py, docs/performance.md).
+    """
+    if db.engine.dialect.name == "sqlite":
+        counts = [func.sum(select(func.count()).select_from(model)
+                           .where(model.branch_id == Branch.id, condition)
+                           .correlate(Branch).scalar_subquery()) for condition in conditions]  # fmt: skip
+        return select(Branch.district_id, *counts).where(scope).group_by(Branch.district_id)
+    counts = [func.count().filter(condition) for condition in conditions]
+    return (
+        select(Branch.district_id, *counts)
+        .join(model, model.branch_id == Branch.id)
+        .where(scope, or_(*conditions))
+        .group_by(Branch.district_id)
+    )
 
 
 def total(by_district: dict[int, Figures]) -> Figures:
