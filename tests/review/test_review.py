@@ -1,7 +1,8 @@
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from crm import clock
 from crm.accounts.models import Role
@@ -29,9 +30,14 @@ def test_pinyin_initials_find_an_instructor(app):
         assert caseload.initials("欧阳晓梅") == "oyxm"
 
 
-def test_the_caseload_table_figures(app, client, reviewer):
+NOON = datetime(2026, 11, 27, 12, 0, tzinfo=clock.LOCAL_TIME)  # no month or year boundary near
+
+
+@time_machine.travel(NOON, tick=False)
+def test_the_caseload_table_figures(app, client, auth):
     today = clock.today()
     with app.app_context():
+        f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
         me = f.InstructorFactory(account__name="张伟")
         kept, late = (
             f.AssignmentFactory(instructor=me, started_on=date(2024, 1, 1)).branch for _ in range(2)
@@ -56,6 +62,7 @@ def test_the_caseload_table_figures(app, client, reviewer):
     assert (row.caseload.count, row.visits) == (2, expected_visits)
     assert (row.overdue_branches, row.open_problems, row.overdue_problems) == (1, 2, 1)
     assert row.rate == 0.0
+    auth.login("reviewer")  # inside the frozen clock: a session signed later would look forged
     page = client.get("/instructors/?sort=overdue_branches&order=desc").text
     assert "张伟" in page
 
@@ -179,10 +186,12 @@ def test_spot_checks_draw_n_per_instructor_once_and_record_outcomes(app, client,
     assert "书记称当天未见指导员" in client.get("/review/checks?quarter=2026Q3").text
 
 
-def test_the_overview_figures_match_counts_made_here(app, client, reviewer):
+@time_machine.travel(NOON, tick=False)
+def test_the_overview_figures_match_counts_made_here(app, client, auth):
     today = clock.today()
     first = today.replace(day=1)
     with app.app_context():
+        f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
         zg, nk = f.district("章贡区"), f.district("南康区")
         me = f.InstructorFactory(district=zg)
         branches = [f.AssignmentFactory(instructor=me, branch__district=zg, started_on=date(2024, 1, 1)).branch
@@ -207,6 +216,7 @@ def test_the_overview_figures_match_counts_made_here(app, client, reviewer):
         )
         f.MeetingFactory(branch=branches[0], held_on=first)
         f.PairingFactory(branch=branches[0], started_on=date(2025, 1, 1))
+    auth.login("reviewer")
     page = client.get(f"/review/?month={first:%Y-%m}").text
     tiles = page[: page.index('<table class="table by-district">')]
 
