@@ -47,6 +47,15 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def as_utc(value: datetime | str | None) -> datetime | None:
+    """An aggregate (max, min) skips the column type: SQLite hands back naive UTC or even text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 class LabeledEnum(enum.StrEnum):
     """A string enum whose members carry the Chinese label shown to users.
 

@@ -5,7 +5,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    jsonify,
     make_response,
     redirect,
     render_template,
@@ -30,10 +29,10 @@ from crm.cards.forms import (
     UnlockForm,
 )
 from crm.cards.models import GoalCard, VanguardEntry
-from crm.core.forms import form_status, options, submit
+from crm.core.forms import form_status, options, shown_again, submit
 from crm.core.pdf import render_pdf
 from crm.extensions import db
-from crm.http import answer_saved, wants_json
+from crm.http import answer_saved
 from crm.members.models import Member
 from crm.members.services import members_of, secretary_of, visible_member
 
@@ -167,10 +166,7 @@ def create_entry(branch_id: int):
         db.session.get(Member, form.member_id.data), _new_entry(form), by=current_user
     )):  # fmt: skip
         return _entry_answer(entry)
-    if request.method == "POST" and wants_json():
-        return jsonify(errors=form.errors), 422
-    page = render_template("cards/entry_form.html", form=form, branch=branch, low=low, high=high)
-    return page, form_status(form)
+    return shown_again(form, "cards/entry_form.html", branch=branch, low=low, high=high)
 
 
 def _new_entry(form: EntryForm) -> services.NewEntry:

@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from flask import jsonify, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -10,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from crm.db import LabeledEnum
 from crm.extensions import db, writing
+from crm.http import wants_json
 from crm.rules import RuleError, show_on_form
 
 T = TypeVar("T")
@@ -118,3 +120,11 @@ def form_status(form: FlaskForm) -> int:
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def shown_again(form: FlaskForm, template: str, **context):
+    """A form that was not saved, shown again with every value and message; the phone's
+    outbox script, which asks for JSON, gets the messages as JSON."""
+    if request.method == "POST" and wants_json():
+        return jsonify(errors=form.errors), 422
+    return render_template(template, form=form, **context), form_status(form)

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from crm import clock
 from crm.audit import services as audit
 from crm.extensions import db
 
@@ -12,6 +13,12 @@ def insert(model, rows: list[dict], *, ids: bool = False) -> list[int]:  # model
     """Insert the rows in chunks and log one audit entry naming how many. With `ids`, return
     the new ids in the order of the rows (RETURNING); without, the driver's executemany, which
     on PostgreSQL is several times faster."""
+    table = getattr(model, "__table__", model)
+    now = clock.now()
+    for stamp in ("created_at", "updated_at"):
+        if stamp in table.c:
+            for row in rows:
+                row.setdefault(stamp, now)
     new_ids: list[int] = []
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]

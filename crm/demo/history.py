@@ -142,7 +142,6 @@ def _visit(rng: random.Random, period: Period, last_day: date, made: Made) -> No
     kinds, weights = zip(*KINDS, strict=True)
     kind = rng.choices(kinds, weights)[0]
     branch, instructor = period.branch, period.instructor
-    now = clock.now()
     visit = {
         "instructor_id": instructor.id, "branch_id": branch.id,
         "client_key": f"{rng.getrandbits(128):032x}", "visited_at": visited_at,
@@ -150,7 +149,7 @@ def _visit(rng: random.Random, period: Period, last_day: date, made: Made) -> No
         "summary": f"{kind.label}：与{branch.secretary_name or '支部'}交流，了解{rng.choice(TOPICS)}情况并给予指导。",
         "people_met": f"书记{branch.secretary_name}" if branch.secretary_name else "",
         "latitude": None, "longitude": None, "accuracy_m": None, "distance_m": None,
-        "far_from_branch": False, "created_at": now, "updated_at": now,
+        "far_from_branch": False,
         **{item.column: rng.random() < 0.25 for item in Clarity},
     }  # fmt: skip
     if kind is VisitKind.ONSITE and rng.random() < 0.6:
@@ -180,13 +179,11 @@ def _problem(rng: random.Random, visit_index: int, period: Period, day: date, la
              made: Made) -> None:  # fmt: skip
     category = rng.choice(list(PROBLEMS))
     by = period.instructor.account_id
-    now = clock.now()
     problem = {
         "branch_id": period.branch.id, "visit_id": visit_index, "raised_by_id": by,
         "raised_on": day, "category": category, "description": rng.choice(PROBLEMS[category]),
         "department": rng.choice(DEPARTMENTS), "responsible": "", "due_on": day + timedelta(days=30),
         "status": ProblemStatus.OPEN, "resolution": "", "closed_on": None,
-        "created_at": now, "updated_at": now,
     }  # fmt: skip
     made.problems.append(problem)
     index = len(made.problems) - 1

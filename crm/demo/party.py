@@ -6,7 +6,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from crm import clock
 from crm.cards.models import (
     Goal,
     GoalCard,
@@ -84,7 +83,7 @@ def _members(rng: random.Random, branches: dict, counts: Counter) -> list[dict]:
                 "is_owner": n == 1 and owner is not None, "is_manager": rng.random() < 0.2,
                 "is_staff_rep": rng.random() < 0.15, "active": True,
             })  # fmt: skip
-    ids = bulk.insert(Member, _stamped(rows), ids=True)
+    ids = bulk.insert(Member, (rows), ids=True)
     for row, member_id in zip(rows, ids, strict=True):
         row["id"] = member_id
     counts["members"] = len(rows)
@@ -94,14 +93,6 @@ def _members(rng: random.Random, branches: dict, counts: Counter) -> list[dict]:
 def _person(rng: random.Random) -> str:
     given = "".join(rng.sample(words.GIVEN_CHARS, rng.choice((1, 2, 2))))
     return rng.choice(words.SURNAMES) + given
-
-
-def _stamped(rows: list[dict]) -> list[dict]:
-    now = clock.now()
-    for row in rows:
-        row.setdefault("created_at", now)
-        row.setdefault("updated_at", now)
-    return rows
 
 
 def _meetings(rng: random.Random, period: Period, members: list[dict], made: Made) -> None:
@@ -174,13 +165,13 @@ def _vanguard(rng, members: list[dict], periods, last_day: date, made: Made) -> 
 
 def _insert(made: Made) -> None:
     meetings = made.meetings
-    ids = bulk.insert(Meeting, _stamped([{k: v for k, v in m.items() if k != "attendees"}
+    ids = bulk.insert(Meeting, ([{k: v for k, v in m.items() if k != "attendees"}
                                          for m in meetings]), ids=True)  # fmt: skip
     bulk.insert(meeting_attendee, [{"meeting_id": i, "member_id": member}
                                    for i, m in zip(ids, meetings, strict=True)
                                    for member in m["attendees"]])  # fmt: skip
     cards = made.goal_cards
-    ids = bulk.insert(GoalCard, _stamped([{k: v for k, v in c.items()
+    ids = bulk.insert(GoalCard, ([{k: v for k, v in c.items()
                                            if k not in ("goals", "notes", "by")} for c in cards]),
                       ids=True)  # fmt: skip
     bulk.insert(Goal, [{"card_id": i, "title": t, "target": g, "measure": m}
@@ -189,8 +180,8 @@ def _insert(made: Made) -> None:
                             "by_id": c["by"]}
                            for i, c in zip(ids, cards, strict=True) for on in c["notes"]])  # fmt: skip
     vanguard = made.vanguard
-    ids = bulk.insert(VanguardCard, _stamped([{"member_id": v["member_id"], "year": v["year"]}
+    ids = bulk.insert(VanguardCard, ([{"member_id": v["member_id"], "year": v["year"]}
                                               for v in vanguard]), ids=True)  # fmt: skip
-    bulk.insert(VanguardEntry, _stamped([{**e, "card_id": i}
+    bulk.insert(VanguardEntry, ([{**e, "card_id": i}
                                          for i, v in zip(ids, vanguard, strict=True)
                                          for e in v["entries"]]))  # fmt: skip

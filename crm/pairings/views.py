@@ -5,7 +5,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -18,10 +17,10 @@ from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import guides
 from crm.branches.models import Branch
-from crm.core.forms import form_status, submit
+from crm.core.forms import form_status, shown_again, submit
 from crm.core.lists import paginate
 from crm.extensions import db
-from crm.http import answer_saved, wants_json
+from crm.http import answer_saved
 from crm.pairings import services
 from crm.pairings.forms import ActivityForm, EndPairingForm, PairingForm
 from crm.pairings.models import Pairing, PairingActivity, PairingStatus
@@ -120,10 +119,7 @@ def log_activity(pairing_id: int):
         form.resources.data or "", form.people_reached.data,
     ), by=current_user)):  # fmt: skip
         return _answer(activity)
-    if request.method == "POST" and wants_json():
-        return jsonify(errors=form.errors), 422
-    page = render_template("pairings/activity_form.html", form=form, pairing=pairing)
-    return page, form_status(form)
+    return shown_again(form, "pairings/activity_form.html", pairing=pairing)
 
 
 def _answer(activity: PairingActivity):

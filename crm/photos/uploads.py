@@ -1,12 +1,11 @@
 """The photo field of a form that a phone posts: photos kept from an earlier try, and new ones."""
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import MultipleFileField
 
-from crm.core.forms import form_status
-from crm.http import wants_json
+from crm.core import forms
 from crm.photos import services
 from crm.photos.services import PhotoError, StoredPhoto
 
@@ -46,8 +45,5 @@ def shown_again(form: FlaskForm, pending: list[StoredPhoto], template: str, **co
         refused = form.photos.errors
         form.validate()  # the other fields' messages too; validate() clears the photos'
         form.photos.errors = refused
-    if request.method == "POST" and wants_json():
-        return jsonify(errors=form.errors), 422
-    page = render_template(template, form=form, tokens=tokens(pending),
-                           limit=current_app.config["PHOTOS_PER_RECORD"], **context)  # fmt: skip
-    return page, form_status(form)
+    return forms.shown_again(form, template, tokens=tokens(pending),
+                             limit=current_app.config["PHOTOS_PER_RECORD"], **context)  # fmt: skip

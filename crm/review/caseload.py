@@ -12,6 +12,7 @@ from crm import clock
 from crm.accounts.models import Account
 from crm.assignments.models import Assignment
 from crm.assignments.services import Caseload, caseloads
+from crm.db import as_utc
 from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.problems.models import OPEN_STATUSES, Problem, ProblemStatus
@@ -94,7 +95,7 @@ def _visits(by_id: dict[int, Row], today: date) -> None:
     for instructor_id, last in db.session.execute(
         select(Instructor.id, latest).where(Instructor.id.in_(list(by_id)))
     ):  # fmt: skip
-        by_id[instructor_id].last = _aware(last)
+        by_id[instructor_id].last = as_utc(last)
 
 
 def _overdue_branches(by_id: dict[int, Row], today: date) -> None:
@@ -128,11 +129,3 @@ def _resolution(by_id: dict[int, Row], today: date) -> None:
         .group_by(Problem.raised_by_id)
     ):  # fmt: skip
         account_of[account_id].raised, account_of[account_id].solved = raised, solved
-
-
-def _aware(value):
-    if value is None or (isinstance(value, datetime) and value.tzinfo):
-        return value
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=clock.UTC)

@@ -117,10 +117,11 @@ def checks():
     quarter = request.values.get("quarter") or services.quarter_of(clock.today())
     if request.method == "POST":
         form = Form()
-        if drawn := submit(form, lambda: services.draw_sample(quarter, by=current_user)):
-            flash(f"已抽取 {len(drawn)} 条走访。", "success")
-        elif drawn == []:
-            flash("没有新的可抽取的走访。", "warning")
+        drawn = submit(form, lambda: services.draw_sample(quarter, by=current_user))
+        if drawn is None:  # a quarter not written like 2026Q3
+            flash("；".join(m for ms in form.errors.values() for m in ms), "warning")
+        else:
+            flash(f"已抽取 {len(drawn)} 条走访。" if drawn else "没有新的可抽取的走访。", "success")
         return redirect(url_for(".checks", quarter=quarter), 303)
     return render_template("review/checks.html", quarter=quarter,
                            checks=services.checks(quarter, current_user), form=CheckForm())  # fmt: skip

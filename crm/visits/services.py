@@ -16,6 +16,7 @@ from crm.accounts.models import Account
 from crm.assignments import services as assignments
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch
+from crm.db import as_utc
 from crm.extensions import add_once, db
 from crm.instructors.models import Instructor
 from crm.photos import services as photos
@@ -228,16 +229,7 @@ def _last_visits(branch_ids: list[int]) -> dict[int, tuple[datetime | None, date
         .where(Visit.branch_id.in_(branch_ids))
         .group_by(Visit.branch_id)
     )
-    return {branch_id: (_aware(a), _aware(b)) for branch_id, a, b in rows}
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """Aggregates skip the column type, so SQLite hands back naive UTC (or even text)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=clock.UTC)
+    return {branch_id: (as_utc(a), as_utc(b)) for branch_id, a, b in rows}
 
 
 def _local_day(value: datetime | None) -> date | None:

@@ -254,3 +254,8 @@ def test_district_reviewers_see_only_their_district_on_every_review_page(app, cl
 def test_the_service_worker_is_for_instructors_only(client, auth, world):
     auth.login("reviewer")
     assert "data-worker" not in client.get("/review/").text
+
+
+def test_a_malformed_quarter_is_named(app, client, reviewer):
+    response = client.post("/review/checks", data={"quarter": "2026-3"}, follow_redirects=True)
+    assert "季度应写成 2026Q3 的形式" in response.text
