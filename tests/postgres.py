@@ -43,6 +43,8 @@ def throwaway_postgres(database: str = "crm_test") -> Iterator[str]:
         options = (
             f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off"
+            # A statement waiting on a lock fails, named, instead of hanging the run.
+            " -c lock_timeout=120s -c idle_in_transaction_session_timeout=300s"
         )
         run(BIN / "pg_ctl", "-D", data, "-l", root / "server.log", "-w", "-o", options, "start")
         try:

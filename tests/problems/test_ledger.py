@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -86,10 +86,13 @@ def test_a_step_cannot_be_dated_before_the_problem_or_in_the_future(app):
 
 def test_the_due_date_defaults_to_a_setting(app, client, guide):  # noqa: F811
     app.config["PROBLEM_DUE_DAYS"] = 14
-    client.post(f"/branches/{guide.branch}/visits/new", data=visit_form())
+    form = visit_form()
+    client.post(f"/branches/{guide.branch}/visits/new", data=form)
     with app.app_context():
         dues = set(db.session.execute(sa.select(Problem.due_on)).scalars())
-    assert dues == {clock.today() + timedelta(days=14)}
+    # Raised on the day of the visit, which an hour ago may still be yesterday.
+    visit_day = datetime.strptime(form["visited_at"], "%Y-%m-%dT%H:%M").date()
+    assert dues == {visit_day + timedelta(days=14)}
 
 
 def test_overdue_problems_are_flagged_to_the_instructor_and_the_reviewer(app, client, auth, guide):  # noqa: F811

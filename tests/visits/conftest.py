@@ -1,4 +1,3 @@
-from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -26,7 +25,8 @@ def guide(app, auth):
 
 def visit_form(**changes) -> dict:
     """A filled-in visit form as the phone posts it, with two problems."""
-    when = (clock.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    # This minute: a time an hour ago would be yesterday just after midnight.
+    when = clock.now().strftime("%Y-%m-%dT%H:%M")
     return {
         "client_key": "k" + "0" * 31, "visited_at": when, "kind": "onsite",
         "summary": "与书记座谈，了解招工和党员教育情况。", "people_met": "书记钟华、业主刘强",
