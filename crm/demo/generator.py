@@ -14,7 +14,7 @@ from crm.accounts import services as accounts
 from crm.accounts.models import Role
 from crm.assignments import services as assignments
 from crm.branches.models import Branch, BranchKind, Sector
-from crm.demo import history, party, words
+from crm.demo import bulk, history, party, words
 from crm.extensions import db
 from crm.instructors import services as instructors
 from crm.instructors.models import Instructor
@@ -96,8 +96,12 @@ def load(seed: int, password: str, today: date) -> Counter:
     staff = _instructors(demo, guided, password)
     _assignments(demo, staff, guided)
     _pairings(demo, branches, agency, guided)
+    db.session.flush()
+    bulk.analyze()
     history.load(demo.rng, demo.today - timedelta(days=1), demo.counts)
+    bulk.analyze()
     party.load(demo.rng, demo.today - timedelta(days=1), demo.counts)
+    bulk.analyze()
     return demo.counts
 
 
