@@ -36,6 +36,7 @@ def register_extensions(app: Flask) -> None:
     from crm.audit import listener
     from crm.db import render_migration_item
     from crm.extensions import csrf, db, login_manager, migrate
+    from crm.review import tally
 
     db.init_app(app)
     migrate.init_app(
@@ -48,6 +49,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     listener.install()
+    tally.install()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,22 +1,16 @@
-"""The overview's figures: each one SQL aggregate grouped by district, whatever the row count."""
+"""The overview's figures for a period: what happened in it (summed from the days' counts that
+crm.review.tally keeps) and what stood at its end."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, true
+from sqlalchemy import func, select, true
 
 from crm import clock
-from crm.assignments.models import Assignment
-from crm.branches.models import Branch, Sector
-from crm.cards.models import GoalCard, GoalNote, VanguardCard, VanguardEntry
 from crm.extensions import db
 from crm.instructors.models import Instructor, InstructorStatus
-from crm.meetings.models import Meeting
-from crm.members.models import Member
-from crm.pairings.models import Pairing
-from crm.problems.models import OPEN_STATUSES, Problem, ProblemStatus
-from crm.visits.models import Visit, VisitKind
+from crm.review import tally
 
 NAMES = {
     "instructors": "指导员", "guided": "列入指导的党组织", "covered": "有指导员的党组织",
@@ -87,88 +81,28 @@ class Figures:
 
 
 def figures(period: Period, district_id: int | None) -> dict[int, Figures]:
-    """Figures of every district (or the one given) for the period, keyed by district id."""
-    scope = Branch.district_id == district_id if district_id else true()
+    """Figures of every district (or the one given) for the period, keyed by district id:
+    what happened in it, and what stood at its end."""
     out: dict[int, Figures] = {}
-    for key, statement in _queries(period, scope, district_id).items():
-        for district, *counts in db.session.execute(statement):
-            figures_ = out.setdefault(district, Figures())
-            # int(): PostgreSQL sums counts as numeric, which comes back as Decimal.
-            for name, count in zip(key.split("+"), counts, strict=True):
-                figures_.values[name] = int(count or 0)
-    return out
 
+    def add(district: int, numbers: Mapping[str, int]) -> None:
+        values = out.setdefault(district, Figures()).values
+        for name, number in numbers.items():
+            values[name] = values.get(name, 0) + number
 
-def _queries(period: Period, scope: ColumnElement[bool], district_id: int | None) -> dict:
-    first, last, start, stop = period.first, period.last, period.start, period.stop
-    cadence = timedelta(days=current_app.config["VISIT_CADENCE_DAYS"])
-    held_at_end = and_(Assignment.started_on <= last,
-                       or_(Assignment.ended_on.is_(None), Assignment.ended_on > last))  # fmt: skip
-    guided = and_(Branch.sector == Sector.TWO_NEW, Branch.under_guidance.is_(True), scope)
-    instructors_scope = Instructor.district_id == district_id if district_id else true()
-    recent_onsite = exists().where(
-        Visit.branch_id == Branch.id, Visit.kind == VisitKind.ONSITE,
-        Visit.visited_at >= datetime.combine(last - cadence, time(), clock.LOCAL_TIME),
-        Visit.visited_at < stop,
-    )  # fmt: skip
-    return {
-        "instructors": select(Instructor.district_id, func.count())
-        .where(Instructor.status == InstructorStatus.ACTIVE, instructors_scope)
-        .group_by(Instructor.district_id),
-        "guided+covered+not_visited": select(
-            Branch.district_id, func.count(),
-            func.count(Assignment.id),
-            func.count(Assignment.id).filter(Assignment.started_on <= last - cadence, ~recent_onsite),
-        ).outerjoin(Assignment, and_(Assignment.branch_id == Branch.id, held_at_end))
-        .where(guided).group_by(Branch.district_id),
-        "visits": _counts(scope, Visit, (and_(Visit.visited_at >= start, Visit.visited_at < stop),)),
-        "raised+raised_solved": _counts(scope, Problem, (
-            and_(Problem.raised_on >= first, Problem.raised_on <= last),
-            and_(Problem.raised_on >= first, Problem.raised_on <= last,
-                 Problem.status == ProblemStatus.SOLVED))),
-        "solved": _counts(scope, Problem, (and_(
-            Problem.status == ProblemStatus.SOLVED, Problem.closed_on >= first, Problem.closed_on <= last),)),
-        # Overdue at the period's end: still open, or closed only after it. Two indexed halves.
-        "overdue_open": select(Branch.district_id, func.count()).join(Problem, Problem.branch_id == Branch.id)
-        .where(scope, Problem.status.in_(OPEN_STATUSES), Problem.raised_on <= last, Problem.due_on < last)
-        .group_by(Branch.district_id),
-        "overdue_closed_later": _counts(scope, Problem, (and_(
-            Problem.closed_on > last, Problem.raised_on <= last, Problem.due_on < last),)),
-        "meetings": _counts(scope, Meeting, (and_(Meeting.held_on >= first, Meeting.held_on <= last),)),
-        "entries": select(Branch.district_id, func.count())
-        .join(Member, Member.branch_id == Branch.id).join(VanguardCard, VanguardCard.member_id == Member.id)
-        .join(VanguardEntry, VanguardEntry.card_id == VanguardCard.id)
-        .where(scope, VanguardEntry.done_on >= first, VanguardEntry.done_on <= last)
-        .group_by(Branch.district_id),
-        "notes": select(Branch.district_id, func.count()).join(GoalCard, GoalCard.branch_id == Branch.id)
-        .join(GoalNote, GoalNote.card_id == GoalCard.id)
-        .where(scope, GoalNote.noted_on >= first, GoalNote.noted_on <= last).group_by(Branch.district_id),
-        "pairings": select(Branch.district_id, func.count()).join(Pairing, Pairing.branch_id == Branch.id)
-        .where(scope, Pairing.started_on <= last,
-               or_(Pairing.ended_on.is_(None), Pairing.ended_on > last)).group_by(Branch.district_id),
-    }  # fmt: skip
-
-
-def _counts(scope: ColumnElement[bool], model: type, conditions: tuple) -> Select:
-    """Per district, how many rows of `model` (which has a branch_id) meet each condition.
-
-    On SQLite, each branch's rows are counted through its (branch_id, date) index and summed:
-    several times faster there than joining a year of rows to their branches. PostgreSQL does
-    the join with a hash and is several times slower the other way: measured, not guessed
-    (bench/review_pages.py, docs/performance.md).
-    """
-    if db.engine.dialect.name == "sqlite":
-        counts = [func.sum(select(func.count()).select_from(model)
-                           .where(model.branch_id == Branch.id, condition)
-                           .correlate(Branch).scalar_subquery()) for condition in conditions]  # fmt: skip
-        return select(Branch.district_id, *counts).where(scope).group_by(Branch.district_id)
-    counts = [func.count().filter(condition) for condition in conditions]
-    return (
-        select(Branch.district_id, *counts)
-        .join(model, model.branch_id == Branch.id)
-        .where(scope, or_(*conditions))
-        .group_by(Branch.district_id)
+    for _, district, numbers in tally.flows(period.first, period.last, district_id):
+        add(district, numbers)
+    for district, numbers in tally.stocks(period.last, district_id).items():
+        add(district, numbers)
+    instructors = (
+        select(Instructor.district_id, func.count())
+        .where(Instructor.status == InstructorStatus.ACTIVE)
+        .where(Instructor.district_id == district_id if district_id else true())
+        .group_by(Instructor.district_id)
     )
+    for district, number in db.session.execute(instructors):
+        add(district, {"instructors": number})
+    return out
 
 
 def total(by_district: dict[int, Figures]) -> Figures:
@@ -183,34 +117,13 @@ def total(by_district: dict[int, Figures]) -> Figures:
 
 
 def by_month(months: list[Period], district_id: int | None) -> tuple[list[int], list[int]]:
-    """Visits and problems solved in each of the months: each row put in its month by one
-    CASE, then counted by GROUP BY (one query each, one pass over the rows)."""
-    scope = Branch.district_id == district_id if district_id else true()
-    visit_month = case(*((Visit.visited_at < m.stop, n) for n, m in enumerate(months)))
-    solved_month = case(*((Problem.closed_on <= m.last, n) for n, m in enumerate(months)))
-    visits = (
-        select(visit_month, func.count())
-        .select_from(Visit)
-        .where(Visit.visited_at >= months[0].start, Visit.visited_at < months[-1].stop)
-        .group_by(visit_month)
-    )
-    solved = (
-        select(solved_month, func.count())
-        .select_from(Problem)
-        .where(
-            Problem.status == ProblemStatus.SOLVED,
-            Problem.closed_on >= months[0].first,
-            Problem.closed_on <= months[-1].last,
-        )
-        .group_by(solved_month)
-    )
-    if district_id:  # city-wide needs no join to the branch
-        visits = visits.join(Branch, Branch.id == Visit.branch_id).where(scope)
-        solved = solved.join(Branch, Branch.id == Problem.branch_id).where(scope)
-    visits, solved = dict(db.session.execute(visits).all()), dict(db.session.execute(solved).all())
-    return [visits.get(n, 0) for n in range(len(months))], [
-        solved.get(n, 0) for n in range(len(months))
-    ]
+    """Visits and problems solved in each of the months, from the days' counts."""
+    visits, solved = [0] * len(months), [0] * len(months)
+    for day, _, numbers in tally.flows(months[0].first, months[-1].last, district_id):
+        n = next(n for n, m in enumerate(months) if m.first <= day <= m.last)
+        visits[n] += numbers["visits"]
+        solved[n] += numbers["solved"]
+    return visits, solved
 
 
 def last_twelve_months(today: date) -> list[Period]:

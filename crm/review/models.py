@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -71,3 +71,45 @@ class SpotCheck(Audited, db.Model):
 
     def __str__(self) -> str:
         return f"{self.quarter} 抽查走访 {self.visit_id}"
+
+
+class DayTally(db.Model):
+    """What happened in one district on one settled day: the overview's flow figures.
+
+    A cache of counts, not a record: every row can be made again from the records, and the
+    session hook in crm.review.tally deletes a day's rows when a record dated that day is
+    written late. All districts of a day are stored together (zeros too), so a day is
+    counted if it has any row.
+    """
+
+    __tablename__ = "day_tally"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id"), primary_key=True)
+    visits: Mapped[int]
+    raised: Mapped[int]
+    raised_solved: Mapped[int]  # raised that day and solved by now
+    solved: Mapped[int]
+    meetings: Mapped[int]
+    entries: Mapped[int]
+    notes: Mapped[int]
+
+
+class StockTally(db.Model):
+    """The overview's "as of the end of the day" figures of one district on one settled day.
+
+    The same kind of cache as DayTally; a late write deletes the rows of every day from its
+    date on.
+    """
+
+    __tablename__ = "stock_tally"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id"), primary_key=True)
+    cadence_days: Mapped[int]  # the setting the figures were counted with
+    guided: Mapped[int]
+    covered: Mapped[int]
+    not_visited: Mapped[int]
+    overdue_open: Mapped[int]
+    overdue_closed_later: Mapped[int]
+    pairings: Mapped[int]

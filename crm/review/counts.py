@@ -1,0 +1,121 @@
+"""The overview's counts taken from the records themselves, grouped by district.
+
+Two kinds: flows, what happened on each day (visits, problems raised and solved, meetings,
+card records), and stocks, what stood at the end of a day (branches under guidance and
+covered, branches not visited within their cadence, overdue problems, pairings in force).
+crm.review.tally keeps both for settled days; these functions are what it counts with, and
+what today's figures are counted with.
+"""
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import and_, exists, func, or_, select
+
+from crm import clock
+from crm.assignments.models import Assignment
+from crm.branches.models import Branch, Sector
+from crm.cards.models import GoalCard, GoalNote, VanguardCard, VanguardEntry
+from crm.extensions import db
+from crm.meetings.models import Meeting
+from crm.members.models import Member
+from crm.pairings.models import Pairing
+from crm.problems.models import OPEN_STATUSES, Problem, ProblemStatus
+from crm.visits.models import Visit, VisitKind
+
+FLOWS = ("visits", "raised", "raised_solved", "solved", "meetings", "entries", "notes")
+STOCKS = ("guided", "covered", "not_visited", "overdue_open", "overdue_closed_later", "pairings")
+
+
+def midnight(day: date) -> datetime:
+    """The first instant of a day in 赣州."""
+    return datetime.combine(day, time(), clock.LOCAL_TIME)
+
+
+def local_day(column: sa.ColumnElement[datetime]) -> sa.ColumnElement[date]:
+    """The day in 赣州 of a timestamp stored as naive UTC."""
+    if db.engine.dialect.name == "postgresql":
+        local = func.timezone(clock.LOCAL_TIME.key, func.timezone("UTC", column))
+        return sa.cast(local, sa.Date)
+    # SQLite has no time zones; China keeps one fixed offset all year.
+    hours = clock.LOCAL_TIME.utcoffset(datetime.now()).total_seconds() / 3600
+    return func.date(column, f"{hours:+.0f} hours", type_=sa.Date)
+
+
+def flows(first: date, last: date) -> dict[tuple[date, int], Counter]:
+    """Per (day, district), what happened on each day from `first` to `last`."""
+    visit_day = local_day(Visit.visited_at)
+    in_days = lambda column: column.between(first, last)  # noqa: E731
+    queries = {
+        "visits": select(visit_day, Branch.district_id, func.count())
+        .join(Branch, Branch.id == Visit.branch_id)
+        .where(Visit.visited_at >= midnight(first), Visit.visited_at < midnight(last + timedelta(days=1)))
+        .group_by(visit_day, Branch.district_id),
+        "raised+raised_solved": select(
+            Problem.raised_on, Branch.district_id, func.count(),
+            func.count().filter(Problem.status == ProblemStatus.SOLVED),
+        ).join(Branch, Branch.id == Problem.branch_id)
+        .where(in_days(Problem.raised_on)).group_by(Problem.raised_on, Branch.district_id),
+        "solved": select(Problem.closed_on, Branch.district_id, func.count())
+        .join(Branch, Branch.id == Problem.branch_id)
+        .where(Problem.status == ProblemStatus.SOLVED, in_days(Problem.closed_on))
+        .group_by(Problem.closed_on, Branch.district_id),
+        "meetings": select(Meeting.held_on, Branch.district_id, func.count())
+        .join(Branch, Branch.id == Meeting.branch_id)
+        .where(in_days(Meeting.held_on)).group_by(Meeting.held_on, Branch.district_id),
+        "entries": select(VanguardEntry.done_on, Branch.district_id, func.count())
+        .join(VanguardCard, VanguardCard.id == VanguardEntry.card_id)
+        .join(Member, Member.id == VanguardCard.member_id).join(Branch, Branch.id == Member.branch_id)
+        .where(in_days(VanguardEntry.done_on)).group_by(VanguardEntry.done_on, Branch.district_id),
+        "notes": select(GoalNote.noted_on, Branch.district_id, func.count())
+        .join(GoalCard, GoalCard.id == GoalNote.card_id).join(Branch, Branch.id == GoalCard.branch_id)
+        .where(in_days(GoalNote.noted_on)).group_by(GoalNote.noted_on, Branch.district_id),
+    }  # fmt: skip
+    out: dict[tuple[date, int], Counter] = {}
+    for key, statement in queries.items():
+        for day, district, *numbers in db.session.execute(statement):
+            out.setdefault((day, district), Counter()).update(
+                dict(zip(key.split("+"), map(int, numbers), strict=True))
+            )
+    return out
+
+
+def stocks(day: date, cadence_days: int, district_id: int | None) -> dict[int, Counter]:
+    """Per district, what stood at the end of `day`."""
+    scope = Branch.district_id == district_id if district_id else sa.true()
+    cadence = timedelta(days=cadence_days)
+    held = and_(Assignment.started_on <= day,
+                or_(Assignment.ended_on.is_(None), Assignment.ended_on > day))  # fmt: skip
+    recent_onsite = exists().where(
+        Visit.branch_id == Branch.id, Visit.kind == VisitKind.ONSITE,
+        Visit.visited_at >= midnight(day - cadence), Visit.visited_at < midnight(day + timedelta(days=1)),
+    )  # fmt: skip
+    # Overdue at the day's end: raised by then, due before it, and still open then: open now,
+    # or closed only after the day. Open problems are few and are found through their status,
+    # then put in their district; the others through their closing date.
+    district_of = select(Branch.district_id).where(Branch.id == Problem.branch_id).scalar_subquery()
+    overdue = and_(Problem.raised_on <= day, Problem.due_on < day)
+    queries = {
+        "guided+covered+not_visited": select(
+            Branch.district_id, func.count(), func.count(Assignment.id),
+            func.count(Assignment.id).filter(Assignment.started_on <= day - cadence, ~recent_onsite),
+        ).outerjoin(Assignment, and_(Assignment.branch_id == Branch.id, held))
+        .where(Branch.sector == Sector.TWO_NEW, Branch.under_guidance.is_(True), scope)
+        .group_by(Branch.district_id),
+        "overdue_open": select(district_of, func.count())
+        .where(Problem.status.in_(OPEN_STATUSES), overdue).group_by(district_of),
+        "overdue_closed_later": select(district_of, func.count())
+        .where(Problem.closed_on > day, overdue).group_by(district_of),
+        "pairings": select(Branch.district_id, func.count()).join(Pairing, Pairing.branch_id == Branch.id)
+        .where(scope, Pairing.started_on <= day, or_(Pairing.ended_on.is_(None), Pairing.ended_on > day))
+        .group_by(Branch.district_id),
+    }  # fmt: skip
+    out: dict[int, Counter] = {}
+    for key, statement in queries.items():
+        for district, *numbers in db.session.execute(statement):
+            if district_id is None or district == district_id:
+                out.setdefault(district, Counter()).update(
+                    dict(zip(key.split("+"), map(int, numbers), strict=True))
+                )
+    return out

@@ -1,0 +1,240 @@
+"""The overview's counts kept per settled day, so a year's figures are a sum of stored rows.
+
+A day is settled once it is LIVE_DAYS old: today and yesterday are always counted from the
+records (a visit saved just before midnight may commit just after it). A settled day's rows
+are made the first time a period needs them. The session hook below deletes them when a
+record dated that day is written later: a 补录 visit, a problem solved or edited, a meeting
+or a card record entered late. Stocks ("as of the end of the day") depend on everything
+before the day too, so a late write deletes the stock rows of its day and every day after.
+
+Counting and storing happen under one lock (SQLite's write lock; an advisory lock on
+PostgreSQL, which the hook takes too) so a late write cannot slip in between them.
+"""
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.orm import Session, UOWTransaction
+
+from crm import clock
+from crm.assignments.models import Assignment
+from crm.branches.models import Branch
+from crm.cards.models import GoalCard, GoalNote, VanguardCard, VanguardEntry
+from crm.extensions import db, writing
+from crm.meetings.models import Meeting
+from crm.members.models import Member
+from crm.organizations.models import District
+from crm.pairings.models import Pairing
+from crm.problems.models import Problem
+from crm.review import counts
+from crm.review.models import DayTally, StockTally
+from crm.visits.models import Visit
+
+LIVE_DAYS = 2
+LOCK_KEY = 20_261_127  # the advisory lock both sides take on PostgreSQL
+
+
+def settled(today: date) -> date:
+    """The last day whose counts may be stored."""
+    return today - timedelta(days=LIVE_DAYS)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def flows(first: date, last: date, district_id: int | None) -> Iterator[tuple[date, int, Counter]]:
+    """(day, district, counts) for each day from `first` to `last` that had anything."""
+    end = min(last, settled(clock.today()))
+    if first <= end:
+        _store_flows(first, end)
+        rows = db.session.scalars(
+            select(DayTally).where(DayTally.day.between(first, end), _scope(DayTally, district_id))
+        )
+        for row in rows:
+            yield row.day, row.district_id, Counter({n: getattr(row, n) for n in counts.FLOWS})
+    if (live := max(first, end + timedelta(days=1))) <= last:
+        for (day, district), numbers in counts.flows(live, last).items():
+            if district_id is None or district == district_id:
+                yield day, district, numbers
+
+
+def stocks(day: date, district_id: int | None) -> dict[int, Counter]:
+    """Per district, what stood at the end of `day`."""
+    cadence = current_app.config["VISIT_CADENCE_DAYS"]
+    if day > settled(clock.today()):
+        return counts.stocks(day, cadence, district_id)
+    stored = _stored_stocks(day, cadence, district_id)
+    if not stored:
+        with writing():
+            _lock()
+            if not (stored := _stored_stocks(day, cadence, district_id)):
+                db.session.execute(sa.delete(StockTally).where(StockTally.day == day))
+                counted = counts.stocks(day, cadence, None)
+                db.session.execute(sa.insert(StockTally), [
+                    {"day": day, "district_id": d, "cadence_days": cadence,
+                     **{n: counted.get(d, Counter())[n] for n in counts.STOCKS}}
+                    for d in _district_ids()
+                ])  # fmt: skip
+                stored = {d: c for d, c in counted.items() if district_id in (None, d)}
+            db.session.commit()
+    return stored
+
+
+def _stored_stocks(day: date, cadence: int, district_id: int | None) -> dict[int, Counter]:
+    rows = db.session.scalars(
+        select(StockTally).where(
+            StockTally.day == day,
+            StockTally.cadence_days == cadence,
+            _scope(StockTally, district_id),
+        )
+    )
+    return {row.district_id: Counter({n: getattr(row, n) for n in counts.STOCKS}) for row in rows}
+
+
+def _store_flows(first: date, last: date) -> None:
+    """Count and store every day from `first` to `last` (settled days) not stored yet."""
+    wanted = (last - first).days + 1
+    if _stored_days(first, last) == wanted:
+        return
+    with writing():
+        _lock()
+        present = set(
+            db.session.scalars(
+                select(DayTally.day).where(DayTally.day.between(first, last)).distinct()
+            )
+        )
+        missing = [d for d in _days(first, last) if d not in present]
+        if missing:
+            counted = counts.flows(missing[0], missing[-1])
+            db.session.execute(sa.insert(DayTally), [
+                {"day": day, "district_id": d, **{n: counted.get((day, d), Counter())[n] for n in counts.FLOWS}}
+                for day in missing for d in _district_ids()
+            ])  # fmt: skip
+        db.session.commit()
+
+
+def _stored_days(first: date, last: date) -> int:
+    statement = select(func.count(func.distinct(DayTally.day))).where(
+        DayTally.day.between(first, last)
+    )
+    return db.session.execute(statement).scalar_one()
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    for n in range((last - first).days + 1):
+        yield first + timedelta(days=n)
+
+
+def _district_ids() -> list[int]:
+    return list(db.session.scalars(select(District.id)))
+
+
+def _scope(
+    model: type[DayTally] | type[StockTally], district_id: int | None
+) -> sa.ColumnElement[bool]:
+    return model.district_id == district_id if district_id else sa.true()
+
+
+def _lock() -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+
+
+# --- forgetting -----------------------------------------------------------------------------
+
+# Which dates of a record place it in the flows (the days it counts on) and in the stocks (the
+# first day whose end it can change).
+FLOW_DATES = {
+    Visit: ("visited_at",), Problem: ("raised_on", "closed_on"), Meeting: ("held_on",),
+    VanguardEntry: ("done_on",), GoalNote: ("noted_on",),
+}  # fmt: skip
+STOCK_DATES = {
+    Visit: ("visited_at",), Problem: ("raised_on",),
+    Assignment: ("started_on", "ended_on"), Pairing: ("started_on", "ended_on"),
+}  # fmt: skip
+# Changes that move records between districts, or branches in and out of guidance, make
+# every stored count doubtful: they, a new branch and any deletion of these forget them all.
+MOVES = {
+    Branch: {"district_id", "sector", "under_guidance"}, Member: {"branch_id"},
+    GoalCard: {"branch_id"}, VanguardCard: {"member_id"},
+}  # fmt: skip
+
+
+class _UnknownDateError(Exception):
+    """A deleted record whose date was never loaded: which days it counted on is unknown."""
+
+
+def install() -> None:
+    if not event.contains(Session, "after_flush", _forget):
+        event.listen(Session, "after_flush", _forget)
+
+
+def _forget(session: Session, flush_context: UOWTransaction) -> None:
+    try:
+        everything, flow_days, stock_days = _touched(session)
+    except _UnknownDateError:
+        everything, flow_days, stock_days = True, set(), set()
+    today = clock.today()
+    flow_days = {day for day in flow_days if day < today}
+    stock_from = min((day for day in stock_days if day < today), default=None)
+    if not (everything or flow_days or stock_from):
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    if everything:
+        connection.execute(sa.delete(DayTally))
+        connection.execute(sa.delete(StockTally))
+        return
+    if flow_days:
+        connection.execute(sa.delete(DayTally).where(DayTally.day.in_(flow_days)))
+    if stock_from is not None:
+        connection.execute(sa.delete(StockTally).where(StockTally.day >= stock_from))
+
+
+def _touched(session: Session) -> tuple[bool, set[date], set[date]]:
+    """Whether the flush forgets everything, and else the days of flows and stocks it touches."""
+    flow_days: set[date] = set()
+    stock_days: set[date] = set()
+    for obj in session.deleted:
+        if type(obj) in MOVES:
+            return True, flow_days, stock_days
+    for obj in session.new:
+        if type(obj) is Branch:
+            return True, flow_days, stock_days
+    for obj in session.dirty:
+        state = inspect(obj)
+        if any(state.attrs[key].history.has_changes() for key in MOVES.get(type(obj), ())):
+            return True, flow_days, stock_days
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        cls = type(obj)
+        flow_days |= _dates(session, obj, FLOW_DATES.get(cls, ()))
+        stock_days |= _dates(session, obj, STOCK_DATES.get(cls, ()))
+    return False, flow_days, stock_days
+
+
+def _dates(session: Session, obj: Any, names: tuple[str, ...]) -> set[date]:
+    """The old and new values of the named date attributes, as days in 赣州."""
+    days: set[date] = set()
+    state = inspect(obj)
+    for name in names:
+        history = state.attrs[name].history
+        values = [*history.added, *history.unchanged, *history.deleted]
+        if not values and name in state.unloaded and obj not in session.new:  # expired
+            if obj in session.deleted:  # its row is gone already
+                raise _UnknownDateError
+            column = state.mapper.columns[name]
+            key = state.mapper.primary_key[0]
+            values = [session.connection().execute(
+                select(column).where(key == state.identity[0])).scalar_one()]  # fmt: skip
+        for value in values:
+            if isinstance(value, datetime):
+                days.add(clock.local(value).date())
+            elif isinstance(value, date):
+                days.add(value)
+    return days
