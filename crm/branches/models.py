@@ -27,6 +27,10 @@ class Branch(Audited, TimestampMixin, db.Model):
     """
 
     __tablename__ = "branch"
+    __table_args__ = (
+        # The branches under guidance of each district, counted from the index alone.
+        sa.Index("ix_branch_guided_district", "sector", "under_guidance", "district_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), index=True)

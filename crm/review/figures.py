@@ -1,7 +1,6 @@
 """The overview's figures for a period: what happened in it (summed from the days' counts that
 crm.review.tally keeps) and what stood at its end."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -80,28 +79,31 @@ class Figures:
         return self["raised_solved"] / self["raised"] if self["raised"] else None
 
 
-def figures(period: Period, district_id: int | None) -> dict[int, Figures]:
-    """Figures of every district (or the one given) for the period, keyed by district id:
-    what happened in it, and what stood at its end."""
-    out: dict[int, Figures] = {}
-
-    def add(district: int, numbers: Mapping[str, int]) -> None:
-        values = out.setdefault(district, Figures()).values
-        for name, number in numbers.items():
-            values[name] = values.get(name, 0) + number
-
-    for _, district, numbers in tally.flows(period.first, period.last, district_id):
-        add(district, numbers)
-    for district, numbers in tally.stocks(period.last, district_id).items():
-        add(district, numbers)
-    instructors = (
+def figures(periods: list[Period], district_id: int | None) -> list[dict[int, Figures]]:
+    """For each period, the figures of every district (or the one given), keyed by district
+    id: what happened in it, and what stood at its end (counted once for periods that end on
+    the same day, as the month and the year to date do)."""
+    instructors = dict(db.session.execute(
         select(Instructor.district_id, func.count())
         .where(Instructor.status == InstructorStatus.ACTIVE)
         .where(Instructor.district_id == district_id if district_id else true())
         .group_by(Instructor.district_id)
-    )
-    for district, number in db.session.execute(instructors):
-        add(district, {"instructors": number})
+    ).all())  # fmt: skip
+    stocks = {day: tally.stocks(day, district_id) for day in {p.last for p in periods}}
+    out = []
+    for period in periods:
+        by_district: dict[int, Figures] = {}
+        flows = tally.flows_by_district(period.first, period.last, district_id)
+        for part in (
+            flows,
+            stocks[period.last],
+            {d: {"instructors": n} for d, n in instructors.items()},
+        ):
+            for district, numbers in part.items():
+                values = by_district.setdefault(district, Figures()).values
+                for name, number in numbers.items():
+                    values[name] = values.get(name, 0) + number
+        out.append(by_district)
     return out
 
 
@@ -119,7 +121,7 @@ def total(by_district: dict[int, Figures]) -> Figures:
 def by_month(months: list[Period], district_id: int | None) -> tuple[list[int], list[int]]:
     """Visits and problems solved in each of the months, from the days' counts."""
     visits, solved = [0] * len(months), [0] * len(months)
-    for day, _, numbers in tally.flows(months[0].first, months[-1].last, district_id):
+    for day, numbers in tally.flows_by_day(months[0].first, months[-1].last, district_id).items():
         n = next(n for n, m in enumerate(months) if m.first <= day <= m.last)
         visits[n] += numbers["visits"]
         solved[n] += numbers["solved"]

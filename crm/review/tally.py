@@ -11,8 +11,8 @@ Counting and storing happen under one lock (SQLite's write lock; an advisory loc
 PostgreSQL, which the hook takes too) so a late write cannot slip in between them.
 """
 
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -47,20 +47,35 @@ def settled(today: date) -> date:
 # --- reading --------------------------------------------------------------------------------
 
 
-def flows(first: date, last: date, district_id: int | None) -> Iterator[tuple[date, int, Counter]]:
-    """(day, district, counts) for each day from `first` to `last` that had anything."""
+def flows_by_district(first: date, last: date, district_id: int | None) -> dict[int, Counter]:
+    """Per district, what happened from `first` to `last`."""
+    return _flows(first, last, district_id, DayTally.district_id, lambda day, district: district)
+
+
+def flows_by_day(first: date, last: date, district_id: int | None) -> dict[date, Counter]:
+    """Per day, what happened in the district (or all) from `first` to `last`."""
+    return _flows(first, last, district_id, DayTally.day, lambda day, district: day)
+
+
+def _flows(first: date, last: date, district_id: int | None, group: Any, key_of: Callable) -> dict:
+    """Stored days summed in SQL by `group`, and the live days counted and added to them."""
+    out: dict = defaultdict(Counter)
     end = min(last, settled(clock.today()))
     if first <= end:
         _store_flows(first, end)
-        rows = db.session.scalars(
-            select(DayTally).where(DayTally.day.between(first, end), _scope(DayTally, district_id))
+        sums = [func.sum(getattr(DayTally, name)) for name in counts.FLOWS]
+        statement = (
+            select(group, *sums)
+            .where(DayTally.day.between(first, end), _scope(DayTally, district_id))
+            .group_by(group)
         )
-        for row in rows:
-            yield row.day, row.district_id, Counter({n: getattr(row, n) for n in counts.FLOWS})
+        for key, *numbers in db.session.execute(statement):
+            out[key].update(dict(zip(counts.FLOWS, map(int, numbers), strict=True)))
     if (live := max(first, end + timedelta(days=1))) <= last:
         for (day, district), numbers in counts.flows(live, last).items():
             if district_id is None or district == district_id:
-                yield day, district, numbers
+                out[key_of(day, district)].update(numbers)
+    return dict(out)
 
 
 def stocks(day: date, district_id: int | None) -> dict[int, Counter]:

@@ -42,11 +42,15 @@ def overview():
     today = clock.today()
     scope = _scope()
     chosen = _chosen_month(today)
+    year = figures.year_to_date(today)
+    pairs = [
+        (chosen, figures.previous_month(chosen, today)),
+        (year, figures.same_span_last_year(year)),
+    ]
+    counted = iter(figures.figures([p for pair in pairs for p in pair], scope))
     spans = []
-    for current, before in ((chosen, figures.previous_month(chosen, today)),
-                            (figures.year_to_date(today), None)):  # fmt: skip
-        before = before or figures.same_span_last_year(current)
-        now_by, then_by = figures.figures(current, scope), figures.figures(before, scope)
+    for current, before in pairs:
+        now_by, then_by = next(counted), next(counted)
         spans.append({"period": current, "before": before, "by": now_by, "then_by": then_by,
                       "total": figures.total(now_by), "then": figures.total(then_by)})  # fmt: skip
     names = [d for d in districts() if scope is None or d.id == scope]

@@ -55,6 +55,8 @@ class Visit(Audited, TimestampMixin, db.Model):
         sa.Index("ix_visit_instructor_visited_at", "instructor_id", "visited_at"),
         sa.Index("ix_visit_visited_at", "visited_at"),  # the review's counts by period
         sa.Index("ix_visit_instructor_received_at", "instructor_id", "received_at"),
+        # "Visited on site within the cadence?" answered from the index alone.
+        sa.Index("ix_visit_branch_kind_visited_at", "branch_id", "kind", "visited_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -50,10 +50,10 @@ def counted_here(first: date, last: date) -> dict[int, Counter]:
 
 
 def through_the_tally(first: date, last: date) -> dict[int, Counter]:
-    out: dict[int, Counter] = defaultdict(Counter)
-    for _, district, numbers in tally.flows(first, last, None):
-        out[district].update(numbers)
-    return {district: +numbers for district, numbers in out.items() if +numbers}
+    by_district = tally.flows_by_district(first, last, None)
+    by_day = tally.flows_by_day(first, last, None)
+    assert sum(by_day.values(), Counter()) == sum(by_district.values(), Counter())
+    return {district: +numbers for district, numbers in by_district.items() if +numbers}
 
 
 def stocks_here(day: date) -> dict[int, Counter]:
