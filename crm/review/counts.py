@@ -43,6 +43,15 @@ def local_day(column: sa.ColumnElement[datetime]) -> sa.ColumnElement[date]:
     return func.date(column, f"{hours:+.0f} hours", type_=sa.Date)
 
 
+def unindexed(column: sa.ColumnElement) -> sa.ColumnElement:
+    """The column in a form no index serves, for a condition that matches most rows.
+
+    SQLite keeps no statistics unless asked, and would walk such an index (most problems are
+    solved; most were raised before any given day) rather than the selective one beside it.
+    """
+    return func.coalesce(column, column)
+
+
 def flows(first: date, last: date) -> dict[tuple[date, int], Counter]:
     """Per (day, district), what happened on each day from `first` to `last`."""
     visit_day = local_day(Visit.visited_at)
@@ -59,7 +68,7 @@ def flows(first: date, last: date) -> dict[tuple[date, int], Counter]:
         .where(in_days(Problem.raised_on)).group_by(Problem.raised_on, Branch.district_id),
         "solved": select(Problem.closed_on, Branch.district_id, func.count())
         .join(Branch, Branch.id == Problem.branch_id)
-        .where(Problem.status == ProblemStatus.SOLVED, in_days(Problem.closed_on))
+        .where(unindexed(Problem.status) == ProblemStatus.SOLVED, in_days(Problem.closed_on))
         .group_by(Problem.closed_on, Branch.district_id),
         "meetings": select(Meeting.held_on, Branch.district_id, func.count())
         .join(Branch, Branch.id == Meeting.branch_id)
@@ -95,9 +104,8 @@ def stocks(day: date, cadence_days: int, district_id: int | None) -> dict[int, C
     # or closed only after the day. Open problems are few and are found through their status,
     # then put in their district; the others through their closing date.
     district_of = select(Branch.district_id).where(Branch.id == Problem.branch_id).scalar_subquery()
-    # date() keeps SQLite, which has no statistics, off the raised_on index: nearly every
-    # problem was raised before the day, so that index narrows nothing.
-    overdue = and_(func.date(Problem.raised_on, type_=sa.Date) <= day, Problem.due_on < day)
+    # Nearly every problem was raised before the day: the raised_on index narrows nothing.
+    overdue = and_(unindexed(Problem.raised_on) <= day, Problem.due_on < day)
     queries = {
         "guided+covered+not_visited": select(
             Branch.district_id, func.count(), func.count(Assignment.id),
