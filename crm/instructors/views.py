@@ -29,13 +29,16 @@ def index():
     flag = request.args.get("flag", "")
     sort = request.args.get("sort", "name")
     descending = request.args.get("order") == "desc"
-    rows = caseload.rows(current_user, clock.today(), q=q, district_id=district_id, sort=sort,
-                         descending=descending)  # fmt: skip
+    today = clock.today()
+    rows = caseload.rows(current_user, today, q=q, district_id=district_id, sort=sort,
+                         descending=descending, counted=False)  # fmt: skip
     if flag in ("under", "over"):
         rows = [row for row in rows if row.caseload.flag == flag]
+    page = paginate_list(rows)
+    caseload.count(page.items, today)  # only the rows shown, unless the sort counted them all
     low, high = assignments.caseload_bounds()
     return render_template(
-        "instructors/index.html", page=paginate_list(rows), low=low, high=high, q=q, district_id=district_id,
+        "instructors/index.html", page=page, low=low, high=high, q=q, district_id=district_id,
         flag=flag, sort=sort, descending=descending, sorts=caseload.SORTS,
         districts=[d for d in districts() if current_user.sees_everything
                    or d.id == current_user.scope_district_id],

@@ -22,6 +22,7 @@ SORTS = {
     "name": "姓名", "assigned": "联系指导", "visits": "本月走访", "overdue_branches": "超期未走访",
     "open_problems": "待办问题", "overdue_problems": "超期问题", "rate": "解决率", "last": "最近活动",
 }  # fmt: skip
+UNCOUNTED_SORTS = {"name", "assigned"}  # sorts that need no figures
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Row:
     raised: int = 0
     solved: int = 0
     last: datetime | None = None
+    counted: bool = False
 
     @property
     def instructor(self) -> Instructor:
@@ -57,16 +59,14 @@ def matches(instructor: Instructor, q: str) -> bool:
 
 
 def rows(account: Account, today: date, *, q: str = "", district_id: int | None = None,
-         sort: str = "name", descending: bool = False) -> list[Row]:  # fmt: skip
+         sort: str = "name", descending: bool = False, counted: bool = True) -> list[Row]:  # fmt: skip
+    """The instructors the account may see, sorted. Their figures are counted here when
+    `counted` or when the sort needs them; else count() the rows that are shown."""
     found = [
         Row(c) for c in caseloads(account, district_id=district_id) if matches(c.instructor, q)
     ]
-    by_id = {row.instructor.id: row for row in found}
-    if by_id:
-        _visits(by_id, today)
-        _overdue_branches(by_id, today)
-        _problems(by_id, today)
-        _resolution(by_id, today)
+    if counted or sort not in UNCOUNTED_SORTS:
+        count(found, today)
     key = {
         "name": lambda r: r.instructor.name, "assigned": lambda r: r.caseload.count,
         "visits": lambda r: r.visits, "overdue_branches": lambda r: r.overdue_branches,
@@ -75,6 +75,18 @@ def rows(account: Account, today: date, *, q: str = "", district_id: int | None 
         "last": lambda r: r.last or datetime.min.replace(tzinfo=clock.UTC),
     }.get(sort, lambda r: r.instructor.name)  # fmt: skip
     return sorted(found, key=key, reverse=descending)
+
+
+def count(found: list[Row], today: date) -> None:
+    """Fill in the figures of the rows not counted yet: five queries, however many rows."""
+    by_id = {row.instructor.id: row for row in found if not row.counted}
+    if by_id:
+        _visits(by_id, today)
+        _overdue_branches(by_id, today)
+        _problems(by_id, today)
+        _resolution(by_id, today)
+        for row in by_id.values():
+            row.counted = True
 
 
 def _visits(by_id: dict[int, Row], today: date) -> None:

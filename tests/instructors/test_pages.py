@@ -1,5 +1,8 @@
+import re
+
 import sqlalchemy as sa
 
+from crm import clock
 from crm.accounts import services as accounts
 from crm.accounts.models import Role
 from crm.extensions import db
@@ -55,3 +58,24 @@ def test_the_caseload_table_flags_too_few_and_too_many(app, client, auth):
     under = client.get("/instructors/?flag=under").text
     assert "空闲指导员" in under
     assert "繁忙指导员" not in under
+
+
+def test_the_figures_are_the_same_on_a_later_page_and_in_any_order(app, client, auth):
+    """Sorted by name only the rows shown are counted; sorted by visits, all of them."""
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        for n in range(101):  # a page holds 100
+            f.InstructorFactory(account__name=f"指导员{n:03d}")
+        last = f.InstructorFactory(account__name="指导员999")
+        branch = f.AssignmentFactory(instructor=last).branch
+        for _ in range(2):
+            f.VisitFactory(instructor=last, branch=branch, visited_at=clock.now())
+    auth.login("admin")
+
+    def visits_of(page: str) -> str:
+        row = page[page.index("指导员999") :]
+        return re.findall(r'<td class="num">(\d+)', row)[1]  # assigned, then visits
+
+    assert "指导员999" not in client.get("/instructors/").text
+    assert visits_of(client.get("/instructors/?page=2").text) == "2"
+    assert visits_of(client.get("/instructors/?sort=visits&order=desc").text) == "2"
