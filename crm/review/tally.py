@@ -172,12 +172,17 @@ STOCK_DATES = {
     Visit: ("visited_at",), Problem: ("raised_on",),
     Assignment: ("started_on", "ended_on"), Pairing: ("started_on", "ended_on"),
 }  # fmt: skip
-# Changes that move records between districts, or branches in and out of guidance, make
-# every stored count doubtful: they, a new branch and any deletion of these forget them all.
+# A change that moves records between districts (or deletes a record others are counted
+# through) makes every stored count doubtful. A new branch, or one taken in or out of
+# guidance, changes every day's stocks (the guided count) but no flows.
 MOVES = {
-    Branch: {"district_id", "sector", "under_guidance"}, Member: {"branch_id"},
-    GoalCard: {"branch_id"}, VanguardCard: {"member_id"},
-}  # fmt: skip
+    Branch: "district_id",
+    Member: "branch_id",
+    GoalCard: "branch_id",
+    VanguardCard: "member_id",
+}
+GUIDANCE = ("sector", "under_guidance")
+ALL = date.min  # as the first stock day touched: all of them
 
 
 class _UnknownDateError(Exception):
@@ -191,46 +196,44 @@ def install() -> None:
 
 def _forget(session: Session, flush_context: UOWTransaction) -> None:
     try:
-        everything, flow_days, stock_days = _touched(session)
+        flow_days, stock_from = _touched(session)
     except _UnknownDateError:
-        everything, flow_days, stock_days = True, set(), set()
+        flow_days, stock_from = None, ALL
     today = clock.today()
-    flow_days = {day for day in flow_days if day < today}
-    stock_from = min((day for day in stock_days if day < today), default=None)
-    if not (everything or flow_days or stock_from):
+    if flow_days is not None:
+        flow_days = {day for day in flow_days if day < today}
+    if stock_from is not None and stock_from >= today:
+        stock_from = None
+    if flow_days == set() and stock_from is None:
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    if everything:
+    if flow_days is None:
         connection.execute(sa.delete(DayTally))
-        connection.execute(sa.delete(StockTally))
-        return
-    if flow_days:
+    elif flow_days:
         connection.execute(sa.delete(DayTally).where(DayTally.day.in_(flow_days)))
     if stock_from is not None:
         connection.execute(sa.delete(StockTally).where(StockTally.day >= stock_from))
 
 
-def _touched(session: Session) -> tuple[bool, set[date], set[date]]:
-    """Whether the flush forgets everything, and else the days of flows and stocks it touches."""
+def _touched(session: Session) -> tuple[set[date] | None, date | None]:
+    """The flow days the flush touches (None: all) and the first stock day it touches."""
     flow_days: set[date] = set()
     stock_days: set[date] = set()
-    for obj in session.deleted:
-        if type(obj) in MOVES:
-            return True, flow_days, stock_days
-    for obj in session.new:
-        if type(obj) is Branch:
-            return True, flow_days, stock_days
-    for obj in session.dirty:
-        state = inspect(obj)
-        if any(state.attrs[key].history.has_changes() for key in MOVES.get(type(obj), ())):
-            return True, flow_days, stock_days
     for obj in (*session.new, *session.dirty, *session.deleted):
-        cls = type(obj)
+        cls, state = type(obj), inspect(obj)
+        if cls in MOVES and (
+            obj in session.deleted or state.attrs[MOVES[cls]].history.has_changes()
+        ) and obj not in session.new:  # fmt: skip
+            return None, ALL
+        if cls is Branch and (
+            obj in session.new or any(state.attrs[k].history.has_changes() for k in GUIDANCE)
+        ):
+            stock_days.add(ALL)
         flow_days |= _dates(session, obj, FLOW_DATES.get(cls, ()))
         stock_days |= _dates(session, obj, STOCK_DATES.get(cls, ()))
-    return False, flow_days, stock_days
+    return flow_days, min(stock_days, default=None)
 
 
 def _dates(session: Session, obj: Any, names: tuple[str, ...]) -> set[date]:

@@ -138,6 +138,7 @@ def test_late_writes_of_every_kind_keep_the_figures_true(app, november):
             sa.select(Problem).where(Problem.status == ProblemStatus.OPEN)
         ).one()
         pairing = db.session.scalars(sa.select(Pairing)).one()
+        added: list[Branch] = []
         changes = [
             lambda: f.VisitFactory(branch=one, visited_at=at(NOV[10])),  # 补录
             lambda: setattr(visit, "visited_at", at(date(2026, 10, 30))),  # moved out
@@ -148,6 +149,9 @@ def test_late_writes_of_every_kind_keep_the_figures_true(app, november):
                 GoalNote(card_id=ids["card"], noted_on=NOV[6], text="y", by_id=ids["writer"])
             ),
             lambda: setattr(pairing, "ended_on", NOV[15]),
+            lambda: added.append(f.BranchFactory(district=two.district)),  # guided: stocks
+            lambda: f.AssignmentFactory(branch=added[0], started_on=NOV[3]),  # covered since
+            lambda: setattr(one, "under_guidance", False),
             lambda: setattr(two, "district_id", f.district().id),
         ]
         for change in changes:
