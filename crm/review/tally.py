@@ -125,10 +125,10 @@ def _store_flows(first: date, last: date) -> None:
         )
         missing = [d for d in _days(first, last) if d not in present]
         if missing:
-            counted = counts.flows(missing[0], missing[-1])
+            counted, districts = counts.flows(missing[0], missing[-1]), _district_ids()
             db.session.execute(sa.insert(DayTally), [
                 {"day": day, "district_id": d, **{n: counted.get((day, d), Counter())[n] for n in counts.FLOWS}}
-                for day in missing for d in _district_ids()
+                for day in missing for d in districts
             ])  # fmt: skip
         db.session.commit()
 
