@@ -54,6 +54,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or _default_database(app)
     app.config.setdefault("MEDIA_DIR", str(Path(app.instance_path) / "media"))
+    app.config.setdefault("REPORTS_DIR", str(Path(app.instance_path) / "reports"))
     if not app.config.get("SECRET_KEY") and not app.testing:
         raise MissingSecretKeyError(
             "CRM_SECRET_KEY is not set. `make run` keeps one in instance/secret_key; "

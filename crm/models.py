@@ -12,6 +12,8 @@ from crm.organizations import models as organizations
 from crm.pairings import models as pairings
 from crm.photos import models as photos
 from crm.problems import models as problems
+from crm.reports import models as reports
+from crm.review import models as review
 from crm.visits import models as visits
 
 __all__ = [
@@ -27,5 +29,7 @@ __all__ = [
     "pairings",
     "photos",
     "problems",
+    "reports",
+    "review",
     "visits",
 ]  # fmt: skip

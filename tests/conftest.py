@@ -48,7 +48,8 @@ def migrated(database_url) -> str:
 
 @pytest.fixture
 def app(migrated, tmp_path):
-    app = create_app(settings(migrated, MEDIA_DIR=str(tmp_path / "media")))
+    app = create_app(settings(migrated, MEDIA_DIR=str(tmp_path / "media"),
+                              REPORTS_DIR=str(tmp_path / "reports")))  # fmt: skip
     yield app
     with app.app_context():
         empty_tables()
@@ -165,6 +166,7 @@ def world(app):
         card = f.GoalCardFactory(member=secretary)
         entry = f.VanguardEntryFactory(card__member=secretary)
         check = f.SpotCheckFactory(visit=visit)
+        report = f.report_row(a.instructor)
         return SimpleNamespace(
             instructor_a=a.instructor_id, instructor_b=b.instructor_id,
             branch_a=a.branch_id, branch_b=b.branch_id,
@@ -173,5 +175,5 @@ def world(app):
             assignment_a=a.id, assignment_b=b.id, agency_branch=agency.id, pairing=pairing.id,
             visit_a=visit.id, problem_a=problem.id, photo_a=photo.id, pending_token=token,
             member_a=secretary.id, meeting_a=meeting.id, card_a=card.id, entry_a=entry.id,
-            account_a=a.instructor.account_id, check_a=check.id,
+            account_a=a.instructor.account_id, check_a=check.id, report_a=report.id,
         )  # fmt: skip

@@ -1,13 +1,16 @@
 """factory_boy factories. Use them inside an app context; each commits what it makes."""
 
+import hashlib
 import io
 from datetime import date, timedelta
 from itertools import count
+from pathlib import Path
 from uuid import uuid4
 
 import factory
 from argon2 import PasswordHasher
 from factory.alchemy import SQLAlchemyModelFactory
+from flask import current_app
 from PIL import Image
 from sqlalchemy import select
 
@@ -30,6 +33,7 @@ from crm.organizations.models import District, Organization, OrganizationKind
 from crm.pairings.models import Pairing
 from crm.photos import services as photos
 from crm.problems.models import Problem, ProblemCategory, ProblemStep
+from crm.reports.models import Report, ReportKind
 from crm.review.models import SpotCheck
 
 __all__ = ["Branch", "Instructor"]
@@ -266,3 +270,20 @@ class SpotCheckFactory(Base):
     )
     visit = factory.SubFactory(VisitFactory)
     drawn_by_id = factory.LazyFunction(lambda: AccountFactory().id)
+
+
+def report_row(instructor: Instructor, month: date = date(2026, 10, 1)) -> Report:
+    """A stored instructor report: a small file under REPORTS_DIR and its row."""
+    body = b"%PDF-1.4\n% test report\n"
+    relative = Path("test") / f"{uuid4().hex}.pdf"
+    target = Path(current_app.config["REPORTS_DIR"]) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(body)
+    report = Report(
+        kind=ReportKind.INSTRUCTOR, subject=f"instructor:{instructor.id}", title="测试月报",
+        district_id=instructor.district_id, instructor_id=instructor.id, month=month, version=1,
+        sha256=hashlib.sha256(body).hexdigest(), size=len(body), path=str(relative),
+    )  # fmt: skip
+    db.session.add(report)
+    db.session.commit()
+    return report

@@ -38,6 +38,7 @@ def url_ids(world) -> dict[str, int]:
         "kind": "organizations",
         "account_id": world.account_a,
         "check_id": world.check_a,
+        "report_id": world.report_a,
         "name": "branches",
     }
 

@@ -1,0 +1,1 @@
+"""Monthly PDF reports: made on schedule and on demand, kept in versions, downloaded by right."""

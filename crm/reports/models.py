@@ -1,0 +1,61 @@
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.accounts.models import Account
+from crm.db import LabeledEnum, utcnow
+from crm.extensions import db
+
+
+class ReportKind(LabeledEnum):
+    INSTRUCTOR = "instructor", "指导员工作月报"
+    DISTRICT = "district", "县（市、区）工作月报"
+    CITY = "city", "全市工作月报"
+
+
+class Report(db.Model):
+    """One version of one monthly report: the PDF on disk, and what proves it unchanged.
+
+    `subject` names what it is about ("instructor:12", "district:3", "city"); making a report
+    again adds a version and keeps the old ones.
+    """
+
+    __tablename__ = "report"
+    __table_args__ = (
+        sa.UniqueConstraint("subject", "month", "version"),
+        sa.Index("ix_report_month_kind", "month", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ReportKind]
+    subject: Mapped[str] = mapped_column(sa.String(40))
+    title: Mapped[str] = mapped_column(sa.String(100))
+    district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id"))
+    instructor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("instructor.id"), index=True)
+    month: Mapped[date]  # the first day of the month reported on
+    version: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int]
+    path: Mapped[str] = mapped_column(sa.String(200))  # under REPORTS_DIR
+    made_at: Mapped[datetime] = mapped_column(default=utcnow)
+    made_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))  # None: schedule
+
+    made_by: Mapped[Account | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.month:%Y-%m} 第 {self.version} 版"
+
+
+class ScheduledReport(db.Model):
+    """The scheduler's claim on one report of one month: inserted before the report is made,
+    so two schedulers (or one restarted) make it once."""
+
+    __tablename__ = "scheduled_report"
+    __table_args__ = (sa.UniqueConstraint("subject", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(40))
+    month: Mapped[date]
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("report.id"))

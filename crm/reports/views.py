@@ -1,0 +1,62 @@
+from urllib.parse import quote
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_login import current_user
+
+from crm import clock
+from crm.accounts.access import allow
+from crm.accounts.models import Role
+from crm.audit import services as audit
+from crm.core.forms import form_status, options
+from crm.core.lists import paginate
+from crm.extensions import db, writing
+from crm.reports import services
+from crm.reports.forms import MakeReportForm
+from crm.rules import RuleError, show_on_form
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.REVIEWER, Role.INSTRUCTOR)
+def index():
+    """The reports the user may read, every version, and a form to make one for a past month."""
+    form = MakeReportForm()
+    subjects = services.subjects_for(current_user)
+    form.subject.choices = options(subjects)
+    form.month.choices = options([(f"{m:%Y-%m}", f"{m.year} 年 {m.month} 月")
+                                  for m in services.past_months(clock.today())])  # fmt: skip
+    if form.validate_on_submit():
+        try:
+            month = services.parse_month(form.month.data, clock.today())
+            report = services.make(
+                services.Subject.parse(form.subject.data), month, by=current_user
+            )
+        except RuleError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            flash(
+                f"已生成《{report.title}》{report.month:%Y-%m} 第 {report.version} 版。", "success"
+            )
+            return redirect(url_for(".index"), 303)
+    page = render_template("reports/index.html", form=form,
+                           page=paginate(services.reports_of(current_user)))  # fmt: skip
+    return page, form_status(form)
+
+
+@bp.route("/<int:report_id>.pdf")
+@allow(Role.ADMIN, Role.REVIEWER, Role.INSTRUCTOR)
+def download(report_id: int):
+    """The stored PDF, byte for byte as made; every download is in the audit log."""
+    report = services.visible_report(current_user, report_id) or abort(404)
+    with writing():
+        audit.record("report.download", object_type="report", object_id=report.id,
+                     summary=str(report))  # fmt: skip
+        db.session.commit()
+    response = send_file(services.file_of(report), mimetype="application/pdf", max_age=0)
+    name = f"{report.title}-{report.month:%Y-%m}-v{report.version}.pdf"
+    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}"
+    response.headers["X-Content-SHA256"] = report.sha256
+    response.cache_control.private = True
+    return response
