@@ -5,6 +5,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -142,8 +143,27 @@ class ReadTransactionWriteError(RuntimeError):
     """A request wrote to SQLite outside writing(): under load that fails as "database is locked"."""
 
 
+_reads_first: ContextVar[bool] = ContextVar("reads_first", default=False)
+
+
+@contextmanager
+def reads_first() -> Iterator[None]:
+    """Outside a request, work as a request does: read in deferred transactions and write
+    inside writing(). For long readers beside others (the report workers), which would
+    otherwise hold SQLite's write lock for as long as they read."""
+    token = _reads_first.set(True)
+    try:
+        yield
+    finally:
+        _reads_first.reset(token)
+
+
+def _request_like() -> bool:
+    return has_request_context() or _reads_first.get()
+
+
 def _wants_write_lock() -> bool:
-    return not has_request_context() or bool(g.get(WRITE_FLAG))
+    return not _request_like() or bool(g.get(WRITE_FLAG))
 
 
 @event.listens_for(Engine, "begin")
@@ -171,7 +191,7 @@ def write_lock() -> Iterator[None]:
 
     The caller ends the current (read) transaction first; see crm.extensions.writing().
     """
-    if not has_request_context():
+    if not _request_like():
         yield  # outside requests every transaction takes the lock anyway
         return
     previous = g.get(WRITE_FLAG, False)

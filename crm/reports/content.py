@@ -229,7 +229,3 @@ def exceptions(area: AreaMonth) -> list[tuple[str, int]]:
          + area.by_district.get(d.id, Figures())["overdue"])
         for d in area.districts
     ]  # fmt: skip
-
-
-def district_named(name: str) -> District | None:
-    return db.session.scalar(select(District).where(District.name == name))

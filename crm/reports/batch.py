@@ -1,0 +1,128 @@
+"""Many reports at once, on every core: each worker process runs its own app."""
+
+import multiprocessing
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import date, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from crm import clock
+from crm.accounts.models import Account
+from crm.db import reads_first
+from crm.extensions import db, writing
+from crm.reports import services
+from crm.reports.models import ScheduledReport
+
+CLAIM_STALE = timedelta(minutes=30)  # a claim this old with no report: its maker died
+
+_worker_app: Flask | None = None
+
+
+def make_many(subjects: Iterable[services.Subject], month: date, *, by_id: int | None,
+              scheduled: bool = False, workers: int = 2,
+              progress: Callable[[int], None] = lambda n: None) -> list[int]:  # fmt: skip
+    """Make each subject's report for the month; return the new reports' ids.
+
+    Scheduled runs claim each report first and skip those already claimed, so a report is
+    made once however many schedulers run. `workers=0` makes them in this process.
+    """
+    keys = [s.key for s in subjects]
+    made: list[int] = []
+    if workers == 0:
+        for key in keys:
+            if (report_id := make_one(key, month, by_id, scheduled)) is not None:
+                made.append(report_id)
+            progress(1)
+        return made
+    db.session.commit()  # outside requests SQLite's write lock is taken at a transaction's start
+    settings = {k: v for k, v in current_app.config.items() if k.isupper()}
+    context = multiprocessing.get_context("spawn")  # nothing of this process's connections
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(settings,)) as pool:  # fmt: skip
+        futures = [pool.submit(_in_worker, key, month, by_id, scheduled) for key in keys]
+        for future in as_completed(futures):
+            if (report_id := future.result()) is not None:
+                made.append(report_id)
+            progress(1)
+    return made
+
+
+def _start_worker(settings: dict) -> None:
+    global _worker_app
+    from crm import create_app
+
+    _worker_app = create_app(settings)
+
+
+def _in_worker(key: str, month: date, by_id: int | None, scheduled: bool) -> int | None:
+    assert _worker_app is not None
+    with _worker_app.app_context():
+        return make_one(key, month, by_id, scheduled)
+
+
+def make_one(key: str, month: date, by_id: int | None, scheduled: bool) -> int | None:
+    db.session.commit()  # the reads below begin a transaction of their own, without the lock
+    with reads_first():
+        return _make_one(key, month, by_id, scheduled)
+
+
+def _make_one(key: str, month: date, by_id: int | None, scheduled: bool) -> int | None:
+    subject = services.Subject.parse(key)
+    if scheduled and not claim(subject, month):
+        return None
+    by = db.session.get(Account, by_id) if by_id else None
+    report = services.make(subject, month, by=by)
+    if scheduled:
+        with writing():
+            db.session.execute(
+                update(ScheduledReport)
+                .where(ScheduledReport.subject == key, ScheduledReport.month == month)
+                .values(report_id=report.id)
+            )
+            db.session.commit()
+    return report.id
+
+
+def claim(subject: services.Subject, month: date) -> bool:
+    """Take the schedule's claim on one report of one month: True for the one that may make it.
+
+    The unique row decides between schedulers; a claim left by a maker that died (old, with no
+    report) is taken over.
+    """
+    with writing():
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    ScheduledReport(subject=subject.key, month=month, claimed_at=clock.now())
+                )
+        except IntegrityError:
+            taken_over = db.session.execute(
+                update(ScheduledReport)
+                .where(ScheduledReport.subject == subject.key, ScheduledReport.month == month,
+                       ScheduledReport.report_id.is_(None),
+                       ScheduledReport.claimed_at < clock.now() - CLAIM_STALE)
+                .values(claimed_at=clock.now())
+            )  # fmt: skip
+            if taken_over.rowcount != 1:
+                db.session.rollback()
+                return False
+        db.session.commit()
+    return True
+
+
+def due_month(now_local_date: date, hour_passed: bool) -> date:
+    """The month whose reports are due: the one before the latest 1st whose 02:00 has passed."""
+    first = now_local_date.replace(day=1)
+    if now_local_date.day == 1 and not hour_passed:
+        first = (first - timedelta(days=1)).replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
+def run_scheduled(
+    month: date, *, workers: int = 2, progress: Callable[[int], None] = lambda n: None
+) -> list[int]:
+    return make_many(services.monthly_subjects(), month, by_id=None, scheduled=True,
+                     workers=workers, progress=progress)  # fmt: skip

@@ -1,0 +1,111 @@
+"""`flask reports monthly` and `flask jobs run`: the month's reports by hand and on schedule."""
+
+import shutil
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from crm import clock
+from crm.accounts.models import Account
+from crm.audit.services import acting_as
+from crm.extensions import db
+from crm.instructors.models import Instructor
+from crm.organizations.services import district_named
+from crm.reports import batch, services
+from crm.reports.models import Report, ReportKind
+from crm.rules import RuleError
+
+reports_cli = AppGroup("reports", help="工作月报。")
+jobs_cli = AppGroup("jobs", help="定时任务。")
+
+
+class BadInputError(click.ClickException):
+    """Bad input: a message, and exit code 2."""
+
+    exit_code = 2
+
+
+@reports_cli.command("monthly")
+@click.option("--month", required=True, help="月份，例如 2026-10。")
+@click.option("--instructor", "username", help="只生成这名指导员（账号）的月报。")
+@click.option("--district", help="只生成这个县（市、区）的月报。")
+@click.option("--city", is_flag=True, help="只生成全市月报。")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="另存一份到此文件夹。"
+)
+@click.option("--workers", default=2, show_default=True, help="同时生成的进程数。")
+def monthly(month: str, username: str | None, district: str | None, city: bool, out: Path | None,
+            workers: int) -> None:  # fmt: skip
+    """Make a month's reports: one subject, or all of them (each instructor, district, city)."""
+    if sum(map(bool, (username, district, city))) > 1:
+        raise BadInputError("--instructor、--district、--city 只能选一个。")
+    try:
+        first = services.parse_month(month, clock.today())
+    except RuleError as error:
+        raise BadInputError(error.message) from None
+    subjects = _subjects(username, district, city)
+    started = time.perf_counter()
+    with acting_as("cli:reports"), click.progressbar(length=len(subjects), label=f"{first:%Y-%m} 月报",
+                                                     show_pos=True) as bar:  # fmt: skip
+        made = batch.make_many(subjects, first, by_id=None, workers=workers if len(subjects) > 1 else 0,
+                               progress=bar.update)  # fmt: skip
+    click.echo(f"已生成 {len(made)} 份，用时 {time.perf_counter() - started:.1f} 秒。")
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        for report in db.session.scalars(db.select(Report).where(Report.id.in_(made))):
+            shutil.copyfile(services.file_of(report), out / Path(report.path).name)
+        click.echo(f"已另存到 {out}")
+
+
+def _subjects(username: str | None, district: str | None, city: bool) -> list[services.Subject]:
+    if username:
+        instructor = db.session.scalar(
+            db.select(Instructor).join(Instructor.account).where(Account.username == username)
+        )
+        if instructor is None:
+            raise BadInputError(f"没有账号为 {username} 的指导员。")
+        return [services.Subject(ReportKind.INSTRUCTOR, instructor.id)]
+    if district:
+        found = district_named(district.strip())
+        if found is None:
+            raise BadInputError(f"没有名为“{district}”的县（市、区）。")
+        return [services.Subject(ReportKind.DISTRICT, found.id)]
+    if city:
+        return [services.Subject(ReportKind.CITY)]
+    return services.monthly_subjects()
+
+
+@jobs_cli.command("run")
+def run() -> None:
+    """The scheduler: the month's reports on the 1st at 02:00 (赣州), and at start-up any run
+    missed while it was down."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    app = current_app._get_current_object()  # the job runs on the scheduler's own thread
+    catch_up()
+    scheduler = BlockingScheduler(timezone=clock.LOCAL_TIME)
+    scheduler.add_job(monthly_job, args=(app,), trigger=CronTrigger(day=1, hour=2, minute=0, timezone=clock.LOCAL_TIME),
+                      id="monthly-reports", misfire_grace_time=6 * 3600, coalesce=True,
+                      max_instances=1)  # fmt: skip
+    click.echo("定时任务已启动：每月 1 日 02:00 生成上月月报。")
+    scheduler.start()
+
+
+def catch_up(now: datetime | None = None) -> int:
+    """Make the due month's reports that no scheduler has made (none, once they all exist)."""
+    now = clock.local(now or clock.now())
+    month = batch.due_month(now.date(), now.hour >= 2)
+    if month < services.earliest_month():
+        return 0
+    with acting_as("scheduler"):
+        return len(batch.run_scheduled(month))
+
+
+def monthly_job(app: Flask) -> None:
+    with app.app_context():
+        catch_up()
