@@ -53,6 +53,8 @@ run: setup
 	@echo "演示账号（密码 $${CRM_DEMO_PASSWORD:-Ganzhou@2026}）：admin 管理员 · reviewer 市级审阅 ·"
 	@echo "  reviewer-zg 章贡区审阅 · auditor 审计员 · zdy001 … zdy115 指导员"
 	@echo
+	@# The scheduler (monthly reports) runs beside the web server and stops with it.
+	$(FLASK) jobs run & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 lint: $(VENV)/.installed
