@@ -6,7 +6,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from crm import clock
@@ -14,7 +14,8 @@ from crm.accounts.models import Account
 from crm.db import reads_first
 from crm.extensions import db, writing
 from crm.reports import services
-from crm.reports.models import ScheduledReport
+from crm.reports.models import BatchStatus, ReportBatch, ScheduledReport
+from crm.rules import RuleError
 
 CLAIM_STALE = timedelta(minutes=30)  # a claim this old with no report: its maker died
 
@@ -126,3 +127,76 @@ def run_scheduled(
 ) -> list[int]:
     return make_many(services.monthly_subjects(), month, by_id=None, scheduled=True,
                      workers=workers, progress=progress)  # fmt: skip
+
+
+def request_month(month: date, *, by: Account) -> ReportBatch:
+    """Queue a whole month's reports for the scheduler process; one batch a month at a time."""
+    waiting = db.session.scalar(
+        select(ReportBatch).where(
+            ReportBatch.month == month,
+            ReportBatch.status.in_([BatchStatus.QUEUED, BatchStatus.RUNNING]),
+        )
+    )
+    if waiting is not None:
+        raise RuleError(
+            f"{month:%Y-%m} 的月报正在生成（{waiting.done}/{waiting.total}），请稍候。", "month"
+        )
+    batch = ReportBatch(month=month, requested_by_id=by.id, total=len(services.monthly_subjects()))
+    db.session.add(batch)
+    return batch
+
+
+def run_queued(*, workers: int = 2) -> int | None:
+    """Run the oldest queued batch, if any, counting its progress; returns its id."""
+    db.session.commit()
+    batch_id = db.session.scalar(
+        select(ReportBatch.id)
+        .where(ReportBatch.status == BatchStatus.QUEUED)
+        .order_by(ReportBatch.id)
+    )
+    if batch_id is None:
+        return None
+    with writing():
+        taken = db.session.execute(
+            update(ReportBatch).where(ReportBatch.id == batch_id, ReportBatch.status == BatchStatus.QUEUED)
+            .values(status=BatchStatus.RUNNING)
+        )  # fmt: skip
+        db.session.commit()
+    if taken.rowcount != 1:
+        return None  # another scheduler took it
+    batch = db.session.get(ReportBatch, batch_id)
+    month, by_id, subjects = batch.month, batch.requested_by_id, services.monthly_subjects()
+    db.session.commit()
+
+    def advance(n: int) -> None:
+        with writing():
+            db.session.execute(
+                update(ReportBatch)
+                .where(ReportBatch.id == batch_id)
+                .values(done=ReportBatch.done + n)
+            )
+            db.session.commit()
+
+    try:
+        make_many(subjects, month, by_id=by_id, workers=workers, progress=advance)
+    except Exception as error:  # the page must say it stopped, whatever stopped it
+        db.session.rollback()
+        _finish(batch_id, BatchStatus.FAILED, f"生成中断：{error}"[:300])
+        raise
+    _finish(batch_id, BatchStatus.DONE, "")
+    return batch_id
+
+
+def _finish(batch_id: int, status: BatchStatus, message: str) -> None:
+    with writing():
+        db.session.execute(
+            update(ReportBatch).where(ReportBatch.id == batch_id)
+            .values(status=status, message=message, finished_at=clock.now())
+        )  # fmt: skip
+        db.session.commit()
+
+
+def recent_batches(limit: int = 5) -> list[ReportBatch]:
+    return list(
+        db.session.scalars(select(ReportBatch).order_by(ReportBatch.id.desc()).limit(limit))
+    )

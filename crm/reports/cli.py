@@ -92,7 +92,9 @@ def run() -> None:
     scheduler.add_job(monthly_job, args=(app,), trigger=CronTrigger(day=1, hour=2, minute=0, timezone=clock.LOCAL_TIME),
                       id="monthly-reports", misfire_grace_time=6 * 3600, coalesce=True,
                       max_instances=1)  # fmt: skip
-    click.echo("定时任务已启动：每月 1 日 02:00 生成上月月报。")
+    scheduler.add_job(queued_job, args=(app,), trigger="interval", seconds=10, id="report-batches",
+                      max_instances=1, coalesce=True)  # fmt: skip
+    click.echo("定时任务已启动：每月 1 日 02:00 生成上月月报；网页上发起的整月生成在此执行。")
     scheduler.start()
 
 
@@ -104,6 +106,11 @@ def catch_up(now: datetime | None = None) -> int:
         return 0
     with acting_as("scheduler"):
         return len(batch.run_scheduled(month))
+
+
+def queued_job(app: Flask) -> None:
+    with app.app_context(), acting_as("scheduler"):
+        batch.run_queued()
 
 
 def monthly_job(app: Flask) -> None:

@@ -9,3 +9,7 @@ class MakeReportForm(Form):
 
     month = SelectField("月份", validators=[InputRequired("请选择月份。")])
     subject = SelectField("报告", validators=[InputRequired("请选择报告。")])
+
+
+class BatchForm(Form):
+    month = SelectField("月份", validators=[InputRequired("请选择月份。")])

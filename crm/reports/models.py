@@ -59,3 +59,29 @@ class ScheduledReport(db.Model):
     month: Mapped[date]
     claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
     report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("report.id"))
+
+
+class BatchStatus(LabeledEnum):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class ReportBatch(db.Model):
+    """A whole month's reports asked for from the web: the scheduler process picks it up and
+    counts its progress here, which the reports page shows."""
+
+    __tablename__ = "report_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date]
+    status: Mapped[BatchStatus] = mapped_column(default=BatchStatus.QUEUED)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(sa.String(300), default="")
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    requested_by: Mapped[Account] = relationship()

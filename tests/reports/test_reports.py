@@ -14,6 +14,7 @@ import sqlalchemy as sa
 import time_machine
 
 from crm import clock
+from crm.accounts.models import Role
 from crm.audit.models import AuditEntry
 from crm.extensions import db
 from crm.problems.models import ProblemStatus
@@ -250,3 +251,31 @@ def test_a_months_batch_runs_on_worker_processes(app, runner, october):
         expected = len(services.monthly_subjects())
         made = db.session.scalar(sa.select(sa.func.count()).select_from(Report))
     assert made == expected
+
+
+@time_machine.travel(NOON, tick=False)
+def test_a_months_batch_asked_for_from_the_web_shows_its_progress(app, client, auth, october):
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        f.AccountFactory(username="reviewer-zg", roles=[Role.REVIEWER], scope_district=f.district())
+        expected = len(services.monthly_subjects())
+    auth.login("reviewer-zg")
+    refused = client.post("/reports/batches", data={"month": "2026-10"})
+    assert refused.status_code == 422
+    assert "只有管理员和市级审阅人员可以发起" in refused.text
+    auth.logout()
+    auth.login("admin")
+    assert client.post("/reports/batches", data={"month": "2026-10"}).status_code == 303
+    again = client.post("/reports/batches", data={"month": "2026-10"})
+    assert again.status_code == 422
+    assert "正在生成" in again.text
+    queued = client.get("/reports/").text
+    assert f"0/{expected}" in queued
+    assert 'http-equiv="refresh"' in queued
+    with app.app_context():
+        assert batch.run_queued(workers=0) is not None
+        assert batch.run_queued(workers=0) is None  # nothing left queued
+    done = client.get("/reports/").text
+    assert f"{expected}/{expected}" in done
+    assert "已完成" in done
+    assert 'http-equiv="refresh"' not in done
