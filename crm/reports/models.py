@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.accounts.models import Account
-from crm.db import LabeledEnum, utcnow
+from crm.db import Audited, LabeledEnum, utcnow
 from crm.extensions import db
 
 
@@ -14,7 +14,7 @@ class ReportKind(LabeledEnum):
     CITY = "city", "全市工作月报"
 
 
-class Report(db.Model):
+class Report(Audited, db.Model):
     """One version of one monthly report: the PDF on disk, and what proves it unchanged.
 
     `subject` names what it is about ("instructor:12", "district:3", "city"); making a report
@@ -68,7 +68,7 @@ class BatchStatus(LabeledEnum):
     FAILED = "failed", "失败"
 
 
-class ReportBatch(db.Model):
+class ReportBatch(Audited, db.Model):
     """A whole month's reports asked for from the web: the scheduler process picks it up and
     counts its progress here, which the reports page shows."""
 
@@ -85,3 +85,6 @@ class ReportBatch(db.Model):
     finished_at: Mapped[datetime | None]
 
     requested_by: Mapped[Account] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} 整月月报"

@@ -90,6 +90,8 @@ def test_the_instructor_report_says_what_happened_in_the_month(app, october):
     assert october["late"] in text
     assert re.search(r"第\s*1\s*页\s*共\s*2\s*页", text)
     assert "审核人（签字）" in text
+    listed = fonts.splitlines()[2:]  # below the header and its rule
+    assert all("Noto-Sans-CJK-SC" in line for line in listed)  # no fallback font
     embedded = [line for line in fonts.splitlines() if "NotoSansCJK" in line.replace("-", "")]
     assert embedded
     assert all(" yes " in line for line in embedded)
@@ -132,6 +134,10 @@ def test_making_again_adds_a_version_and_keeps_the_old_one(app, october):
         assert [r.version for r in (first, second)] == [1, 2]
         for report, path in zip((first, second), files, strict=True):
             assert hashlib.sha256(path.read_bytes()).hexdigest() == report.sha256
+        logged = db.session.scalars(
+            sa.select(AuditEntry.object_id).where(AuditEntry.action == "report.create")
+        ).all()
+        assert sorted(logged) == sorted(str(r.id) for r in (first, second))
 
 
 @pytest.mark.parametrize(("username", "own", "other"), [
