@@ -11,6 +11,13 @@ class Defaults:
     ASSIGNMENT_MIN = 5
     ASSIGNMENT_MAX = 10
     DEMO_PASSWORD = "Ganzhou@2026"
+    # Password policy (crm/accounts/passwords.py): "dengbao" (等保 2.0) or "asvs" (OWASP ASVS).
+    PASSWORD_POLICY = "dengbao"
+    PASSWORD_MAX_AGE_DAYS = 90
+    PASSWORD_HISTORY = 3
+    # Sign-in lockout: this many failures in a row lock the account for this many minutes.
+    LOCKOUT_FAILURES = 5
+    LOCKOUT_MINUTES = 15
     DEMO_SEED = 20220620
     PAGE_SIZE = 50
     # The instructor's working rules (DOMAIN.md), each a setting.

@@ -16,3 +16,9 @@ class SetPasswordForm(Form):
     def validate_confirm(self, field) -> None:
         if field.data != self.password.data:
             raise ValidationError("两次输入的密码不一致。")
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(
+        "当前密码", validators=[DataRequired("请输入当前密码。"), Length(max=128)]
+    )

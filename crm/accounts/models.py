@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.db import Audited, LabeledEnum, TimestampMixin
+from crm.db import Audited, LabeledEnum, TimestampMixin, utcnow
 from crm.extensions import db
 
 
@@ -31,6 +31,9 @@ class Account(UserMixin, Audited, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     scope_district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id"))
     last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
 
     role_rows: Mapped[list["AccountRole"]] = relationship(
         back_populates="account", cascade="all, delete-orphan"
@@ -79,3 +82,16 @@ class AccountRole(Audited, db.Model):
     role: Mapped[Role] = mapped_column(primary_key=True)
 
     account: Mapped[Account] = relationship(back_populates="role_rows")
+
+
+class PasswordHistory(db.Model):
+    """Hashes of an account's earlier passwords, so the policy can refuse the last few."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow)

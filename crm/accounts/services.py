@@ -1,22 +1,23 @@
 """Accounts: creating them, their roles, passwords and sign-in."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import func, select
 
-from crm.accounts.models import Account, AccountRole, Role
+from crm.accounts import passwords
+from crm.accounts.models import Account, AccountRole, PasswordHistory, Role
 from crm.audit import services as audit
-from crm.db import utcnow
+from crm.db import as_utc, utcnow
 from crm.extensions import db
 from crm.rules import RuleError
 
 _hasher = PasswordHasher()  # argon2id with the library's current parameters
 # Verified against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
-
-MIN_PASSWORD_LENGTH = 8
 
 
 class AccountError(RuleError):
@@ -35,10 +36,12 @@ class WeakPasswordError(AccountError):
     field = "password"
 
 
-def hash_password(password: str) -> str:
-    """Hash with argon2id; raises WeakPasswordError below the minimum length."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPasswordError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 位。")
+def hash_password(password: str, *, username: str = "") -> str:
+    """Hash with argon2id; raises WeakPasswordError when the policy refuses the password."""
+    try:
+        passwords.check(password, username=username)
+    except passwords.PasswordPolicyError as error:
+        raise WeakPasswordError(str(error)) from None
     return _hasher.hash(password)
 
 
@@ -77,7 +80,8 @@ def create_account(
     account = Account(
         username=username.strip(),
         name=name.strip(),
-        password_hash=password_hash or hash_password(password),
+        password_hash=password_hash or hash_password(password, username=username),
+        password_changed_at=utcnow(),
         scope_district_id=scope_district_id if Role.REVIEWER in chosen else None,
         role_rows=[AccountRole(role=role) for role in sorted(chosen)],
     )
@@ -97,10 +101,34 @@ def set_roles(account: Account, roles: Iterable[Role]) -> None:
 
 
 def set_password(account: Account, password: str) -> Account:
-    """Store a new password hash; raises WeakPasswordError."""
-    account.password_hash = hash_password(password)
+    """Store a new password hash; raises WeakPasswordError for a password the policy refuses
+    or one of the account's last few."""
+    new_hash = hash_password(password, username=account.username)
+    remembered = passwords.history_size()
+    if remembered:
+        earlier = db.session.scalars(
+            select(PasswordHistory.password_hash).where(PasswordHistory.account_id == account.id)
+            .order_by(PasswordHistory.id.desc()).limit(remembered - 1)
+        ).all()  # fmt: skip
+        if any(_verify(old, password) for old in [account.password_hash, *earlier]):
+            raise WeakPasswordError(f"新密码不能与最近 {remembered} 次使用过的密码相同。")
+    db.session.add(PasswordHistory(account_id=account.id, password_hash=account.password_hash))
+    account.password_hash = new_hash
+    account.password_changed_at = utcnow()
+    account.failed_logins, account.locked_until = 0, None
     db.session.flush()
     return account
+
+
+def change_own_password(account: Account, current: str, new: str) -> Account:
+    """The account holder's own change: the current password first."""
+    if not _verify(account.password_hash, current):
+        raise AccountError("当前密码不正确。", "current")
+    return set_password(account, new)
+
+
+def password_expired(account: Account) -> bool:
+    return passwords.expired(as_utc(account.password_changed_at), utcnow())
 
 
 def authenticate(username: str, password: str) -> Account | None:
@@ -113,14 +141,24 @@ def authenticate(username: str, password: str) -> Account | None:
         _verify(_DUMMY_HASH, password)
         audit.record("login.failure", summary=f"用户名：{username[:64]}")
         return None
-    if not _verify(account.password_hash, password):
+    now = utcnow()
+    locked = account.locked_until is not None and as_utc(account.locked_until) > now
+    if locked or not _verify(account.password_hash, password):
+        if not locked:
+            account.failed_logins += 1
+            if account.failed_logins >= current_app.config["LOCKOUT_FAILURES"]:
+                minutes = current_app.config["LOCKOUT_MINUTES"]
+                account.locked_until, account.failed_logins = now + timedelta(minutes=minutes), 0
+                audit.record("account.locked", object_type="account", object_id=account.id,
+                             summary=f"{account.username} 连续登录失败，锁定 {minutes} 分钟")  # fmt: skip
         audit.record(
             "login.failure",
             object_type="account",
             object_id=account.id,
-            summary=f"用户名：{account.username}",
+            summary=f"用户名：{account.username}" + ("（已锁定）" if locked else ""),
         )
         return None
+    account.failed_logins, account.locked_until = 0, None
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
     account.last_login_at = utcnow()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.accounts import services
 from crm.accounts.access import allow, public, signed_in
-from crm.accounts.forms import LoginForm, SetPasswordForm
+from crm.accounts.forms import ChangePasswordForm, LoginForm, SetPasswordForm
 from crm.accounts.models import Account, Role
 from crm.audit import services as audit
 from crm.core.forms import form_status, submit
@@ -79,6 +79,9 @@ def login():
         if account is not None:
             session.clear()  # nothing from before sign-in carries over
             login_user(account)
+            if services.password_expired(account):
+                flash("密码已超过有效期，请先修改密码。", "warning")
+                return redirect(url_for("accounts.change_password"))
             return redirect(local_target(request.args.get("next")) or home_url(account))
         form.password.errors.append("用户名或密码不正确。")
     return render_template("accounts/login.html", form=form), 422 if form.errors else 200
@@ -95,6 +98,36 @@ def logout():
     logout_user()
     flash("您已安全退出。", "success")
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password():
+    """Change one's own password: required before anything else once it has expired."""
+    form = ChangePasswordForm()
+    changed = submit(form, lambda: services.change_own_password(
+        current_user, form.current.data, form.password.data))  # fmt: skip
+    if changed:
+        flash("密码已修改。", "success")
+        return redirect(home_url(current_user), 303)
+    page = render_template("accounts/change_password.html", form=form,
+                           expired=services.password_expired(current_user))  # fmt: skip
+    return page, form_status(form)
+
+
+# Until an expired password is changed, only these pages answer.
+OPEN_WHILE_EXPIRED = {"accounts.change_password", "accounts.logout", "static", "core.service_worker",
+                      "core.healthz"}  # fmt: skip
+
+
+@bp.before_app_request
+def expired_password_first():
+    if (current_user.is_authenticated and request.endpoint not in OPEN_WHILE_EXPIRED
+            and services.password_expired(current_user)):  # fmt: skip
+        if wants_json():
+            return jsonify(error="密码已过期，请先在网页上修改密码。"), 403
+        return redirect(url_for("accounts.change_password"))
+    return None
 
 
 @bp.route("/accounts/<int:account_id>/password", methods=["GET", "POST"])

@@ -144,8 +144,14 @@ def test_a_visit_waits_for_the_instructor_who_made_it(app, live_server, page: Pa
 
     page.get_by_role("button", name="退出").click()
     sign_in(page, live_server)
-    expect(page.get_by_text("待同步")).to_be_hidden(timeout=10_000)
+    # The outbox sends once the page has read it: wait for the visit rather than for the badge,
+    # which is not drawn yet when the page has just loaded.
+    for _ in range(50):
+        if rows(app, Visit):
+            break
+        page.wait_for_timeout(200)
     assert [v.summary for v in rows(app, Visit)] == ["张伟离线记下的走访"]
+    expect(page.get_by_text("待同步")).to_be_hidden(timeout=10_000)
 
 
 def test_recording_a_dialogue_meeting_on_a_phone(app, live_server, page: Page):

@@ -1,0 +1,97 @@
+"""The password policy (等保 by default, ASVS as a setting), history, expiry and lockout."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from crm import clock
+from crm.accounts import services
+from crm.accounts.models import Account, Role
+from crm.audit.models import AuditEntry
+from crm.extensions import db
+from tests import factories as f
+from tests.conftest import PASSWORD
+
+
+@pytest.mark.parametrize(("policy", "password", "refused"), [
+    ("dengbao", "Abcdef1", "至少需要 8 位"),
+    ("dengbao", "abcdefgh1", "至少三种"),
+    ("dengbao", "Abcdefgh1", None),
+    ("dengbao", "P@ssw0rd", "太常见"),
+    ("dengbao", "Wang.li2026", "包含用户名"),
+    ("asvs", "Abcdefgh1!", "至少需要 12 位"),
+    ("asvs", "correct horse battery", None),  # no composition rule
+    ("asvs", "qwertyuiop", "至少需要 12 位"),
+])  # fmt: skip
+def test_the_policy_is_a_setting(app, policy, password, refused):
+    app.config["PASSWORD_POLICY"] = policy
+    with app.app_context():
+        account = f.AccountFactory(username="wang.li")
+        if refused is None:
+            services.set_password(account, password)
+        else:
+            with pytest.raises(services.WeakPasswordError, match=refused):
+                services.set_password(account, password)
+
+
+def test_none_of_the_last_three_passwords_again(app):
+    with app.app_context():
+        account = f.AccountFactory()
+        for password in ("First#2026a", "Second#2026b", "Third#2026c"):
+            services.set_password(account, password)
+        for again in ("Third#2026c", "Second#2026b", PASSWORD[:0] + "First#2026a"):
+            if again == "First#2026a":
+                continue  # the fourth back: allowed below
+            with pytest.raises(services.WeakPasswordError, match="最近 3 次"):
+                services.set_password(account, again)
+        services.set_password(account, "Fourth#2026d")
+        services.set_password(account, "First#2026a")  # now four changes back
+
+
+def test_an_expired_password_must_be_changed_before_anything_else(app, client, auth):
+    with app.app_context():
+        account = f.AccountFactory(username="old", roles=[Role.ADMIN])
+        account.password_changed_at = clock.now() - timedelta(days=91)
+        db.session.commit()
+    signed_in = auth.login("old")
+    assert signed_in.headers["Location"] == "/account/password"
+    assert client.get("/instructors/").headers["Location"] == "/account/password"
+    wrong = client.post("/account/password", data={"current": "nope", "password": "Brand#New2026",
+                                                   "confirm": "Brand#New2026"})  # fmt: skip
+    assert wrong.status_code == 422
+    assert "当前密码不正确" in wrong.text
+    changed = client.post("/account/password", data={"current": PASSWORD, "password": "Brand#New2026",
+                                                     "confirm": "Brand#New2026"})  # fmt: skip
+    assert changed.status_code == 303
+    assert client.get("/instructors/").status_code == 200
+
+
+def test_asvs_mode_has_no_expiry(app, client, auth):
+    app.config["PASSWORD_POLICY"] = "asvs"
+    with app.app_context():
+        account = f.AccountFactory(username="old", roles=[Role.ADMIN])
+        account.password_changed_at = clock.now() - timedelta(days=400)
+        db.session.commit()
+    assert auth.login("old").headers["Location"] == "/instructors/"
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(app, client, auth):
+    with app.app_context():
+        f.AccountFactory(username="zdy", roles=[Role.INSTRUCTOR])
+    unknown = auth.login("nobody", "Wrong#2026x")
+    for _ in range(5):
+        wrong = auth.login("zdy", "Wrong#2026x")
+    assert wrong.text.count("用户名或密码不正确") == unknown.text.count("用户名或密码不正确") == 1
+    locked = auth.login("zdy")  # the right password, while locked
+    assert locked.status_code == 422
+    assert "用户名或密码不正确" in locked.text  # the same message: nothing said about the account
+    with app.app_context():
+        actions = db.session.scalars(sa.select(AuditEntry.action)).all()
+    assert actions.count("account.locked") == 1
+    with time_machine.travel(clock.now() + timedelta(minutes=16)):
+        assert auth.login("zdy").status_code == 302
+    with app.app_context():
+        account = db.session.scalar(sa.select(Account).where(Account.username == "zdy"))
+        assert (account.failed_logins, account.locked_until) == (0, None)
