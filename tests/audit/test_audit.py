@@ -63,10 +63,11 @@ def test_password_changes_are_logged_without_the_hashes(app):
         from crm.accounts import services as accounts
 
         account = f.AccountFactory(username="zdy001")
-        accounts.set_password(account, "another-long-pw")
+        accounts.set_password(account, "Another-long-pw1")
         db.session.commit()
         update = entries("account")[-1]
-        assert update.changes == {"password_hash": ["******", "******"]}
+        assert update.changes["password_hash"] == ["******", "******"]
+        assert set(update.changes) == {"password_hash", "password_changed_at"}
 
 
 def test_the_auditor_filters_the_log(app, client, auth):
