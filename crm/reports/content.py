@@ -220,12 +220,3 @@ def _line(month: InstructorMonth) -> InstructorMonthLine:
         solved=len(month.solved),
         overdue=len(month.overdue),
     )
-
-
-def exceptions(area: AreaMonth) -> list[tuple[str, int]]:
-    """The month's exceptions to act on, by district."""
-    return [
-        (d.name, area.by_district.get(d.id, Figures())["not_visited"]
-         + area.by_district.get(d.id, Figures())["overdue"])
-        for d in area.districts
-    ]  # fmt: skip

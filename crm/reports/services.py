@@ -139,18 +139,17 @@ def _prepared(subject: Subject, period: figures.Period) -> tuple[str, str, dict,
         return ("reports/instructor.html", f"{instructor.name}同志党建指导工作月报",
                 {"month": month, "subject_line": f"指导员：{instructor.name}（{instructor.district.name}）"},
                 instructor.district_id)  # fmt: skip
+    district = None
     if subject.kind == ReportKind.DISTRICT:
         district = db.session.get(District, subject.id)
         if district is None:
             raise RuleError("没有这个县（市、区）。", "district")
-        area = content.area_month(district, period)
-        return ("reports/area.html", f"{district.name}两新组织党建指导工作月报",
-                {"area": area, "names": names, "low": low, "high": high,
-                 "subject_line": f"范围：{district.name}"}, district.id)  # fmt: skip
-    area = content.area_month(None, period)
-    return ("reports/area.html", "赣州市两新组织党建指导工作月报",
-            {"area": area, "names": names, "low": low, "high": high, "subject_line": "范围：全市"},
-            None)  # fmt: skip
+    area = content.area_month(district, period)
+    where = district.name if district else "全市"
+    title = f"{district.name if district else '赣州市'}两新组织党建指导工作月报"
+    return ("reports/area.html", title,
+            {"area": area, "names": names, "low": low, "high": high, "subject_line": f"范围：{where}"},
+            district.id if district else None)  # fmt: skip
 
 
 def file_of(report: Report) -> Path:
