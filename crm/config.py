@@ -18,6 +18,9 @@ class Defaults:
     # Sign-in lockout: this many failures in a row lock the account for this many minutes.
     LOCKOUT_FAILURES = 5
     LOCKOUT_MINUTES = 15
+    # Sessions end after this long without a request, and this long after sign-in regardless.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
     DEMO_SEED = 20220620
     PAGE_SIZE = 50
     # The instructor's working rules (DOMAIN.md), each a setting.

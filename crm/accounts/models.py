@@ -34,6 +34,8 @@ class Account(UserMixin, Audited, TimestampMixin, db.Model):
     password_changed_at: Mapped[datetime | None]
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None]
+    # Raised to end every session of the account at once: sign-out, a new password, an admin.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     role_rows: Mapped[list["AccountRole"]] = relationship(
         back_populates="account", cascade="all, delete-orphan"

@@ -116,8 +116,14 @@ def set_password(account: Account, password: str) -> Account:
     account.password_hash = new_hash
     account.password_changed_at = utcnow()
     account.failed_logins, account.locked_until = 0, None
-    db.session.flush()
+    end_sessions(account)
     return account
+
+
+def end_sessions(account: Account) -> None:
+    """Every session of the account stops working at its next request."""
+    account.session_version += 1
+    db.session.flush()
 
 
 def change_own_password(account: Account, current: str, new: str) -> Account:

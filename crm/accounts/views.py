@@ -1,8 +1,10 @@
+import time
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -28,8 +30,30 @@ bp = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def load_account(account_id: str) -> Account | None:
+    """The session's account, unless it is disabled, its sessions were ended since this one
+    began, or this session has idled or lasted too long."""
     account = db.session.get(Account, int(account_id), options=[selectinload(Account.role_rows)])
-    return account if account is not None and account.active else None
+    if account is None or not account.active or session.get("v") != account.session_version:
+        return None
+    now = time.time()
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    if (
+        now - session.get("seen", 0) > idle
+        or now - session.get("began", 0) > current_app.config["SESSION_MAX_HOURS"] * 3600
+    ):
+        session.clear()
+        flash("登录已超时，请重新登录。", "warning")
+        return None
+    session["seen"] = now
+    return account
+
+
+def start_session(account: Account) -> None:
+    """A new session at sign-in: nothing from before carries over."""
+    session.clear()
+    login_user(account)
+    session["v"], session["began"] = account.session_version, time.time()
+    session["seen"] = session["began"]
 
 
 @login_manager.unauthorized_handler
@@ -77,8 +101,7 @@ def login():
             account = services.authenticate(form.username.data, form.password.data)
             db.session.commit()
         if account is not None:
-            session.clear()  # nothing from before sign-in carries over
-            login_user(account)
+            start_session(account)
             if services.password_expired(account):
                 flash("密码已超过有效期，请先修改密码。", "warning")
                 return redirect(url_for("accounts.change_password"))
@@ -94,8 +117,10 @@ def logout():
         audit.record(
             "logout", object_type="account", object_id=current_user.id, summary=str(current_user)
         )
+        services.end_sessions(current_user)  # a copy of this session's cookie is worth nothing
         db.session.commit()
     logout_user()
+    session.clear()
     flash("您已安全退出。", "success")
     return redirect(url_for("accounts.login"))
 
@@ -108,6 +133,8 @@ def change_password():
     changed = submit(form, lambda: services.change_own_password(
         current_user, form.current.data, form.password.data))  # fmt: skip
     if changed:
+        # Other sessions ended with the change; this one goes on.
+        start_session(current_user._get_current_object())
         flash("密码已修改。", "success")
         return redirect(home_url(current_user), 303)
     page = render_template("accounts/change_password.html", form=form,
@@ -128,6 +155,20 @@ def expired_password_first():
             return jsonify(error="密码已过期，请先在网页上修改密码。"), 403
         return redirect(url_for("accounts.change_password"))
     return None
+
+
+@bp.route("/accounts/<int:account_id>/sessions", methods=["POST"])
+@allow(Role.ADMIN)
+def end_sessions(account_id: int):
+    """An admin signs someone out everywhere, at once."""
+    account = db.session.get(Account, account_id) or abort(404)
+    with writing():
+        services.end_sessions(account)
+        audit.record("account.sessions_ended", object_type="account", object_id=account.id,
+                     summary=f"结束 {account} 的全部登录")  # fmt: skip
+        db.session.commit()
+    flash(f"已结束 {account.name} 的全部登录。", "success")
+    return redirect(url_for("accounts.home"), 303)
 
 
 @bp.route("/accounts/<int:account_id>/password", methods=["GET", "POST"])

@@ -95,3 +95,53 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(app, client, auth):
     with app.app_context():
         account = db.session.scalar(sa.select(Account).where(Account.username == "zdy"))
         assert (account.failed_logins, account.locked_until) == (0, None)
+
+
+def test_signing_out_ends_the_session_even_for_a_copy_of_its_cookie(app, client, auth):
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+    auth.login("admin")
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/instructors/").status_code == 200  # the copy works while signed in
+    auth.logout()
+    assert copy.get("/instructors/").status_code == 302  # and not after
+
+
+def test_a_new_password_or_an_admin_ends_the_other_sessions(app, client, auth):
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        target = f.AccountFactory(username="zdy", roles=[Role.INSTRUCTOR]).id
+    phone = app.test_client()
+    phone.post("/login", data={"username": "zdy", "password": PASSWORD})
+    assert phone.get("/branches/").status_code == 200
+    auth.login("admin")
+    assert client.post(f"/accounts/{target}/sessions").status_code == 303
+    assert phone.get("/branches/").status_code == 302
+    phone.post("/login", data={"username": "zdy", "password": PASSWORD})
+    desk = app.test_client()
+    desk.post("/login", data={"username": "zdy", "password": PASSWORD})
+    changed = desk.post("/account/password", data={"current": PASSWORD, "password": "Brand#New2026",
+                                                   "confirm": "Brand#New2026"})  # fmt: skip
+    assert changed.status_code == 303
+    assert desk.get("/branches/").status_code == 200  # the session that changed it goes on
+    assert phone.get("/branches/").status_code == 302
+
+
+def test_sessions_end_after_30_idle_minutes_and_after_12_hours(app, client, auth):
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+    with time_machine.travel(clock.now(), tick=False) as traveller:
+        auth.login("admin")
+        traveller.shift(timedelta(minutes=29))
+        assert client.get("/instructors/").status_code == 200
+        traveller.shift(timedelta(minutes=31))
+        assert client.get("/instructors/").status_code == 302  # idle too long
+        auth.login("admin")
+        for _ in range(24):  # busy all day: a request every 25 minutes, 10 hours
+            traveller.shift(timedelta(minutes=25))
+            assert client.get("/instructors/").status_code == 200
+        for _ in range(5):
+            traveller.shift(timedelta(minutes=25))
+            last = client.get("/instructors/")
+        assert last.status_code == 302  # past 12 hours since signing in
