@@ -67,7 +67,7 @@ def test_password_changes_are_logged_without_the_hashes(app):
         db.session.commit()
         update = entries("account")[-1]
         assert update.changes["password_hash"] == ["******", "******"]
-        assert set(update.changes) == {"password_hash", "password_changed_at"}
+        assert set(update.changes) == {"password_hash", "password_changed_at", "session_version"}
 
 
 def test_the_auditor_filters_the_log(app, client, auth):
