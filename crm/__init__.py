@@ -65,7 +65,8 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from crm.accounts.cli import accounts_cli
     from crm.demo.cli import demo_cli
-    from crm.reports.cli import jobs_cli, reports_cli
+    from crm.jobs.cli import jobs_cli
+    from crm.reports.cli import reports_cli
     from crm.transfer.cli import transfer_cli
 
     app.cli.add_command(accounts_cli)

@@ -21,6 +21,9 @@ class Defaults:
     # Sessions end after this long without a request, and this long after sign-in regardless.
     SESSION_IDLE_MINUTES = 30
     SESSION_MAX_HOURS = 12
+    # Files no record claims (photos of forms never saved, previews never confirmed) are
+    # deleted by the nightly sweep once they are this old.
+    SWEEP_AFTER_HOURS = 48
     DEMO_SEED = 20220620
     PAGE_SIZE = 50
     # The instructor's working rules (DOMAIN.md), each a setting.

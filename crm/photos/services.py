@@ -9,13 +9,16 @@ import hashlib
 import io
 import os
 import secrets
+import time
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
 
 from crm.extensions import db
 from crm.photos.models import Photo
@@ -135,3 +138,17 @@ def save_rows(photos: list[StoredPhoto], uploaded_by_id: int) -> list[Photo]:
     rows = [Photo(**asdict(photo), uploaded_by_id=uploaded_by_id) for photo in photos]
     db.session.add_all(rows)
     return rows
+
+
+def sweep(older_than: timedelta) -> int:
+    """Delete photo files no record claims that are older than `older_than`: uploads of forms
+    never saved, and `.part` files of writes a crash cut short. Returns how many went."""
+    cutoff = time.time() - older_than.total_seconds()
+    old = [p for p in photo_folder().iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
+    claimed = set(db.session.scalars(
+        select(Photo.stored_name).where(Photo.stored_name.in_([p.name for p in old]))
+    )) if old else set()  # fmt: skip
+    gone = [p for p in old if p.name not in claimed]
+    for path in gone:
+        path.unlink(missing_ok=True)
+    return len(gone)

@@ -2,11 +2,9 @@
 
 import shutil
 import time
-from datetime import datetime
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from crm import clock
@@ -20,7 +18,6 @@ from crm.reports.models import Report, ReportKind
 from crm.rules import RuleError
 
 reports_cli = AppGroup("reports", help="工作月报。")
-jobs_cli = AppGroup("jobs", help="定时任务。")
 
 
 class BadInputError(click.ClickException):
@@ -77,42 +74,3 @@ def _subjects(username: str | None, district: str | None, city: bool) -> list[se
     if city:
         return [services.Subject(ReportKind.CITY)]
     return services.monthly_subjects()
-
-
-@jobs_cli.command("run")
-def run() -> None:
-    """The scheduler: the month's reports on the 1st at 02:00 (赣州), and at start-up any run
-    missed while it was down."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.cron import CronTrigger
-
-    app = current_app._get_current_object()  # the job runs on the scheduler's own thread
-    catch_up()
-    scheduler = BlockingScheduler(timezone=clock.LOCAL_TIME)
-    scheduler.add_job(monthly_job, args=(app,), trigger=CronTrigger(day=1, hour=2, minute=0, timezone=clock.LOCAL_TIME),
-                      id="monthly-reports", misfire_grace_time=6 * 3600, coalesce=True,
-                      max_instances=1)  # fmt: skip
-    scheduler.add_job(queued_job, args=(app,), trigger="interval", seconds=10, id="report-batches",
-                      max_instances=1, coalesce=True)  # fmt: skip
-    click.echo("定时任务已启动：每月 1 日 02:00 生成上月月报；网页上发起的整月生成在此执行。")
-    scheduler.start()
-
-
-def catch_up(now: datetime | None = None) -> int:
-    """Make the due month's reports that no scheduler has made (none, once they all exist)."""
-    now = clock.local(now or clock.now())
-    month = batch.due_month(now.date(), now.hour >= 2)
-    if month < services.earliest_month():
-        return 0
-    with acting_as("scheduler"):
-        return len(batch.run_scheduled(month))
-
-
-def queued_job(app: Flask) -> None:
-    with app.app_context(), acting_as("scheduler"):
-        batch.run_queued()
-
-
-def monthly_job(app: Flask) -> None:
-    with app.app_context():
-        catch_up()

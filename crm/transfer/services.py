@@ -1,12 +1,15 @@
 """Import a spreadsheet (first dry, then for real, in one transaction) and write lists out."""
 
 import io
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from openpyxl import Workbook, load_workbook
 
 from crm.audit import services as audit
@@ -144,3 +147,19 @@ def write_rows(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def uploads_folder() -> Path:
+    """Where a spreadsheet waits between its preview and the admin's confirmation."""
+    folder = Path(current_app.instance_path) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def sweep_uploads(older_than: timedelta) -> int:
+    """Delete spreadsheets whose preview was never confirmed, older than `older_than`."""
+    cutoff = time.time() - older_than.total_seconds()
+    gone = [p for p in uploads_folder().iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
+    for path in gone:
+        path.unlink(missing_ok=True)
+    return len(gone)

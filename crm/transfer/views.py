@@ -47,12 +47,6 @@ def template(kind: str):
     return _xlsx(services.template(kind), f"导入模板-{KINDS[kind][0]}.xlsx")
 
 
-def _uploads() -> Path:
-    folder = Path(current_app.instance_path) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="import-file")
 
@@ -66,7 +60,10 @@ def preview():
     if kind not in KINDS or upload is None or not upload.filename:
         flash("请选择导入类型和文件。", "warning")
         return redirect(url_for(".index"))
-    path = _uploads() / f"{secrets.token_hex(16)}{Path(upload.filename).suffix.lower()[:8]}"
+    path = (
+        services.uploads_folder()
+        / f"{secrets.token_hex(16)}{Path(upload.filename).suffix.lower()[:8]}"
+    )
     upload.save(path)
     try:
         with writing():  # a dry run writes too, then rolls back
@@ -88,7 +85,7 @@ def commit():
         ticket = _serializer().loads(request.form.get("token", ""))
     except BadSignature:
         abort(400)
-    path = _uploads() / ticket["file"]
+    path = services.uploads_folder() / ticket["file"]
     if ticket["account"] != current_user.id or not path.exists():
         flash("预览已过期，请重新上传。", "warning")
         return redirect(url_for(".index"))

@@ -17,8 +17,9 @@ from crm import clock
 from crm.accounts.models import Role
 from crm.audit.models import AuditEntry
 from crm.extensions import db
+from crm.jobs import cli
 from crm.problems.models import ProblemStatus
-from crm.reports import batch, cli, services
+from crm.reports import batch, services
 from crm.reports.models import Report, ReportKind, ScheduledReport
 from crm.visits.models import VisitKind
 from tests import factories as f
