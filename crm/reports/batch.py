@@ -130,7 +130,10 @@ def run_scheduled(
 
 
 def request_month(month: date, *, by: Account) -> ReportBatch:
-    """Queue a whole month's reports for the scheduler process; one batch a month at a time."""
+    """Queue a whole month's reports for the scheduler process; one batch a month at a time.
+    The batch holds the whole city: only those who see everything may ask for one."""
+    if not by.sees_everything:
+        raise RuleError("整月生成包含全市的月报，只有管理员和市级审阅人员可以发起。")
     waiting = db.session.scalar(
         select(ReportBatch).where(
             ReportBatch.month == month,

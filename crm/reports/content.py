@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from crm import charts, clock
 from crm.assignments.models import Assignment
+from crm.assignments.services import caseload_bounds
 from crm.branches.models import Branch
 from crm.cards.models import GoalCard, GoalNote, VanguardCard, VanguardEntry
 from crm.extensions import db
@@ -142,7 +143,7 @@ class InstructorMonthLine:
 
     @property
     def flag(self) -> str:
-        low, high = current_app.config["ASSIGNMENT_MIN"], current_app.config["ASSIGNMENT_MAX"]
+        low, high = caseload_bounds()
         if self.held < low:
             return f"少于 {low}"
         return f"超过 {high}" if self.held > high else ""

@@ -12,7 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from crm import clock
 from crm.accounts.models import Account, Role
-from crm.assignments.services import instructor_scope
+from crm.assignments.models import Assignment
+from crm.assignments.services import caseload_bounds, instructor_scope
 from crm.core.pdf import render_pdf
 from crm.extensions import db, writing
 from crm.instructors.models import Instructor, InstructorStatus
@@ -60,8 +61,6 @@ def parse_month(text: str, today: date) -> date:
 
 def earliest_month() -> date:
     """The first month any assignment was in force: nothing can be reported before it."""
-    from crm.assignments.models import Assignment
-
     first = db.session.scalar(select(func.min(Assignment.started_on)))
     return (first or clock.today()).replace(day=1)
 
@@ -127,7 +126,7 @@ def _keep(subject: Subject, month: date, title: str, district_id: int | None, pd
 
 
 def _prepared(subject: Subject, period: figures.Period) -> tuple[str, str, dict, int | None]:
-    low, high = current_app.config["ASSIGNMENT_MIN"], current_app.config["ASSIGNMENT_MAX"]
+    low, high = caseload_bounds()
     names = [(k, figures.NAMES[k]) for k in
              ("instructors", "guided", "covered", "visits", "not_visited", "raised", "solved",
               "overdue", "meetings", "cards", "pairings")]  # fmt: skip

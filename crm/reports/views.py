@@ -7,7 +7,7 @@ from crm import clock
 from crm.accounts.access import allow
 from crm.accounts.models import Role
 from crm.audit import services as audit
-from crm.core.forms import form_status, options
+from crm.core.forms import form_status, options, submit
 from crm.core.lists import paginate
 from crm.extensions import db, writing
 from crm.reports import batch, services
@@ -21,17 +21,12 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 @allow(Role.ADMIN, Role.REVIEWER, Role.INSTRUCTOR)
 def index():
     """The reports the user may read, every version, and a form to make one for a past month."""
-    form = MakeReportForm()
-    subjects = services.subjects_for(current_user)
-    form.subject.choices = options(subjects)
-    form.month.choices = options([(f"{m:%Y-%m}", f"{m.year} 年 {m.month} 月")
-                                  for m in services.past_months(clock.today())])  # fmt: skip
+    form, batch_form = _forms()
     if form.validate_on_submit():
         try:
             month = services.parse_month(form.month.data, clock.today())
-            report = services.make(
-                services.Subject.parse(form.subject.data), month, by=current_user
-            )
+            subject = services.Subject.parse(form.subject.data)
+            report = services.make(subject, month, by=current_user)  # its own transactions
         except RuleError as error:
             db.session.rollback()
             show_on_form(form, error)
@@ -40,14 +35,7 @@ def index():
                 f"已生成《{report.title}》{report.month:%Y-%m} 第 {report.version} 版。", "success"
             )
             return redirect(url_for(".index"), 303)
-    return _page(form, BatchForm()), form_status(form)
-
-
-def _page(form: MakeReportForm, batch_form: BatchForm):
-    batch_form.month.choices = form.month.choices
-    batches = batch.recent_batches() if current_user.sees_everything else []
-    return render_template("reports/index.html", form=form, batch_form=batch_form, batches=batches,
-                           page=paginate(services.reports_of(current_user)))  # fmt: skip
+    return _page(form, batch_form), form_status(form)
 
 
 @bp.route("/batches", methods=["POST"])
@@ -55,27 +43,31 @@ def _page(form: MakeReportForm, batch_form: BatchForm):
 def request_batch():
     """A whole month's reports (every instructor, district and the city), made by the
     scheduler process; the reports page shows the progress."""
-    form = MakeReportForm()
-    form.subject.choices = options(services.subjects_for(current_user))
-    form.month.choices = options([(f"{m:%Y-%m}", f"{m.year} 年 {m.month} 月")
-                                  for m in services.past_months(clock.today())])  # fmt: skip
-    batch_form = BatchForm()
-    batch_form.month.choices = form.month.choices
-    if batch_form.validate_on_submit():
-        try:
-            if not current_user.sees_everything:
-                raise RuleError("整月生成包含全市的月报，只有管理员和市级审阅人员可以发起。")
-            month = services.parse_month(batch_form.month.data, clock.today())
-            with writing():
-                queued = batch.request_month(month, by=current_user)
-                db.session.commit()
-        except RuleError as error:
-            db.session.rollback()
-            show_on_form(batch_form, error)
-        else:
-            flash(f"已排队生成 {month:%Y-%m} 的全部 {queued.total} 份月报，进度见下表。", "success")
-            return redirect(url_for(".index"), 303)
+    form, batch_form = _forms()
+    queued = submit(batch_form, lambda: batch.request_month(
+        services.parse_month(batch_form.month.data, clock.today()), by=current_user))  # fmt: skip
+    if queued:
+        flash(
+            f"已排队生成 {queued.month:%Y-%m} 的全部 {queued.total} 份月报，进度见下表。", "success"
+        )
+        return redirect(url_for(".index"), 303)
     return _page(form, batch_form), form_status(batch_form)
+
+
+def _forms() -> tuple[MakeReportForm, BatchForm]:
+    """The two forms of the reports page, offering the ended months and the allowed subjects."""
+    months = options([(f"{m:%Y-%m}", f"{m.year} 年 {m.month} 月")
+                      for m in services.past_months(clock.today())])  # fmt: skip
+    form, batch_form = MakeReportForm(), BatchForm()
+    form.subject.choices = options(services.subjects_for(current_user))
+    form.month.choices = batch_form.month.choices = months
+    return form, batch_form
+
+
+def _page(form: MakeReportForm, batch_form: BatchForm):
+    batches = batch.recent_batches() if current_user.sees_everything else []
+    return render_template("reports/index.html", form=form, batch_form=batch_form, batches=batches,
+                           page=paginate(services.reports_of(current_user)))  # fmt: skip
 
 
 @bp.route("/<int:report_id>.pdf")
