@@ -1,6 +1,10 @@
-"""What kind of answer a request wants."""
+"""What kind of answer a request wants, and answers that are files."""
 
-from flask import flash, jsonify, redirect, request
+from urllib.parse import quote
+
+from flask import Response, flash, jsonify, make_response, redirect, request
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def wants_json() -> bool:
@@ -16,3 +20,16 @@ def answer_saved(detail_url: str, next_url: str, message: str):
         return jsonify(url=detail_url), 201
     flash(message, "success")
     return redirect(next_url, 303)
+
+
+def named_file(response: Response | bytes, filename: str, mimetype: str | None = None, *,
+               inline: bool = False) -> Response:  # fmt: skip
+    """A file answer under its Chinese name, kept out of shared caches."""
+    if isinstance(response, bytes):
+        response = make_response(response)
+    if mimetype:
+        response.mimetype = mimetype
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
+    response.cache_control.private = True
+    return response

@@ -9,11 +9,10 @@ import decimal
 import enum
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapper, Session, UOWTransaction
 
-from crm.audit.models import AuditEntry
+from crm.audit import chain
 from crm.audit.services import entry_values
 from crm.db import Audited, Base
 
@@ -23,7 +22,9 @@ IGNORED_FIELDS = frozenset({"created_at", "updated_at", "last_login_at"})
 
 def install() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
+        # First among the flush hooks: the chain's lock is then always taken before any other
+        # a hook takes (the review tallies'), in every transaction, so the two cannot deadlock.
+        event.listen(Session, "after_flush", _after_flush, insert=True)
         event.listen(Mapper, "mapper_configured", _keep_old_values)
     for mapper in Base.registry.mappers:  # those configured before the hook was there
         _keep_old_values(mapper, mapper.class_)
@@ -55,7 +56,7 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     ]
     rows = [row for row in rows if row is not None]
     if rows:
-        session.connection().execute(sa.insert(AuditEntry), rows)
+        chain.append(session.connection(), rows)
 
 
 def _row(action: str, obj: Audited, changes: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from crm.extensions import db
 class AuditEntry(db.Model):
     """审计日志: one action, by whom (an account or a named process), on which object.
 
-    Rows are only ever inserted. `changes` holds {field: [old, new]} for updates.
+    Rows are only ever appended (crm.audit.chain), each with the hash of the one before, and
+    never updated; on PostgreSQL a trigger refuses updates, and deletes inside the retention
+    period. `changes` holds {field: [old, new]} for updates.
     """
 
     __tablename__ = "audit_entry"
@@ -30,3 +32,5 @@ class AuditEntry(db.Model):
     object_id: Mapped[str | None] = mapped_column(sa.String(64))
     summary: Mapped[str] = mapped_column(sa.String(200), default="")
     changes: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))

@@ -1,15 +1,19 @@
 """Who is acting, and recording what they did."""
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy import Select, delete, select
 
+from crm.audit import chain
 from crm.audit.models import AuditEntry
+from crm.clock import LOCAL_TIME
 from crm.db import utcnow
 from crm.extensions import db
 
@@ -68,8 +72,82 @@ def entry_values(
     }
 
 
-def record(action: str, **fields: Any) -> AuditEntry:
-    """Add an entry for an action that is not a row change (a sign-in, a download)."""
-    entry = AuditEntry(**entry_values(action, **fields))
-    db.session.add(entry)
-    return entry
+def record(action: str, **fields: Any) -> None:
+    """Append an entry for an action that is not a row change (a sign-in, a download), in the
+    session's transaction: it is kept when the transaction commits."""
+    chain.append(db.session.connection(), [entry_values(action, **fields)])
+
+
+class PurgeRefusedError(ValueError):
+    pass
+
+
+def purge(before: datetime, now: datetime | None = None) -> int:
+    """Delete the entries older than `before`, which must be the retention period ago or more.
+
+    The purge is itself an entry, naming the last hash removed: where the chain resumes.
+    """
+    now = now or utcnow()
+    oldest_allowed = now - timedelta(days=chain.RETENTION_DAYS)
+    if before > oldest_allowed:
+        raise PurgeRefusedError(f"审计日志至少保留 {chain.RETENTION_DAYS} 天："
+                                f"只能删除 {oldest_allowed.date()} 以前的记录")  # fmt: skip
+    chain.lock(db.session.connection())
+    last = db.session.execute(
+        select(AuditEntry.id, AuditEntry.hash).where(AuditEntry.at < before)
+        .order_by(AuditEntry.id.desc()).limit(1)
+    ).first()  # fmt: skip
+    if last is None:
+        return 0
+    removed = db.session.execute(delete(AuditEntry).where(AuditEntry.id <= last.id)).rowcount
+    record(chain.PURGE_ACTION, object_type="audit_entry",
+           summary=f"删除 {before.date()} 以前的 {removed} 条记录",
+           changes={"resumes_after": [last.id, last.hash]})  # fmt: skip
+    return removed
+
+
+# --- reading (the auditor's page and export) ----------------------------------------------------
+
+FILTERS = ("actor", "action", "object_type", "object_id", "since", "until")
+
+
+def filters_from(args: Mapping[str, str]) -> dict[str, str]:
+    return {key: str(args.get(key, "")).strip()[:64] for key in FILTERS}
+
+
+def search(filters: dict[str, str], *, newest_first: bool = True) -> Select:
+    """The entries matching the auditor's filters: the actor's username, the action or its
+    beginning (`login`, `branch.update`), the object, and the days (赣州 time) from and to."""
+    statement = select(AuditEntry).order_by(AuditEntry.id.desc() if newest_first else AuditEntry.id)
+    if filters["actor"]:
+        statement = statement.where(AuditEntry.actor_name == filters["actor"])
+    if filters["action"]:
+        statement = statement.where(
+            AuditEntry.action.startswith(filters["action"], autoescape=True)
+        )
+    if filters["object_type"]:
+        statement = statement.where(AuditEntry.object_type == filters["object_type"])
+    if filters["object_id"]:
+        statement = statement.where(AuditEntry.object_id == filters["object_id"])
+    if since := _local_midnight(filters["since"]):
+        statement = statement.where(AuditEntry.at >= since)
+    if until := _local_midnight(filters["until"]):
+        statement = statement.where(AuditEntry.at < until + timedelta(days=1))
+    return statement
+
+
+def filters_text(filters: dict[str, str]) -> str:
+    return "，".join(f"{key}={value}" for key, value in filters.items() if value) or "全部"
+
+
+def changes_text(changes: dict[str, Any] | None) -> str:
+    return "；".join(f"{field}：{old} → {new}" for field, (old, new) in (changes or {}).items())
+
+
+def _local_midnight(text: str) -> datetime | None:
+    """Midnight in 赣州 of a YYYY-MM-DD day, or None when the text is not one."""
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day, time(), tzinfo=LOCAL_TIME)

@@ -1,11 +1,9 @@
-from urllib.parse import quote
 from uuid import uuid4
 
 from flask import (
     Blueprint,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -32,7 +30,7 @@ from crm.cards.models import GoalCard, VanguardEntry
 from crm.core.forms import form_status, options, shown_again, submit
 from crm.core.pdf import render_pdf
 from crm.extensions import db
-from crm.http import answer_saved
+from crm.http import answer_saved, named_file
 from crm.members.models import Member
 from crm.members.services import members_of, secretary_of, visible_member
 
@@ -231,8 +229,4 @@ def ranking_pdf(branch_id: int):
 
 
 def _pdf(body: bytes, filename: str):
-    response = make_response(body)
-    response.mimetype = "application/pdf"
-    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
-    response.cache_control.private = True
-    return response
+    return named_file(body, filename, "application/pdf", inline=True)

@@ -1,5 +1,3 @@
-from urllib.parse import quote
-
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
@@ -10,6 +8,7 @@ from crm.audit import services as audit
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import paginate
 from crm.extensions import db, writing
+from crm.http import named_file
 from crm.reports import batch, services
 from crm.reports.forms import BatchForm, MakeReportForm
 from crm.rules import RuleError, show_on_form
@@ -80,8 +79,6 @@ def download(report_id: int):
                      summary=str(report))  # fmt: skip
         db.session.commit()
     response = send_file(services.file_of(report), mimetype="application/pdf", max_age=0)
-    name = f"{report.title}-{report.month:%Y-%m}-v{report.version}.pdf"
-    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}"
     response.headers["X-Content-SHA256"] = report.sha256
-    response.cache_control.private = True
-    return response
+    return named_file(response, f"{report.title}-{report.month:%Y-%m}-v{report.version}.pdf",
+                      inline=True)  # fmt: skip

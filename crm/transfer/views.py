@@ -1,13 +1,11 @@
 import secrets
 from pathlib import Path
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -24,6 +22,7 @@ from crm.audit import services as audit
 from crm.branches import views as branch_views
 from crm.core.templating import phone_for_viewer
 from crm.extensions import db, writing
+from crm.http import XLSX, named_file
 from crm.organizations import views as organization_views
 from crm.pairings import services as pairings
 from crm.transfer import services
@@ -179,8 +178,4 @@ _EXPORTERS = {"instructors": _instructors, "organizations": _organizations, "bra
 
 
 def _xlsx(body: bytes, filename: str):
-    response = make_response(body)
-    response.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    response.cache_control.private = True
-    return response
+    return named_file(body, filename, XLSX)

@@ -81,3 +81,36 @@ def test_the_auditor_filters_the_log(app, client, auth):
     assert "甲有限公司" not in page
     page = client.get("/audit/?action=login").text
     assert "login.success" in page
+
+
+def test_the_auditor_exports_what_the_filters_select_and_the_export_is_logged(app, client, auth):
+    import io
+
+    from openpyxl import load_workbook
+
+    with app.app_context():
+        f.AccountFactory(username="auditor", roles=[Role.AUDITOR])
+        f.OrganizationFactory(name="甲有限公司")
+        f.BranchFactory(name="乙党支部", organizations=[])
+        f.BranchFactory(name="丙党支部", organizations=[])
+    auth.login("auditor")
+    response = client.get("/audit/export.xlsx?action=branch.create")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
+    header, *rows = list(sheet.values)
+    assert header[4] == "操作"
+    assert [(row[4], row[7]) for row in rows] == [("branch.create", "乙党支部"),
+                                                  ("branch.create", "丙党支部")]  # fmt: skip
+    with app.app_context():
+        exported = entries("audit_entry")
+    assert [(e.action, e.actor_name, e.summary) for e in exported] == [
+        ("audit.export", "auditor", "action=branch.create")
+    ]
+
+
+def test_admins_can_neither_read_nor_export_the_log(app, client, auth):
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+    auth.login("admin")
+    assert client.get("/audit/").status_code == 403
+    assert client.get("/audit/export.xlsx").status_code == 403
