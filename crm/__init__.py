@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     import crm.models  # noqa: F401  (every table known before Alembic compares)
     from crm.audit import listener
+    from crm.core import security
     from crm.db import render_migration_item
     from crm.extensions import csrf, db, login_manager, migrate
     from crm.review import tally
@@ -48,6 +49,7 @@ def register_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     csrf.init_app(app)
+    security.install(app)
     listener.install()
     tally.install()
 
@@ -64,12 +66,14 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from crm.accounts.cli import accounts_cli
+    from crm.audit.cli import audit_cli
     from crm.demo.cli import demo_cli
     from crm.jobs.cli import jobs_cli
     from crm.reports.cli import reports_cli
     from crm.transfer.cli import transfer_cli
 
     app.cli.add_command(accounts_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(transfer_cli)
     app.cli.add_command(reports_cli)

@@ -46,6 +46,14 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # Secure anyway on every request that came over TLS
+    # How many proxies (nginx) stand in front and set X-Forwarded-For/-Proto: 0 trusts none.
+    PROXY_COUNT = 0
+    # Sign-in attempts per client address; the store is memory:// for one server, a
+    # redis://host:6379 URI shared by several (deploy/).
+    LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
     # The token lives as long as the session: a form filled slowly on a phone must still post.
     WTF_CSRF_TIME_LIMIT = None
     WTF_I18N_ENABLED = False

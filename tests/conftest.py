@@ -22,6 +22,7 @@ def settings(database_url: str, **overrides) -> dict:
         "SECRET_KEY": "test",
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,  # tests sign in often; the limit's own test turns it on
         **overrides,
     }
 

@@ -22,6 +22,7 @@ from crm.accounts.forms import ChangePasswordForm, LoginForm, SetPasswordForm
 from crm.accounts.models import Account, Role
 from crm.audit import services as audit
 from crm.core.forms import form_status, submit
+from crm.core.security import limiter, login_rate
 from crm.extensions import db, login_manager, writing
 from crm.http import wants_json
 
@@ -92,6 +93,7 @@ def home():
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limiter.limit(login_rate, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))

@@ -242,6 +242,9 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-outbox]").forEach(setUpPhoneForm);
+    document.querySelectorAll("[data-print]").forEach(function (button) {  // no inline script: CSP
+      button.addEventListener("click", function () { window.print(); });
+    });
     if (document.querySelector("[data-outbox-status]")) render().then(sync);
     if ("serviceWorker" in navigator && document.body.dataset.worker) {
       navigator.serviceWorker.register(document.body.dataset.worker, { scope: "/" });

@@ -1,0 +1,59 @@
+"""Web hardening: headers on every response, cookies marked Secure under TLS, the proxy in
+front trusted only as far as configured, and the sign-in rate limit's store."""
+
+from flask import Flask, Response, current_app, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# No inline script or style anywhere: every page's script is static/js/app.js.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'", "script-src 'self'", "style-src 'self'",
+    "img-src 'self' data: blob:", "connect-src 'self'", "worker-src 'self'",
+    "form-action 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+))  # fmt: skip
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(self), geolocation=(self), microphone=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+# Keyed by the client's address (as the trusted proxy reports it); the store is the setting
+# RATELIMIT_STORAGE_URI: memory:// for one server, a redis:// URI shared by several.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over TLS, or when configured so."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (
+            has_request_context() and request.is_secure
+        )
+
+
+def install(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+    if hops := app.config["PROXY_COUNT"]:
+        # Behind nginx: the client's address and scheme come from its X-Forwarded-* headers,
+        # believed for exactly as many proxies as are in front (none by default).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.after_request(_harden)
+    limiter.init_app(app)
+
+
+def login_rate() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _harden(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
