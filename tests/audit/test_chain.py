@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 
 from crm import create_app
-from crm.audit import services
 from crm.audit.chain import GENESIS, HASHED, digest
 from crm.audit.models import AuditEntry
 from crm.audit.services import acting_as
@@ -101,14 +100,16 @@ def test_purge_refuses_entries_younger_than_186_days(app, runner):
 
 
 def test_a_purge_of_old_entries_keeps_the_chain_verifiable(app, runner):
-    first, middle, last = some_entries(app)
+    first, middle, _last = some_entries(app)
     long_ago = datetime.now(UTC) - timedelta(days=400)
     tamper(app, "UPDATE audit_entry SET at = :at WHERE id IN (:first, :middle)",
            at=long_ago.replace(tzinfo=None), first=first, middle=middle)  # fmt: skip
     # Backdating changed what the two hashed: chain them again, as if written back then.
     with app.app_context():
-        rows = [(row.id, {key: getattr(row, key) for key in HASHED})
-                for row in db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id))]
+        rows = [
+            (row.id, {key: getattr(row, key) for key in HASHED})
+            for row in db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id))
+        ]
         db.session.rollback()
     previous = GENESIS
     for entry_id, values in rows:
@@ -146,4 +147,3 @@ def test_the_migration_chains_entries_written_before_it(tmp_path):
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "已核对 3 条" in result.output
-
