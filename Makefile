@@ -51,7 +51,8 @@ run: setup
 	@echo
 	@echo "两新党建指导员工作台: http://127.0.0.1:5000"
 	@echo "演示账号（密码 $${CRM_DEMO_PASSWORD:-Ganzhou@2026}）：admin 管理员 · reviewer 市级审阅 ·"
-	@echo "  reviewer-zg 章贡区审阅 · auditor 审计员 · zdy001 … zdy115 指导员"
+	@echo "  reviewer-zg 章贡区审阅 · security 安全管理员 · auditor 审计员 · zdy001 … zdy115 指导员"
+	@echo "  （admin、security、auditor 首次登录时用手机验证器扫码绑定动态口令）"
 	@echo
 	@# The scheduler (monthly reports) runs beside the web server and stops with it.
 	$(FLASK) jobs run & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \

@@ -10,7 +10,7 @@ from crm import config
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES_WITH_PAGES = (
     "core", "accounts", "audit", "organizations", "branches", "instructors", "assignments",
-    "photos", "problems", "visits", "members", "meetings", "cards", "pairings", "handover", "transfer", "review", "reports",
+    "photos", "problems", "visits", "members", "meetings", "cards", "pairings", "handover", "transfer", "review", "reports", "privacy",
 )  # fmt: skip
 
 

@@ -18,6 +18,8 @@ class Defaults:
     # Sign-in lockout: this many failures in a row lock the account for this many minutes.
     LOCKOUT_FAILURES = 5
     LOCKOUT_MINUTES = 15
+    # Roles that must give a TOTP code at sign-in (others may choose to): 三权分立's three.
+    TOTP_REQUIRED_ROLES = ("admin", "security_admin", "auditor")
     # Sessions end after this long without a request, and this long after sign-in regardless.
     SESSION_IDLE_MINUTES = 30
     SESSION_MAX_HOURS = 12

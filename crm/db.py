@@ -110,10 +110,13 @@ class TimestampMixin:
 class Audited:
     """Marks a model whose every insert, update and delete goes to the audit log.
 
-    `__audit_masked__` names columns whose change is logged without the values.
+    `__audit_masked__` names columns whose change is logged without the values;
+    `__audit_phones__` names phone numbers, logged masked (138****1234): the log is kept for
+    years and read by the auditor, who has no need of the numbers.
     """
 
     __audit_masked__: frozenset[str] = frozenset()
+    __audit_phones__: frozenset[str] = frozenset()
 
 
 @event.listens_for(Engine, "connect")

@@ -9,6 +9,7 @@ from flask_migrate import upgrade
 
 from crm import create_app
 from crm.extensions import db
+from tests import privacy_scan
 from tests.postgres import throwaway_postgres
 
 PASSWORD = "Test@2026pw"
@@ -23,6 +24,9 @@ def settings(database_url: str, **overrides) -> dict:
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,  # tests sign in often; the limit's own test turns it on
+        # Signing in with a password alone; tests/accounts/test_second_factor.py signs in
+        # with the default (admins, security admins and auditors give a TOTP code).
+        "TOTP_REQUIRED_ROLES": (),
         **overrides,
     }
 
@@ -51,10 +55,12 @@ def migrated(database_url) -> str:
 def app(migrated, tmp_path):
     app = create_app(settings(migrated, MEDIA_DIR=str(tmp_path / "media"),
                               REPORTS_DIR=str(tmp_path / "reports")))  # fmt: skip
+    leaks = privacy_scan.install(app)
     yield app
     with app.app_context():
         empty_tables()
         db.engine.dispose()
+    assert leaks == [], "whole phone numbers shown to users without the right to them"
 
 
 def empty_tables() -> None:
@@ -148,6 +154,7 @@ def world(app):
         f.AccountFactory(
             username="reviewer-zg", roles=[Role.REVIEWER], scope_district=f.district("章贡区")
         )
+        f.AccountFactory(username="security", roles=[Role.SECURITY_ADMIN])
         f.AccountFactory(username="auditor", roles=[Role.AUDITOR])
         a = f.AssignmentFactory(instructor__account__username="zdy-a")
         nankang = f.district("南康区")

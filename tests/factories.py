@@ -1,5 +1,6 @@
 """factory_boy factories. Use them inside an app context; each commits what it makes."""
 
+import functools
 import hashlib
 import io
 from datetime import date, timedelta
@@ -272,9 +273,16 @@ class SpotCheckFactory(Base):
     drawn_by_id = factory.LazyFunction(lambda: AccountFactory().id)
 
 
+@functools.cache
+def small_pdf() -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string="<p>测试月报</p>").write_pdf()
+
+
 def report_row(instructor: Instructor, month: date = date(2026, 10, 1)) -> Report:
-    """A stored instructor report: a small file under REPORTS_DIR and its row."""
-    body = b"%PDF-1.4\n% test report\n"
+    """A stored instructor report: a small real PDF under REPORTS_DIR and its row."""
+    body = small_pdf()
     relative = Path("test") / f"{uuid4().hex}.pdf"
     target = Path(current_app.config["REPORTS_DIR"]) / relative
     target.parent.mkdir(parents=True, exist_ok=True)

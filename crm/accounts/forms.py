@@ -1,7 +1,9 @@
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.core.forms import Form
+from crm.accounts.models import Role
+from crm.core.forms import Form, options
 
 
 class LoginForm(Form):
@@ -22,3 +24,15 @@ class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(
         "当前密码", validators=[DataRequired("请输入当前密码。"), Length(max=128)]
     )
+
+
+class CodeForm(Form):
+    code = StringField("动态口令", validators=[DataRequired("请输入手机验证器上的 6 位数字。"),
+                                              Length(max=12)],
+                       description="打开手机上的验证器（如微信小程序“腾讯身份验证器”、Google Authenticator），输入显示的 6 位数字。")  # fmt: skip
+
+
+class RolesForm(Form):
+    roles = SelectMultipleField("角色", choices=options(Role.choices()),
+                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())  # fmt: skip
+    scope_district_id = SelectField("审阅范围", coerce=int, default=0)

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.db import Audited, LabeledEnum, TimestampMixin, utcnow
+from crm.db import Audited, LabeledEnum, TimestampMixin, as_utc, utcnow
 from crm.extensions import db
 
 
@@ -12,7 +12,13 @@ class Role(LabeledEnum):
     INSTRUCTOR = "instructor", "指导员"
     REVIEWER = "reviewer", "审阅"
     ADMIN = "admin", "管理员"
+    SECURITY_ADMIN = "security_admin", "安全管理员"
     AUDITOR = "auditor", "审计员"
+
+
+# 三权分立: the system admin runs the work, the security admin keeps accounts, roles and
+# policies, the auditor reads the audit log. No account holds two of them.
+SEPARATED_DUTIES = frozenset({Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
 
 
 class Account(UserMixin, Audited, TimestampMixin, db.Model):
@@ -22,7 +28,7 @@ class Account(UserMixin, Audited, TimestampMixin, db.Model):
     """
 
     __tablename__ = "account"
-    __audit_masked__ = frozenset({"password_hash"})
+    __audit_masked__ = frozenset({"password_hash", "totp_secret"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -36,6 +42,10 @@ class Account(UserMixin, Audited, TimestampMixin, db.Model):
     locked_until: Mapped[datetime | None]
     # Raised to end every session of the account at once: sign-out, a new password, an admin.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The TOTP second factor (RFC 6238): the shared secret once enrolled, and the last time
+    # step accepted, so a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int | None]
 
     role_rows: Mapped[list["AccountRole"]] = relationship(
         back_populates="account", cascade="all, delete-orphan"
@@ -51,6 +61,11 @@ class Account(UserMixin, Audited, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to inactive accounts
         return self.active
+
+    @property
+    def is_locked(self) -> bool:
+        """Locked after too many failed sign-ins, until the time runs out or it is unlocked."""
+        return self.locked_until is not None and as_utc(self.locked_until) > utcnow()
 
     @property
     def roles(self) -> frozenset[Role]:

@@ -6,11 +6,13 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
-from crm.accounts import passwords
-from crm.accounts.models import Account, AccountRole, PasswordHistory, Role
+from crm.accounts import passwords, second_factor
+from crm.accounts.models import SEPARATED_DUTIES, Account, AccountRole, PasswordHistory, Role
 from crm.audit import services as audit
+from crm.core.lists import like
 from crm.db import as_utc, utcnow
 from crm.extensions import db
 from crm.rules import RuleError
@@ -46,12 +48,17 @@ def hash_password(password: str, *, username: str = "") -> str:
 
 
 def check_roles(roles: Iterable[Role]) -> frozenset[Role]:
-    """An auditor holds no other role; raises RoleConflictError. Returns the roles as a set."""
+    """三权分立: an account holds at most one of system admin, security admin and auditor, and
+    a security admin or an auditor holds no other role. Raises RoleConflictError."""
     chosen = frozenset(roles)
     if not chosen:
         raise RoleConflictError("请至少选择一个角色。")
-    if Role.AUDITOR in chosen and len(chosen) > 1:
-        raise RoleConflictError("审计员不能同时担任其他角色。")
+    if len(duties := chosen & SEPARATED_DUTIES) > 1:
+        names = "、".join(role.label for role in sorted(duties))
+        raise RoleConflictError(f"三权分立：{names}不能由同一个账号担任。")
+    for lone in (Role.SECURITY_ADMIN, Role.AUDITOR):
+        if lone in chosen and len(chosen) > 1:
+            raise RoleConflictError(f"{lone.label}不能同时担任其他角色。")
     return chosen
 
 
@@ -90,14 +97,19 @@ def create_account(
     return account
 
 
-def set_roles(account: Account, roles: Iterable[Role]) -> None:
-    """Replace the account's roles; raises RoleConflictError."""
+def set_roles(
+    account: Account, roles: Iterable[Role], scope_district_id: int | None = None
+) -> Account:
+    """Replace the account's roles (a reviewer's district with them: None is the whole city);
+    raises RoleConflictError."""
     chosen = check_roles(roles)
+    account.scope_district_id = scope_district_id if Role.REVIEWER in chosen else None
     for row in [row for row in account.role_rows if row.role not in chosen]:
         account.role_rows.remove(row)
     for role in sorted(chosen - account.roles):
         account.role_rows.append(AccountRole(role=role))
     db.session.flush()
+    return account
 
 
 def set_password(account: Account, password: str) -> Account:
@@ -140,42 +152,126 @@ def password_expired(account: Account) -> bool:
 def authenticate(username: str, password: str) -> Account | None:
     """Return the active account these credentials open, else None; both outcomes are logged.
 
-    An unknown username costs the same hash check as a wrong password.
+    An unknown username costs the same hash check as a wrong password. When the account
+    must also give a TOTP code, the sign-in is complete only after check_code().
     """
     account = find_by_username(username)
     if account is None or not account.active:
         _verify(_DUMMY_HASH, password)
         audit.record("login.failure", summary=f"用户名：{username[:64]}")
         return None
-    now = utcnow()
-    locked = account.locked_until is not None and as_utc(account.locked_until) > now
-    if locked or not _verify(account.password_hash, password):
-        if not locked:
-            account.failed_logins += 1
-            if account.failed_logins >= current_app.config["LOCKOUT_FAILURES"]:
-                minutes = current_app.config["LOCKOUT_MINUTES"]
-                account.locked_until, account.failed_logins = now + timedelta(minutes=minutes), 0
-                audit.record("account.locked", object_type="account", object_id=account.id,
-                             summary=f"{account.username} 连续登录失败，锁定 {minutes} 分钟")  # fmt: skip
-        audit.record(
-            "login.failure",
-            object_type="account",
-            object_id=account.id,
-            summary=f"用户名：{account.username}" + ("（已锁定）" if locked else ""),
-        )
+    if account.is_locked or not _verify(account.password_hash, password):
+        _failed(account, "密码错误")
         return None
-    account.failed_logins, account.locked_until = 0, None
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
-    account.last_login_at = utcnow()
-    audit.record(
-        "login.success",
-        object_type="account",
-        object_id=account.id,
-        summary=str(account),
-        actor=audit.Actor(account.id, account.username, audit.current_actor().ip),
-    )
+    if second_factor.wanted(account):
+        audit.record("login.password", object_type="account", object_id=account.id,
+                     summary=f"{account} 密码正确，待验证动态口令", actor=_as(account))  # fmt: skip
+    else:
+        _succeeded(account)
     return account
+
+
+def check_code(account: Account, code: str) -> bool:
+    """The second step of signing in: a TOTP code of the account's secret, not used before.
+    A wrong code counts toward the lockout like a wrong password."""
+    step = second_factor.matching_step(account.totp_secret or "", code)
+    if account.is_locked or step is None or step <= (account.totp_last_step or -1):
+        _failed(account, "动态口令错误")
+        return False
+    account.totp_last_step = step
+    _succeeded(account)
+    return True
+
+
+def enrol_second_factor(account: Account, secret: str, code: str) -> Account:
+    """Keep the secret an authenticator app was given, once it shows a code of it."""
+    step = second_factor.matching_step(secret, code)
+    if step is None:
+        raise AccountError(
+            "动态口令不正确：请核对手机上的 6 位数字后重试（注意手机时间是否准确）。", "code"
+        )
+    account.totp_secret, account.totp_last_step = secret, step
+    audit.record("account.totp_enrolled", object_type="account", object_id=account.id,
+                 summary=f"{account} 绑定了动态口令", actor=_as(account))  # fmt: skip
+    return account
+
+
+def reset_second_factor(account: Account) -> Account:
+    """A lost phone: the account enrols again at its next sign-in; its sessions end."""
+    account.totp_secret, account.totp_last_step = None, None
+    end_sessions(account)
+    return account
+
+
+def set_active(account: Account, active: bool) -> Account:
+    """Disable or enable an account; disabling ends its sessions at once."""
+    account.active = active
+    if not active:
+        end_sessions(account)
+    return account
+
+
+def unlock(account: Account) -> Account:
+    account.failed_logins, account.locked_until = 0, None
+    return account
+
+
+def listing(text: str = "", role: str = "") -> Select:
+    """Accounts by username, matching a name or username and holding a role, when given."""
+    statement = select(Account).options(selectinload(Account.role_rows)).order_by(Account.username)
+    if text:
+        pattern = like(text)
+        statement = statement.where(Account.username.like(pattern, escape="\\")
+                                    | Account.name.like(pattern, escape="\\"))  # fmt: skip
+    if (chosen := Role.parse(role)) is not None:
+        statement = statement.where(Account.role_rows.any(AccountRole.role == chosen))
+    return statement
+
+
+def policy_summary() -> list[tuple[str, str]]:
+    """The security policies in force (settings), as the security admin's page shows them."""
+    config = current_app.config
+    required = "、".join(Role(value).label for value in config["TOTP_REQUIRED_ROLES"]) or "无"
+    return [
+        ("密码策略", "等保 2.0：至少 8 位、3 类字符" if passwords.policy() == "dengbao"
+         else "OWASP ASVS：至少 12 位，不限字符组成"),
+        ("密码有效期", f"{config['PASSWORD_MAX_AGE_DAYS']} 天" if passwords.policy() == "dengbao"
+         else "不限"),
+        ("不得重复使用", f"最近 {passwords.history_size()} 次的密码"),
+        ("登录失败锁定", f"连续 {config['LOCKOUT_FAILURES']} 次，锁定 {config['LOCKOUT_MINUTES']} 分钟"),
+        ("会话", f"闲置 {config['SESSION_IDLE_MINUTES']} 分钟或登录 {config['SESSION_MAX_HOURS']} 小时后失效"),
+        ("必须使用动态口令", required),
+        ("登录频率限制", config["LOGIN_RATE_LIMIT"]),
+    ]  # fmt: skip
+
+
+def _failed(account: Account, why: str) -> None:
+    """A failed attempt: counted, and the account locked once there are too many in a row."""
+    locked = account.is_locked
+    if not locked:
+        account.failed_logins += 1
+        if account.failed_logins >= current_app.config["LOCKOUT_FAILURES"]:
+            minutes = current_app.config["LOCKOUT_MINUTES"]
+            account.locked_until = utcnow() + timedelta(minutes=minutes)
+            account.failed_logins = 0
+            audit.record("account.locked", object_type="account", object_id=account.id,
+                         summary=f"{account.username} 连续登录失败，锁定 {minutes} 分钟")  # fmt: skip
+    audit.record("login.failure", object_type="account", object_id=account.id,
+                 summary=f"用户名：{account.username}，{why}" + ("（已锁定）" if locked else ""))  # fmt: skip
+
+
+def _succeeded(account: Account) -> None:
+    account.failed_logins, account.locked_until = 0, None
+    account.last_login_at = utcnow()
+    audit.record("login.success", object_type="account", object_id=account.id,
+                 summary=str(account), actor=_as(account))  # fmt: skip
+
+
+def _as(account: Account) -> audit.Actor:
+    """The account about to be signed in, as the actor of its own sign-in entries."""
+    return audit.Actor(account.id, account.username, audit.current_actor().ip)
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -16,15 +16,23 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
-from crm.accounts import services
+from crm.accounts import second_factor, services
 from crm.accounts.access import allow, public, signed_in
-from crm.accounts.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from crm.accounts.forms import (
+    ChangePasswordForm,
+    CodeForm,
+    LoginForm,
+    RolesForm,
+    SetPasswordForm,
+)
 from crm.accounts.models import Account, Role
 from crm.audit import services as audit
-from crm.core.forms import form_status, submit
+from crm.core.forms import form_status, options, submit
+from crm.core.lists import paginate, search_text
 from crm.core.security import limiter, login_rate
 from crm.extensions import db, login_manager, writing
 from crm.http import wants_json
+from crm.organizations.services import district_choices
 
 bp = Blueprint("accounts", __name__)
 
@@ -70,6 +78,8 @@ def home_url(account: Account) -> str:
     """Where each role starts: its own home page."""
     if account.is_admin:
         return url_for("instructors.index")
+    if account.has_role(Role.SECURITY_ADMIN):
+        return url_for("accounts.index")
     if account.has_role(Role.REVIEWER):
         return url_for("review.overview")
     if account.has_role(Role.INSTRUCTOR):
@@ -103,13 +113,93 @@ def login():
             account = services.authenticate(form.username.data, form.password.data)
             db.session.commit()
         if account is not None:
-            start_session(account)
-            if services.password_expired(account):
-                flash("密码已超过有效期，请先修改密码。", "warning")
-                return redirect(url_for("accounts.change_password"))
-            return redirect(local_target(request.args.get("next")) or home_url(account))
+            next_url = local_target(request.args.get("next"))
+            if second_factor.wanted(account):
+                session.clear()
+                session[PENDING] = {"id": account.id, "at": time.time(), "next": next_url,
+                                    "v": account.session_version}  # fmt: skip
+                return redirect(url_for(".second_step"))
+            return _signed_in(account, next_url)
         form.password.errors.append("用户名或密码不正确。")
     return render_template("accounts/login.html", form=form), 422 if form.errors else 200
+
+
+PENDING = "pending_sign_in"  # the account whose password was right, awaiting its code
+PENDING_SECONDS = 300
+
+
+def _signed_in(account: Account, next_url: str | None):
+    start_session(account)
+    if services.password_expired(account):
+        flash("密码已超过有效期，请先修改密码。", "warning")
+        return redirect(url_for("accounts.change_password"))
+    return redirect(next_url or home_url(account))
+
+
+def _pending_account() -> Account | None:
+    pending = session.get(PENDING)
+    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+        return None
+    account = db.session.get(Account, pending["id"])
+    if account is None or not account.active or account.session_version != pending["v"]:
+        return None
+    return account
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+@limiter.limit(login_rate, methods=["POST"])
+def second_step():
+    """The second step of signing in: the authenticator's code, or enrolling one first."""
+    account = _pending_account()
+    if account is None:
+        session.pop(PENDING, None)
+        flash("请重新输入用户名和密码。", "warning")
+        return redirect(url_for(".login"))
+    enrolling = account.totp_secret is None
+    if enrolling:
+        secret = session[PENDING].setdefault("secret", second_factor.new_secret())
+        session.modified = True
+    form = CodeForm()
+    if form.validate_on_submit():
+        code = form.code.data
+        if enrolling:
+            done = submit(form, lambda: services.enrol_second_factor(account, secret, code))
+        else:
+            with writing():
+                done = services.check_code(account, code)
+                db.session.commit()
+            if not done:
+                form.code.errors.append("动态口令不正确或已用过，请等下一个数字出现后再试。")
+        if done:
+            next_url = session[PENDING]["next"]
+            return _signed_in(db.session.get(Account, account.id), next_url)
+    context = _enrolment(account, secret) if enrolling else {}
+    page = render_template("accounts/second_step.html", form=form, account=account, **context)
+    return page, form_status(form)
+
+
+def _enrolment(account: Account, secret: str) -> dict:
+    uri = second_factor.setup_uri(account, secret)
+    return {"secret": secret, "qr": second_factor.qr_data_uri(uri)}
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+@signed_in
+def enrol():
+    """Anyone may add the second factor to their own sign-in; some roles must."""
+    if current_user.totp_secret is not None:
+        flash("您的账号已绑定动态口令。", "success")
+        return redirect(home_url(current_user))
+    secret = session.setdefault("totp_secret", second_factor.new_secret())
+    form = CodeForm()
+    if submit(form, lambda: services.enrol_second_factor(current_user, secret, form.code.data)):
+        session.pop("totp_secret", None)
+        flash("已绑定动态口令：以后登录时需输入手机验证器上的数字。", "success")
+        return redirect(home_url(current_user), 303)
+    page = render_template("accounts/second_step.html", form=form, account=current_user,
+                           **_enrolment(current_user, secret))  # fmt: skip
+    return page, form_status(form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -159,28 +249,69 @@ def expired_password_first():
     return None
 
 
-@bp.route("/accounts/<int:account_id>/sessions", methods=["POST"])
-@allow(Role.ADMIN)
-def end_sessions(account_id: int):
-    """An admin signs someone out everywhere, at once."""
+# --- the security admin's pages: accounts, roles, locks, second factors, sessions --------------
+
+
+@bp.route("/accounts/")
+@allow(Role.SECURITY_ADMIN)
+def index():
+    """Every account, searchable, with its roles, lock and second factor: and the policies."""
+    statement = services.listing(search_text(), request.args.get("role", ""))
+    return render_template("accounts/index.html", page=paginate(statement), roles=Role,
+                           policy=services.policy_summary())  # fmt: skip
+
+
+@bp.route("/accounts/<int:account_id>", methods=["GET", "POST"])
+@allow(Role.SECURITY_ADMIN)
+def detail(account_id: int):
+    """One account: its roles (三权分立 enforced), and the actions that keep it safe."""
     account = db.session.get(Account, account_id) or abort(404)
+    form = RolesForm(obj=account, roles=[r.value for r in account.roles if r in ASSIGNABLE],
+                     scope_district_id=account.scope_district_id or 0)  # fmt: skip
+    form.roles.choices = options((r.value, r.label) for r in ASSIGNABLE)
+    form.scope_district_id.choices = options([(0, "全市"), *district_choices()])
+    kept = {Role.INSTRUCTOR} & account.roles  # bound to the instructor's record, kept as is
+    if submit(form, lambda: services.set_roles(
+            account, {*kept, *(Role(r) for r in form.roles.data)},
+            form.scope_district_id.data or None)):  # fmt: skip
+        flash(f"已更新 {account.name} 的角色。", "success")
+        return redirect(url_for(".detail", account_id=account.id), 303)
+    return render_template("accounts/detail.html", account=account, form=form), form_status(form)
+
+
+ASSIGNABLE = (Role.REVIEWER, Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR)
+ACTIONS = {
+    "disable": (lambda a: services.set_active(a, False), "已停用 {}，其登录已全部结束。"),
+    "enable": (lambda a: services.set_active(a, True), "已启用 {}。"),
+    "unlock": (services.unlock, "已解除 {} 的登录锁定。"),
+    "second-factor": (services.reset_second_factor, "已重置 {} 的动态口令：下次登录时重新绑定。"),
+    "sessions": (services.end_sessions, "已结束 {} 的全部登录。"),
+}
+
+
+@bp.route("/accounts/<int:account_id>/<action>", methods=["POST"])
+@allow(Role.SECURITY_ADMIN)
+def act(account_id: int, action: str):
+    """Disable, enable, unlock, reset the second factor, or end every session, at once."""
+    account = db.session.get(Account, account_id) or abort(404)
+    change, message = ACTIONS.get(action) or abort(404)
     with writing():
-        services.end_sessions(account)
-        audit.record("account.sessions_ended", object_type="account", object_id=account.id,
-                     summary=f"结束 {account} 的全部登录")  # fmt: skip
+        change(account)
+        audit.record(f"account.{action.replace('-', '_')}", object_type="account",
+                     object_id=account.id, summary=message.format(account))  # fmt: skip
         db.session.commit()
-    flash(f"已结束 {account.name} 的全部登录。", "success")
-    return redirect(url_for("accounts.home"), 303)
+    flash(message.format(account.name), "success")
+    return redirect(url_for(".detail", account_id=account.id), 303)
 
 
 @bp.route("/accounts/<int:account_id>/password", methods=["GET", "POST"])
-@allow(Role.ADMIN)
+@allow(Role.SECURITY_ADMIN)
 def set_password(account_id: int):
-    """An admin sets someone's password: for imported instructors, or a forgotten one."""
+    """The security admin sets someone's password: for imported instructors, or a forgotten one."""
     account = db.session.get(Account, account_id) or abort(404)
     form = SetPasswordForm()
     if submit(form, lambda: services.set_password(account, form.password.data)):
         flash(f"已为 {account.name} 设置新密码。", "success")
-        return redirect(url_for("accounts.home"), 303)
+        return redirect(url_for(".detail", account_id=account.id), 303)
     page = render_template("accounts/password.html", form=form, account=account)
     return page, form_status(form)

@@ -1,6 +1,7 @@
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -33,14 +34,14 @@ def index():
 
 
 def listing(args) -> Select:
-    """Current assignments, filtered as the list page and its export are."""
+    """Current assignments the user may see, filtered as the list page and its export are."""
     q = args.get("q", "", type=str).strip()[:50]
     statement = (
         select(Assignment)
         .join(Assignment.branch)
         .join(Assignment.instructor)
         .join(Instructor.account)
-        .where(Assignment.ended_on.is_(None))
+        .where(Assignment.ended_on.is_(None), services.branch_scope(current_user))
         .options(
             contains_eager(Assignment.branch).selectinload(Branch.district),
             contains_eager(Assignment.instructor).contains_eager(Instructor.account),

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapper, Session, UOWTransaction
 from crm.audit import chain
 from crm.audit.services import entry_values
 from crm.db import Audited, Base
+from crm.privacy.masking import mask_phone
 
 MASKED = "******"
 IGNORED_FIELDS = frozenset({"created_at", "updated_at", "last_login_at"})
@@ -86,6 +87,8 @@ def _update_row(obj: Audited) -> dict[str, Any] | None:
             continue
         if attr.key in obj.__audit_masked__:
             changes[attr.key] = [MASKED, MASKED]
+        elif attr.key in obj.__audit_phones__:
+            changes[attr.key] = [mask_phone(old), mask_phone(new)]
         else:
             changes[attr.key] = [_plain(old), _plain(new)]
     return _row("update", obj, changes) if changes else None

@@ -27,6 +27,7 @@ class Branch(Audited, TimestampMixin, db.Model):
     """
 
     __tablename__ = "branch"
+    __audit_phones__ = frozenset({"secretary_phone"})
     __table_args__ = (
         # The branches under guidance of each district, counted from the index alone.
         sa.Index("ix_branch_guided_district", "sector", "under_guidance", "district_id"),

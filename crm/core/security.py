@@ -1,7 +1,7 @@
 """Web hardening: headers on every response, cookies marked Secure under TLS, the proxy in
 front trusted only as far as configured, and the sign-in rate limit's store."""
 
-from flask import Flask, Response, current_app, has_request_context, request
+from flask import Flask, Response, abort, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -43,12 +43,20 @@ def install(app: Flask) -> None:
         # Behind nginx: the client's address and scheme come from its X-Forwarded-* headers,
         # believed for exactly as many proxies as are in front (none by default).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.before_request(_refuse_nul)
     app.after_request(_harden)
     limiter.init_app(app)
 
 
 def login_rate() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _refuse_nul() -> None:
+    """No text anyone types holds a NUL character; PostgreSQL could not store one either."""
+    posted = request.form.values() if request.method == "POST" else ()
+    if any("\x00" in value for value in (*request.args.values(), *posted)):
+        abort(400)
 
 
 def _harden(response: Response) -> Response:

@@ -111,7 +111,8 @@ def _staff_accounts(demo: Demo, password: str) -> None:
         ("admin", "系统管理员", Role.ADMIN, None),
         ("reviewer", "市小个专综合党委审阅", Role.REVIEWER, None),
         ("reviewer-zg", "章贡区小个专综合党委审阅", Role.REVIEWER, zhanggong.id),
-        ("auditor", "安全审计员", Role.AUDITOR, None),
+        ("security", "安全管理员", Role.SECURITY_ADMIN, None),
+        ("auditor", "审计员", Role.AUDITOR, None),
     ):
         accounts.create_account(username, name, password, [role], scope_district_id=scope)
         demo.counts["accounts"] += 1

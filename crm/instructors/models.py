@@ -18,6 +18,7 @@ class Instructor(Audited, TimestampMixin, db.Model):
     """专职党建指导员: a professional instructor with an account, guiding 5–10 branches."""
 
     __tablename__ = "instructor"
+    __audit_phones__ = frozenset({"phone"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"), unique=True)

@@ -19,6 +19,7 @@ class Member(Audited, TimestampMixin, db.Model):
     representative. Deliberately no ID-card number or anything more personal."""
 
     __tablename__ = "member"
+    __audit_phones__ = frozenset({"phone"})
     __table_args__ = (sa.Index("ix_member_branch_active", "branch_id", "active"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,6 +9,7 @@ from crm.cards import services as cards
 from crm.core.forms import form_status, submit
 from crm.members import services
 from crm.members.forms import MemberForm
+from crm.privacy.masking import mask_phone, sees_whole_numbers, unmasked
 
 bp = Blueprint("members", __name__)
 
@@ -52,8 +53,13 @@ def create(branch_id: int):
 def edit(member_id: int):
     member = services.visible_member(current_user, member_id) or abort(404)
     form = MemberForm(obj=member)
+    masked = not sees_whole_numbers(current_user)  # the form shows it masked, as pages do
+    if masked:
+        form.phone.data = unmasked(form.phone.data, member.phone)
     if submit(form, lambda: services.update_member(member, **form.values())):
         flash("已保存。", "success")
         return redirect(url_for(".index", branch_id=member.branch_id), 303)
+    if masked and form.phone.data == member.phone:
+        form.phone.data = mask_phone(member.phone)
     return render_template("members/form.html", form=form, branch=member.branch,
                            member=member), form_status(form)  # fmt: skip

@@ -20,11 +20,11 @@ from crm.assignments import services as assignments
 from crm.assignments import views as assignment_views
 from crm.audit import services as audit
 from crm.branches import views as branch_views
-from crm.core.templating import phone_for_viewer
 from crm.extensions import db, writing
 from crm.http import XLSX, named_file
 from crm.organizations import views as organization_views
 from crm.pairings import services as pairings
+from crm.privacy.masking import phone_for_viewer
 from crm.transfer import services
 from crm.transfer.excel import FileRefusedError
 from crm.transfer.importers import KINDS

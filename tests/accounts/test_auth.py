@@ -119,13 +119,13 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(app, client, n
     assert response.headers["Location"] == lands_on
 
 
-def test_an_admin_sets_a_password_for_an_imported_instructor(app, client, auth):
+def test_the_security_admin_sets_a_password_for_an_imported_instructor(app, client, auth):
     with app.app_context():
-        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        f.AccountFactory(username="security", roles=[Role.SECURITY_ADMIN])
         imported = f.AccountFactory(username="zdy300", password_hash="!imported-no-password")
         imported_id = imported.id
     assert auth.login("zdy300", "anything-at-all").status_code == 422
-    auth.login("admin")
+    auth.login("security")
     mismatch = client.post(f"/accounts/{imported_id}/password",
                            data={"password": "Gz-2026-new", "confirm": "other"})  # fmt: skip
     assert "两次输入的密码不一致" in mismatch.text

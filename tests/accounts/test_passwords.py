@@ -108,14 +108,14 @@ def test_signing_out_ends_the_session_even_for_a_copy_of_its_cookie(app, client,
     assert copy.get("/instructors/").status_code == 302  # and not after
 
 
-def test_a_new_password_or_an_admin_ends_the_other_sessions(app, client, auth):
+def test_a_new_password_or_the_security_admin_ends_the_other_sessions(app, client, auth):
     with app.app_context():
-        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        f.AccountFactory(username="security", roles=[Role.SECURITY_ADMIN])
         target = f.AccountFactory(username="zdy", roles=[Role.INSTRUCTOR]).id
     phone = app.test_client()
     phone.post("/login", data={"username": "zdy", "password": PASSWORD})
     assert phone.get("/branches/").status_code == 200
-    auth.login("admin")
+    auth.login("security")
     assert client.post(f"/accounts/{target}/sessions").status_code == 303
     assert phone.get("/branches/").status_code == 302
     phone.post("/login", data={"username": "zdy", "password": PASSWORD})

@@ -14,6 +14,7 @@ ROLES = {
     "admin": Role.ADMIN,
     "reviewer": Role.REVIEWER,
     "reviewer-zg": Role.REVIEWER,
+    "security": Role.SECURITY_ADMIN,
     "auditor": Role.AUDITOR,
     "zdy-a": Role.INSTRUCTOR,
 }
@@ -38,6 +39,9 @@ def url_ids(world) -> dict[str, int]:
         "kind": "organizations",
         "account_id": world.account_a,
         "check_id": world.check_a,
+        "action": "unlock",
+        "holder": "member",
+        "holder_id": world.member_a,
         "report_id": world.report_a,
         "name": "branches",
     }

@@ -108,7 +108,7 @@ def test_every_district_has_instructors_and_the_sign_ins_exist(app):
         )
         usernames = set(db.session.execute(sa.text("SELECT username FROM account")).scalars())
     assert len(per_district) == 20
-    expected = {"admin", "reviewer", "reviewer-zg", "auditor"} | {
+    expected = {"admin", "reviewer", "reviewer-zg", "security", "auditor"} | {
         f"zdy{n:03d}" for n in range(1, 116)
     }
     assert usernames == expected

@@ -1,0 +1,23 @@
+from flask import Blueprint, abort, jsonify, render_template
+from flask_login import current_user
+
+from crm.accounts.access import signed_in
+from crm.extensions import db, writing
+from crm.http import wants_json
+from crm.privacy import services
+
+bp = Blueprint("privacy", __name__)
+
+
+@bp.route("/reveal/<holder>/<int:holder_id>", methods=["POST"])
+@signed_in
+def reveal(holder: str, holder_id: int):
+    """Show one masked number whole; the reveal is in the audit log. A POST: it is recorded."""
+    with writing():
+        phone = services.reveal(current_user, holder, holder_id)
+        if phone is None:
+            abort(404)
+        db.session.commit()
+    if wants_json():
+        return jsonify(phone=phone)
+    return render_template("privacy/revealed.html", phone=phone)
