@@ -13,12 +13,13 @@ APP_ENV := CRM_SECRET_KEY="$${CRM_SECRET_KEY:-$$(cat instance/secret_key)}"
 FLASK := $(APP_ENV) $(VENV)/bin/flask --app wsgi
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: help setup system-packages run test lint format demo
+.PHONY: help setup system-packages run test lint format demo audit
 
 help:
 	@echo "make run    set up, migrate, load the demo into an empty database, serve on :5000"
 	@echo "make test   set up, then ruff, the tests on SQLite, the database tests on PostgreSQL"
 	@echo "make lint   ruff check and format check"
+	@echo "make audit  pip-audit of the installed packages (needs PyPI's vulnerability data)"
 
 setup: system-packages $(VENV)/.installed instance/secret_key
 
@@ -69,3 +70,9 @@ format: $(VENV)/.installed
 test: setup lint
 	$(PYTEST)
 	CRM_TEST_DATABASE=postgresql $(PYTEST) -m "db and not browser"
+
+# Not part of `make test`: the registry this machine reaches serves no vulnerability data, so
+# here pip-audit can audit nothing (docs/security.md, "Scanning").
+audit: $(VENV)/.installed
+	$(VENV)/bin/pip install -q "pip-audit>=2.7"
+	$(VENV)/bin/pip-audit --strict --progress-spinner off

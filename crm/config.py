@@ -10,9 +10,9 @@ class Defaults:
     # Caseload bounds: each instructor guides 5 to 10 branches (每人重点联系指导5—10个).
     ASSIGNMENT_MIN = 5
     ASSIGNMENT_MAX = 10
-    DEMO_PASSWORD = "Ganzhou@2026"
+    DEMO_PASSWORD = "Ganzhou@2026"  # noqa: S105  (the demo's only, documented; `demo load` alone reads it)
     # Password policy (crm/accounts/passwords.py): "dengbao" (等保 2.0) or "asvs" (OWASP ASVS).
-    PASSWORD_POLICY = "dengbao"
+    PASSWORD_POLICY = "dengbao"  # noqa: S105  (a policy's name, not a password)
     PASSWORD_MAX_AGE_DAYS = 90
     PASSWORD_HISTORY = 3
     # Sign-in lockout: this many failures in a row lock the account for this many minutes.

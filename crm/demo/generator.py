@@ -88,7 +88,7 @@ def load(seed: int, password: str, today: date) -> Counter:
 
     The same seed and `today` give the same data; dates run up to the day before `today`.
     """
-    demo = Demo(random.Random(seed), districts(), today)
+    demo = Demo(random.Random(seed), districts(), today)  # noqa: S311  (repeatable demo data, no secret)
     _staff_accounts(demo, password)
     branches = _two_new_branches(demo)
     agency = _agency_branches(demo)

@@ -59,7 +59,8 @@ def _start_worker(settings: dict) -> None:
 
 
 def _in_worker(key: str, month: date, by_id: int | None, scheduled: bool) -> int | None:
-    assert _worker_app is not None
+    if _worker_app is None:
+        raise RuntimeError("a report worker runs only in a pool started by make_many()")
     with _worker_app.app_context():
         return make_one(key, month, by_id, scheduled)
 

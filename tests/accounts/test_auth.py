@@ -138,3 +138,17 @@ def test_the_security_admin_sets_a_password_for_an_imported_instructor(app, clie
     assert done.status_code == 303
     auth.logout()
     assert auth.login("zdy300", "Gz-2026-new").headers["Location"] == "/branches/"
+
+
+def test_a_hash_made_with_weaker_parameters_is_replaced_at_sign_in(app, client):
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    with app.app_context():
+        f.AccountFactory(username="old", password_hash=weak)
+    assert client.post("/login", data={"username": "old", "password": PASSWORD}).status_code == 302
+    with app.app_context():
+        stored = services.find_by_username("old").password_hash
+    assert stored != weak
+    assert stored.startswith("$argon2id$")
+    assert PasswordHasher().check_needs_rehash(stored) is False
