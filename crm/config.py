@@ -26,6 +26,11 @@ class Defaults:
     # Files no record claims (photos of forms never saved, previews never confirmed) are
     # deleted by the nightly sweep once they are this old.
     SWEEP_AFTER_HOURS = 48
+    # Backups (`flask backup create`, and nightly at 02:30): kept this many days in BACKUP_DIR
+    # (default instance/backups). PostgreSQL's pg_dump and pg_restore are taken from PG_BIN
+    # when there, else from PATH.
+    BACKUP_KEEP_DAYS = 14
+    PG_BIN = "/usr/lib/postgresql/15/bin"
     DEMO_SEED = 20220620
     PAGE_SIZE = 50
     # The instructor's working rules (DOMAIN.md), each a setting.
@@ -78,6 +83,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or _default_database(app)
     app.config.setdefault("MEDIA_DIR", str(Path(app.instance_path) / "media"))
     app.config.setdefault("REPORTS_DIR", str(Path(app.instance_path) / "reports"))
+    app.config.setdefault("BACKUP_DIR", str(Path(app.instance_path) / "backups"))
     if not app.config.get("SECRET_KEY") and not app.testing:
         raise MissingSecretKeyError(
             "CRM_SECRET_KEY is not set. `make run` keeps one in instance/secret_key; "

@@ -3,6 +3,7 @@
 from crm.accounts import models as accounts
 from crm.assignments import models as assignments
 from crm.audit import models as audit
+from crm.backup import models as backup
 from crm.branches import models as branches
 from crm.cards import models as cards
 from crm.instructors import models as instructors
@@ -20,6 +21,7 @@ __all__ = [
     "accounts",
     "assignments",
     "audit",
+    "backup",
     "branches",
     "cards",
     "instructors",

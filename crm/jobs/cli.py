@@ -1,7 +1,7 @@
 """`flask jobs run` (the scheduler, started by `make run` beside the web server) and
 `flask jobs sweep`."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import click
 from flask import Flask, current_app
@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from crm import clock
 from crm.audit.services import acting_as
+from crm.backup import services as backup
 from crm.photos import services as photo_services
 from crm.reports import batch, services
 from crm.transfer import services as transfer_services
@@ -31,9 +32,14 @@ def run() -> None:
                       max_instances=1)  # fmt: skip
     scheduler.add_job(sweep_job, args=(app,), trigger=CronTrigger(hour=3, minute=30, timezone=clock.LOCAL_TIME),
                       id="sweep", misfire_grace_time=6 * 3600, coalesce=True, max_instances=1)  # fmt: skip
+    scheduler.add_job(backup_job, args=(app,), trigger=CronTrigger(hour=2, minute=30, timezone=clock.LOCAL_TIME),
+                      id="backup", misfire_grace_time=6 * 3600, coalesce=True, max_instances=1)  # fmt: skip
     scheduler.add_job(queued_job, args=(app,), trigger="interval", seconds=10, id="report-batches",
                       max_instances=1, coalesce=True)  # fmt: skip
-    click.echo("定时任务已启动：每月 1 日 02:00 生成上月月报；网页上发起的整月生成在此执行。")
+    click.echo(
+        "定时任务已启动：每月 1 日 02:00 生成上月月报；每天 02:30 备份，03:30 清理无主文件；"
+        "网页上发起的整月生成在此执行。"
+    )
     scheduler.start()
 
 
@@ -63,6 +69,19 @@ def sweep() -> tuple[int, int]:
 def sweep_job(app: Flask) -> None:
     with app.app_context():
         sweep()
+
+
+def backup_nightly(day: date) -> backup.Made | None:
+    """The night's backup, once however many schedulers run; then old ones are deleted."""
+    with acting_as("scheduler"):
+        made = backup.create(scheduled_for=day)
+        backup.prune(current_app.config["BACKUP_KEEP_DAYS"], today=day)
+    return made
+
+
+def backup_job(app: Flask) -> None:
+    with app.app_context():
+        backup_nightly(clock.today())
 
 
 def queued_job(app: Flask) -> None:

@@ -1,0 +1,330 @@
+"""Making, checking and restoring a backup.
+
+A backup is one file, `crm-backup-YYYYMMDD-HHMMSS.tar.gz`, holding:
+- `database.sqlite3` (SQLite's `VACUUM INTO`: one read transaction, so a consistent copy while
+  the app keeps writing) or `database.dump` (`pg_dump -Fc` on a snapshot exported from our own
+  REPEATABLE READ transaction, so the row counts taken in it match the dump exactly);
+- `media/` and `reports/`: the stored photos and PDFs. They are copied after the database: a
+  photo is written before its record commits, so every file the copied database names exists;
+- `manifest.json`: when, which database and schema revision, the row count of every table and
+  the files' count and bytes. The copy is checked (SQLite's integrity check; `pg_restore --list`)
+  and its counts recorded before the file is kept.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from crm import clock
+from crm.audit import services as audit
+from crm.backup.models import BackupRecord, BackupStatus
+from crm.db import utcnow
+from crm.extensions import db
+from crm.rules import RuleError
+
+FORMAT = 1
+NAME_FORMAT = "crm-backup-%Y%m%d-%H%M%S"
+KEPT_BY_MIGRATIONS = {"district", "alembic_version"}  # rows an empty instance already has
+
+
+class BackupError(RuleError):
+    """A backup or restore refused or failed; the message is for the operator, in Chinese."""
+
+
+@dataclass(frozen=True)
+class Made:
+    record_id: int
+    path: Path
+    size: int
+    counts: dict[str, int]
+
+
+def backup_dir() -> Path:
+    return Path(current_app.config["BACKUP_DIR"])
+
+
+def pg_bin(name: str) -> str:
+    """A PostgreSQL client program of the server's version when it is installed, else PATH's."""
+    folder = Path(current_app.config["PG_BIN"])
+    return str(folder / name) if (folder / name).exists() else name
+
+
+# --- making ---------------------------------------------------------------------------------
+
+
+def create(out_dir: Path | None = None, *, scheduled_for: date | None = None) -> Made | None:
+    """Make, check and record a backup; None when the nightly one for that day is taken."""
+    out_dir = Path(out_dir or backup_dir())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    record_id = _begin(scheduled_for)
+    if record_id is None:
+        return None
+    try:
+        made = _make(out_dir, record_id)
+    except Exception as error:
+        db.session.rollback()
+        _finish(record_id, status=BackupStatus.FAILED, error=str(error)[:500])
+        raise
+    _finish(record_id, status=BackupStatus.DONE, path=str(made.path), size=made.size,
+            sha256=_sha256(made.path), counts=made.counts)  # fmt: skip
+    return made
+
+
+def _begin(scheduled_for: date | None) -> int | None:
+    try:
+        record = BackupRecord(scheduled_for=scheduled_for)
+        db.session.add(record)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return record.id
+
+
+def _finish(record_id: int, **values: Any) -> None:
+    record = db.session.get(BackupRecord, record_id)
+    for key, value in values.items():
+        setattr(record, key, value)
+    record.finished_at = utcnow()
+    if record.status is BackupStatus.DONE:
+        audit.record("backup.create", object_type="backup_record", object_id=record.id,
+                     summary=f"备份 {Path(record.path).name}，{record.size:,} 字节")  # fmt: skip
+    db.session.commit()
+
+
+def _make(out_dir: Path, record_id: int) -> Made:
+    stamp = f"{utcnow():{NAME_FORMAT}}-{record_id}"
+    with tempfile.TemporaryDirectory(prefix=".crm-backup-", dir=out_dir) as work_dir:
+        work = Path(work_dir)
+        database, revision, counts = _copy_database(work)
+        files = {name: _copy_files(Path(current_app.config[setting]), work / name)
+                 for name, setting in (("media", "MEDIA_DIR"), ("reports", "REPORTS_DIR"))}  # fmt: skip
+        manifest = {
+            "format": FORMAT, "made_at": utcnow().isoformat(), "record_id": record_id,
+            "database": database, "revision": revision, "counts": counts, "files": files,
+        }  # fmt: skip
+        (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+        target = out_dir / f"{stamp}.tar.gz"
+        partial = target.with_suffix(".partial")
+        with tarfile.open(partial, "w:gz", compresslevel=1) as archive:
+            for item in sorted(work.iterdir()):
+                archive.add(item, arcname=item.name)
+        os.replace(partial, target)  # a half-written backup never has the final name
+    read_manifest(target)  # it opens and says what it holds
+    return Made(record_id, target, target.stat().st_size, counts)
+
+
+def _copy_database(work: Path) -> tuple[str, str | None, dict[str, int]]:
+    if db.engine.dialect.name == "sqlite":
+        return _copy_sqlite(work / "database.sqlite3")
+    return _copy_postgres(work / "database.dump")
+
+
+def _copy_sqlite(target: Path) -> tuple[str, str | None, dict[str, int]]:
+    source = db.engine.url.database
+    with closing(_sqlite(source)) as connection:
+        connection.execute("VACUUM INTO ?", (str(target),))
+    engine = sa.create_engine(f"sqlite:///{target}", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as copy:
+            verdict = copy.exec_driver_sql("PRAGMA integrity_check").scalar()
+            if verdict != "ok":
+                raise BackupError(f"备份的数据库未通过完整性检查：{verdict}")
+            counts, revision = _count_rows(copy), _revision(copy)
+    finally:
+        engine.dispose()
+    return "sqlite", revision, counts
+
+
+def _copy_postgres(target: Path) -> tuple[str, str | None, dict[str, int]]:
+    engine = db.engine.execution_options(isolation_level="REPEATABLE READ")
+    with engine.connect() as connection, connection.begin():
+        snapshot = connection.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
+        counts, revision = _count_rows(connection), _revision(connection)
+        _run(pg_bin("pg_dump"), "--format=custom", f"--snapshot={snapshot}", "--no-owner",
+             "--file", target, _libpq_url())  # fmt: skip
+    _run(pg_bin("pg_restore"), "--list", target)  # the dump reads back
+    return "postgresql", revision, counts
+
+
+def _copy_files(source: Path, target: Path) -> dict[str, int]:
+    """Copy a folder of stored files; files that vanish meanwhile (the sweep) are skipped."""
+    count = size = 0
+    for path in sorted(source.rglob("*")) if source.exists() else ():
+        if not path.is_file():
+            continue
+        destination = target / path.relative_to(source)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copy2(path, destination)
+        except FileNotFoundError:
+            continue
+        count, size = count + 1, size + destination.stat().st_size
+    return {"count": count, "bytes": size}
+
+
+def _tables() -> list[str]:
+    return sorted([table.name for table in db.metadata.sorted_tables] + ["alembic_version"])
+
+
+def _count_rows(connection: sa.Connection) -> dict[str, int]:
+    return {name: connection.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
+            for name in _tables()}  # fmt: skip
+
+
+def _revision(connection: sa.Connection) -> str | None:
+    version = sa.table("alembic_version", sa.column("version_num"))
+    return connection.execute(sa.select(version.c.version_num)).scalar()
+
+
+# --- reading and restoring ------------------------------------------------------------------
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            member = archive.extractfile("manifest.json")
+            manifest = json.loads(member.read()) if member else None
+    except (OSError, tarfile.TarError, KeyError, ValueError):
+        manifest = None
+    if not manifest or manifest.get("format") != FORMAT:
+        raise BackupError(f"{path} 不是本系统的备份文件，或已损坏。")
+    return manifest
+
+
+def restore(path: Path) -> dict[str, Any]:
+    """Restore a backup into this instance, which must hold no records and no stored files.
+    Returns the manifest; the restored row counts are checked against it."""
+    manifest = read_manifest(path)
+    dialect = db.engine.dialect.name
+    if manifest["database"] != dialect:
+        raise BackupError(f"这份备份来自 {manifest['database']}，不能恢复到 {dialect}。")
+    _refuse_unless_empty()
+    with tempfile.TemporaryDirectory(prefix=".crm-restore-") as work_dir:
+        work = Path(work_dir)
+        with tarfile.open(path, "r:gz") as archive:
+            archive.extractall(work, filter="data")
+        db.session.remove()
+        if dialect == "sqlite":
+            _restore_sqlite(work / "database.sqlite3")
+        else:
+            _restore_postgres(work / "database.dump")
+        for name, setting in (("media", "MEDIA_DIR"), ("reports", "REPORTS_DIR")):
+            if (work / name).exists():
+                shutil.copytree(work / name, current_app.config[setting], dirs_exist_ok=True)
+    counts = _counts()
+    wrong = {t: (n, counts.get(t)) for t, n in manifest["counts"].items() if counts.get(t) != n}
+    if wrong:
+        raise BackupError(f"恢复后的行数与备份不符：{wrong}")
+    return manifest
+
+
+def _refuse_unless_empty() -> None:
+    inspector = sa.inspect(db.engine)
+    present = set(inspector.get_table_names())
+    filled = [name for name in present - KEPT_BY_MIGRATIONS
+              if db.session.execute(sa.select(sa.literal(1)).select_from(sa.table(name)).limit(1)).first()]  # fmt: skip
+    db.session.rollback()
+    if filled:
+        raise BackupError(
+            f"只能恢复到没有数据的实例：数据库里已有数据（{', '.join(sorted(filled)[:5])} 等）。"
+        )
+    for setting in ("MEDIA_DIR", "REPORTS_DIR"):
+        folder = Path(current_app.config[setting])
+        if folder.exists() and any(p.is_file() for p in folder.rglob("*")):
+            raise BackupError(f"只能恢复到没有数据的实例：{folder} 里已有文件。")
+
+
+def _restore_sqlite(copy: Path) -> None:
+    target = Path(db.engine.url.database)
+    db.engine.dispose()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(copy, target.with_suffix(".restoring"))
+    os.replace(target.with_suffix(".restoring"), target)
+
+
+def _restore_postgres(dump: Path) -> None:
+    """The instance is empty (checked): clear what its migrations made, then load the dump."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    db.engine.dispose()
+    _run(pg_bin("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+         "--single-transaction", "--dbname", _libpq_url(), dump)  # fmt: skip
+
+
+def _counts() -> dict[str, int]:
+    counts = _count_rows(db.session.connection())
+    db.session.rollback()
+    return counts
+
+
+# --- keeping a set number of days -----------------------------------------------------------
+
+
+def prune(keep_days: int, today: date | None = None) -> int:
+    """Delete the nightly backups of nights before the last `keep_days` (today's included);
+    backups made by hand are the operator's to delete, and the newest is always kept."""
+    oldest_kept = (today or clock.today()) - timedelta(days=keep_days - 1)
+    nightly = db.session.scalars(
+        sa.select(BackupRecord).where(BackupRecord.status == BackupStatus.DONE,
+                                      BackupRecord.scheduled_for < oldest_kept)
+        .order_by(BackupRecord.scheduled_for)
+    ).all()  # fmt: skip
+    newest = db.session.scalar(sa.select(sa.func.max(BackupRecord.id))
+                               .where(BackupRecord.status == BackupStatus.DONE))  # fmt: skip
+    removed = 0
+    for record in nightly:
+        if record.id == newest:
+            continue
+        Path(record.path).unlink(missing_ok=True)
+        record.status = BackupStatus.PRUNED
+        removed += 1
+    db.session.commit()
+    return removed
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _sqlite(path: str) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+    connection.execute("PRAGMA busy_timeout = 30000")
+    return connection
+
+
+def _libpq_url() -> str:
+    """The database URL as libpq (pg_dump, pg_restore) reads it."""
+    url = db.engine.url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def _run(*command: str | Path) -> None:
+    # An argument list, no shell: the programs are pg_dump and pg_restore from PG_BIN.
+    result = subprocess.run([str(part) for part in command], capture_output=True, text=True)  # noqa: S603
+    if result.returncode != 0:
+        raise BackupError(f"{Path(str(command[0])).name} 失败：{result.stderr.strip()[:300]}")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
