@@ -1,10 +1,11 @@
 """Error pages in Chinese, never a stack trace."""
 
-from flask import Flask, current_app, jsonify, render_template
+from flask import Flask, current_app, g, jsonify, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from crm.extensions import db
+from crm.extensions import db, login_manager
 from crm.http import wants_json
 
 MESSAGES = {
@@ -15,13 +16,15 @@ MESSAGES = {
     413: ("文件太大", "上传的文件超过了允许的大小。"),
     429: ("尝试次数过多", "操作过于频繁，请稍后再试。"),
     500: ("系统出错了", "服务器处理时出错，我们已记录，请稍后再试。"),
-    503: ("暂时无法服务", "系统正在维护，请稍后再试。"),
+    503: ("暂时无法访问", "系统暂时无法访问，请稍后再试。已填写的内容请不要关闭页面；手机上保存的走访会在恢复后自动同步。"),
 }
 
 
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InterfaceError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
 
 
@@ -38,6 +41,17 @@ def _http_error(error: HTTPException):
 
 def _csrf_error(error: CSRFError):
     return _page(400, "页面已过期，请刷新后重新提交。")
+
+
+def _database_unavailable(error: Exception):
+    """The database is down or unreachable: a page that says so, 503, and when to try again
+    (the phone's outbox keeps what it holds and retries)."""
+    db.session.rollback()
+    current_app.logger.error("database unavailable: %s", error)
+    # The page must not ask the database who is signed in: shown as to a visitor.
+    g._login_user = login_manager.anonymous_user()
+    response, code = _page(503)
+    return response, code, {"Retry-After": "30"}
 
 
 def _unexpected_error(error: Exception):

@@ -109,6 +109,7 @@
           return send(entry).then(function (response) {
             if (response.status === 201) return outbox.remove(entry.key).then(function () { return true; });
             if (response.status === 401) { showStatus("登录已过期，请重新登录后同步。"); return false; }
+            if (response.status >= 500 || response.status === 429) return false;  // the server is not ready: keep it, try later
             return response.json().catch(function () { return {}; }).then(function (data) {
               entry.error = data.errors ? messages(data.errors).join("；") : (data.error || "服务器拒绝了这条记录（" + response.status + "）");
               return outbox.put(entry).then(function () { return true; });

@@ -181,3 +181,39 @@ def test_recording_a_dialogue_meeting_on_a_phone(app, live_server, page: Page):
             ["李明", "钟华"],
         )
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_visit_waits_while_the_server_answers_503_then_is_sent_once(app, live_server,
+                                                                       page: Page):  # fmt: skip
+    """The database is down: the server answers 503 (as tests/core/test_app.py shows it does);
+    the phone keeps the visit, then sends it once the server is back."""
+    setup_branch(app)
+    sign_in(page, live_server)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.reload()
+    page.get_by_role("link", name="记走访").click()
+    expect(page.get_by_role("heading", name="记走访")).to_be_visible()
+
+    def unavailable(route):
+        if route.request.method == "POST":
+            route.fulfill(status=503, content_type="application/json",
+                          body='{"error": "系统暂时无法访问，请稍后再试。"}')  # fmt: skip
+        else:
+            route.continue_()
+
+    page.context.route("**/visits/new", unavailable)
+    page.get_by_label("做了什么").fill("服务器维护时记下的走访")
+    page.get_by_role("button", name="保存走访").click()
+    expect(page.get_by_text("待同步 1")).to_be_visible()
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # a try while still down
+    page.wait_for_timeout(500)
+    expect(page.get_by_text("待同步 1")).to_be_visible()  # kept, with no error on it
+    assert rows(app, Visit) == []
+
+    page.context.unroute("**/visits/new", unavailable)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_text("待同步")).to_be_hidden(timeout=10_000)
+    page.reload()
+    page.wait_for_timeout(500)
+    assert [v.summary for v in rows(app, Visit)] == ["服务器维护时记下的走访"]

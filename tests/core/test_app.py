@@ -1,3 +1,5 @@
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -124,3 +126,26 @@ def test_reading_and_refusing_a_form_need_no_write_lock(app, client, auth, world
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://postgres@127.0.0.1:1/crm",
+                                 "sqlite:////nonexistent-folder/crm.sqlite3"])  # fmt: skip
+def test_with_the_database_down_pages_say_so_with_503(url):
+    app = create_app(settings(url, SQLALCHEMY_ENGINE_OPTIONS={}))
+    client = app.test_client()
+    signing_in = client.post("/login", data={"username": "zdy", "password": "x" * 9})
+    assert signing_in.status_code == 503
+    assert "暂时无法访问" in signing_in.text
+    assert signing_in.headers["Retry-After"] == "30"
+    with client.session_transaction() as session:  # someone signed in before it went down
+        session.update({"_user_id": "1", "v": 0, "began": time.time(), "seen": time.time()})
+    for path in ("/branches/", "/", "/instructors/"):
+        page = client.get(path)
+        assert page.status_code == 503, path
+        assert "暂时无法访问" in page.text
+    outbox = client.post("/branches/1/visits/new", headers={"Accept": "application/json"})
+    assert outbox.status_code == 503  # the phone keeps the visit and tries again
+    assert outbox.json["error"].startswith("系统暂时无法访问")
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 503
+    assert health.json == {"status": "unavailable"}
