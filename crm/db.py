@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -105,6 +105,19 @@ class Base(DeclarativeBase):
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Versioned:
+    """A record two people may edit at once. Each save raises `version`: an edit form carries
+    the version it showed, and a save from an older one is refused with a message (see
+    crm.core.forms.submit); two saves racing each other are told apart by the UPDATE's
+    `WHERE version = …` (SQLAlchemy's version counter). Never a silent overwrite."""
+
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805  (declared_attr passes the class)
+        return {"version_id_col": cls.__table__.c.version}
 
 
 class Audited:

@@ -18,7 +18,7 @@ from crm.db import Audited, Base
 from crm.privacy.masking import mask_phone
 
 MASKED = "******"
-IGNORED_FIELDS = frozenset({"created_at", "updated_at", "last_login_at"})
+IGNORED_FIELDS = frozenset({"created_at", "updated_at", "last_login_at", "version"})
 
 
 def install() -> None:

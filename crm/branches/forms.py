@@ -10,6 +10,7 @@ from crm.core.forms import (
     enum_field,
     optional_text,
     required_text,
+    version_field,
 )
 
 
@@ -29,6 +30,7 @@ class BranchForm(Form):
         description="联合党支部填写多个；机关企事业单位党组织留空。",
     )
 
+    version = version_field()
     FIELDS = (
         "name", "kind", "sector", "district_id", "secretary_name", "secretary_phone",
         "member_count", "founded_on", "under_guidance",

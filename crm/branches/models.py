@@ -3,7 +3,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.db import Audited, LabeledEnum, TimestampMixin
+from crm.db import Audited, LabeledEnum, TimestampMixin, Versioned
 from crm.extensions import db
 from crm.organizations.models import District, Organization, branch_organization
 
@@ -20,7 +20,7 @@ class Sector(LabeledEnum):
     AGENCY = "agency", "机关企事业单位党组织"
 
 
-class Branch(Audited, TimestampMixin, db.Model):
+class Branch(Audited, Versioned, TimestampMixin, db.Model):
     """党组织: a party branch, of a two-new organization (or several: 联合党支部) or of an agency.
 
     `under_guidance` marks a two-new branch that should have an instructor.

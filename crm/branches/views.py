@@ -112,7 +112,7 @@ def edit(branch_id: int):
         form.organization_codes.data = "\n".join(org.credit_code for org in branch.organizations)
     if submit(form, lambda: services.update_branch(
         branch, services.organizations_by_codes(form.codes()), **form.values()
-    )):  # fmt: skip
+    ), record=branch):  # fmt: skip
         flash("已保存。", "success")
         return redirect(url_for(".detail", branch_id=branch.id))
     return render_template("branches/form.html", form=form, branch=branch), form_status(form)

@@ -5,11 +5,12 @@ from typing import Any, TypeVar
 
 from flask import jsonify, render_template, request
 from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from crm.db import LabeledEnum
+from crm.db import LabeledEnum, Versioned
 from crm.extensions import db, writing
 from crm.http import wants_json
 from crm.rules import RuleError, show_on_form
@@ -86,23 +87,47 @@ def district_field(label: str = "所属县市区") -> SelectField:
     return SelectField(label, coerce=int, validators=[InputRequired("请选择县市区。")])
 
 
-def submit(form: FlaskForm, action: Callable[[], T]) -> T | None:
+CONFLICT = ("保存失败：您打开这个页面之后，别人已修改并保存了这条记录。为免覆盖对方的修改，"
+            "请刷新页面看过最新内容后再改；您填写的内容仍在下面。")  # fmt: skip
+
+
+def submit(
+    form: FlaskForm, action: Callable[[], T], *, record: Versioned | None = None
+) -> T | None:
     """Run `action` (a service call) for a valid posted form and commit what it did.
 
     Returns what the action returned, or None when the form is not posted or not valid, or
     when a rule refused: then nothing is written and the rule's message sits beside its field.
+    With `record` (an edit form with a `version` field), a form made from an older version of
+    the record is refused as a conflict, and so is a save that loses a race to another.
     """
     if not form.validate_on_submit():
         return None
     with writing():
         try:
+            if record is not None and _stale(form, record):
+                raise RuleError(CONFLICT)
             result = action()
+            db.session.commit()
         except RuleError as error:
             db.session.rollback()
             show_on_form(form, error)
             return None
-        db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            show_on_form(form, RuleError(CONFLICT))
+            return None
     return result
+
+
+def version_field() -> HiddenField:
+    """The version of the record an edit form was made from (crm.db.Versioned)."""
+    return HiddenField(filters=[lambda value: int(value) if str(value or "").isdigit() else None])
+
+
+def _stale(form: FlaskForm, record: Versioned) -> bool:
+    shown = form.version.data
+    return shown is not None and shown != record.version
 
 
 def client_key_field() -> HiddenField:

@@ -1,7 +1,14 @@
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from crm.core.forms import Form, date_field, district_field, enum_field, required_text
+from crm.core.forms import (
+    Form,
+    date_field,
+    district_field,
+    enum_field,
+    required_text,
+    version_field,
+)
 from crm.instructors.models import InstructorStatus
 
 
@@ -12,6 +19,7 @@ class InstructorForm(Form):
     hired_on = date_field("聘用日期")
     status = enum_field("状态", InstructorStatus)
 
+    version = version_field()
     FIELDS = ("name", "phone", "district_id", "hired_on", "status")
 
     def values(self) -> dict:

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.accounts.models import Account
-from crm.db import Audited, LabeledEnum, TimestampMixin
+from crm.db import Audited, LabeledEnum, TimestampMixin, Versioned
 from crm.extensions import db
 from crm.organizations.models import District
 
@@ -14,7 +14,7 @@ class InstructorStatus(LabeledEnum):
     LEFT = "left", "离岗"
 
 
-class Instructor(Audited, TimestampMixin, db.Model):
+class Instructor(Audited, Versioned, TimestampMixin, db.Model):
     """专职党建指导员: a professional instructor with an account, guiding 5–10 branches."""
 
     __tablename__ = "instructor"

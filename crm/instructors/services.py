@@ -4,7 +4,8 @@ import re
 import unicodedata
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from crm.accounts import services as accounts
 from crm.accounts.models import Role
@@ -65,6 +66,10 @@ def update_instructor(
     instructor.hired_on = hired_on
     instructor.status = status
     instructor.account.active = status is InstructorStatus.ACTIVE
+    if inspect(instructor.account).modified:
+        # The name lives on the account: the instructor's own row must still count the edit,
+        # so its version (crm.db.Versioned) tells a later form from an earlier one.
+        flag_modified(instructor, "updated_at")
     db.session.flush()
     return instructor
 

@@ -94,7 +94,9 @@ def edit(instructor_id: int):
     instructor = db.session.get(Instructor, instructor_id) or abort(404)
     form = InstructorForm(obj=instructor)
     form.district_id.choices = options(district_choices())
-    if submit(form, lambda: services.update_instructor(instructor, **form.values())):
+    if submit(
+        form, lambda: services.update_instructor(instructor, **form.values()), record=instructor
+    ):
         flash("已保存。", "success")
         return redirect(url_for(".detail", instructor_id=instructor.id))
     return render_template("instructors/form.html", form=form, instructor=instructor), form_status(

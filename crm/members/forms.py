@@ -1,6 +1,6 @@
 from wtforms import BooleanField
 
-from crm.core.forms import Form, date_field, enum_field, optional_text, required_text
+from crm.core.forms import Form, date_field, enum_field, optional_text, required_text, version_field
 from crm.members.models import MemberRole
 
 
@@ -14,6 +14,7 @@ class MemberForm(Form):
     is_staff_rep = BooleanField("是职工代表")
     active = BooleanField("在本支部", default=True)
 
+    version = version_field()
     FIELDS = ("name", "role", "phone", "joined_on", "is_owner", "is_manager", "is_staff_rep",
               "active")  # fmt: skip
 

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.branches.models import Branch
-from crm.db import Audited, LabeledEnum, TimestampMixin
+from crm.db import Audited, LabeledEnum, TimestampMixin, Versioned
 from crm.extensions import db
 
 
@@ -14,7 +14,7 @@ class MemberRole(LabeledEnum):
     MEMBER = "member", "党员"
 
 
-class Member(Audited, TimestampMixin, db.Model):
+class Member(Audited, Versioned, TimestampMixin, db.Model):
     """党员: a party member of a branch, and whether they are the owner, a manager or a staff
     representative. Deliberately no ID-card number or anything more personal."""
 

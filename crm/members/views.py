@@ -56,7 +56,7 @@ def edit(member_id: int):
     masked = not sees_whole_numbers(current_user)  # the form shows it masked, as pages do
     if masked:
         form.phone.data = unmasked(form.phone.data, member.phone)
-    if submit(form, lambda: services.update_member(member, **form.values())):
+    if submit(form, lambda: services.update_member(member, **form.values()), record=member):
         flash("已保存。", "success")
         return redirect(url_for(".index", branch_id=member.branch_id), 303)
     if masked and form.phone.data == member.phone:

@@ -7,6 +7,7 @@ from crm.core.forms import (
     enum_field,
     optional_text,
     required_text,
+    version_field,
 )
 from crm.organizations.models import OrganizationKind
 
@@ -24,6 +25,7 @@ class OrganizationForm(Form):
     owner_is_member = BooleanField("业主是党员")
     owner_is_secretary = BooleanField("业主兼任党组织书记")
 
+    version = version_field()
     FIELDS = (
         "name", "kind", "credit_code", "district_id", "industry", "address", "headcount",
         "party_member_count", "owner_name", "owner_is_member", "owner_is_secretary",

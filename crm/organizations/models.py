@@ -3,7 +3,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.db import Audited, LabeledEnum, TimestampMixin
+from crm.db import Audited, LabeledEnum, TimestampMixin, Versioned
 from crm.extensions import db
 
 
@@ -52,7 +52,7 @@ branch_organization = sa.Table(
 )
 
 
-class Organization(Audited, TimestampMixin, db.Model):
+class Organization(Audited, Versioned, TimestampMixin, db.Model):
     """两新组织: a non-public enterprise, social organization or 小个专 business."""
 
     __tablename__ = "organization"

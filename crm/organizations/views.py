@@ -74,7 +74,11 @@ def create():
 def edit(organization_id: int):
     organization = db.session.get(Organization, organization_id) or abort(404)
     form = _form(obj=organization)
-    if submit(form, lambda: services.update_organization(organization, **form.values())):
+    if submit(
+        form,
+        lambda: services.update_organization(organization, **form.values()),
+        record=organization,
+    ):
         flash("已保存。", "success")
         return redirect(url_for(".detail", organization_id=organization.id))
     return render_template(
