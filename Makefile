@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 \
-	poppler-utils chromium postgresql
+	poppler-utils chromium postgresql redis-server
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # The secret key make keeps in instance/, unless the environment brings its own.
 APP_ENV := CRM_SECRET_KEY="$${CRM_SECRET_KEY:-$$(cat instance/secret_key)}"

@@ -11,6 +11,7 @@ import re
 import signal
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -27,12 +28,13 @@ from tests import factories as f
 from tests.conftest import PASSWORD, settings
 from tests.postgres import _free_port
 
+BIN = Path(sys.executable).parent  # the virtual environment's programs
 POSTS, PHONES, KILL_AFTER = 1000, 4, 400
 
 
 def start_server(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: the kill takes master and workers
     )  # fmt: skip
