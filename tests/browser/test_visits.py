@@ -19,6 +19,16 @@ def sign_in(page: Page, base: str) -> None:
     expect(page.get_by_role("heading", name="我联系指导的党组织")).to_be_visible()
 
 
+def open_visit_form_through_the_worker(page: Page) -> None:
+    """Once the service worker controls the page, open the visit form through it (so it keeps
+    the form for offline use)."""
+    page.evaluate("navigator.serviceWorker.ready")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.reload()
+    page.get_by_role("link", name="记走访").click()
+    expect(page.get_by_role("heading", name="记走访")).to_be_visible()
+
+
 def rows(app, model) -> list:
     with app.app_context():
         return db.session.execute(sa.select(model)).scalars().all()
@@ -65,11 +75,7 @@ def test_a_visit_saved_offline_is_synced_once_when_back_online(
     photo = tmp_path / "offline.png"
     photo.write_bytes(f.image_bytes("PNG", (300, 200)))
     sign_in(page, live_server)
-    page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.reload()  # now through the worker, which keeps the pages it fetches
-    page.get_by_role("link", name="记走访").click()
-    expect(page.get_by_role("heading", name="记走访")).to_be_visible()
+    open_visit_form_through_the_worker(page)
 
     page.context.set_offline(True)
     page.get_by_label("做了什么").fill("离线记录：厂区没有信号，先存在手机上。")
@@ -94,11 +100,7 @@ def test_a_visit_saved_offline_is_synced_once_when_back_online(
 def test_a_visit_refused_during_sync_is_shown_and_kept(app, live_server, page: Page):
     setup_branch(app)
     sign_in(page, live_server)
-    page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.reload()
-    page.get_by_role("link", name="记走访").click()
-    expect(page.get_by_role("heading", name="记走访")).to_be_visible()
+    open_visit_form_through_the_worker(page)
 
     page.context.set_offline(True)
     page.get_by_label("做了什么").fill("手机时钟错了一天")
@@ -189,11 +191,7 @@ def test_a_visit_waits_while_the_server_answers_503_then_is_sent_once(app, live_
     the phone keeps the visit, then sends it once the server is back."""
     setup_branch(app)
     sign_in(page, live_server)
-    page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.reload()
-    page.get_by_role("link", name="记走访").click()
-    expect(page.get_by_role("heading", name="记走访")).to_be_visible()
+    open_visit_form_through_the_worker(page)
 
     def unavailable(route):
         if route.request.method == "POST":
