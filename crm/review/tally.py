@@ -221,30 +221,33 @@ def _touched(session: Session) -> tuple[set[date] | None, date | None]:
     """The flow days the flush touches (None: all) and the first stock day it touches."""
     flow_days: set[date] = set()
     stock_days: set[date] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    # Taken once: each reading of session.new builds the set anew, and asking it for every
+    # object made a flush of n new objects cost n² (an import of 25,000 rows: 200 s).
+    new, deleted = session.new, session.deleted
+    for obj in (*new, *session.dirty, *deleted):
         cls, state = type(obj), inspect(obj)
         if cls in MOVES and (
-            obj in session.deleted or state.attrs[MOVES[cls]].history.has_changes()
-        ) and obj not in session.new:  # fmt: skip
+            obj in deleted or state.attrs[MOVES[cls]].history.has_changes()
+        ) and obj not in new:  # fmt: skip
             return None, ALL
         if cls is Branch and (
-            obj in session.new or any(state.attrs[k].history.has_changes() for k in GUIDANCE)
+            obj in new or any(state.attrs[k].history.has_changes() for k in GUIDANCE)
         ):
             stock_days.add(ALL)
-        flow_days |= _dates(session, obj, FLOW_DATES.get(cls, ()))
-        stock_days |= _dates(session, obj, STOCK_DATES.get(cls, ()))
+        flow_days |= _dates(session, obj, FLOW_DATES.get(cls, ()), new, deleted)
+        stock_days |= _dates(session, obj, STOCK_DATES.get(cls, ()), new, deleted)
     return flow_days, min(stock_days, default=None)
 
 
-def _dates(session: Session, obj: Any, names: tuple[str, ...]) -> set[date]:
+def _dates(session: Session, obj: Any, names: tuple[str, ...], new: Any, deleted: Any) -> set[date]:
     """The old and new values of the named date attributes, as days in 赣州."""
     days: set[date] = set()
     state = inspect(obj)
     for name in names:
         history = state.attrs[name].history
         values = [*history.added, *history.unchanged, *history.deleted]
-        if not values and name in state.unloaded and obj not in session.new:  # expired
-            if obj in session.deleted:  # its row is gone already
+        if not values and name in state.unloaded and obj not in new:  # expired
+            if obj in deleted:  # its row is gone already
                 raise _UnknownDateError
             column = state.mapper.columns[name]
             key = state.mapper.primary_key[0]
