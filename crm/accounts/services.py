@@ -177,7 +177,10 @@ def check_code(account: Account, code: str) -> bool:
     """The second step of signing in: a TOTP code of the account's secret, not used before.
     A wrong code counts toward the lockout like a wrong password."""
     step = second_factor.matching_step(account.totp_secret or "", code)
-    if account.is_locked or step is None or step <= (account.totp_last_step or -1):
+    used = (
+        account.totp_last_step is not None and step is not None and step <= account.totp_last_step
+    )
+    if account.is_locked or step is None or used:
         _failed(account, "动态口令错误")
         return False
     account.totp_last_step = step
@@ -220,7 +223,11 @@ def unlock(account: Account) -> Account:
 
 def listing(text: str = "", role: str = "") -> Select:
     """Accounts by username, matching a name or username and holding a role, when given."""
-    statement = select(Account).options(selectinload(Account.role_rows)).order_by(Account.username)
+    statement = (
+        select(Account)
+        .options(selectinload(Account.role_rows), selectinload(Account.scope_district))
+        .order_by(Account.username)
+    )
     if text:
         pattern = like(text)
         statement = statement.where(Account.username.like(pattern, escape="\\")

@@ -310,14 +310,18 @@ def _sqlite(path: str) -> sqlite3.Connection:
 
 
 def _libpq_url() -> str:
-    """The database URL as libpq (pg_dump, pg_restore) reads it."""
-    url = db.engine.url.set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+    """The database URL as libpq (pg_dump, pg_restore) reads it, without its password, which
+    goes in PGPASSWORD: a command line is visible to every user of the machine."""
+    return db.engine.url.set(drivername="postgresql", password=None).render_as_string()
 
 
 def _run(*command: str | Path) -> None:
+    env = dict(os.environ)
+    if password := db.engine.url.password:
+        env["PGPASSWORD"] = password
     # An argument list, no shell: the programs are pg_dump and pg_restore from PG_BIN.
-    result = subprocess.run([str(part) for part in command], capture_output=True, text=True)  # noqa: S603
+    result = subprocess.run([str(part) for part in command], capture_output=True, text=True,  # noqa: S603
+                            env=env)  # fmt: skip
     if result.returncode != 0:
         raise BackupError(f"{Path(str(command[0])).name} 失败：{result.stderr.strip()[:300]}")
 
