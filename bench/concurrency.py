@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from common import demo_database, percentile, summary, use_project_path
-from visit_post import FORM, PASSWORD, Phone, concurrent
+from visit_post import FORM, PASSWORD, Phone, concurrent, local_now
 
 use_project_path()
 
@@ -43,7 +43,7 @@ def _poster(args: tuple[dict, str, object, float]) -> tuple[list[float], list[st
     millis, errors, until, n = [], [], time.monotonic() + seconds, 0
     while time.monotonic() < until:
         data = {**FORM, "csrf_token": token, "client_key": f"{username}-{n:06d}",
-                "visited_at": time.strftime("%Y-%m-%dT%H:%M")}  # fmt: skip
+                "visited_at": local_now()}  # fmt: skip
         began = time.perf_counter()
         response = client.post(url, data=data, headers={"Accept": "application/json"})
         millis.append((time.perf_counter() - began) * 1000)

@@ -14,7 +14,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from crm.accounts import second_factor, services
 from crm.accounts.access import allow, public, signed_in
@@ -41,7 +41,7 @@ bp = Blueprint("accounts", __name__)
 def load_account(account_id: str) -> Account | None:
     """The session's account, unless it is disabled, its sessions were ended since this one
     began, or this session has idled or lasted too long."""
-    account = db.session.get(Account, int(account_id), options=[selectinload(Account.role_rows)])
+    account = db.session.get(Account, int(account_id), options=[joinedload(Account.role_rows)])
     if account is None or not account.active or session.get("v") != account.session_version:
         return None
     now = time.time()

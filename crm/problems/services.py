@@ -48,25 +48,30 @@ def default_due(raised_on: date) -> date:
     return raised_on + timedelta(days=current_app.config["PROBLEM_DUE_DAYS"])
 
 
-def raise_problem(
-    branch: Branch, new: NewProblem, *, by: Account, on: date, visit_id: int | None = None
-) -> Problem:
+def raise_problem(branch: Branch, new: NewProblem, *, by: Account, on: date) -> Problem:
     """Record a problem the branch raised, due PROBLEM_DUE_DAYS later unless a date is given.
     Raises RuleError for an empty description or a due date before the day it was raised."""
+    problem = new_problem(branch, new, by=by, on=on)
+    db.session.add(problem)
+    return problem
+
+
+def new_problem(branch: Branch, new: NewProblem, *, by: Account, on: date) -> Problem:
+    """The problem as raise_problem records it, not yet added: a visit adds its problems with
+    itself, in one flush. Raises RuleError as raise_problem does."""
     if not new.description.strip():
         raise RuleError("请描述问题。", "description")
     due_on = new.due_on or default_due(on)
     if due_on < on:
         raise RuleError("办结期限不能早于登记日期。", "due_on")
     problem = Problem(
-        branch=branch, visit_id=visit_id, raised_by=by, raised_on=on, category=new.category,
+        branch=branch, raised_by=by, raised_on=on, category=new.category,
         description=new.description.strip(), department=new.department.strip(),
         responsible=new.responsible.strip(), due_on=due_on, status=ProblemStatus.OPEN,
     )  # fmt: skip
     problem.steps.append(
         ProblemStep(from_status=None, to_status=ProblemStatus.OPEN, note="登记问题", on=on, by=by)
     )
-    db.session.add(problem)
     return problem
 
 

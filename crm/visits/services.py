@@ -79,12 +79,11 @@ def record_visit(instructor: Instructor, branch: Branch, new: NewVisit) -> Visit
         **{item.column: item in new.clarified for item in Clarity},
     )  # fmt: skip
     _place(visit, branch, new.location)
+    raised_on = new.visited_at.astimezone(clock.LOCAL_TIME).date()
+    visit.problems = [problems.new_problem(branch, problem, by=instructor.account, on=raised_on)
+                      for problem in new.problems]  # fmt: skip
     if (stored := add_once(visit, lambda: find_by_key(instructor.id, new.client_key))) is not visit:
         return stored
-    for problem in new.problems:
-        problems.raise_problem(branch, problem, by=instructor.account,
-                               on=new.visited_at.astimezone(clock.LOCAL_TIME).date(),
-                               visit_id=visit.id)  # fmt: skip
     if new.photos:
         visit.photos = photos.save_rows(list(new.photos), instructor.account_id)
     db.session.flush()

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from uuid import uuid4
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -29,12 +30,12 @@ def create(branch_id: int):
     if request.method == "GET":
         _defaults(form, instructor.id)
     elif done := services.find_by_key(instructor.id, form.client_key.data or ""):
-        return _answer(done)
+        return _answer(_Saved.of(done))
     pending = uploads.collect(form.photos)
-    if not form.photos.errors and (visit := submit(form, lambda: services.record_visit(
+    if not form.photos.errors and (saved := submit(form, lambda: _Saved.of(services.record_visit(
         instructor, branch, _new_visit(form, pending)
-    ))):  # fmt: skip
-        return _answer(visit)
+    )))):  # fmt: skip
+        return _answer(saved)
     return uploads.shown_again(form, pending, "visits/form.html", branch=branch,
                                clarities=Clarity)  # fmt: skip
 
@@ -57,11 +58,25 @@ def _new_visit(form: VisitForm, pending: list[StoredPhoto]) -> services.NewVisit
     )  # fmt: skip
 
 
-def _answer(visit: Visit):
+@dataclass(frozen=True)
+class _Saved:
+    """What the answer to a saved visit says, read before the commit expires the visit (so
+    answering does not load it again)."""
+
+    id: int
+    branch_id: int
+    backfilled: bool
+
+    @classmethod
+    def of(cls, visit: Visit) -> "_Saved":
+        return cls(visit.id, visit.branch_id, visit.backfilled)
+
+
+def _answer(saved: _Saved):
     return answer_saved(
-        url_for("visits.detail", visit_id=visit.id),
-        url_for("branches.detail", branch_id=visit.branch_id),
-        "走访已记录。" + ("（补录）" if visit.backfilled else ""),
+        url_for("visits.detail", visit_id=saved.id),
+        url_for("branches.detail", branch_id=saved.branch_id),
+        "走访已记录。" + ("（补录）" if saved.backfilled else ""),
     )
 
 
