@@ -7,7 +7,7 @@ from crm.accounts.models import Role
 from crm.assignments import services as assignments
 from crm.assignments.forms import AssignForm, assign_form
 from crm.core.forms import form_status, options, submit
-from crm.core.lists import paginate_list, search_text
+from crm.core.lists import paginate, paginate_list, search_text
 from crm.extensions import db
 from crm.instructors import services
 from crm.instructors.forms import InstructorForm, NewInstructorForm
@@ -30,16 +30,23 @@ def index():
     sort = request.args.get("sort", "name")
     descending = request.args.get("order") == "desc"
     today = clock.today()
-    rows = caseload.rows(current_user, today, q=q, district_id=district_id, sort=sort,
-                         descending=descending, counted=False)  # fmt: skip
-    if flag in ("under", "over"):
-        rows = [row for row in rows if row.caseload.flag == flag]
-    page = paginate_list(rows)
-    caseload.count(page.items, today)  # only the rows shown, unless the sort counted them all
+    counted_at = None
+    if caseload.counted_live(current_user, district_id):
+        rows = caseload.rows(current_user, today, q=q, district_id=district_id, sort=sort,
+                             descending=descending, counted=False)  # fmt: skip
+        if flag in ("under", "over"):
+            rows = [row for row in rows if row.caseload.flag == flag]
+        page = paginate_list(rows)
+        caseload.count(page.items, today)  # only the rows shown, unless the sort counted them all
+    else:
+        counted_at = caseload.stored_at() or caseload.count_for_everyone(today)
+        page = paginate(caseload.stored(current_user, q=q, district_id=district_id, flag=flag,
+                                        sort=sort, descending=descending))  # fmt: skip
+        page.items = caseload.lines(page.items)
     low, high = assignments.caseload_bounds()
     return render_template(
         "instructors/index.html", page=page, low=low, high=high, q=q, district_id=district_id,
-        flag=flag, sort=sort, descending=descending, sorts=caseload.SORTS,
+        flag=flag, sort=sort, descending=descending, sorts=caseload.SORTS, counted_at=counted_at,
         districts=[d for d in districts() if current_user.sees_everything
                    or d.id == current_user.scope_district_id],
     )  # fmt: skip

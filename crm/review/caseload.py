@@ -1,21 +1,29 @@
-"""The caseload table: each instructor with what shows whether they keep up. Seven queries,
-however many instructors."""
+"""The caseload table: each instructor with what shows whether they keep up.
 
+Counted live where the reviewer sees up to CASELOAD_LIVE_LIMIT instructors (a city: seven
+queries, however many instructors). Beyond that (a province, the nation) the table is read
+from CaseloadFigures, counted for everyone at once by refresh(), sorted and paged in SQL.
+"""
+
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
 from flask import current_app
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select, true
+from sqlalchemy.orm import joinedload
 
 from crm import clock
 from crm.accounts.models import Account
 from crm.assignments.models import Assignment
-from crm.assignments.services import Caseload, caseloads
+from crm.assignments.services import Caseload, caseload_bounds, caseloads, instructor_scope
 from crm.db import as_utc
-from crm.extensions import db
+from crm.extensions import db, writing
 from crm.instructors.models import Instructor
 from crm.problems.models import OPEN_STATUSES, Problem, ProblemStatus
+from crm.review.models import CaseloadFigures
 from crm.visits.models import Visit, VisitKind
 
 SORTS = {
@@ -23,6 +31,8 @@ SORTS = {
     "open_problems": "待办问题", "overdue_problems": "超期问题", "rate": "解决率", "last": "最近活动",
 }  # fmt: skip
 UNCOUNTED_SORTS = {"name", "assigned"}  # sorts that need no figures
+COUNTS = ("visits", "overdue_branches", "open_problems", "overdue_problems", "raised", "solved")
+LOCK_KEY = 20_261_128  # refresh()'s advisory lock on PostgreSQL: one refresh at a time
 
 
 @dataclass
@@ -80,64 +90,170 @@ def rows(account: Account, today: date, *, q: str = "", district_id: int | None 
 def count(found: list[Row], today: date) -> None:
     """Fill in the figures of the rows not counted yet: five queries, however many rows."""
     by_id = {row.instructor.id: row for row in found if not row.counted}
-    if by_id:
-        _visits(by_id, today)
-        _overdue_branches(by_id, today)
-        _problems(by_id, today)
-        _resolution(by_id, today)
-        for row in by_id.values():
-            row.counted = True
+    if not by_id:
+        return
+    figures = counted(today, list(by_id))
+    for instructor_id, row in by_id.items():
+        for name, value in figures.get(instructor_id, {}).items():
+            setattr(row, name, value)
+        row.counted = True
 
 
-def _visits(by_id: dict[int, Row], today: date) -> None:
-    """Visits this month (a range on the visit date), and each instructor's latest receipt
-    (one index seek each, inside a single statement)."""
+def counted(today: date, ids: list[int] | None) -> dict[int, dict]:
+    """The figures of the instructors `ids` (None: every instructor), by instructor id; an
+    instructor with nothing to count is missing or has only some figures (the rest are 0)."""
+    out: dict[int, dict] = defaultdict(dict)
     month_start = clock.local_midnight(today.replace(day=1))
-    for instructor_id, count in db.session.execute(
+    chosen = (lambda column: column.in_(ids)) if ids is not None else (lambda column: true())
+    for instructor_id, visits in db.session.execute(
         select(Visit.instructor_id, func.count())
-        .where(Visit.visited_at >= month_start, Visit.instructor_id.in_(list(by_id)))
+        .where(Visit.visited_at >= month_start, chosen(Visit.instructor_id))
         .group_by(Visit.instructor_id)
     ):  # fmt: skip
-        by_id[instructor_id].visits = count
+        out[instructor_id]["visits"] = visits
+    # Each instructor's latest receipt: one index seek each, inside a single statement.
     latest = (
         select(func.max(Visit.received_at))
         .where(Visit.instructor_id == Instructor.id)
         .scalar_subquery()
     )
     for instructor_id, last in db.session.execute(
-        select(Instructor.id, latest).where(Instructor.id.in_(list(by_id)))
+        select(Instructor.id, latest).where(chosen(Instructor.id))
     ):  # fmt: skip
-        by_id[instructor_id].last = as_utc(last)
-
-
-def _overdue_branches(by_id: dict[int, Row], today: date) -> None:
+        out[instructor_id]["last"] = as_utc(last)
     cadence = timedelta(days=current_app.config["VISIT_CADENCE_DAYS"])
     recent = exists().where(Visit.branch_id == Assignment.branch_id, Visit.kind == VisitKind.ONSITE,
                             Visit.visited_at >= clock.local_midnight(today - cadence))  # fmt: skip
-    for instructor_id, count in db.session.execute(
+    for instructor_id, overdue in db.session.execute(
         select(Assignment.instructor_id, func.count())
-        .where(Assignment.instructor_id.in_(list(by_id)), Assignment.ended_on.is_(None),
+        .where(chosen(Assignment.instructor_id), Assignment.ended_on.is_(None),
                Assignment.started_on <= today - cadence, ~recent)
         .group_by(Assignment.instructor_id)
     ):  # fmt: skip
-        by_id[instructor_id].overdue_branches = count
-
-
-def _problems(by_id: dict[int, Row], today: date) -> None:
+        out[instructor_id]["overdue_branches"] = overdue
     for instructor_id, open_, late in db.session.execute(
         select(Assignment.instructor_id, func.count(), func.count().filter(Problem.due_on < today))
         .join(Problem, and_(Problem.branch_id == Assignment.branch_id, Problem.status.in_(OPEN_STATUSES)))
-        .where(Assignment.instructor_id.in_(list(by_id)), Assignment.ended_on.is_(None))
+        .where(chosen(Assignment.instructor_id), Assignment.ended_on.is_(None))
         .group_by(Assignment.instructor_id)
     ):  # fmt: skip
-        by_id[instructor_id].open_problems, by_id[instructor_id].overdue_problems = open_, late
-
-
-def _resolution(by_id: dict[int, Row], today: date) -> None:
-    account_of = {row.instructor.account_id: row for row in by_id.values()}
-    for account_id, raised, solved in db.session.execute(
-        select(Problem.raised_by_id, func.count(), func.count().filter(Problem.status == ProblemStatus.SOLVED))
-        .where(Problem.raised_by_id.in_(list(account_of)), Problem.raised_on >= date(today.year, 1, 1))
-        .group_by(Problem.raised_by_id)
+        out[instructor_id].update(open_problems=open_, overdue_problems=late)
+    # Problems this year, by who raised them: the instructor's account.
+    for instructor_id, raised, solved in db.session.execute(
+        select(Instructor.id, func.count(), func.count().filter(Problem.status == ProblemStatus.SOLVED))
+        .join(Problem, Problem.raised_by_id == Instructor.account_id)
+        .where(chosen(Instructor.id), Problem.raised_on >= date(today.year, 1, 1))
+        .group_by(Instructor.id)
     ):  # fmt: skip
-        account_of[account_id].raised, account_of[account_id].solved = raised, solved
+        out[instructor_id].update(raised=raised, solved=solved)
+    return out
+
+
+# --- the stored table, for scopes too large to count on each request ------------------------
+
+
+def counted_live(account: Account, district_id: int | None) -> bool:
+    """Whether the table the account asks for is small enough to count on the request."""
+    statement = select(func.count()).select_from(Instructor).where(instructor_scope(account))
+    if district_id:
+        statement = statement.where(Instructor.district_id == district_id)
+    return db.session.execute(statement).scalar_one() <= current_app.config["CASELOAD_LIVE_LIMIT"]
+
+
+def refresh(today: date) -> int:
+    """Count every instructor's figures and store them; returns how many. The caller commits."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    now = clock.now()
+    figures = counted(today, None)
+    held = dict(db.session.execute(
+        select(Assignment.instructor_id, func.count()).where(Assignment.ended_on.is_(None))
+        .group_by(Assignment.instructor_id)).tuples().all())  # fmt: skip
+    people = db.session.execute(
+        select(Instructor.id, Instructor.district_id, Account.name, Account.username).join(
+            Instructor.account
+        )
+    ).tuples()
+    rows = []
+    for instructor_id, district_id, name, username in people:
+        numbers = dict.fromkeys(COUNTS, 0) | figures.get(instructor_id, {})
+        rows.append({
+            "instructor_id": instructor_id, "district_id": district_id, "name": name,
+            "username": username, "initials": initials(name)[:100],
+            "assigned": held.get(instructor_id, 0), "counted_at": now, **numbers,
+            "last": numbers.get("last"),
+            "rate": numbers["solved"] / numbers["raised"] if numbers["raised"] else None,
+        })  # fmt: skip
+    db.session.execute(sa.delete(CaseloadFigures))
+    for first in range(0, len(rows), 5000):
+        db.session.execute(sa.insert(CaseloadFigures), rows[first : first + 5000])
+    return len(rows)
+
+
+def count_for_everyone(today: date) -> datetime | None:
+    """Refresh the stored table now, in a transaction of its own: for the first large table
+    asked for after an install (the scheduler keeps it from then on). Returns its time."""
+    with writing():
+        refresh(today)
+        db.session.commit()
+    return stored_at()
+
+
+def stored_at() -> datetime | None:
+    """When the stored table was counted; None if it never was."""
+    return as_utc(db.session.execute(select(func.max(CaseloadFigures.counted_at))).scalar_one())
+
+
+STORED_ORDER = {
+    "name": CaseloadFigures.name, "assigned": CaseloadFigures.assigned,
+    "visits": CaseloadFigures.visits, "overdue_branches": CaseloadFigures.overdue_branches,
+    "open_problems": CaseloadFigures.open_problems,
+    "overdue_problems": CaseloadFigures.overdue_problems,
+    "rate": func.coalesce(CaseloadFigures.rate, -1), "last": CaseloadFigures.last,
+}  # fmt: skip
+
+
+def stored(account: Account, *, q: str = "", district_id: int | None = None, flag: str = "",
+           sort: str = "name", descending: bool = False) -> sa.Select:  # fmt: skip
+    """The stored lines the account may see, filtered and sorted as rows() sorts the live ones
+    (a line never counted, `last` empty, sorts first going up)."""
+    statement = select(CaseloadFigures)
+    if not account.sees_everything:
+        statement = statement.where(
+            CaseloadFigures.instructor_id.in_(
+                select(Instructor.id).where(instructor_scope(account))
+            )
+        )
+    if district_id:
+        statement = statement.where(CaseloadFigures.district_id == district_id)
+    if q := q.strip().lower():
+        statement = statement.where(or_(
+            CaseloadFigures.name.contains(q, autoescape=True),
+            func.lower(CaseloadFigures.username) == q,
+            CaseloadFigures.initials.startswith(q, autoescape=True),
+        ))  # fmt: skip
+    low, high = caseload_bounds()
+    if flag == "under":
+        statement = statement.where(CaseloadFigures.assigned < low)
+    elif flag == "over":
+        statement = statement.where(CaseloadFigures.assigned > high)
+    column = STORED_ORDER.get(sort, CaseloadFigures.name)
+    order = column.desc().nulls_last() if descending else column.asc().nulls_first()
+    return statement.order_by(order, CaseloadFigures.name, CaseloadFigures.instructor_id)
+
+
+def lines(stored_rows: list[CaseloadFigures]) -> list[Row]:
+    """The table's rows for stored lines: their instructors loaded in one query."""
+    low, high = caseload_bounds()
+    instructors = {
+        i.id: i for i in db.session.scalars(
+            select(Instructor).where(Instructor.id.in_([r.instructor_id for r in stored_rows]))
+            .options(joinedload(Instructor.account), joinedload(Instructor.district)))
+    }  # fmt: skip
+    return [
+        Row(Caseload(instructors[r.instructor_id], r.assigned, low, high), visits=r.visits,
+            overdue_branches=r.overdue_branches, open_problems=r.open_problems,
+            overdue_problems=r.overdue_problems, raised=r.raised, solved=r.solved,
+            last=r.last, counted=True)
+        for r in stored_rows if r.instructor_id in instructors
+    ]  # fmt: skip

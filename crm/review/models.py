@@ -113,3 +113,34 @@ class StockTally(db.Model):
     overdue_open: Mapped[int]
     overdue_closed_later: Mapped[int]
     pairings: Mapped[int]
+
+
+class CaseloadFigures(db.Model):
+    """One instructor's line of the caseload table as last counted for everyone at once.
+
+    Used where the reviewer's scope holds more instructors than CASELOAD_LIVE_LIMIT (a
+    province, the nation): there the table is sorted and paged in SQL on these rows, which the
+    scheduler counts again every CASELOAD_REFRESH_MINUTES; the page says when. Smaller scopes
+    are counted live. A cache, not a record: crm.review.caseload.refresh() makes it all anew.
+    """
+
+    __tablename__ = "caseload_figures"
+    __table_args__ = (sa.Index("ix_caseload_figures_district_name", "district_id", "name"),)
+
+    instructor_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("instructor.id", ondelete="CASCADE"), primary_key=True
+    )
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id"))
+    name: Mapped[str] = mapped_column(sa.String(50))
+    username: Mapped[str] = mapped_column(sa.String(64))
+    initials: Mapped[str] = mapped_column(sa.String(100))  # 张伟 → zw
+    assigned: Mapped[int]
+    visits: Mapped[int]  # in the month of `counted_at`
+    overdue_branches: Mapped[int]
+    overdue_problems: Mapped[int]
+    open_problems: Mapped[int]
+    raised: Mapped[int]
+    solved: Mapped[int]
+    rate: Mapped[float | None]  # solved / raised; None when none raised
+    last: Mapped[datetime | None]
+    counted_at: Mapped[datetime]

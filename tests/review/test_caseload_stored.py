@@ -1,0 +1,158 @@
+"""The caseload table for scopes too large to count on each request: stored figures, sorted
+and paged in SQL (crm.review.caseload.refresh, stored, lines)."""
+
+import re
+from datetime import date, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from crm import clock
+from crm.accounts.models import Role
+from crm.assignments.models import Assignment
+from crm.extensions import db
+from crm.jobs.cli import caseload_figures
+from crm.problems.models import ProblemStatus
+from crm.review import caseload
+from crm.review.models import CaseloadFigures
+from crm.visits.models import VisitKind
+from tests import factories as f
+
+NOON = datetime(2026, 11, 18, 12, 0, tzinfo=clock.LOCAL_TIME)  # no month or year boundary near
+# (name, district, branches, visits this month, visits 45 days ago, problems raised this year
+#  and solved of them)
+PEOPLE = [
+    ("张伟", "章贡区", 3, 4, 0, 2, 1),
+    ("王磊", "章贡区", 1, 0, 1, 0, 0),
+    ("欧阳晓梅", "南康区", 6, 2, 0, 3, 3),
+    ("李娜", "南康区", 0, 0, 0, 0, 0),
+    ("赵强", "章贡区", 2, 7, 0, 1, 0),
+]
+
+
+def build() -> dict[str, int]:
+    """The people above with their records; returns each one's instructor id."""
+    today = clock.today()
+    ids = {}
+    for name, district, held, recent, old, raised, solved in PEOPLE:
+        me = f.InstructorFactory(account__name=name, district=f.district(district))
+        branches = [f.AssignmentFactory(instructor=me).branch for _ in range(held)]
+        for n in range(recent):
+            f.VisitFactory(instructor=me, branch=branches[n % held],
+                           visited_at=clock.now() - timedelta(hours=n + 1))  # fmt: skip
+        for n in range(old):
+            f.VisitFactory(instructor=me, branch=branches[n % held], kind=VisitKind.ONSITE,
+                           visited_at=clock.now() - timedelta(days=45))  # fmt: skip
+        for n in range(raised):
+            f.ProblemFactory(branch=branches[0], raised_by=me.account, raised_on=today - timedelta(days=3),
+                             status=ProblemStatus.SOLVED if n < solved else ProblemStatus.OPEN,
+                             closed_on=today - timedelta(days=1) if n < solved else None)  # fmt: skip
+        ids[name] = me.id
+    return ids
+
+
+@time_machine.travel(NOON, tick=False)
+def test_the_stored_lines_hold_the_figures_counted_live(app):
+    with app.app_context():
+        ids = build()
+        admin = f.AccountFactory(roles=[Role.ADMIN])
+        assert caseload.refresh(clock.today()) == len(PEOPLE)
+        db.session.commit()
+        stored = {r.instructor_id: r for r in db.session.query(CaseloadFigures)}
+        live = {r.instructor.id: r for r in caseload.rows(admin, clock.today())}
+    for name, _, held, recent, _, raised, solved in PEOPLE:
+        line, row = stored[ids[name]], live[ids[name]]
+        # What the people above were given, counted here.
+        assert (line.name, line.assigned, line.visits) == (name, held, recent)
+        assert (line.raised, line.solved) == (raised, solved)
+        assert line.rate == (solved / raised if raised else None)
+        # And the rest as the live table counts them.
+        assert (line.overdue_branches, line.open_problems, line.overdue_problems) == (
+            row.overdue_branches, row.open_problems, row.overdue_problems)  # fmt: skip
+        assert line.last == row.last
+    assert stored[ids["欧阳晓梅"]].initials == "oyxm"
+
+
+@time_machine.travel(NOON, tick=False)
+def test_a_large_scope_reads_the_stored_table_sorted_filtered_and_paged(app, client, auth):
+    app.config["CASELOAD_LIVE_LIMIT"] = 2  # every scope below holds more
+    with app.app_context():
+        ids = build()
+        f.AccountFactory(username="city", roles=[Role.REVIEWER])
+        f.AccountFactory(username="zhanggong", roles=[Role.REVIEWER],
+                         scope_district=f.district("章贡区"))  # fmt: skip
+    auth.login("city")
+    names = lambda page: re.findall(r'/instructors/\d+">([^<]+)</a>', page)  # noqa: E731
+
+    page = client.get("/instructors/?sort=visits&order=desc").text  # the first: counted now
+    assert "的统计，每 10 分钟更新一次" in page
+    by_visits = sorted(PEOPLE, key=lambda p: (-p[3], p[0]))
+    assert names(page) == [p[0] for p in by_visits]
+    by_assigned = sorted(PEOPLE, key=lambda p: (p[2], p[0]))
+    assert names(client.get("/instructors/?sort=assigned").text) == [p[0] for p in by_assigned]
+    assert names(client.get("/instructors/?q=oyxm").text) == ["欧阳晓梅"]
+    low, high = app.config["ASSIGNMENT_MIN"], app.config["ASSIGNMENT_MAX"]
+    under = sorted(p[0] for p in PEOPLE if p[2] < low)
+    assert names(client.get("/instructors/?flag=under").text) == under
+    assert names(client.get("/instructors/?flag=over").text) == [
+        p[0] for p in PEOPLE if p[2] > high
+    ]
+
+    # A visit after the count shows at the next count, not before.
+    with app.app_context():
+        held = db.session.scalars(
+            select(Assignment).where(Assignment.instructor_id == ids["王磊"])
+        ).one()
+        f.VisitFactory(instructor=held.instructor, branch=held.branch,
+                       visited_at=clock.now() - timedelta(minutes=5))  # fmt: skip
+
+    def wang_visits() -> str:
+        row = re.search(
+            r"<tr[^>]*>\s*<td><a [^>]*>王磊</a>.*?</tr>", client.get("/instructors/").text, re.S
+        )
+        return re.findall(r'<td class="num">(\d+)', row.group(0))[1]  # after the branches held
+
+    assert wang_visits() == "0"
+    with app.app_context():
+        assert caseload_figures(clock.today()) == len(PEOPLE)
+    assert wang_visits() == "1"
+
+    auth.logout()
+    auth.login("zhanggong")
+    zhanggong = sorted(p[0] for p in PEOPLE if p[1] == "章贡区")
+    assert names(client.get("/instructors/").text) == zhanggong
+
+
+def test_the_job_counts_only_when_some_table_is_too_large(app):
+    with app.app_context():
+        for _ in range(3):
+            f.InstructorFactory()
+        app.config["CASELOAD_LIVE_LIMIT"] = 3
+        assert caseload_figures(date.today()) is None
+        assert db.session.query(CaseloadFigures).count() == 0
+        app.config["CASELOAD_LIVE_LIMIT"] = 2
+        assert caseload_figures(date.today()) == 3
+        assert caseload_figures(date.today()) == 3  # counted again, not doubled
+        assert db.session.query(CaseloadFigures).count() == 3
+
+
+@pytest.mark.parametrize("sort", ["name", "overdue_problems"])
+def test_the_stored_table_does_not_query_per_row(app, client, auth, count_queries, sort):
+    app.config["CASELOAD_LIVE_LIMIT"] = 0
+    with app.app_context():
+        f.AccountFactory(username="city", roles=[Role.REVIEWER])
+        for _ in range(2):
+            f.AssignmentFactory()
+        caseload_figures(clock.today())
+    auth.login("city")
+    with count_queries() as few:
+        assert client.get(f"/instructors/?sort={sort}").status_code == 200
+    with app.app_context():
+        for _ in range(8):
+            f.AssignmentFactory()
+        caseload_figures(clock.today())
+    with count_queries() as many:
+        page = client.get(f"/instructors/?sort={sort}")
+    assert len(re.findall(r'/instructors/\d+">', page.text)) == 10
+    assert len(many) == len(few), "\n".join(many)
