@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from crm import clock
 from crm.assignments.models import Assignment
@@ -96,9 +96,13 @@ def stocks(day: date, cadence_days: int, district_id: int | None) -> dict[int, C
     cadence = timedelta(days=cadence_days)
     held = and_(Assignment.started_on <= day,
                 or_(Assignment.ended_on.is_(None), Assignment.ended_on > day))  # fmt: skip
-    recent_onsite = exists().where(
-        Visit.branch_id == Branch.id, Visit.kind == VisitKind.ONSITE,
-        Visit.visited_at >= midnight(day - cadence), Visit.visited_at < midnight(day + timedelta(days=1)),
+    # The branches visited on site within the cadence, once each: joined rather than asked
+    # per branch (a subquery run for every branch took 0.6 s for 185,000 branches).
+    visited = (
+        select(Visit.branch_id).distinct()
+        .where(Visit.kind == VisitKind.ONSITE, Visit.visited_at >= midnight(day - cadence),
+               Visit.visited_at < midnight(day + timedelta(days=1)))
+        .subquery()
     )  # fmt: skip
     # Overdue at the day's end: raised by then, due before it, and still open then: open now,
     # or closed only after the day. Open problems are few and are found through their status,
@@ -109,8 +113,10 @@ def stocks(day: date, cadence_days: int, district_id: int | None) -> dict[int, C
     queries = {
         "guided+covered+not_visited": select(
             Branch.district_id, func.count(), func.count(Assignment.id),
-            func.count(Assignment.id).filter(Assignment.started_on <= day - cadence, ~recent_onsite),
+            func.count(Assignment.id).filter(Assignment.started_on <= day - cadence,
+                                             visited.c.branch_id.is_(None)),
         ).outerjoin(Assignment, and_(Assignment.branch_id == Branch.id, held))
+        .outerjoin(visited, visited.c.branch_id == Branch.id)
         .where(Branch.sector == Sector.TWO_NEW, Branch.under_guidance.is_(True), scope)
         .group_by(Branch.district_id),
         "overdue_open": select(district_of, func.count())
