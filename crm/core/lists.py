@@ -19,14 +19,20 @@ def like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def paginate(statement: Select) -> Pagination:
-    return db.paginate(
+def paginate(statement: Select, total: int | None = None) -> Pagination:
+    """A page of the statement's rows; `total`, when the caller has counted them already,
+    saves counting them again."""
+    page = db.paginate(
         statement,
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
         max_per_page=current_app.config["PAGE_SIZE"],
+        count=total is None,
     )
+    if total is not None:
+        page.total = total
+    return page
 
 
 @dataclass

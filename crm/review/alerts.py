@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from crm import clock
@@ -17,9 +17,10 @@ from crm.instructors.models import Instructor, InstructorStatus
 from crm.pairings.services import unpaired_branches
 from crm.problems.models import Problem
 from crm.problems.services import overdue
+from crm.review.counts import visited_on_site
 from crm.review.models import AlertNote
 from crm.rules import RuleError
-from crm.visits.models import Visit, VisitKind
+from crm.visits.models import Visit
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,16 @@ def statement(rule: str, account: Account, today: date) -> Select:
 
 def _overdue_visits(account: Account, today: date) -> Select:
     cadence = timedelta(days=current_app.config["VISIT_CADENCE_DAYS"])
-    recent = exists().where(Visit.branch_id == Branch.id, Visit.kind == VisitKind.ONSITE,
-                            Visit.visited_at >= clock.local_midnight(today - cadence))  # fmt: skip
+    visited = visited_on_site(clock.local_midnight(today - cadence))
     return (
         select(Branch)
         .join(Assignment, and_(Assignment.branch_id == Branch.id, Assignment.ended_on.is_(None)))
-        .where(branch_scope(account), Assignment.started_on <= today - cadence, ~recent)
+        .outerjoin(visited, visited.c.branch_id == Branch.id)
+        .where(
+            branch_scope(account),
+            Assignment.started_on <= today - cadence,
+            visited.c.branch_id.is_(None),
+        )
         .options(selectinload(Branch.district))
         .order_by(Branch.district_id, Branch.name)
     )
@@ -70,13 +75,16 @@ def _overdue_problems(account: Account, today: date) -> Select:
 
 def _caseload(account: Account, today: date) -> Select:
     low, high = current_app.config["ASSIGNMENT_MIN"], current_app.config["ASSIGNMENT_MAX"]
-    held = (
-        select(func.count())
-        .where(Assignment.instructor_id == Instructor.id, Assignment.ended_on.is_(None))
-        .scalar_subquery()
+    counted = (
+        select(Assignment.instructor_id, func.count().label("held"))
+        .where(Assignment.ended_on.is_(None))
+        .group_by(Assignment.instructor_id)
+        .subquery()
     )
+    held = func.coalesce(counted.c.held, 0)
     return (
         select(Instructor)
+        .outerjoin(counted, counted.c.instructor_id == Instructor.id)
         .where(
             instructor_scope(account),
             Instructor.status == InstructorStatus.ACTIVE,

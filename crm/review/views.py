@@ -78,10 +78,11 @@ def alerts_page():
     rule = request.args.get("rule", alerts.RULES[0].key)
     if rule not in alerts.BY_KEY:
         abort(404)
-    page = paginate(alerts.statement(rule, current_user, today))
+    counts = alerts.counts(current_user, today)
+    page = paginate(alerts.statement(rule, current_user, today), total=counts[rule])
     return render_template(
         "review/alerts.html", rules=alerts.RULES, rule=alerts.BY_KEY[rule], page=page,
-        counts=alerts.counts(current_user, today), today=today, form=AlertNoteForm(rule=rule),
+        counts=counts, today=today, form=AlertNoteForm(rule=rule),
         notes=alerts.latest_notes(rule, [item.id for item in page.items]),
     )  # fmt: skip
 
