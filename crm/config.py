@@ -33,11 +33,12 @@ class Defaults:
     PG_BIN = "/usr/lib/postgresql/15/bin"
     DEMO_SEED = 20220620
     PAGE_SIZE = 50
-    # The caseload table is counted on each request up to this many instructors in the
-    # reviewer's scope; beyond it (a province, the nation) it is read from figures the
-    # scheduler counts for everyone every CASELOAD_REFRESH_MINUTES (crm.review.caseload).
-    CASELOAD_LIVE_LIMIT = 5000
-    CASELOAD_REFRESH_MINUTES = 10
+    # The caseload table and the alerts are counted on each request up to this many
+    # instructors in the reviewer's scope; beyond it (a province, the nation) they are read
+    # from figures the scheduler counts for everyone every REVIEW_REFRESH_MINUTES
+    # (crm.review.stored).
+    REVIEW_LIVE_LIMIT = 5000
+    REVIEW_REFRESH_MINUTES = 10
     # The instructor's working rules (DOMAIN.md), each a setting.
     VISIT_CADENCE_DAYS = 30  # at least one on-site visit a month
     BACKFILL_DAYS = 7  # a visit entered later than this after its date is 补录

@@ -14,7 +14,7 @@ from crm.instructors.forms import InstructorForm, NewInstructorForm
 from crm.instructors.models import Instructor
 from crm.meetings import services as meetings
 from crm.organizations.services import district_choices, districts
-from crm.review import caseload
+from crm.review import caseload, stored
 from crm.visits import services as visits
 
 bp = Blueprint("instructors", __name__, url_prefix="/instructors")
@@ -31,7 +31,7 @@ def index():
     descending = request.args.get("order") == "desc"
     today = clock.today()
     counted_at = None
-    if caseload.counted_live(current_user, district_id):
+    if stored.counted_live(current_user, district_id):
         rows = caseload.rows(current_user, today, q=q, district_id=district_id, sort=sort,
                              descending=descending, counted=False)  # fmt: skip
         if flag in ("under", "over"):
@@ -39,7 +39,7 @@ def index():
         page = paginate_list(rows)
         caseload.count(page.items, today)  # only the rows shown, unless the sort counted them all
     else:
-        counted_at = caseload.stored_at() or caseload.count_for_everyone(today)
+        counted_at = stored.counted_at(caseload.stored_at, today)
         page = paginate(caseload.stored(current_user, q=q, district_id=district_id, flag=flag,
                                         sort=sort, descending=descending))  # fmt: skip
         page.items = caseload.lines(page.items)

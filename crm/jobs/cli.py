@@ -6,16 +6,13 @@ from datetime import date, datetime, timedelta
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, select
 
 from crm import clock
 from crm.audit.services import acting_as
 from crm.backup import services as backup
-from crm.extensions import db
-from crm.instructors.models import Instructor
 from crm.photos import services as photo_services
 from crm.reports import batch, services
-from crm.review import caseload
+from crm.review import stored
 from crm.transfer import services as transfer_services
 
 jobs_cli = AppGroup("jobs", help="定时任务。")
@@ -40,12 +37,12 @@ def run() -> None:
                       id="backup", misfire_grace_time=6 * 3600, coalesce=True, max_instances=1)  # fmt: skip
     scheduler.add_job(queued_job, args=(app,), trigger="interval", seconds=10, id="report-batches",
                       max_instances=1, coalesce=True)  # fmt: skip
-    scheduler.add_job(caseload_job, args=(app,), trigger="interval",
-                      minutes=app.config["CASELOAD_REFRESH_MINUTES"], id="caseload-figures",
+    scheduler.add_job(review_job, args=(app,), trigger="interval",
+                      minutes=app.config["REVIEW_REFRESH_MINUTES"], id="review-figures",
                       max_instances=1, coalesce=True)  # fmt: skip
     click.echo(
         "定时任务已启动：每月 1 日 02:00 生成上月月报；每天 02:30 备份，03:30 清理无主文件；"
-        "指导员较多时定时统计工作量表；"
+        "指导员较多时定时统计工作量表和预警；"
         "网页上发起的整月生成在此执行。"
     )
     scheduler.start()
@@ -97,20 +94,9 @@ def queued_job(app: Flask) -> None:
         batch.run_queued()
 
 
-def caseload_figures(today: date) -> int | None:
-    """Count the caseload table for everyone, when some reviewer's table is too large to count
-    on the request (more instructors than CASELOAD_LIVE_LIMIT); returns how many, or None."""
-    total = db.session.execute(select(func.count()).select_from(Instructor)).scalar_one()
-    if total <= current_app.config["CASELOAD_LIVE_LIMIT"]:
-        return None
-    counted = caseload.refresh(today)
-    db.session.commit()
-    return counted
-
-
-def caseload_job(app: Flask) -> None:
+def review_job(app: Flask) -> None:
     with app.app_context():
-        caseload_figures(clock.today())
+        stored.refresh_if_large(clock.today())
 
 
 def monthly_job(app: Flask) -> None:

@@ -1,24 +1,31 @@
-"""Alert rules: each is one query for the reviewer's scope, its count one more."""
+"""Alert rules: each is one query for the reviewer's scope, its count one more.
+
+Where the scope holds more instructors than REVIEW_LIVE_LIMIT (a province, the nation) the
+rules are run for everyone at once by refresh(), every REVIEW_REFRESH_MINUTES, and the page
+counts and pages what they flagged (AlertFlag) within the reviewer's district.
+"""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from crm import clock
-from crm.accounts.models import Account
+from crm.accounts.models import Account, AccountRole, Role
 from crm.assignments.models import Assignment
 from crm.assignments.services import branch_scope, instructor_scope, unassigned_branches
 from crm.branches.models import Branch
+from crm.db import as_utc
 from crm.extensions import db
 from crm.instructors.models import Instructor, InstructorStatus
 from crm.pairings.services import unpaired_branches
 from crm.problems.models import Problem
 from crm.problems.services import overdue
 from crm.review.counts import visited_on_site
-from crm.review.models import AlertNote
+from crm.review.models import AlertFlag, AlertNote
 from crm.rules import RuleError
 from crm.visits.models import Visit
 
@@ -140,6 +147,73 @@ def counts(account: Account, today: date) -> dict[str, int]:
         ).scalar_one()
         for rule in RULES
     }
+
+
+# --- the stored flags, for scopes too large to run the rules on each request ----------------
+
+MODELS = {"branch": Branch, "problem": Problem, "instructor": Instructor, "visit": Visit}
+LOADS = {
+    "branch": (selectinload(Branch.district),), "problem": (selectinload(Problem.branch),),
+    "instructor": (selectinload(Instructor.district),),
+    "visit": (selectinload(Visit.branch), selectinload(Visit.instructor)),
+}  # fmt: skip
+LOCK_KEY = 20_261_129  # refresh()'s advisory lock on PostgreSQL: one refresh at a time
+
+
+def refresh(today: date) -> int:
+    """Run every rule for the whole dataset and store what it flags, in the rule's order, with
+    each object's district; returns how many. The caller commits."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    everyone = Account(name="统计", role_rows=[AccountRole(role=Role.REVIEWER)])  # the whole city
+    now = clock.now()
+    db.session.execute(sa.delete(AlertFlag))
+    stored = 0
+    for rule in RULES:
+        model = MODELS[rule.object_type]
+        district = Instructor.district_id if model is Instructor else Branch.district_id
+        flagged = statement(rule.key, everyone, today).with_only_columns(
+            model.id, district, maintain_column_froms=True
+        )
+        rows = [
+            {"rule": rule.key, "object_id": object_id, "district_id": district_id,
+             "position": position, "counted_at": now}
+            for position, (object_id, district_id) in enumerate(db.session.execute(flagged))
+        ]  # fmt: skip
+        for first in range(0, len(rows), 5000):
+            db.session.execute(sa.insert(AlertFlag), rows[first : first + 5000])
+        stored += len(rows)
+    return stored
+
+
+def _stored_scope(account: Account) -> ColumnElement[bool]:
+    return true() if account.sees_everything else AlertFlag.district_id == account.scope_district_id
+
+
+def stored_counts(account: Account) -> dict[str, int]:
+    """How many each rule flagged at the last refresh, within the account's district."""
+    found = dict(db.session.execute(
+        select(AlertFlag.rule, func.count()).where(_stored_scope(account)).group_by(AlertFlag.rule)
+    ).tuples().all())  # fmt: skip
+    return {rule.key: found.get(rule.key, 0) for rule in RULES}
+
+
+def stored_statement(rule: str, account: Account) -> Select:
+    """The objects the rule flagged at the last refresh within the account's district, in the
+    rule's order, with what the page shows of them loaded."""
+    kind = BY_KEY[rule].object_type
+    model = MODELS[kind]
+    return (
+        select(model)
+        .join(AlertFlag, and_(AlertFlag.object_id == model.id, AlertFlag.rule == rule))
+        .where(_stored_scope(account))
+        .options(*LOADS[kind])
+        .order_by(AlertFlag.position)
+    )
+
+
+def stored_at() -> datetime | None:
+    return as_utc(db.session.execute(select(func.max(AlertFlag.counted_at))).scalar_one())
 
 
 def latest_notes(rule: str, object_ids: list[int]) -> dict[int, AlertNote]:

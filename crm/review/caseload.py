@@ -1,6 +1,6 @@
 """The caseload table: each instructor with what shows whether they keep up.
 
-Counted live where the reviewer sees up to CASELOAD_LIVE_LIMIT instructors (a city: seven
+Counted live where the reviewer sees up to REVIEW_LIVE_LIMIT instructors (a city: seven
 queries, however many instructors). Beyond that (a province, the nation) the table is read
 from CaseloadFigures, counted for everyone at once by refresh(), sorted and paged in SQL.
 """
@@ -20,7 +20,7 @@ from crm.accounts.models import Account
 from crm.assignments.models import Assignment
 from crm.assignments.services import Caseload, caseload_bounds, caseloads, instructor_scope
 from crm.db import as_utc
-from crm.extensions import db, writing
+from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.problems.models import OPEN_STATUSES, Problem, ProblemStatus
 from crm.review.models import CaseloadFigures
@@ -152,14 +152,6 @@ def counted(today: date, ids: list[int] | None) -> dict[int, dict]:
 # --- the stored table, for scopes too large to count on each request ------------------------
 
 
-def counted_live(account: Account, district_id: int | None) -> bool:
-    """Whether the table the account asks for is small enough to count on the request."""
-    statement = select(func.count()).select_from(Instructor).where(instructor_scope(account))
-    if district_id:
-        statement = statement.where(Instructor.district_id == district_id)
-    return db.session.execute(statement).scalar_one() <= current_app.config["CASELOAD_LIVE_LIMIT"]
-
-
 def refresh(today: date) -> int:
     """Count every instructor's figures and store them; returns how many. The caller commits."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -188,15 +180,6 @@ def refresh(today: date) -> int:
     for first in range(0, len(rows), 5000):
         db.session.execute(sa.insert(CaseloadFigures), rows[first : first + 5000])
     return len(rows)
-
-
-def count_for_everyone(today: date) -> datetime | None:
-    """Refresh the stored table now, in a transaction of its own: for the first large table
-    asked for after an install (the scheduler keeps it from then on). Returns its time."""
-    with writing():
-        refresh(today)
-        db.session.commit()
-    return stored_at()
 
 
 def stored_at() -> datetime | None:

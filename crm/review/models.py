@@ -118,10 +118,10 @@ class StockTally(db.Model):
 class CaseloadFigures(db.Model):
     """One instructor's line of the caseload table as last counted for everyone at once.
 
-    Used where the reviewer's scope holds more instructors than CASELOAD_LIVE_LIMIT (a
+    Used where the reviewer's scope holds more instructors than REVIEW_LIVE_LIMIT (a
     province, the nation): there the table is sorted and paged in SQL on these rows, which the
-    scheduler counts again every CASELOAD_REFRESH_MINUTES; the page says when. Smaller scopes
-    are counted live. A cache, not a record: crm.review.caseload.refresh() makes it all anew.
+    scheduler counts again every REVIEW_REFRESH_MINUTES; the page says when. Smaller scopes
+    are counted live (crm.review.stored). A cache, not a record: crm.review.caseload.refresh() makes it all anew.
     """
 
     __tablename__ = "caseload_figures"
@@ -143,4 +143,24 @@ class CaseloadFigures(db.Model):
     solved: Mapped[int]
     rate: Mapped[float | None]  # solved / raised; None when none raised
     last: Mapped[datetime | None]
+    counted_at: Mapped[datetime]
+
+
+class AlertFlag(db.Model):
+    """One object an alert rule flagged when the rules were last run for everyone at once.
+
+    Used, as CaseloadFigures is, where the reviewer's scope is too large to run the six rules
+    on each request: the alerts page then counts and pages these rows, in the rule's own order
+    (`position`), within the reviewer's district. crm.review.alerts.refresh() makes it anew.
+    """
+
+    __tablename__ = "alert_flag"
+    __table_args__ = (
+        sa.Index("ix_alert_flag_rule_district_position", "rule", "district_id", "position"),
+    )
+
+    rule: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    object_id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id"))
+    position: Mapped[int]
     counted_at: Mapped[datetime]

@@ -10,7 +10,7 @@ from crm.core.forms import Form, form_status, submit
 from crm.core.lists import paginate
 from crm.extensions import db
 from crm.organizations.services import districts
-from crm.review import alerts, figures, services
+from crm.review import alerts, figures, services, stored
 from crm.review.forms import AlertNoteForm, CheckForm, CommentForm
 from crm.review.models import SpotCheck
 from crm.visits.services import visible_visit
@@ -78,11 +78,18 @@ def alerts_page():
     rule = request.args.get("rule", alerts.RULES[0].key)
     if rule not in alerts.BY_KEY:
         abort(404)
-    counts = alerts.counts(current_user, today)
-    page = paginate(alerts.statement(rule, current_user, today), total=counts[rule])
+    if stored.counted_live(current_user):
+        counted_at, counts = None, alerts.counts(current_user, today)
+        page = paginate(alerts.statement(rule, current_user, today), total=counts[rule])
+    else:
+        counted_at, counts = (
+            stored.counted_at(alerts.stored_at, today),
+            alerts.stored_counts(current_user),
+        )
+        page = paginate(alerts.stored_statement(rule, current_user), total=counts[rule])
     return render_template(
         "review/alerts.html", rules=alerts.RULES, rule=alerts.BY_KEY[rule], page=page,
-        counts=counts, today=today, form=AlertNoteForm(rule=rule),
+        counts=counts, today=today, form=AlertNoteForm(rule=rule), counted_at=counted_at,
         notes=alerts.latest_notes(rule, [item.id for item in page.items]),
     )  # fmt: skip
 

@@ -1,5 +1,5 @@
-"""The caseload table for scopes too large to count on each request: stored figures, sorted
-and paged in SQL (crm.review.caseload.refresh, stored, lines)."""
+"""The review pages for scopes too large to count on each request: the caseload table's
+figures and the alerts' flags stored for everyone at once, read in SQL (crm.review.stored)."""
 
 import re
 from datetime import date, datetime, timedelta
@@ -11,13 +11,15 @@ from sqlalchemy import select
 from crm import clock
 from crm.accounts.models import Role
 from crm.assignments.models import Assignment
+from crm.branches.models import Branch
 from crm.extensions import db
-from crm.jobs.cli import caseload_figures
 from crm.problems.models import ProblemStatus
-from crm.review import caseload
-from crm.review.models import CaseloadFigures
+from crm.review import alerts, caseload
+from crm.review.models import AlertFlag, CaseloadFigures
+from crm.review.stored import refresh_if_large
 from crm.visits.models import VisitKind
 from tests import factories as f
+from tests.review.test_review import build_alerts
 
 NOON = datetime(2026, 11, 18, 12, 0, tzinfo=clock.LOCAL_TIME)  # no month or year boundary near
 # (name, district, branches, visits this month, visits 45 days ago, problems raised this year
@@ -76,7 +78,7 @@ def test_the_stored_lines_hold_the_figures_counted_live(app):
 
 @time_machine.travel(NOON, tick=False)
 def test_a_large_scope_reads_the_stored_table_sorted_filtered_and_paged(app, client, auth):
-    app.config["CASELOAD_LIVE_LIMIT"] = 2  # every scope below holds more
+    app.config["REVIEW_LIVE_LIMIT"] = 2  # every scope below holds more
     with app.app_context():
         ids = build()
         f.AccountFactory(username="city", roles=[Role.REVIEWER])
@@ -115,7 +117,7 @@ def test_a_large_scope_reads_the_stored_table_sorted_filtered_and_paged(app, cli
 
     assert wang_visits() == "0"
     with app.app_context():
-        assert caseload_figures(clock.today()) == len(PEOPLE)
+        assert refresh_if_large(clock.today()) is not None
     assert wang_visits() == "1"
 
     auth.logout()
@@ -127,32 +129,80 @@ def test_a_large_scope_reads_the_stored_table_sorted_filtered_and_paged(app, cli
 def test_the_job_counts_only_when_some_table_is_too_large(app):
     with app.app_context():
         for _ in range(3):
-            f.InstructorFactory()
-        app.config["CASELOAD_LIVE_LIMIT"] = 3
-        assert caseload_figures(date.today()) is None
-        assert db.session.query(CaseloadFigures).count() == 0
-        app.config["CASELOAD_LIVE_LIMIT"] = 2
-        assert caseload_figures(date.today()) == 3
-        assert caseload_figures(date.today()) == 3  # counted again, not doubled
-        assert db.session.query(CaseloadFigures).count() == 3
+            f.InstructorFactory()  # no branch: each is flagged by the caseload rule
+        tables = lambda: (db.session.query(CaseloadFigures).count(),  # noqa: E731
+                          db.session.query(AlertFlag).filter_by(rule="caseload").count())  # fmt: skip
+        app.config["REVIEW_LIVE_LIMIT"] = 3
+        assert refresh_if_large(date.today()) is None
+        assert tables() == (0, 0)
+        app.config["REVIEW_LIVE_LIMIT"] = 2
+        assert refresh_if_large(date.today()) == 3 + 3
+        assert refresh_if_large(date.today()) == 3 + 3  # counted again, not doubled
+        assert tables() == (3, 3)
 
 
 @pytest.mark.parametrize("sort", ["name", "overdue_problems"])
 def test_the_stored_table_does_not_query_per_row(app, client, auth, count_queries, sort):
-    app.config["CASELOAD_LIVE_LIMIT"] = 0
+    app.config["REVIEW_LIVE_LIMIT"] = 0
     with app.app_context():
         f.AccountFactory(username="city", roles=[Role.REVIEWER])
         for _ in range(2):
             f.AssignmentFactory()
-        caseload_figures(clock.today())
+        refresh_if_large(clock.today())
     auth.login("city")
     with count_queries() as few:
         assert client.get(f"/instructors/?sort={sort}").status_code == 200
     with app.app_context():
         for _ in range(8):
             f.AssignmentFactory()
-        caseload_figures(clock.today())
+        refresh_if_large(clock.today())
     with count_queries() as many:
         page = client.get(f"/instructors/?sort={sort}")
     assert len(re.findall(r'/instructors/\d+">', page.text)) == 10
     assert len(many) == len(few), "\n".join(many)
+
+
+def alert_pages(client) -> dict[str, tuple[str, list[str]]]:
+    """Per rule: the tab counts and the objects the page lists, in order."""
+    out = {}
+    for rule in alerts.RULES:
+        page = client.get(f"/review/alerts?rule={rule.key}").text
+        tabs = re.findall(r'<span class="count">(\d+)</span>', page)
+        rows = re.findall(r'<tr>\s*<td><a href="([^"]+)"', page)
+        out[rule.key] = (",".join(tabs), rows)
+    return out
+
+
+@pytest.mark.parametrize("username", ["city", "zhanggong"])
+def test_stored_alerts_list_what_the_rules_flag_in_their_order(app, client, auth, username):
+    build_alerts(app)
+    build_alerts(app)  # two of each, to see the order kept
+    with app.app_context():
+        f.AccountFactory(username="city", roles=[Role.REVIEWER])
+        f.AccountFactory(username="zhanggong", roles=[Role.REVIEWER],
+                         scope_district=f.district("章贡区"))  # fmt: skip
+    auth.login(username)
+    live = alert_pages(client)
+    assert all(rows for _, rows in live.values())  # every rule flags something here
+    app.config["REVIEW_LIVE_LIMIT"] = 0
+    stored = alert_pages(client)  # the first counts them all now
+    assert stored == live
+    page = client.get("/review/alerts").text
+    assert "范围较大，预警为" in page
+
+
+def test_stored_alerts_change_at_the_next_count(app, client, auth):
+    made = build_alerts(app)
+    app.config["REVIEW_LIVE_LIMIT"] = 0
+    with app.app_context():
+        f.AccountFactory(username="city", roles=[Role.REVIEWER])
+    auth.login("city")
+    before = alert_pages(client)["unassigned"][1]
+    assert f"/branches/{made['章贡区']['unassigned']}" in before
+    with app.app_context():
+        waiting = db.session.get(Branch, made["章贡区"]["unassigned"])
+        f.AssignmentFactory(branch=waiting)
+    assert alert_pages(client)["unassigned"][1] == before
+    with app.app_context():  # as the scheduler's job runs it
+        refresh_if_large(clock.today())
+    assert f"/branches/{made['章贡区']['unassigned']}" not in alert_pages(client)["unassigned"][1]
