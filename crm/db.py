@@ -257,6 +257,18 @@ def write_lock() -> Iterator[None]:
         setattr(g, WRITE_FLAG, previous)
 
 
+def replace_rows(session: Any, model: type, rows: list[dict[str, Any]], lock_key: int) -> None:
+    """Put `rows` in place of every row of a table of counted figures, in the caller's
+    transaction. Counting comes before (without any lock); only the swap is serialized (an
+    advisory lock on PostgreSQL, the write lock on SQLite), so two schedulers refreshing at
+    once leave one complete set, and readers see the old set until the commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
+    session.execute(sa.delete(model))
+    for first in range(0, len(rows), 5000):
+        session.execute(sa.insert(model), rows[first : first + 5000])
+
+
 def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Write UTCDateTime into migrations as a plain DateTime, so they never import app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):

@@ -39,7 +39,7 @@ def index():
         page = paginate_list(rows)
         caseload.count(page.items, today)  # only the rows shown, unless the sort counted them all
     else:
-        counted_at = stored.counted_at(caseload.stored_at, today)
+        counted_at = stored.counted_at(caseload.stored_at, caseload.refresh, today)
         page = paginate(caseload.stored(current_user, q=q, district_id=district_id, flag=flag,
                                         sort=sort, descending=descending))  # fmt: skip
         page.items = caseload.lines(page.items)

@@ -37,8 +37,10 @@ def run() -> None:
                       id="backup", misfire_grace_time=6 * 3600, coalesce=True, max_instances=1)  # fmt: skip
     scheduler.add_job(queued_job, args=(app,), trigger="interval", seconds=10, id="report-batches",
                       max_instances=1, coalesce=True)  # fmt: skip
-    scheduler.add_job(review_job, args=(app,), trigger="interval",
-                      minutes=app.config["REVIEW_REFRESH_MINUTES"], id="review-figures",
+    # Every REVIEW_REFRESH_MINUTES, counted from the hour (so once just after midnight).
+    every = CronTrigger(minute=f"*/{app.config['REVIEW_REFRESH_MINUTES']}", second=20,
+                        timezone=clock.LOCAL_TIME)  # fmt: skip
+    scheduler.add_job(review_job, args=(app,), trigger=every, id="review-figures",
                       max_instances=1, coalesce=True)  # fmt: skip
     click.echo(
         "定时任务已启动：每月 1 日 02:00 生成上月月报；每天 02:30 备份，03:30 清理无主文件；"

@@ -8,7 +8,6 @@ counts and pages what they flagged (AlertFlag) within the reviewer's district.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import selectinload
@@ -18,7 +17,7 @@ from crm.accounts.models import Account, AccountRole, Role
 from crm.assignments.models import Assignment
 from crm.assignments.services import branch_scope, instructor_scope, unassigned_branches
 from crm.branches.models import Branch
-from crm.db import as_utc
+from crm.db import as_utc, replace_rows
 from crm.extensions import db
 from crm.instructors.models import Instructor, InstructorStatus
 from crm.pairings.services import unpaired_branches
@@ -157,33 +156,28 @@ LOADS = {
     "instructor": (selectinload(Instructor.district),),
     "visit": (selectinload(Visit.branch), selectinload(Visit.instructor)),
 }  # fmt: skip
-LOCK_KEY = 20_261_129  # refresh()'s advisory lock on PostgreSQL: one refresh at a time
+LOCK_KEY = 20_261_129  # refresh()'s swap, one at a time (crm.db.replace_rows)
 
 
 def refresh(today: date) -> int:
     """Run every rule for the whole dataset and store what it flags, in the rule's order, with
     each object's district; returns how many. The caller commits."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     everyone = Account(name="统计", role_rows=[AccountRole(role=Role.REVIEWER)])  # the whole city
     now = clock.now()
-    db.session.execute(sa.delete(AlertFlag))
-    stored = 0
+    rows = []
     for rule in RULES:
         model = MODELS[rule.object_type]
         district = Instructor.district_id if model is Instructor else Branch.district_id
         flagged = statement(rule.key, everyone, today).with_only_columns(
             model.id, district, maintain_column_froms=True
         )
-        rows = [
+        rows += [
             {"rule": rule.key, "object_id": object_id, "district_id": district_id,
              "position": position, "counted_at": now}
             for position, (object_id, district_id) in enumerate(db.session.execute(flagged))
         ]  # fmt: skip
-        for first in range(0, len(rows), 5000):
-            db.session.execute(sa.insert(AlertFlag), rows[first : first + 5000])
-        stored += len(rows)
-    return stored
+    replace_rows(db.session, AlertFlag, rows, LOCK_KEY)
+    return len(rows)
 
 
 def _stored_scope(account: Account) -> ColumnElement[bool]:

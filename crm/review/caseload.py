@@ -19,7 +19,7 @@ from crm import clock
 from crm.accounts.models import Account
 from crm.assignments.models import Assignment
 from crm.assignments.services import Caseload, caseload_bounds, caseloads, instructor_scope
-from crm.db import as_utc
+from crm.db import as_utc, replace_rows
 from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.problems.models import OPEN_STATUSES, Problem, ProblemStatus
@@ -32,7 +32,7 @@ SORTS = {
 }  # fmt: skip
 UNCOUNTED_SORTS = {"name", "assigned"}  # sorts that need no figures
 COUNTS = ("visits", "overdue_branches", "open_problems", "overdue_problems", "raised", "solved")
-LOCK_KEY = 20_261_128  # refresh()'s advisory lock on PostgreSQL: one refresh at a time
+LOCK_KEY = 20_261_128  # refresh()'s swap, one at a time (crm.db.replace_rows)
 
 
 @dataclass
@@ -154,8 +154,6 @@ def counted(today: date, ids: list[int] | None) -> dict[int, dict]:
 
 def refresh(today: date) -> int:
     """Count every instructor's figures and store them; returns how many. The caller commits."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     now = clock.now()
     figures = counted(today, None)
     held = dict(db.session.execute(
@@ -176,9 +174,7 @@ def refresh(today: date) -> int:
             "last": numbers.get("last"),
             "rate": numbers["solved"] / numbers["raised"] if numbers["raised"] else None,
         })  # fmt: skip
-    db.session.execute(sa.delete(CaseloadFigures))
-    for first in range(0, len(rows), 5000):
-        db.session.execute(sa.insert(CaseloadFigures), rows[first : first + 5000])
+    replace_rows(db.session, CaseloadFigures, rows, LOCK_KEY)
     return len(rows)
 
 

@@ -79,21 +79,26 @@ class Figures:
         return self["raised_solved"] / self["raised"] if self["raised"] else None
 
 
-def figures(periods: list[Period], district_id: int | None) -> list[dict[int, Figures]]:
+def figures(
+    periods: list[Period], district_id: int | None, *, recent_stored: bool = False
+) -> list[dict[int, Figures]]:
     """For each period, the figures of every district (or the one given), keyed by district
     id: what happened in it, and what stood at its end (counted once for periods that end on
-    the same day, as the month and the year to date do)."""
+    the same day, as the month and the year to date do). With `recent_stored`, today's and
+    yesterday's figures are the stored ones (crm.review.tally.refresh_recent)."""
     instructors = dict(db.session.execute(
         select(Instructor.district_id, func.count())
         .where(Instructor.status == InstructorStatus.ACTIVE)
         .where(Instructor.district_id == district_id if district_id else true())
         .group_by(Instructor.district_id)
     ).all())  # fmt: skip
-    stocks = {day: tally.stocks(day, district_id) for day in {p.last for p in periods}}
+    stocks = {day: tally.stocks(day, district_id, recent_stored=recent_stored)
+              for day in {p.last for p in periods}}  # fmt: skip
     out = []
     for period in periods:
         by_district: dict[int, Figures] = {}
-        flows = tally.flows_by_district(period.first, period.last, district_id)
+        flows = tally.flows_by_district(period.first, period.last, district_id,
+                                        recent_stored=recent_stored)  # fmt: skip
         for part in (
             flows,
             stocks[period.last],
@@ -118,10 +123,14 @@ def total(by_district: dict[int, Figures]) -> Figures:
     return whole
 
 
-def by_month(months: list[Period], district_id: int | None) -> tuple[list[int], list[int]]:
+def by_month(
+    months: list[Period], district_id: int | None, *, recent_stored: bool = False
+) -> tuple[list[int], list[int]]:
     """Visits and problems solved in each of the months, from the days' counts."""
     visits, solved = [0] * len(months), [0] * len(months)
-    for day, numbers in tally.flows_by_day(months[0].first, months[-1].last, district_id).items():
+    days = tally.flows_by_day(months[0].first, months[-1].last, district_id,
+                              recent_stored=recent_stored)  # fmt: skip
+    for day, numbers in days.items():
         n = next(n for n, m in enumerate(months) if m.first <= day <= m.last)
         visits[n] += numbers["visits"]
         solved[n] += numbers["solved"]

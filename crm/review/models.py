@@ -115,13 +115,43 @@ class StockTally(db.Model):
     pairings: Mapped[int]
 
 
+class RecentTally(db.Model):
+    """The overview's figures of one district for today or yesterday (the days DayTally and
+    StockTally never hold), as last counted for everyone at once.
+
+    Read instead of counting the records where the reviewer's scope is too large to count on
+    each request (crm.review.stored); made anew by crm.review.tally.refresh_recent().
+    """
+
+    __tablename__ = "recent_tally"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id"), primary_key=True)
+    cadence_days: Mapped[int]
+    visits: Mapped[int]
+    raised: Mapped[int]
+    raised_solved: Mapped[int]
+    solved: Mapped[int]
+    meetings: Mapped[int]
+    entries: Mapped[int]
+    notes: Mapped[int]
+    guided: Mapped[int]
+    covered: Mapped[int]
+    not_visited: Mapped[int]
+    overdue_open: Mapped[int]
+    overdue_closed_later: Mapped[int]
+    pairings: Mapped[int]
+    counted_at: Mapped[datetime]
+
+
 class CaseloadFigures(db.Model):
     """One instructor's line of the caseload table as last counted for everyone at once.
 
     Used where the reviewer's scope holds more instructors than REVIEW_LIVE_LIMIT (a
     province, the nation): there the table is sorted and paged in SQL on these rows, which the
     scheduler counts again every REVIEW_REFRESH_MINUTES; the page says when. Smaller scopes
-    are counted live (crm.review.stored). A cache, not a record: crm.review.caseload.refresh() makes it all anew.
+    are counted live (crm.review.stored). A cache, not a record: crm.review.caseload.refresh()
+    makes it all anew.
     """
 
     __tablename__ = "caseload_figures"

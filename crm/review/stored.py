@@ -1,9 +1,11 @@
 """The review pages for scopes too large to count on each request (a province, the nation).
 
-Up to REVIEW_LIVE_LIMIT instructors in the reviewer's scope the caseload table and the
-alerts are counted on the request. Beyond it they are read from figures counted for everyone
-at once (crm.review.caseload.refresh, crm.review.alerts.refresh), which the scheduler counts
-again every REVIEW_REFRESH_MINUTES; the pages say when they were counted.
+Up to REVIEW_LIVE_LIMIT instructors in the reviewer's scope the caseload table, the alerts
+and the overview's figures for today and yesterday are counted on the request. Beyond it
+they are read from figures counted for everyone at once (crm.review.caseload.refresh,
+crm.review.alerts.refresh, crm.review.tally.refresh_recent), which the scheduler counts again
+every REVIEW_REFRESH_MINUTES; the pages say when they were counted. (The overview's earlier
+days are stored as they settle, for every scope: crm.review.tally.)
 """
 
 from collections.abc import Callable
@@ -16,7 +18,7 @@ from crm.accounts.models import Account
 from crm.assignments.services import instructor_scope
 from crm.extensions import db, writing
 from crm.instructors.models import Instructor
-from crm.review import alerts, caseload
+from crm.review import alerts, caseload, tally
 
 
 def counted_live(account: Account, district_id: int | None = None) -> bool:
@@ -28,9 +30,13 @@ def counted_live(account: Account, district_id: int | None = None) -> bool:
 
 
 def refresh(today: date) -> int:
-    """Count the caseload table and run the alert rules for everyone; the caller commits.
-    Returns how many rows were stored."""
-    return caseload.refresh(today) + alerts.refresh(today)
+    """Count the caseload table, run the alert rules and count today's and yesterday's overview
+    figures for everyone, each committed as it is done. Returns how many rows."""
+    stored = 0
+    for count in (tally.refresh_recent, caseload.refresh, alerts.refresh):
+        stored += count(today)
+        db.session.commit()
+    return stored
 
 
 def refresh_if_large(today: date) -> int | None:
@@ -39,17 +45,19 @@ def refresh_if_large(today: date) -> int | None:
     total = db.session.execute(select(func.count()).select_from(Instructor)).scalar_one()
     if total <= current_app.config["REVIEW_LIVE_LIMIT"]:
         return None
-    stored = refresh(today)
-    db.session.commit()
-    return stored
+    return refresh(today)
 
 
-def counted_at(table_time: Callable[[], datetime | None], today: date) -> datetime | None:
-    """When the stored figures were counted (`table_time`: caseload.stored_at or
-    alerts.stored_at); the first large page after an install counts them now."""
+def counted_at(
+    table_time: Callable[[], datetime | None], count_table: Callable[[date], int], today: date
+) -> datetime | None:
+    """When a stored table was counted (`table_time`: caseload.stored_at, alerts.stored_at or
+    tally.recent_at). If it never was (the first large page after an install, or today's
+    figures just after midnight before the scheduler's next count) it is counted now, by
+    `count_table` alone."""
     if (at := table_time()) is None:
         with writing():
-            refresh(today)
+            count_table(today)
             db.session.commit()
         at = table_time()
     return at

@@ -25,6 +25,7 @@ from crm import clock
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch
 from crm.cards.models import GoalCard, GoalNote, VanguardCard, VanguardEntry
+from crm.db import as_utc, replace_rows
 from crm.extensions import db, writing
 from crm.meetings.models import Meeting
 from crm.members.models import Member
@@ -32,11 +33,12 @@ from crm.organizations.models import District
 from crm.pairings.models import Pairing
 from crm.problems.models import Problem
 from crm.review import counts
-from crm.review.models import DayTally, StockTally
+from crm.review.models import DayTally, RecentTally, StockTally
 from crm.visits.models import Visit
 
 LIVE_DAYS = 2
 LOCK_KEY = 20_261_127  # the advisory lock both sides take on PostgreSQL
+RECENT_LOCK_KEY = 20_261_130  # refresh_recent()'s swap, one at a time (crm.db.replace_rows)
 
 
 def settled(today: date) -> date:
@@ -47,17 +49,24 @@ def settled(today: date) -> date:
 # --- reading --------------------------------------------------------------------------------
 
 
-def flows_by_district(first: date, last: date, district_id: int | None) -> dict[int, Counter]:
-    """Per district, what happened from `first` to `last`."""
-    return _flows(first, last, district_id, DayTally.district_id, lambda day, district: district)
+def flows_by_district(
+    first: date, last: date, district_id: int | None, *, recent_stored: bool = False
+) -> dict[int, Counter]:
+    """Per district, what happened from `first` to `last`. With `recent_stored`, today and
+    yesterday come from RecentTally (refresh_recent) instead of the records."""
+    return _flows(first, last, district_id, DayTally.district_id, lambda day, district: district,
+                  recent_stored)  # fmt: skip
 
 
-def flows_by_day(first: date, last: date, district_id: int | None) -> dict[date, Counter]:
+def flows_by_day(
+    first: date, last: date, district_id: int | None, *, recent_stored: bool = False
+) -> dict[date, Counter]:
     """Per day, what happened in the district (or all) from `first` to `last`."""
-    return _flows(first, last, district_id, DayTally.day, lambda day, district: day)
+    return _flows(first, last, district_id, DayTally.day, lambda day, district: day, recent_stored)
 
 
-def _flows(first: date, last: date, district_id: int | None, group: Any, key_of: Callable) -> dict:
+def _flows(first: date, last: date, district_id: int | None, group: Any, key_of: Callable,
+           recent_stored: bool) -> dict:  # fmt: skip
     """Stored days summed in SQL by `group`, and the live days counted and added to them."""
     out: dict = defaultdict(Counter)
     end = min(last, settled(clock.today()))
@@ -72,16 +81,22 @@ def _flows(first: date, last: date, district_id: int | None, group: Any, key_of:
         for key, *numbers in db.session.execute(statement):
             out[key].update(dict(zip(counts.FLOWS, map(int, numbers), strict=True)))
     if (live := max(first, end + timedelta(days=1))) <= last:
-        for (day, district), numbers in counts.flows(live, last).items():
+        counted = recent_flows(live, last) if recent_stored else counts.flows(live, last)
+        for (day, district), numbers in counted.items():
             if district_id is None or district == district_id:
                 out[key_of(day, district)].update(numbers)
     return dict(out)
 
 
-def stocks(day: date, district_id: int | None) -> dict[int, Counter]:
-    """Per district, what stood at the end of `day`."""
+def stocks(
+    day: date, district_id: int | None, *, recent_stored: bool = False
+) -> dict[int, Counter]:
+    """Per district, what stood at the end of `day`. With `recent_stored`, today's and
+    yesterday's come from RecentTally instead of the records."""
     cadence = current_app.config["VISIT_CADENCE_DAYS"]
     if day > settled(clock.today()):
+        if recent_stored:
+            return {d: c for d, c in recent_stocks(day).items() if district_id in (None, d)}
         return counts.stocks(day, cadence, district_id)
     stored = _stored_stocks(day, cadence, district_id)
     if not stored:
@@ -158,6 +173,45 @@ def _scope(
 def _lock() -> None:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+
+
+# --- today and yesterday, stored for scopes too large to count them on each request -------------
+
+
+def refresh_recent(today: date) -> int:
+    """Count today's and yesterday's figures for every district and store them (RecentTally);
+    returns how many rows. The caller commits."""
+    cadence = current_app.config["VISIT_CADENCE_DAYS"]
+    days, now, districts = (today - timedelta(days=1), today), clock.now(), _district_ids()
+    flows = counts.flows(*days)
+    stocks = {day: counts.stocks(day, cadence, None) for day in days}
+    rows = [
+        {"day": day, "district_id": d, "cadence_days": cadence, "counted_at": now,
+         **{n: flows.get((day, d), Counter())[n] for n in counts.FLOWS},
+         **{n: stocks[day].get(d, Counter())[n] for n in counts.STOCKS}}
+        for day in days for d in districts
+    ]  # fmt: skip
+    replace_rows(db.session, RecentTally, rows, RECENT_LOCK_KEY)
+    return len(rows)
+
+
+def recent_at() -> datetime | None:
+    """When today's and yesterday's figures were stored, if they are today's (after midnight
+    the stored ones are a day behind: None until the next count)."""
+    row = db.session.execute(
+        select(func.max(RecentTally.counted_at)).where(RecentTally.day == clock.today())
+    ).scalar_one()
+    return as_utc(row)
+
+
+def recent_flows(first: date, last: date) -> dict[tuple[date, int], Counter]:
+    rows = db.session.scalars(select(RecentTally).where(RecentTally.day.between(first, last)))
+    return {(r.day, r.district_id): Counter({n: getattr(r, n) for n in counts.FLOWS}) for r in rows}
+
+
+def recent_stocks(day: date) -> dict[int, Counter]:
+    rows = db.session.scalars(select(RecentTally).where(RecentTally.day == day))
+    return {r.district_id: Counter({n: getattr(r, n) for n in counts.STOCKS}) for r in rows}
 
 
 # --- forgetting -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from crm.core.forms import Form, form_status, submit
 from crm.core.lists import paginate
 from crm.extensions import db
 from crm.organizations.services import districts
-from crm.review import alerts, figures, services, stored
+from crm.review import alerts, figures, services, stored, tally
 from crm.review.forms import AlertNoteForm, CheckForm, CommentForm
 from crm.review.models import SpotCheck
 from crm.visits.services import visible_visit
@@ -47,7 +47,12 @@ def overview():
         (chosen, figures.previous_month(chosen, today)),
         (year, figures.same_span_last_year(year)),
     ]
-    counted = iter(figures.figures([p for pair in pairs for p in pair], scope))
+    recent_stored = not stored.counted_live(current_user)
+    counted_at = (
+        stored.counted_at(tally.recent_at, tally.refresh_recent, today) if recent_stored else None
+    )
+    counted = iter(figures.figures([p for pair in pairs for p in pair], scope,
+                                   recent_stored=recent_stored))  # fmt: skip
     spans = []
     for current, before in pairs:
         now_by, then_by = next(counted), next(counted)
@@ -55,10 +60,11 @@ def overview():
                       "total": figures.total(now_by), "then": figures.total(then_by)})  # fmt: skip
     names = [d for d in districts() if scope is None or d.id == scope]
     months = figures.last_twelve_months(today)
-    visits, solved = figures.by_month(months, scope)
+    visits, solved = figures.by_month(months, scope, recent_stored=recent_stored)
     month_view = spans[0]
     return render_template(
         "review/overview.html", spans=spans, districts=names, chosen=chosen, names=figures.NAMES,
+        counted_at=counted_at,
         district_chart=charts.bar_chart(
             f"{chosen.label}各县市区走访次数", [d.name for d in names],
             [(chosen.label, [month_view["by"].get(d.id, figures.Figures())["visits"] for d in names]),
@@ -83,7 +89,7 @@ def alerts_page():
         page = paginate(alerts.statement(rule, current_user, today), total=counts[rule])
     else:
         counted_at, counts = (
-            stored.counted_at(alerts.stored_at, today),
+            stored.counted_at(alerts.stored_at, alerts.refresh, today),
             alerts.stored_counts(current_user),
         )
         page = paginate(alerts.stored_statement(rule, current_user), total=counts[rule])
