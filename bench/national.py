@@ -24,6 +24,8 @@ from common import ROOT, use_project_path
 use_project_path()
 
 NATIONAL = {"instructors": 250_000, "branches": 1_850_000, "visits": 20_000_000}
+# The server as a national deployment would set it (the tests' server keeps the defaults).
+SERVER = "-c shared_buffers=4GB -c work_mem=64MB -c maintenance_work_mem=1GB -c max_wal_size=16GB"
 PER_INSTRUCTOR = 7  # branches each instructor guides (5-10 in life; 7 keeps the sums simple)
 PASSWORD = "Bench@2026-pw"
 ROUNDS = 20
@@ -155,6 +157,18 @@ def measure(url: str) -> None:
         {**home, "POST a visit with two problems": [posts[0], *posts]},
     )
 
+    # What the scheduler's review job does every REVIEW_REFRESH_MINUTES at this size (the pages
+    # below read what it stores: crm.review.stored).
+    from crm.review import alerts, caseload, tally
+
+    with app.app_context():
+        for name, count in (("today and yesterday", tally.refresh_recent),
+                            ("caseload table", caseload.refresh), ("alerts", alerts.refresh)):  # fmt: skip
+            began = time.perf_counter()
+            rows = count(clock.today())
+            db.session.commit()
+            print(f"review job, {name}: {rows} rows in {time.perf_counter() - began:.1f} s")
+
     for username, title in (
         ("bench-reviewer-d", "a district's reviewer"),
         ("bench-reviewer", "the whole dataset"),
@@ -217,7 +231,7 @@ def main() -> None:
     if args.url:
         run(args.url)
     else:
-        with throwaway_postgres("crm_national") as url:
+        with throwaway_postgres("crm_national", SERVER) as url:
             run(url)
 
 

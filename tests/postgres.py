@@ -24,8 +24,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def throwaway_postgres(database: str = "crm_test") -> Iterator[str]:
-    """Start a server in a temporary folder, yield its SQLAlchemy URL, then remove it all."""
+def throwaway_postgres(database: str = "crm_test", settings: str = "") -> Iterator[str]:
+    """Start a server in a temporary folder, yield its SQLAlchemy URL, then remove it all.
+    `settings`: more server options, as `-c name=value ...`."""
     as_root = os.geteuid() == 0
     prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
     root = Path(tempfile.mkdtemp(prefix="crm-pg-"))
@@ -44,7 +45,7 @@ def throwaway_postgres(database: str = "crm_test") -> Iterator[str]:
             f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off"
             # A statement waiting on a lock fails, named, instead of hanging the run.
-            " -c lock_timeout=120s -c idle_in_transaction_session_timeout=300s"
+            " -c lock_timeout=120s -c idle_in_transaction_session_timeout=300s " + settings
         )
         run(BIN / "pg_ctl", "-D", data, "-l", root / "server.log", "-w", "-o", options, "start")
         try:
