@@ -135,7 +135,7 @@ def unpaired_branches(account: Account) -> Select:
         select(Branch)
         .where(Branch.sector == Sector.TWO_NEW, branch_scope(account), Branch.id.not_in(in_force))
         .options(selectinload(Branch.district))
-        .order_by(Branch.district_id, Branch.name)
+        .order_by(Branch.district_id, Branch.name, Branch.id)
     )
 
 

@@ -65,7 +65,7 @@ def _overdue_visits(account: Account, today: date) -> Select:
             visited.c.branch_id.is_(None),
         )
         .options(selectinload(Branch.district))
-        .order_by(Branch.district_id, Branch.name)
+        .order_by(Branch.district_id, Branch.name, Branch.id)
     )
 
 
@@ -106,7 +106,7 @@ def _unassigned(account: Account, today: date) -> Select:
         unassigned_branches()
         .where(branch_scope(account))
         .options(selectinload(Branch.district))
-        .order_by(Branch.district_id, Branch.name)
+        .order_by(Branch.district_id, Branch.name, Branch.id)
     )
 
 
@@ -125,7 +125,7 @@ def _flagged_visits(account: Account, today: date) -> Select:
             or_(Visit.backfilled.is_(True), Visit.far_from_branch.is_(True)),
         )
         .options(selectinload(Visit.branch), selectinload(Visit.instructor))
-        .order_by(Visit.visited_at.desc())
+        .order_by(Visit.visited_at.desc(), Visit.id.desc())
     )
 
 
