@@ -5,11 +5,12 @@ rules are run for everyone at once by refresh(), every REVIEW_REFRESH_MINUTES, a
 counts and pages what they flagged (AlertFlag) within the reviewer's district.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from crm import clock
@@ -24,7 +25,7 @@ from crm.pairings.services import unpaired_branches
 from crm.problems.models import Problem
 from crm.problems.services import overdue
 from crm.review.counts import visited_on_site
-from crm.review.models import AlertFlag, AlertNote
+from crm.review.models import AlertFlag, AlertNote, AlertTally
 from crm.rules import RuleError
 from crm.visits.models import Visit
 
@@ -176,20 +177,24 @@ def refresh(today: date) -> int:
              "position": position, "counted_at": now}
             for position, (object_id, district_id) in enumerate(db.session.execute(flagged))
         ]  # fmt: skip
+    tallies = Counter((row["rule"], row["district_id"]) for row in rows)
     replace_rows(db.session, AlertFlag, rows, LOCK_KEY)
+    replace_rows(db.session, AlertTally, [
+        {"rule": rule, "district_id": district_id, "flagged": n, "counted_at": now}
+        for (rule, district_id), n in tallies.items()
+    ], LOCK_KEY)  # fmt: skip
     return len(rows)
-
-
-def _stored_scope(account: Account) -> ColumnElement[bool]:
-    return true() if account.sees_everything else AlertFlag.district_id == account.scope_district_id
 
 
 def stored_counts(account: Account) -> dict[str, int]:
     """How many each rule flagged at the last refresh, within the account's district."""
+    scope = (
+        true() if account.sees_everything else AlertTally.district_id == account.scope_district_id
+    )
     found = dict(db.session.execute(
-        select(AlertFlag.rule, func.count()).where(_stored_scope(account)).group_by(AlertFlag.rule)
+        select(AlertTally.rule, func.sum(AlertTally.flagged)).where(scope).group_by(AlertTally.rule)
     ).tuples().all())  # fmt: skip
-    return {rule.key: found.get(rule.key, 0) for rule in RULES}
+    return {rule.key: int(found.get(rule.key, 0)) for rule in RULES}
 
 
 def stored_statement(rule: str, account: Account) -> Select:
@@ -200,14 +205,18 @@ def stored_statement(rule: str, account: Account) -> Select:
     return (
         select(model)
         .join(AlertFlag, and_(AlertFlag.object_id == model.id, AlertFlag.rule == rule))
-        .where(_stored_scope(account))
+        .where(
+            true()
+            if account.sees_everything
+            else AlertFlag.district_id == account.scope_district_id
+        )
         .options(*LOADS[kind])
         .order_by(AlertFlag.position)
     )
 
 
 def stored_at() -> datetime | None:
-    return as_utc(db.session.execute(select(func.max(AlertFlag.counted_at))).scalar_one())
+    return as_utc(db.session.execute(select(func.max(AlertTally.counted_at))).scalar_one())
 
 
 def latest_notes(rule: str, object_ids: list[int]) -> dict[int, AlertNote]:
