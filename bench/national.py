@@ -141,11 +141,11 @@ def measure(url: str) -> None:
     url_form = re.search(r'href="(/branches/\d+/visits/new)"', phone.get("/branches/").text).group(
         1
     )
-    posts = []
+    posts, run = [], int(time.time())
     for n in range(200):
         data = {
             **FORM,
-            "client_key": f"national{n:06d}",
+            "client_key": f"national{run}x{n:06d}",  # new keys each run: not answered as retries
             "visited_at": clock.now().strftime("%Y-%m-%dT%H:%M"),
         }
         began = time.perf_counter()

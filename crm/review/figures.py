@@ -137,6 +137,13 @@ def by_month(
     return visits, solved
 
 
+def overview_pairs(chosen: Period, today: date) -> list[tuple[Period, Period]]:
+    """What the overview compares: the chosen month with the one before, and the year to date
+    with the same span of last year."""
+    year = year_to_date(today)
+    return [(chosen, previous_month(chosen, today)), (year, same_span_last_year(year))]
+
+
 def last_twelve_months(today: date) -> list[Period]:
     periods = [month(today.year, today.month, today)]
     for _ in range(11):

@@ -42,11 +42,7 @@ def overview():
     today = clock.today()
     scope = _scope()
     chosen = _chosen_month(today)
-    year = figures.year_to_date(today)
-    pairs = [
-        (chosen, figures.previous_month(chosen, today)),
-        (year, figures.same_span_last_year(year)),
-    ]
+    pairs = figures.overview_pairs(chosen, today)
     recent_stored = not stored.counted_live(current_user)
     counted_at = (
         stored.counted_at(tally.recent_at, tally.refresh_recent, today) if recent_stored else None

@@ -15,7 +15,7 @@ from crm.branches.models import Branch
 from crm.extensions import db
 from crm.problems.models import ProblemStatus
 from crm.review import alerts, caseload, tally
-from crm.review.models import AlertFlag, CaseloadFigures
+from crm.review.models import AlertFlag, CaseloadFigures, DayTally
 from crm.review.stored import refresh_if_large
 from crm.visits.models import VisitKind
 from tests import factories as f
@@ -133,12 +133,24 @@ def test_the_job_counts_only_when_some_table_is_too_large(app):
         tables = lambda: (db.session.query(CaseloadFigures).count(),  # noqa: E731
                           db.session.query(AlertFlag).filter_by(rule="caseload").count())  # fmt: skip
         app.config["REVIEW_LIVE_LIMIT"] = 3
-        assert refresh_if_large(date.today()) is None
+        assert refresh_if_large(clock.today()) is None
         assert tables() == (0, 0)
+        assert db.session.query(DayTally).count() == 0
         app.config["REVIEW_LIVE_LIMIT"] = 2
-        assert refresh_if_large(date.today()) is not None
-        assert refresh_if_large(date.today()) is not None  # counted again, not doubled
+        assert refresh_if_large(clock.today()) is not None
+        assert refresh_if_large(clock.today()) is not None  # counted again, not doubled
         assert tables() == (3, 3)
+        # And the overview's settled days are stored, so no reviewer waits for them.
+        today = clock.today()
+        year, month = (
+            (today.year, today.month - 11)
+            if today.month > 11
+            else (today.year - 1, today.month + 1)
+        )
+        first = date(year, month, 1)  # the first of the twelve months the trend chart shows
+        settled = today - timedelta(days=2)
+        wanted = {first + timedelta(days=n) for n in range((settled - first).days + 1)}
+        assert wanted <= set(db.session.scalars(select(DayTally.day).distinct()))
 
 
 @pytest.mark.parametrize("sort", ["name", "overdue_problems"])
