@@ -73,7 +73,31 @@ class SpotCheck(Audited, db.Model):
         return f"{self.quarter} 抽查走访 {self.visit_id}"
 
 
-class DayTally(db.Model):
+class FlowFigures:
+    """What happened in a district on a day (crm.review.counts.FLOWS)."""
+
+    visits: Mapped[int]
+    raised: Mapped[int]
+    raised_solved: Mapped[int]  # raised that day and solved by now
+    solved: Mapped[int]
+    meetings: Mapped[int]
+    entries: Mapped[int]
+    notes: Mapped[int]
+
+
+class StockFigures:
+    """What stood in a district at the end of a day (crm.review.counts.STOCKS)."""
+
+    cadence_days: Mapped[int]  # the setting the figures were counted with
+    guided: Mapped[int]
+    covered: Mapped[int]
+    not_visited: Mapped[int]
+    overdue_open: Mapped[int]
+    overdue_closed_later: Mapped[int]
+    pairings: Mapped[int]
+
+
+class DayTally(FlowFigures, db.Model):
     """What happened in one district on one settled day: the overview's flow figures.
 
     A cache of counts, not a record: every row can be made again from the records, and the
@@ -86,16 +110,9 @@ class DayTally(db.Model):
 
     day: Mapped[date] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id"), primary_key=True)
-    visits: Mapped[int]
-    raised: Mapped[int]
-    raised_solved: Mapped[int]  # raised that day and solved by now
-    solved: Mapped[int]
-    meetings: Mapped[int]
-    entries: Mapped[int]
-    notes: Mapped[int]
 
 
-class StockTally(db.Model):
+class StockTally(StockFigures, db.Model):
     """The overview's "as of the end of the day" figures of one district on one settled day.
 
     The same kind of cache as DayTally; a late write deletes the rows of every day from its
@@ -106,16 +123,9 @@ class StockTally(db.Model):
 
     day: Mapped[date] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id"), primary_key=True)
-    cadence_days: Mapped[int]  # the setting the figures were counted with
-    guided: Mapped[int]
-    covered: Mapped[int]
-    not_visited: Mapped[int]
-    overdue_open: Mapped[int]
-    overdue_closed_later: Mapped[int]
-    pairings: Mapped[int]
 
 
-class RecentTally(db.Model):
+class RecentTally(FlowFigures, StockFigures, db.Model):
     """The overview's figures of one district for today or yesterday (the days DayTally and
     StockTally never hold), as last counted for everyone at once.
 
@@ -127,20 +137,6 @@ class RecentTally(db.Model):
 
     day: Mapped[date] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id"), primary_key=True)
-    cadence_days: Mapped[int]
-    visits: Mapped[int]
-    raised: Mapped[int]
-    raised_solved: Mapped[int]
-    solved: Mapped[int]
-    meetings: Mapped[int]
-    entries: Mapped[int]
-    notes: Mapped[int]
-    guided: Mapped[int]
-    covered: Mapped[int]
-    not_visited: Mapped[int]
-    overdue_open: Mapped[int]
-    overdue_closed_later: Mapped[int]
-    pairings: Mapped[int]
     counted_at: Mapped[datetime]
 
 
