@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from crm import clock
@@ -186,13 +186,17 @@ def refresh(today: date) -> int:
     return len(rows)
 
 
+def _in_district(column: ColumnElement[int], account: Account) -> ColumnElement[bool]:
+    """The stored rows a reviewer may see: all for a city reviewer or an admin, else their
+    district's (as branch_scope and instructor_scope decide for the live rules)."""
+    return true() if account.sees_everything else column == account.scope_district_id
+
+
 def stored_counts(account: Account) -> dict[str, int]:
     """How many each rule flagged at the last refresh, within the account's district."""
-    scope = (
-        true() if account.sees_everything else AlertTally.district_id == account.scope_district_id
-    )
     found = dict(db.session.execute(
-        select(AlertTally.rule, func.sum(AlertTally.flagged)).where(scope).group_by(AlertTally.rule)
+        select(AlertTally.rule, func.sum(AlertTally.flagged))
+        .where(_in_district(AlertTally.district_id, account)).group_by(AlertTally.rule)
     ).tuples().all())  # fmt: skip
     return {rule.key: int(found.get(rule.key, 0)) for rule in RULES}
 
@@ -205,11 +209,7 @@ def stored_statement(rule: str, account: Account) -> Select:
     return (
         select(model)
         .join(AlertFlag, and_(AlertFlag.object_id == model.id, AlertFlag.rule == rule))
-        .where(
-            true()
-            if account.sees_everything
-            else AlertFlag.district_id == account.scope_district_id
-        )
+        .where(_in_district(AlertFlag.district_id, account))
         .options(*LOADS[kind])
         .order_by(AlertFlag.position)
     )
