@@ -6,6 +6,7 @@ is killed, then started again. Afterwards the database passes its integrity chec
 visit whose post was answered with success, each once, and every photo a visit names is on disk.
 """
 
+import http.client
 import os
 import re
 import signal
@@ -77,6 +78,12 @@ class Phone(threading.Thread):
         return self.opener.open(request, timeout=10)
 
     def run(self) -> None:
+        try:
+            self._send_all()
+        except Exception as error:  # a phone that stops for another reason must fail the test
+            self.refused.append(f"stopped: {error!r}")
+
+    def _send_all(self) -> None:
         form_path = f"/branches/{self.branch_id}/visits/new"
         page = self.opener.open(self.base + "/login", timeout=10).read().decode()
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -96,8 +103,10 @@ class Phone(threading.Thread):
                 except urllib.error.HTTPError as error:
                     self.refused.append(f"{error.code} {error.read()[:300]!r}")
                     return
-                except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-                    self.failures += 1  # no answer: the server is down
+                except (urllib.error.URLError, OSError, http.client.HTTPException):
+                    # No answer, or half of one (killed while it wrote it, IncompleteRead): the
+                    # server is down. The phone keeps the visit and sends it again.
+                    self.failures += 1
                     time.sleep(0.2)
                     continue
                 if answer.status != 201:
