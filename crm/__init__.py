@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     import crm.models  # noqa: F401  (every table known before Alembic compares)
     from crm.audit import listener
+    from crm.branches import services as branches
     from crm.core import security
     from crm.db import render_migration_item
     from crm.extensions import csrf, db, login_manager, migrate
@@ -51,6 +52,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     security.install(app)
     listener.install()
+    branches.install()
     tally.install()
 
 

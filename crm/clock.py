@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
-__all__ = ["LOCAL_TIME", "UTC", "local", "local_midnight", "now", "today"]
+__all__ = ["LOCAL_TIME", "UTC", "day_of", "local", "local_midnight", "now", "today"]
 
 
 def now() -> datetime:
@@ -21,5 +21,15 @@ def local_midnight(day: date) -> datetime:
 
 
 def local(naive: datetime) -> datetime:
-    """A wall-clock time typed in 赣州 (a datetime-local input) as an aware datetime."""
+    """A wall-clock time typed in 赣州 (a datetime-local input) as an aware datetime. Never
+    for a stored timestamp: those are UTC (use day_of, or astimezone(LOCAL_TIME))."""
+    if naive.tzinfo is not None:
+        return naive.astimezone(LOCAL_TIME)
     return naive.replace(tzinfo=LOCAL_TIME)
+
+
+def day_of(moment: datetime) -> date:
+    """The day in 赣州 of an instant (an aware datetime, or a naive one stored as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TIME).date()

@@ -40,6 +40,7 @@ class Defaults:
     REVIEW_LIVE_LIMIT = 5000
     REVIEW_REFRESH_MINUTES = 10
     # The instructor's working rules (DOMAIN.md), each a setting.
+    REPORTS_BACKFILL_MONTHS = 11  # at start-up, the months before the due one still unmade
     VISIT_CADENCE_DAYS = 30  # at least one on-site visit a month
     BACKFILL_DAYS = 7  # a visit entered later than this after its date is 补录
     PROBLEM_DUE_DAYS = 30

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from crm import clock
 from crm.accounts.models import Account, AccountRole, Role
 from crm.assignments.models import Assignment
-from crm.branches.models import Branch, BranchKind, Sector
+from crm.branches.models import Branch, BranchKind, GuidanceSpell, Sector
 from crm.cards.models import (
     Goal,
     GoalCard,
@@ -27,13 +27,13 @@ from crm.cards.models import (
     VanguardEntry,
 )
 from crm.extensions import db
-from crm.instructors.models import Instructor
+from crm.instructors.models import Instructor, InstructorStatus
 from crm.meetings.models import Meeting, MeetingKind
 from crm.members.models import Member, MemberRole
 from crm.organizations.models import District, Organization, OrganizationKind
 from crm.pairings.models import Pairing
 from crm.photos import services as photos
-from crm.problems.models import Problem, ProblemCategory, ProblemStep
+from crm.problems.models import Problem, ProblemCategory, ProblemStatus, ProblemStep
 from crm.reports.models import Report, ReportKind
 from crm.review.models import SpotCheck
 
@@ -96,6 +96,12 @@ class InstructorFactory(Base):
     phone = factory.Sequence(lambda n: f"138{n:08d}")
     district = factory.LazyFunction(district)
     hired_on = date(2022, 3, 1)
+    status = InstructorStatus.ACTIVE
+    left_on = factory.LazyAttribute(
+        lambda i: clock.today() if i.status is InstructorStatus.LEFT else None
+    )
+    # Entered when hired, as the instructors already on the platform were.
+    created_at = factory.LazyAttribute(lambda i: clock.local_midnight(i.hired_on))
 
 
 class OrganizationFactory(Base):
@@ -129,6 +135,18 @@ class BranchFactory(Base):
         )
     )
 
+    @factory.post_generation
+    def listed_since(self, create, extracted, **kwargs):
+        """A branch made listed has been listed since `listed_since` (2020-01-01 unless
+        given), as the branches already on the platform were; listing one later writes a
+        spell from that day (crm.branches.services)."""
+        if create and self.under_guidance:
+            spell = db.session.scalar(
+                select(GuidanceSpell).where(GuidanceSpell.branch_id == self.id)
+            )
+            spell.started_on = extracted or date(2020, 1, 1)  # through the session's hooks
+            db.session.commit()
+
 
 class AgencyBranchFactory(BranchFactory):
     name = factory.Sequence(lambda n: f"赣州市某局机关第{n}党支部")
@@ -152,6 +170,7 @@ class PairingFactory(Base):
     agency_branch = factory.SubFactory(AgencyBranchFactory)
     branch = factory.SubFactory(BranchFactory)
     started_on = date(2024, 1, 1)
+    created_at = factory.LazyAttribute(lambda p: clock.local_midnight(p.started_on))
 
 
 class VisitFactory(Base):
@@ -180,8 +199,13 @@ class ProblemFactory(Base):
 
     @factory.post_generation
     def first_step(self, create, extracted, **kwargs):
-        self.steps.append(ProblemStep(from_status=None, to_status=self.status, note="登记问题",
-                                      on=self.raised_on, by=self.raised_by))  # fmt: skip
+        """Its steps: raised on its day, closed on `closed_on` if it is closed."""
+        self.steps.append(ProblemStep(from_status=None, to_status=ProblemStatus.OPEN,
+                                      note="登记问题", on=self.raised_on, by=self.raised_by))  # fmt: skip
+        if self.status is not ProblemStatus.OPEN:
+            self.steps.append(ProblemStep(
+                from_status=ProblemStatus.OPEN, to_status=self.status, note=self.resolution or "办理",
+                on=self.closed_on or self.raised_on, by=self.raised_by))  # fmt: skip
         if create:
             db.session.commit()
 

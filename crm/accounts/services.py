@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from crm.accounts import passwords, second_factor
 from crm.accounts.models import SEPARATED_DUTIES, Account, AccountRole, PasswordHistory, Role
 from crm.audit import services as audit
-from crm.core.lists import like
+from crm.core.lists import contains
 from crm.db import as_utc, utcnow
 from crm.extensions import db
 from crm.rules import RuleError
@@ -229,9 +229,7 @@ def listing(text: str = "", role: str = "") -> Select:
         .order_by(Account.username)
     )
     if text:
-        pattern = like(text)
-        statement = statement.where(Account.username.like(pattern, escape="\\")
-                                    | Account.name.like(pattern, escape="\\"))  # fmt: skip
+        statement = statement.where(contains(Account.username, text) | contains(Account.name, text))
     if (chosen := Role.parse(role)) is not None:
         statement = statement.where(Account.role_rows.any(AccountRole.role == chosen))
     return statement

@@ -1,10 +1,9 @@
-from datetime import date
-
 from flask import request
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length
 
+from crm import clock
 from crm.assignments import services
 from crm.branches.models import Branch, Sector
 from crm.core.forms import Form, date_field, options
@@ -33,7 +32,7 @@ def assign_form(
     instructors, each labelled with who holds it or how many it holds."""
     form = AssignForm()
     if request.method == "GET":
-        form.started_on.data = date.today()
+        form.started_on.data = clock.today()
     if instructor is not None:
         form.instructor_id.choices = options([(instructor.id, instructor.name)])
         form.instructor_id.data = instructor.id

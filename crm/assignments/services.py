@@ -5,13 +5,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import contains_eager, selectinload
 
 from crm.accounts.models import Account, Role
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch, Sector
 from crm.extensions import db
+from crm.instructors import services as instructors
 from crm.instructors.models import Instructor, InstructorStatus
 from crm.organizations.models import District, Organization, branch_organization
 from crm.rules import RuleError
@@ -105,6 +106,30 @@ def caseload_bounds() -> tuple[int, int]:
     return current_app.config["ASSIGNMENT_MIN"], current_app.config["ASSIGNMENT_MAX"]
 
 
+def caseload_flag(count: int) -> str:
+    """The one test of the 5–10 rule: "under", "over" or "" for a number of branches held."""
+    low, high = caseload_bounds()
+    if count < low:
+        return "under"
+    return "over" if count > high else ""
+
+
+def outside_bounds(count: ColumnElement[int]) -> ColumnElement[bool]:
+    """caseload_flag() in SQL: the count is under or over the bounds."""
+    low, high = caseload_bounds()
+    return or_(count < low, count > high)
+
+
+def held_at(day: date | ColumnElement[date]) -> ColumnElement[bool]:
+    """The assignments in force at the end of `day` (a date, or a record's date column: who
+    held the branch when the record happened): begun by then, not ended by then. On a
+    handover day the branch is the new instructor's (the old assignment ends that day)."""
+    return and_(
+        Assignment.started_on <= day,
+        or_(Assignment.ended_on.is_(None), Assignment.ended_on > day),
+    )
+
+
 def current_count(instructor_id: int) -> int:
     return db.session.execute(
         select(func.count()).where(
@@ -144,6 +169,7 @@ def assign(
         )
     if held is not None:
         end_assignment(held, on=on, reason=f"改派给{instructor.name}")
+    branch.under_guidance = True  # a branch someone guides is listed for guidance
     assignment = Assignment(instructor=instructor, branch=branch, started_on=on)
     db.session.add(assignment)
     db.session.flush()
@@ -222,7 +248,9 @@ def history_of_instructor(instructor_id: int) -> list[Assignment]:
             select(Assignment)
             .where(Assignment.instructor_id == instructor_id)
             .options(selectinload(Assignment.branch).selectinload(Branch.district))
-            .order_by(Assignment.ended_on.is_not(None), Assignment.started_on.desc())
+            .order_by(
+                Assignment.ended_on.is_not(None), Assignment.started_on.desc(), Assignment.id.desc()
+            )
         ).scalars()
     )
 
@@ -245,39 +273,41 @@ class Caseload:
 
     @property
     def flag(self) -> str:
-        """ "under", "over" or "" against the caseload bounds."""
-        if self.count < self.low:
-            return "under"
-        return "over" if self.count > self.high else ""
+        """ "under", "over" or "" against the caseload bounds ("" for one who has left)."""
+        if self.instructor.status is not InstructorStatus.ACTIVE:
+            return ""
+        return caseload_flag(self.count)
 
 
-def caseloads(account: Account, *, q: str = "", district_id: int | None = None) -> list[Caseload]:
-    """Every instructor `account` may see with their current branch count, in one query."""
+def caseloads(
+    account: Account, *, q: str = "", district_id: int | None = None, departed: bool = False
+) -> list[Caseload]:
+    """The instructors in post `account` may see (with `departed`, those who left instead),
+    each with their current branch count, found by instructors.services.matches(): one
+    query."""
     counts = (
         select(Assignment.instructor_id, func.count().label("count"))
         .where(Assignment.ended_on.is_(None))
         .group_by(Assignment.instructor_id)
         .subquery()
     )
+    wanted = InstructorStatus.LEFT if departed else InstructorStatus.ACTIVE
     statement = (
         select(Instructor, func.coalesce(counts.c.count, 0))
         .join(Instructor.account)
         .join(Instructor.district)
         .outerjoin(counts, counts.c.instructor_id == Instructor.id)
-        .where(instructor_scope(account))
+        .where(instructor_scope(account), Instructor.status == wanted)
         .options(contains_eager(Instructor.account), contains_eager(Instructor.district))
         .order_by(District.position, Account.name)
     )
-    if q:
-        statement = statement.where(
-            or_(Account.name.contains(q, autoescape=True), Account.username == q)
-        )
     if district_id:
         statement = statement.where(Instructor.district_id == district_id)
     low, high = caseload_bounds()
     return [
         Caseload(instructor, count, low, high)
         for instructor, count in db.session.execute(statement).tuples()
+        if instructors.matches(instructor, q)
     ]
 
 

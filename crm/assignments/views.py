@@ -1,10 +1,9 @@
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from crm import clock
 from crm.accounts.access import allow
 from crm.accounts.models import Account, Role
 from crm.assignments import services
@@ -12,7 +11,7 @@ from crm.assignments.forms import EndForm, assign_form
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch
 from crm.core.forms import form_status, submit
-from crm.core.lists import like, paginate, search_text
+from crm.core.lists import contains, paginate, search_text
 from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.organizations.services import districts
@@ -49,7 +48,7 @@ def listing(args) -> Select:
         .order_by(Branch.district_id, Account.name, Branch.name)
     )
     if q:
-        statement = statement.where(or_(Branch.name.like(like(q)), Account.name.like(like(q))))
+        statement = statement.where(or_(contains(Branch.name, q), contains(Account.name, q)))
     if district_id := args.get("district_id", type=int):
         statement = statement.where(Branch.district_id == district_id)
     return statement
@@ -107,7 +106,7 @@ def end(assignment_id: int):
     assignment = db.session.get(Assignment, assignment_id) or abort(404)
     form = EndForm()
     if request.method == "GET":
-        form.ended_on.data = date.today()
+        form.ended_on.data = clock.today()
     if submit(form, lambda: services.end_assignment(
         assignment, on=form.ended_on.data, reason=form.reason.data
     )):  # fmt: skip

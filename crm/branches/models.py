@@ -23,7 +23,8 @@ class Sector(LabeledEnum):
 class Branch(Audited, Versioned, TimestampMixin, db.Model):
     """党组织: a party branch, of a two-new organization (or several: 联合党支部) or of an agency.
 
-    `under_guidance` marks a two-new branch that should have an instructor.
+    `under_guidance` marks a two-new branch that should have an instructor now; when it was
+    so is kept in GuidanceSpell (crm.branches.services keeps the two together).
     """
 
     __tablename__ = "branch"
@@ -55,3 +56,33 @@ class Branch(Audited, Versioned, TimestampMixin, db.Model):
     @property
     def address(self) -> str:
         return next((org.address for org in self.organizations if org.address), "")
+
+
+class GuidanceSpell(db.Model):
+    """列入联系指导的期间: a two-new branch listed for guidance from `started_on` until `ended_on`
+    (open while it is listed). Written by crm.branches.services whenever a branch's
+    `under_guidance` changes, however it changes (form, import): the month-end count of
+    branches under guidance is read from here, so a later change never rewrites a closed
+    month."""
+
+    __tablename__ = "guidance_spell"
+    __table_args__ = (
+        sa.Index(
+            "uq_guidance_spell_open_branch",
+            "branch_id",
+            unique=True,
+            sqlite_where=sa.text("ended_on IS NULL"),
+            postgresql_where=sa.text("ended_on IS NULL"),
+        ),
+        sa.CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="dates_in_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branch.id"), index=True)
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]
+
+    branch: Mapped[Branch] = relationship()
+
+    def __str__(self) -> str:
+        return f"列入指导 {self.started_on:%Y-%m-%d}—{self.ended_on or ''}"

@@ -1,11 +1,14 @@
 """Party branches: which organizations they cover, and the rules for changing them."""
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, event, inspect, or_, select
+from sqlalchemy.orm import Session
 
-from crm.branches.models import Branch, BranchKind, Sector
+from crm import clock
+from crm.branches.models import Branch, BranchKind, GuidanceSpell, Sector
 from crm.extensions import db
 from crm.organizations import creditcode
 from crm.organizations.models import Organization
@@ -72,3 +75,62 @@ def organizations_by_codes(codes: Sequence[str]) -> list[Organization]:
     if missing:
         raise RuleError(f"以下代码尚未登记为组织：{'、'.join(missing)}", "organization_codes")
     return [found[code] for code in wanted]
+
+
+# --- when a branch was listed for guidance ------------------------------------------------------
+
+
+def guided_at(day: date) -> ColumnElement[bool]:
+    """The guidance spells in force at the end of `day` (join GuidanceSpell on the branch)."""
+    return and_(
+        GuidanceSpell.started_on <= day,
+        or_(GuidanceSpell.ended_on.is_(None), GuidanceSpell.ended_on > day),
+    )
+
+
+def listed(branch: Branch) -> bool:
+    return branch.sector is Sector.TWO_NEW and bool(branch.under_guidance)
+
+
+def install() -> None:
+    """Keep GuidanceSpell in step with every change of a branch's `under_guidance`."""
+    if not event.contains(Session, "before_flush", _keep_spells):
+        event.listen(Session, "before_flush", _keep_spells)
+
+
+def _keep_spells(session: Session, flush_context: Any, instances: Any) -> None:
+    changed = [
+        b for b in (*session.new, *session.dirty)
+        if isinstance(b, Branch) and (b in session.new or _guidance_changed(b))
+    ]  # fmt: skip
+    if not changed:
+        return
+    today = clock.today()
+    with session.no_autoflush:
+        for branch in changed:
+            spell = None
+            if branch.id is not None:
+                spell = session.scalar(
+                    select(GuidanceSpell).where(
+                        GuidanceSpell.branch_id == branch.id, GuidanceSpell.ended_on.is_(None)
+                    )
+                )
+            if listed(branch) and spell is None:
+                session.add(GuidanceSpell(branch=branch, started_on=today))
+            elif not listed(branch) and spell is not None:
+                spell.ended_on = max(today, spell.started_on)
+
+
+def _guidance_changed(branch: Branch) -> bool:
+    state = inspect(branch)
+    return any(state.attrs[name].history.has_changes() for name in ("under_guidance", "sector"))
+
+
+def spells_of(branch_id: int) -> list[GuidanceSpell]:
+    return list(
+        db.session.scalars(
+            select(GuidanceSpell)
+            .where(GuidanceSpell.branch_id == branch_id)
+            .order_by(GuidanceSpell.started_on)
+        )
+    )

@@ -11,10 +11,11 @@ from crm.branches import services
 from crm.branches.forms import BranchForm
 from crm.branches.models import Branch, Sector
 from crm.core.forms import form_status, options, submit
-from crm.core.lists import like, paginate, search_text
+from crm.core.lists import contains, paginate, search_text
 from crm.extensions import db
 from crm.instructors.services import of_account
 from crm.meetings import services as meetings
+from crm.members import services as members
 from crm.organizations.services import district_choices, districts
 from crm.pairings import services as pairings
 from crm.problems import services as problem_services
@@ -51,7 +52,7 @@ def listing(args) -> Select:
         .order_by(Branch.district_id, Branch.name)
     )
     if q:
-        statement = statement.where(or_(Branch.name.like(like(q)), Branch.secretary_name == q))
+        statement = statement.where(or_(contains(Branch.name, q), Branch.secretary_name == q))
     if chosen := Sector.parse(args.get("sector")):
         statement = statement.where(Branch.sector == chosen)
     if district_id := args.get("district_id", type=int):
@@ -110,6 +111,11 @@ def edit(branch_id: int):
     form = _form(obj=branch)
     if request.method == "GET":
         form.organization_codes.data = "\n".join(org.credit_code for org in branch.organizations)
+    secretary = members.secretary_of(branch.id)
+    if secretary is not None:  # the member list holds the secretary's name and phone
+        form.secretary_name.data, form.secretary_phone.data = secretary.name, secretary.phone
+        form.secretary_name.render_kw = form.secretary_phone.render_kw = {"readonly": True}
+        form.secretary_name.description = "由党员名册中的书记决定，请在党员名册中修改。"
     if submit(form, lambda: services.update_branch(
         branch, services.organizations_by_codes(form.codes()), **form.values()
     ), record=branch):  # fmt: skip

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select
 
 from crm.extensions import db
 
@@ -13,10 +13,10 @@ def search_text() -> str:
     return request.args.get("q", "", type=str).strip()[:50]
 
 
-def like(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, with its own % and _ taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def contains(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    """The one text search of the list pages: `text` anywhere in the column, its own % and _
+    taken literally (LIKE with an escape character, which SQLite has no default for)."""
+    return column.contains(text, autoescape=True)
 
 
 def paginate(statement: Select, total: int | None = None) -> Pagination:

@@ -22,7 +22,8 @@ LABELS = {
     "assignments": "联系指导关系", "handovers": "改派", "pairings": "结对共建",
     "visits": "走访记录", "problems": "问题", "problems.resolved": "其中已解决",
     "members": "党员", "meetings": "三会记录", "goal_cards": "书记履职目标卡",
-    "vanguard_entries": "先锋储绩记录",
+    "vanguard_entries": "先锋储绩记录", "pairing_activities": "结对共建活动",
+    "visits_sent_back": "退回修改的走访", "spot_checks": "抽查", "alert_notes": "预警处理记录",
 }  # fmt: skip
 
 

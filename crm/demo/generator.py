@@ -10,18 +10,21 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
+
+from crm import clock
 from crm.accounts import services as accounts
 from crm.accounts.models import Role
 from crm.assignments import services as assignments
-from crm.branches.models import Branch, BranchKind, Sector
-from crm.demo import bulk, history, party, words
+from crm.branches.models import Branch, BranchKind, GuidanceSpell, Sector
+from crm.demo import bulk, followup, history, party, words
 from crm.extensions import db
 from crm.instructors import services as instructors
 from crm.instructors.models import Instructor
 from crm.organizations import creditcode
 from crm.organizations.models import District, Organization, OrganizationKind
 from crm.organizations.services import districts
-from crm.pairings.models import Pairing, PairingStatus
+from crm.pairings.models import Pairing
 
 INSTRUCTORS = 115
 TWO_NEW_BRANCHES = 2_260
@@ -102,6 +105,7 @@ def load(seed: int, password: str, today: date) -> Counter:
     bulk.analyze()
     party.load(demo.rng, demo.today - timedelta(days=1), demo.counts)
     bulk.analyze()
+    followup.load(demo.rng, demo.today, demo.counts)
     return demo.counts
 
 
@@ -290,7 +294,10 @@ def _mark_for_guidance(demo: Demo, branches: list[Branch]) -> list[Branch]:
     guided = joint + demo.rng.sample(rest, UNDER_GUIDANCE - len(joint))
     for branch in guided:
         branch.under_guidance = True
-    db.session.flush()
+    db.session.flush()  # the guidance spells begin today (crm.branches.services) ...
+    db.session.execute(  # ... but in the demo they begin with its history
+        sa.update(GuidanceSpell).values(started_on=demo.start)
+    )
     demo.rng.shuffle(guided)  # so each instructor gets a mix of kinds
     return guided
 
@@ -313,11 +320,13 @@ def _instructors(demo: Demo, guided: list[Branch], password: str) -> list[Instru
         for _ in range(seats.get(district.id, 0)):
             number += 1
             name = "张伟" if number == 1 else demo.person()
-            hired.append(instructors.create_instructor(
+            instructor = instructors.create_instructor(
                 username=f"zdy{number:03d}", name=name, password=password,
                 password_hash=password_hash, phone=demo.mobile(), district_id=district.id,
                 hired_on=demo.day(date(2019, 3, 1), date(2023, 9, 1)),
-            ))  # fmt: skip
+            )  # fmt: skip
+            instructor.created_at = clock.local_midnight(instructor.hired_on)  # entered then
+            hired.append(instructor)
     demo.counts["instructors"] = len(hired)
     return hired
 
@@ -379,10 +388,11 @@ def _pairings(demo: Demo, branches: list[Branch], agency: list[Branch],
                 demo.today - timedelta(days=6 * 365), demo.today - timedelta(days=365)
             )
             ended = rng.random() < 0.08
+            ended_on = started + timedelta(days=rng.randint(180, 600)) if ended else None
             db.session.add(Pairing(
                 agency_branch=partner, branch=branch, started_on=started,
-                status=PairingStatus.ENDED if ended else PairingStatus.ACTIVE,
-                ended_on=started + timedelta(days=rng.randint(180, 600)) if ended else None,
+                ended_on=min(ended_on, demo.today - timedelta(days=1)) if ended_on else None,
+                created_at=clock.local_midnight(started),
                 purpose=rng.choice(("党建引领企业发展", "政策宣讲与惠企服务", "组织生活共过",
                                     "人才培训与招工对接", "志愿服务共建")),
             ))  # fmt: skip

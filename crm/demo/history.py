@@ -27,12 +27,11 @@ from crm.instructors.models import Instructor
 from crm.problems.models import Problem, ProblemCategory, ProblemStatus, ProblemStep
 from crm.visits.models import Clarity, Visit, VisitKind
 
-VISITS_A_MONTH = 1.15  # per branch, for an instructor keeping up
+OTHER_VISITS_A_MONTH = 0.12  # per branch: calls, activities, meetings attended
 PROBLEM_CHANCE = 0.19  # of a visit raising one
 NEVER_VISITED_SHARE = 0.02
 BEHIND_SHARE = 0.10
-KINDS = ((VisitKind.ONSITE, 65), (VisitKind.ORGANIZATION_LIFE, 12),
-         (VisitKind.ACTIVITY, 10), (VisitKind.REMOTE, 13))  # fmt: skip
+OTHER_KINDS = ((VisitKind.ORGANIZATION_LIFE, 35), (VisitKind.ACTIVITY, 30), (VisitKind.REMOTE, 35))
 TOPICS = (
     "用工",
     "党员教育",
@@ -69,22 +68,34 @@ class Period:
 
 
 def load(rng: random.Random, last_day: date, counts: Counter) -> None:
-    """Add visits and problems for every assignment, from its start to `last_day`."""
+    """Add visits and problems for every assignment, from its start to `last_day`.
+
+    An instructor keeping up plans an on-site visit to each branch every 22–34 days, so now
+    and then one runs a few days late; one falling behind leaves 35–75 days between them.
+    Calls, activities and meetings attended come on top, about one a branch a quarter.
+    """
     periods = periods_of(last_day)
     instructors = {p.instructor.id for p in periods}
-    diligence = {
-        i: rng.uniform(0.3, 0.6) if rng.random() < BEHIND_SHARE else rng.uniform(0.85, 1.3)
-        for i in sorted(instructors)
-    }
+    behind = {i for i in sorted(instructors) if rng.random() < BEHIND_SHARE}
     branches = sorted({p.branch.id for p in periods})
     never = set(rng.sample(branches, round(len(branches) * NEVER_VISITED_SHARE)))
     made = Made()
     for period in periods:
         if period.branch.id in never:
             continue
+        gaps = (35, 75) if period.instructor.id in behind else (22, 34)
+        day = period.first + timedelta(days=rng.randint(3, gaps[1]))
+        while day <= period.last:
+            _visit(rng, period, day, VisitKind.ONSITE, last_day, made)
+            day += timedelta(days=rng.randint(*gaps))
         months = ((period.last - period.first).days + 1) / 30.4
-        for _ in range(_poisson(rng, months * VISITS_A_MONTH * diligence[period.instructor.id])):
-            _visit(rng, period, last_day, made)
+        for _ in range(_poisson(rng, months * OTHER_VISITS_A_MONTH)):
+            day = period.first + timedelta(
+                days=rng.randrange((period.last - period.first).days + 1)
+            )
+            _visit(
+                rng, period, day, rng.choices(*zip(*OTHER_KINDS, strict=True))[0], last_day, made
+            )
     made.insert()
     counts.update(made.counts)
 
@@ -119,7 +130,12 @@ def periods_of(last_day: date) -> list[Period]:
         )
         .order_by(Assignment.id)
     ).scalars()
-    return [Period(a.instructor, a.branch, a.started_on, a.ended_on or last_day) for a in held]
+    # A handover day is the new instructor's (crm.review.holders): the old one's last is the eve.
+    return [
+        Period(a.instructor, a.branch, a.started_on,
+               a.ended_on - timedelta(days=1) if a.ended_on else last_day)
+        for a in held
+    ]  # fmt: skip
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -131,16 +147,14 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return k
 
 
-def _visit(rng: random.Random, period: Period, last_day: date, made: Made) -> None:
-    day = period.first + timedelta(days=rng.randrange((period.last - period.first).days + 1))
+def _visit(rng: random.Random, period: Period, day: date, kind: VisitKind, last_day: date,
+           made: Made) -> None:  # fmt: skip
     visited_at = datetime.combine(day, time(8, 30), clock.LOCAL_TIME) + timedelta(
         minutes=rng.randrange(9 * 60)
     )
     late = rng.random() < 0.04 and (last_day - day).days > 25
     received_at = visited_at + (timedelta(days=rng.randint(8, 20)) if late
                                 else timedelta(minutes=rng.randint(3, 240)))  # fmt: skip
-    kinds, weights = zip(*KINDS, strict=True)
-    kind = rng.choices(kinds, weights)[0]
     branch, instructor = period.branch, period.instructor
     visit = {
         "instructor_id": instructor.id, "branch_id": branch.id,
@@ -188,7 +202,9 @@ def _problem(rng: random.Random, visit_index: int, period: Period, day: date, la
     made.problems.append(problem)
     index = len(made.problems) - 1
     steps = [_step_row(index, None, ProblemStatus.OPEN, "走访时登记", day, by)]
-    takes = timedelta(days=rng.randint(4, 75) if rng.random() < 0.9 else rng.randint(76, 240))
+    chance = rng.random()  # most within the 30 days given, some late, a few much later
+    takes = timedelta(days=rng.randint(3, 28) if chance < 0.78
+                      else rng.randint(29, 75) if chance < 0.95 else rng.randint(76, 240))  # fmt: skip
     if rng.random() < 0.6 and day + takes / 3 <= last_day:
         steps.append(_step_row(index, ProblemStatus.OPEN, ProblemStatus.COORDINATING,
                                f"已与{problem['department']}联系协调", day + takes / 3, by))  # fmt: skip

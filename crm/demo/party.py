@@ -78,7 +78,7 @@ def _members(rng: random.Random, branches: dict, counts: Counter) -> list[dict]:
                 owner.owner_name if n == 1 and owner else _person(rng))  # fmt: skip
             rows.append({
                 "branch_id": branch.id, "name": name, "role": role,
-                "phone": f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
+                "phone": _phone(rng, branch if n == 0 else None),
                 "joined_on": date(1990, 1, 1) + timedelta(days=rng.randrange(12_400)),
                 "is_owner": n == 1 and owner is not None, "is_manager": rng.random() < 0.2,
                 "is_staff_rep": rng.random() < 0.15, "active": True,
@@ -88,6 +88,12 @@ def _members(rng: random.Random, branches: dict, counts: Counter) -> list[dict]:
         row["id"] = member_id
     counts["members"] = len(rows)
     return rows
+
+
+def _phone(rng: random.Random, secretary_of: object | None) -> str:
+    """A member's mobile; the secretary's is the one the branch lists (one person, one number)."""
+    made = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
+    return getattr(secretary_of, "secretary_phone", "") or made
 
 
 def _person(rng: random.Random) -> str:

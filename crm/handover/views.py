@@ -12,6 +12,7 @@ from crm.core.forms import form_status, options, submit
 from crm.extensions import db
 from crm.handover import services
 from crm.handover.forms import HandoverForm
+from crm.instructors import services as instructors
 from crm.instructors.models import Instructor, InstructorStatus
 from crm.rules import RuleError
 
@@ -73,7 +74,7 @@ def _hand_over(leaving: Instructor, form: HandoverForm):
     if form.mark_left.data:
         if assignments.current_count(leaving.id):
             raise RuleError("还有党组织没有移交，不能设为离岗。", "mark_left")
-        leaving.status = InstructorStatus.LEFT
+        instructors.set_status(leaving, InstructorStatus.LEFT, on=form.on.data)
         leaving.account.active = False
     return made
 

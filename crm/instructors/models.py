@@ -15,10 +15,20 @@ class InstructorStatus(LabeledEnum):
 
 
 class Instructor(Audited, Versioned, TimestampMixin, db.Model):
-    """专职党建指导员: a professional instructor with an account, guiding 5–10 branches."""
+    """专职党建指导员: a professional instructor with an account, guiding 5–10 branches.
+
+    In post (在岗) from the later of `hired_on` and the day they were entered (`created_at`),
+    until `left_on` (离岗). `status` and `left_on` are set together by
+    crm.instructors.services.set_status, and the database refuses them apart.
+    """
 
     __tablename__ = "instructor"
     __audit_phones__ = frozenset({"phone"})
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(status = 'left') = (left_on IS NOT NULL)", name="status_agrees_with_left_on"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"), unique=True)
@@ -26,6 +36,7 @@ class Instructor(Audited, Versioned, TimestampMixin, db.Model):
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id"), index=True)
     hired_on: Mapped[date]
     status: Mapped[InstructorStatus] = mapped_column(default=InstructorStatus.ACTIVE)
+    left_on: Mapped[date | None]
 
     account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
     district: Mapped[District] = relationship()

@@ -2,11 +2,13 @@
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import inspect, select
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import ColumnElement, and_, inspect, or_, select
 from sqlalchemy.orm.attributes import flag_modified
 
+from crm import clock
 from crm.accounts import services as accounts
 from crm.accounts.models import Role
 from crm.extensions import db
@@ -43,11 +45,71 @@ def create_instructor(
         username, name, password, [Role.INSTRUCTOR], password_hash=password_hash
     )
     instructor = Instructor(
-        account=account, phone=phone, district_id=district_id, hired_on=hired_on, status=status
+        account=account, phone=phone, district_id=district_id, hired_on=hired_on
     )
+    set_status(instructor, status)
     db.session.add(instructor)
     db.session.flush()
     return instructor
+
+
+def set_status(instructor: Instructor, status: InstructorStatus, on: date | None = None) -> None:
+    """Set 在岗/离岗 and the leaving date together (they never disagree): leaving keeps an
+    earlier leaving date or takes `on` (today by default); coming back clears it. Raises
+    RuleError for a leaving date before the hire date or in the future."""
+    if status is InstructorStatus.ACTIVE:
+        instructor.status, instructor.left_on = status, None
+        return
+    if instructor.status is InstructorStatus.LEFT and instructor.left_on and on is None:
+        return
+    left_on = on or clock.today()
+    if left_on > clock.today():
+        raise RuleError("离岗日期不能晚于今天。", "status")
+    if instructor.hired_on and left_on < instructor.hired_on:
+        raise RuleError(f"离岗日期不能早于聘用日期 {instructor.hired_on:%Y-%m-%d}。", "status")
+    instructor.status, instructor.left_on = status, left_on
+
+
+def in_post_at(day: date) -> ColumnElement[bool]:
+    """The instructors in post at the end of `day`, as the platform knew them then: hired and
+    entered by then, not yet left. A closed month's count is not rewritten by an instructor
+    entered later (an import), only by a leaving dated inside it."""
+    stop = clock.local_midnight(day + timedelta(days=1))
+    return and_(
+        Instructor.hired_on <= day,
+        Instructor.created_at < stop,
+        or_(Instructor.left_on.is_(None), Instructor.left_on > day),
+    )
+
+
+def in_post(instructor: Instructor, day: date) -> bool:
+    """in_post_at() for one instructor already loaded."""
+    created = (instructor.created_at or clock.now()).astimezone(clock.LOCAL_TIME).date()
+    return (
+        instructor.hired_on <= day
+        and created <= day
+        and (instructor.left_on is None or instructor.left_on > day)
+    )
+
+
+# --- the caseload search -----------------------------------------------------------------------
+
+
+def initials(name: str) -> str:
+    """张伟 → zw: how reviewers type a name they half remember."""
+    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
+
+
+def matches(instructor: Instructor, q: str) -> bool:
+    """The one caseload search, for the page, its export and the stored table alike: part of
+    the name, the whole username (any case), or the start of the name's pinyin initials."""
+    q = q.strip().lower()
+    return (
+        not q
+        or q in instructor.name.lower()
+        or q == instructor.account.username.lower()
+        or initials(instructor.name).startswith(q)
+    )
 
 
 def update_instructor(
@@ -64,7 +126,7 @@ def update_instructor(
     instructor.account.name = name.strip()
     instructor.district_id = district_id
     instructor.hired_on = hired_on
-    instructor.status = status
+    set_status(instructor, status)
     instructor.account.active = status is InstructorStatus.ACTIVE
     if inspect(instructor.account).modified:
         # The name lives on the account: the instructor's own row must still count the edit,

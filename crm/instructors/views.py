@@ -31,9 +31,9 @@ def index():
     descending = request.args.get("order") == "desc"
     today = clock.today()
     counted_at = None
-    if stored.counted_live(current_user, district_id):
+    if flag == "left" or stored.counted_live(current_user, district_id):
         rows = caseload.rows(current_user, today, q=q, district_id=district_id, sort=sort,
-                             descending=descending, counted=False)  # fmt: skip
+                             descending=descending, counted=False, departed=flag == "left")  # fmt: skip
         if flag in ("under", "over"):
             rows = [row for row in rows if row.caseload.flag == flag]
         page = paginate_list(rows)
@@ -71,9 +71,7 @@ def _detail_page(instructor: Instructor, form: AssignForm | None):
         instructor=instructor,
         current=current,
         kinds=meetings.kept_up([a.branch_id for a in current], clock.today()),
-        figures=next(
-            iter(caseload.rows(current_user, clock.today(), q=instructor.account.username)), None
-        ),
+        figures=caseload.row_of(instructor, clock.today()),
         timeline=visits.recent_by(instructor.id),
         past=[a for a in history if not a.is_current],
         low=low,

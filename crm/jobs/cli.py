@@ -35,6 +35,8 @@ def run() -> None:
                       id="sweep", misfire_grace_time=6 * 3600, coalesce=True, max_instances=1)  # fmt: skip
     scheduler.add_job(backup_job, args=(app,), trigger=CronTrigger(hour=2, minute=30, timezone=clock.LOCAL_TIME),
                       id="backup", misfire_grace_time=6 * 3600, coalesce=True, max_instances=1)  # fmt: skip
+    scheduler.add_job(backfill_job, args=(app,), trigger="date", id="report-backfill",
+                      misfire_grace_time=None)  # fmt: skip
     scheduler.add_job(queued_job, args=(app,), trigger="interval", seconds=10, id="report-batches",
                       max_instances=1, coalesce=True)  # fmt: skip
     # Every REVIEW_REFRESH_MINUTES, counted from the hour (so once just after midnight).
@@ -48,6 +50,26 @@ def run() -> None:
         "网页上发起的整月生成在此执行。"
     )
     scheduler.start()
+
+
+def backfill(now: datetime | None = None) -> int:
+    """Make the reports of the REPORTS_BACKFILL_MONTHS months before the due one that no
+    scheduler has made, newest first: a new install (or the demo) starts with a year of them.
+    Each is claimed first (crm.reports.batch), so none is made twice."""
+    now = clock.local(now or clock.now())
+    month, made = batch.due_month(now.date(), now.hour >= 2), 0
+    with acting_as("scheduler"):
+        for _ in range(current_app.config["REPORTS_BACKFILL_MONTHS"]):
+            month = (month - timedelta(days=1)).replace(day=1)
+            if month < services.earliest_month():
+                break
+            made += len(batch.run_scheduled(month))
+    return made
+
+
+def backfill_job(app: Flask) -> None:
+    with app.app_context():
+        backfill()
 
 
 def catch_up(now: datetime | None = None) -> int:

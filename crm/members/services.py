@@ -58,6 +58,7 @@ def add_member(branch: Branch, **fields: Any) -> Member:
     member = Member(branch=branch, **_check(branch, fields, None))
     db.session.add(member)
     db.session.flush()
+    follow_secretary(branch)
     return member
 
 
@@ -66,4 +67,17 @@ def update_member(member: Member, **fields: Any) -> Member:
     for name, value in _check(member.branch, fields, member).items():
         setattr(member, name, value)
     db.session.flush()
+    follow_secretary(member.branch)
     return member
+
+
+def follow_secretary(branch: Branch) -> None:
+    """A person's contact details live in one place: where the member list names a secretary,
+    the branch's 书记 and 书记电话 are that member's name and phone, kept in step here."""
+    secretary = secretary_of(branch.id)
+    if secretary is not None and (branch.secretary_name, branch.secretary_phone) != (
+        secretary.name,
+        secretary.phone,
+    ):
+        branch.secretary_name, branch.secretary_phone = secretary.name, secretary.phone
+        db.session.flush()

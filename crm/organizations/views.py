@@ -7,7 +7,7 @@ from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import organization_scope, visible_organization
 from crm.core.forms import form_status, options, submit
-from crm.core.lists import like, paginate, search_text
+from crm.core.lists import contains, paginate, search_text
 from crm.extensions import db
 from crm.organizations import services
 from crm.organizations.forms import OrganizationForm
@@ -41,7 +41,7 @@ def listing(args) -> Select:
     )
     if q:
         statement = statement.where(
-            or_(Organization.name.like(like(q)), Organization.credit_code.like(like(q.upper())))
+            or_(contains(Organization.name, q), contains(Organization.credit_code, q.upper()))
         )
     if chosen := OrganizationKind.parse(args.get("kind")):
         statement = statement.where(Organization.kind == chosen)

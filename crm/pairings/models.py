@@ -1,6 +1,7 @@
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.branches.models import Branch
@@ -14,7 +15,11 @@ class PairingStatus(LabeledEnum):
 
 
 class Pairing(Audited, TimestampMixin, db.Model):
-    """结对共建: an agency branch paired with a two-new branch (many-to-many)."""
+    """结对共建: an agency branch paired with a two-new branch (many-to-many).
+
+    Its status is derived from its dates, never stored apart from them: 已结束 once it has an
+    end date (an end date is never later than the day it is entered), 在册 before.
+    """
 
     __tablename__ = "pairing"
     __table_args__ = (sa.UniqueConstraint("agency_branch_id", "branch_id"),)
@@ -24,7 +29,6 @@ class Pairing(Audited, TimestampMixin, db.Model):
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branch.id"), index=True)
     started_on: Mapped[date]
     ended_on: Mapped[date | None]
-    status: Mapped[PairingStatus] = mapped_column(default=PairingStatus.ACTIVE)
     purpose: Mapped[str] = mapped_column(sa.String(200), default="")
 
     agency_branch: Mapped[Branch] = relationship(foreign_keys=[agency_branch_id])
@@ -35,6 +39,17 @@ class Pairing(Audited, TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_branch} ⇄ {self.branch}"
+
+    @hybrid_property
+    def status(self) -> PairingStatus:
+        return PairingStatus.ACTIVE if self.ended_on is None else PairingStatus.ENDED
+
+    @status.inplace.expression
+    @classmethod
+    def _status_expression(cls) -> sa.ColumnElement[str]:
+        return sa.case(
+            (cls.ended_on.is_(None), PairingStatus.ACTIVE.value), else_=PairingStatus.ENDED.value
+        )
 
 
 class ActivityKind(LabeledEnum):

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -49,15 +49,14 @@ def create_pairing(agency: Branch, branch: Branch, *, started_on: date, purpose:
         raise RuleError("结对一方应是机关企事业单位党组织。", "agency_branch_id")
     if branch.sector is not Sector.TWO_NEW:
         raise RuleError("结对另一方应是两新组织党组织。", "branch_id")
-    if started_on > clock.today():
-        raise RuleError("开始日期不能晚于今天。", "started_on")
+    check_dates(started_on, None)
     existing = db.session.execute(
         select(Pairing).where(Pairing.agency_branch_id == agency.id, Pairing.branch_id == branch.id)
     ).scalar_one_or_none()
     if existing is not None:
         raise RuleError(f"二者已经结对（{existing.status.label}），不能重复登记。", "branch_id")
     pairing = Pairing(agency_branch=agency, branch=branch, started_on=started_on,
-                      purpose=purpose.strip(), status=PairingStatus.ACTIVE)  # fmt: skip
+                      purpose=purpose.strip())  # fmt: skip
     db.session.add(pairing)
     db.session.flush()
     return pairing
@@ -67,11 +66,33 @@ def end_pairing(pairing: Pairing, *, on: date) -> Pairing:
     """End a pairing in force; not before it began. Raises RuleError."""
     if pairing.status is PairingStatus.ENDED:
         raise RuleError("该结对已经结束。")
-    if on < pairing.started_on:
-        raise RuleError(f"结束日期不能早于开始日期 {pairing.started_on:%Y-%m-%d}。", "ended_on")
-    pairing.status, pairing.ended_on = PairingStatus.ENDED, on
+    check_dates(pairing.started_on, on)
+    pairing.ended_on = on
     db.session.flush()
     return pairing
+
+
+def check_dates(started_on: date, ended_on: date | None) -> None:
+    """A pairing's dates: started by today, ended (if it has) by today and not before it
+    started. The status follows from them. Raises RuleError."""
+    today = clock.today()
+    if started_on > today:
+        raise RuleError("开始日期不能晚于今天。", "started_on")
+    if ended_on is not None and ended_on > today:
+        raise RuleError("结束日期不能晚于今天。", "ended_on")
+    if ended_on is not None and ended_on < started_on:
+        raise RuleError(f"结束日期不能早于开始日期 {started_on:%Y-%m-%d}。", "ended_on")
+
+
+def in_force_at(day: date) -> ColumnElement[bool]:
+    """The one definition of a pairing in force (在册结对) at the end of `day`: begun by then,
+    not ended by then, and entered by then (a pairing imported later does not rewrite a
+    closed month)."""
+    return and_(
+        Pairing.started_on <= day,
+        or_(Pairing.ended_on.is_(None), Pairing.ended_on > day),
+        Pairing.created_at < clock.local_midnight(day + timedelta(days=1)),
+    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from crm import clock
 from crm.accounts.models import Account
@@ -117,9 +117,35 @@ _NOTE_NEEDED = {
 }
 
 
+def open_at(day: date) -> ColumnElement[bool]:
+    """The one definition of an open problem (待办 or 协调中) at the end of `day`: raised by then
+    and not closed by then. For today, that is its status."""
+    if day >= clock.today():
+        return and_(Problem.status.in_(OPEN_STATUSES), Problem.raised_on <= day)
+    return and_(
+        Problem.raised_on <= day,
+        or_(Problem.status.in_(OPEN_STATUSES), Problem.closed_on > day),
+    )
+
+
+def overdue_at(day: date) -> ColumnElement[bool]:
+    """The one definition of an overdue problem at the end of `day`: open then, and due
+    before that day (due today is not yet overdue)."""
+    return and_(open_at(day), Problem.due_on < day)
+
+
 def overdue(today: date) -> ColumnElement[bool]:
-    """Open problems past their due date."""
-    return and_(Problem.status.in_(OPEN_STATUSES), Problem.due_on < today)
+    """Open problems past their due date now."""
+    return overdue_at(today)
+
+
+def status_at(problem: Problem, day: date) -> ProblemStatus:
+    """The problem's status at the end of `day`, from its steps."""
+    status = ProblemStatus.OPEN
+    for step in problem.steps:
+        if step.on <= day:
+            status = step.to_status
+    return status
 
 
 @dataclass(frozen=True)
@@ -134,9 +160,9 @@ def counts_by_branch(branch_ids: Iterable[int], today: date) -> dict[int, Proble
         select(
             Problem.branch_id,
             func.count(),
-            func.count().filter(Problem.due_on < today),
+            func.count().filter(overdue_at(today)),
         )
-        .where(Problem.branch_id.in_(list(branch_ids)), Problem.status.in_(OPEN_STATUSES))
+        .where(Problem.branch_id.in_(list(branch_ids)), open_at(today))
         .group_by(Problem.branch_id)
     )
     return {branch_id: ProblemCounts(n_open, n_overdue) for branch_id, n_open, n_overdue in rows}

@@ -126,7 +126,7 @@ def due_month(now_local_date: date, hour_passed: bool) -> date:
 def run_scheduled(
     month: date, *, workers: int = 2, progress: Callable[[int], None] = lambda n: None
 ) -> list[int]:
-    return make_many(services.monthly_subjects(), month, by_id=None, scheduled=True,
+    return make_many(services.monthly_subjects(month), month, by_id=None, scheduled=True,
                      workers=workers, progress=progress)  # fmt: skip
 
 
@@ -145,7 +145,9 @@ def request_month(month: date, *, by: Account) -> ReportBatch:
         raise RuleError(
             f"{month:%Y-%m} 的月报正在生成（{waiting.done}/{waiting.total}），请稍候。", "month"
         )
-    batch = ReportBatch(month=month, requested_by_id=by.id, total=len(services.monthly_subjects()))
+    batch = ReportBatch(
+        month=month, requested_by_id=by.id, total=len(services.monthly_subjects(month))
+    )
     db.session.add(batch)
     return batch
 
@@ -169,7 +171,8 @@ def run_queued(*, workers: int = 2) -> int | None:
     if taken.rowcount != 1:
         return None  # another scheduler took it
     batch = db.session.get(ReportBatch, batch_id)
-    month, by_id, subjects = batch.month, batch.requested_by_id, services.monthly_subjects()
+    month, by_id = batch.month, batch.requested_by_id
+    subjects = services.monthly_subjects(month)
     db.session.commit()
 
     def advance(n: int) -> None:

@@ -2,6 +2,7 @@
 
 import shutil
 import time
+from datetime import date
 from pathlib import Path
 
 import click
@@ -44,21 +45,34 @@ def monthly(month: str, username: str | None, district: str | None, city: bool, 
         first = services.parse_month(month, clock.today())
     except RuleError as error:
         raise BadInputError(error.message) from None
-    subjects = _subjects(username, district, city)
+    subjects = _subjects(username, district, city, first)
     started = time.perf_counter()
     with acting_as("cli:reports"), click.progressbar(length=len(subjects), label=f"{first:%Y-%m} 月报",
                                                      show_pos=True) as bar:  # fmt: skip
         made = batch.make_many(subjects, first, by_id=None, workers=workers if len(subjects) > 1 else 0,
                                progress=bar.update)  # fmt: skip
     click.echo(f"已生成 {len(made)} 份，用时 {time.perf_counter() - started:.1f} 秒。")
+    reports = db.session.scalars(
+        db.select(Report).where(Report.id.in_(made)).order_by(Report.id)
+    ).all()
+    for report in reports:
+        click.echo(f"{report.title} {report.month:%Y-%m} 第 {report.version} 版 "
+                   f"SHA-256 {report.sha256}：{report.change_summary}")  # fmt: skip
+        for line in report.changes or []:
+            click.echo(f"  · {line}")
     if out:
         out.mkdir(parents=True, exist_ok=True)
-        for report in db.session.scalars(db.select(Report).where(Report.id.in_(made))):
-            shutil.copyfile(services.file_of(report), out / Path(report.path).name)
-        click.echo(f"已另存到 {out}")
+        for report in reports:
+            pdf = services.file_of(report)
+            shutil.copyfile(pdf, out / pdf.name)
+            if pdf.with_suffix(".xlsx").exists():
+                shutil.copyfile(pdf.with_suffix(".xlsx"), out / pdf.with_suffix(".xlsx").name)
+        click.echo(f"已另存到 {out}（PDF 与 Excel 数据表）")
 
 
-def _subjects(username: str | None, district: str | None, city: bool) -> list[services.Subject]:
+def _subjects(
+    username: str | None, district: str | None, city: bool, month: date
+) -> list[services.Subject]:
     if username:
         instructor = db.session.scalar(
             db.select(Instructor).join(Instructor.account).where(Account.username == username)
@@ -73,4 +87,4 @@ def _subjects(username: str | None, district: str | None, city: bool) -> list[se
         return [services.Subject(ReportKind.DISTRICT, found.id)]
     if city:
         return [services.Subject(ReportKind.CITY)]
-    return services.monthly_subjects()
+    return services.monthly_subjects(month)

@@ -1,25 +1,26 @@
 """What each monthly report says: gathered here, laid out by the templates in reports/."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from crm import charts, clock
 from crm.assignments.models import Assignment
-from crm.assignments.services import caseload_bounds
+from crm.assignments.services import caseload_bounds, caseload_flag
 from crm.branches.models import Branch
-from crm.cards.models import GoalCard, GoalNote, VanguardCard, VanguardEntry
+from crm.db import as_utc
 from crm.extensions import db
-from crm.instructors.models import Instructor, InstructorStatus
+from crm.instructors.models import Instructor
+from crm.instructors.services import in_post_at
 from crm.meetings.models import Meeting
-from crm.members.models import Member
 from crm.organizations.models import District
 from crm.pairings.models import Pairing, PairingActivity
-from crm.problems.models import OPEN_STATUSES, Problem, ProblemStatus
-from crm.review import figures
+from crm.problems import services as problems
+from crm.problems.models import Problem, ProblemStatus
+from crm.review import figures, holders
 from crm.review.figures import Figures, Period
 from crm.visits.models import Visit, VisitKind
 
@@ -33,9 +34,24 @@ class BranchLine:
     branch: Branch
     visits: int
     last_onsite: date | None
-    overdue: bool  # not visited on site within the cadence at the month's end
+    overdue: bool  # held at the month's end and overdue for an on-site visit then
     open_problems: int
     held_at_end: bool
+
+
+@dataclass(frozen=True)
+class ProblemLine:
+    """A problem as it stood at the month's end: its status then, its solution if it had one."""
+
+    problem: Problem
+    status: ProblemStatus
+
+    def __getattr__(self, name: str):
+        return getattr(self.problem, name)
+
+    @property
+    def resolution(self) -> str:
+        return self.problem.resolution if self.status.is_closed else ""
 
 
 @dataclass
@@ -44,9 +60,9 @@ class InstructorMonth:
     period: Period
     branches: list[BranchLine]
     visits: list[Visit]
-    raised: list[Problem]
-    solved: list[Problem]
-    overdue: list[Problem]
+    raised: list[ProblemLine]
+    solved: list[ProblemLine]
+    overdue: list[ProblemLine]
     meetings: list[Meeting]
     notes: int
     entries: int
@@ -56,97 +72,101 @@ class InstructorMonth:
     def not_visited(self) -> list[BranchLine]:
         return [line for line in self.branches if line.overdue]
 
+    @property
+    def held(self) -> int:
+        return sum(line.held_at_end for line in self.branches)
+
 
 def instructor_month(instructor: Instructor, period: Period) -> InstructorMonth:
-    """The instructor's month: the branches they held at any time in it, and what happened."""
+    """The instructor's month by crm.review.holders' rule: what happened at their branches
+    while they held them, and what stood at the month's end at the branches they held then."""
+    first, last = period.first, period.last
+    scope = holders.Scope(instructor_id=instructor.id)
     held = db.session.scalars(
         select(Assignment)
-        .where(
-            Assignment.instructor_id == instructor.id,
-            Assignment.started_on <= period.last,
-            or_(Assignment.ended_on.is_(None), Assignment.ended_on >= period.first),
-        )
-        .options(selectinload(Assignment.branch))
-        .order_by(Assignment.started_on)
-    ).all()
+        .where(Assignment.instructor_id == instructor.id, Assignment.started_on <= last,
+               or_(Assignment.ended_on.is_(None), Assignment.ended_on > first))
+        .options(selectinload(Assignment.branch)).order_by(Assignment.started_on)
+    ).all()  # fmt: skip
     branches = {a.branch_id: a.branch for a in held}
-    held_at_end = {a.branch_id for a in held if a.ended_on is None or a.ended_on > period.last}
-    ids = list(branches)
+    at_end = set(db.session.scalars(
+        holders.held_branches(last, scope).with_only_columns(Assignment.branch_id)))  # fmt: skip
+    late = set(db.session.scalars(
+        holders.overdue_branches(last, scope).with_only_columns(Assignment.branch_id)))  # fmt: skip
     visits = db.session.scalars(
-        select(Visit)
-        .where(Visit.instructor_id == instructor.id)
-        .where(Visit.visited_at >= period.start, Visit.visited_at < period.stop)
-        .options(selectinload(Visit.branch))
-        .order_by(Visit.visited_at)
-    ).all()
-    cadence = timedelta(days=current_app.config["VISIT_CADENCE_DAYS"])
+        holders.events("visits", first, last, scope)
+        .options(selectinload(Visit.branch)).order_by(Visit.visited_at, Visit.id)
+    ).all()  # fmt: skip
     last_onsite = dict(db.session.execute(
         select(Visit.branch_id, func.max(Visit.visited_at))
-        .where(Visit.branch_id.in_(ids), Visit.kind == VisitKind.ONSITE, Visit.visited_at < period.stop)
+        .where(Visit.branch_id.in_(list(branches)), Visit.kind == VisitKind.ONSITE,
+               Visit.visited_at < period.stop)
         .group_by(Visit.branch_id)
-    ).all())  # fmt: skip
-    problems = db.session.scalars(
-        select(Problem)
-        .where(Problem.branch_id.in_(ids), Problem.raised_on <= period.last)
-        .where(or_(Problem.status.in_(OPEN_STATUSES), Problem.closed_on >= period.first))
-        .options(selectinload(Problem.branch))
-        .order_by(Problem.raised_on, Problem.id)
-    ).all()
-    open_at_end = [p for p in problems if p.closed_on is None or p.closed_on > period.last]
-    lines = []
-    for branch_id, branch in sorted(branches.items(), key=lambda item: item[1].name):
-        last = last_onsite.get(branch_id)
-        last_day = clock.local(last).date() if last else None
-        assignment = next(a for a in held if a.branch_id == branch_id)
-        lines.append(BranchLine(
-            branch=branch,
-            visits=sum(v.branch_id == branch_id for v in visits),
-            last_onsite=last_day,
-            overdue=branch_id in held_at_end and assignment.started_on <= period.last - cadence
-            and (last_day is None or last_day < period.last - cadence),
-            open_problems=sum(p.branch_id == branch_id for p in open_at_end),
-            held_at_end=branch_id in held_at_end,
-        ))  # fmt: skip
-    in_month = lambda day: day is not None and period.first <= day <= period.last  # noqa: E731
+    ).tuples().all())  # fmt: skip
+    open_at_end = Counter(db.session.scalars(
+        select(Problem.branch_id).where(Problem.branch_id.in_(list(at_end)),
+                                        problems.open_at(last))))  # fmt: skip
+    lines = [
+        BranchLine(
+            branch=branch, visits=sum(v.branch_id == branch_id for v in visits),
+            last_onsite=_local_day(last_onsite.get(branch_id)), overdue=branch_id in late,
+            open_problems=open_at_end[branch_id] if branch_id in at_end else 0,
+            held_at_end=branch_id in at_end,
+        )
+        for branch_id, branch in sorted(branches.items(), key=lambda item: (item[1].name, item[0]))
+    ]  # fmt: skip
+
+    def counted(kind: str) -> int:
+        statement = holders.events(kind, first, last, scope)
+        return db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+
+    def as_of_end(found: list[Problem]) -> list[ProblemLine]:
+        return [ProblemLine(p, problems.status_at(p, last)) for p in found]
+
+    problem_loads = (selectinload(Problem.branch), selectinload(Problem.steps))
     return InstructorMonth(
         instructor=instructor, period=period, branches=lines, visits=list(visits),
-        raised=[p for p in problems if in_month(p.raised_on)],
-        solved=[p for p in problems if p.status == ProblemStatus.SOLVED and in_month(p.closed_on)],
-        overdue=[p for p in open_at_end if p.due_on < period.last],
-        meetings=list(db.session.scalars(
-            select(Meeting).where(Meeting.branch_id.in_(ids), Meeting.held_on.between(period.first, period.last))
-            .options(selectinload(Meeting.branch)).order_by(Meeting.held_on))),
-        notes=db.session.scalar(
-            select(func.count()).select_from(GoalNote).join(GoalCard, GoalCard.id == GoalNote.card_id)
-            .where(GoalCard.branch_id.in_(ids), GoalNote.noted_on.between(period.first, period.last))),
-        entries=db.session.scalar(
-            select(func.count()).select_from(VanguardEntry)
-            .join(VanguardCard, VanguardCard.id == VanguardEntry.card_id)
-            .join(Member, Member.id == VanguardCard.member_id)
-            .where(Member.branch_id.in_(ids), VanguardEntry.done_on.between(period.first, period.last))),
-        activities=list(db.session.scalars(
-            select(PairingActivity).join(Pairing, Pairing.id == PairingActivity.pairing_id)
-            .where(Pairing.branch_id.in_(ids), PairingActivity.held_on.between(period.first, period.last))
+        raised=as_of_end(db.session.scalars(holders.events("raised", first, last, scope)
+                         .options(*problem_loads).order_by(Problem.raised_on, Problem.id)).all()),
+        solved=as_of_end(db.session.scalars(holders.events("solved", first, last, scope)
+                         .options(*problem_loads).order_by(Problem.closed_on, Problem.id)).all()),
+        overdue=as_of_end(db.session.scalars(holders.overdue_problems(last, scope)
+                          .options(*problem_loads).order_by(Problem.due_on, Problem.id)).all()),
+        meetings=list(db.session.scalars(holders.events("meetings", first, last, scope)
+                      .options(selectinload(Meeting.branch)).order_by(Meeting.held_on, Meeting.id))),
+        notes=counted("notes"),
+        entries=counted("entries"),
+        activities=list(db.session.scalars(holders.events("activities", first, last, scope)
             .options(selectinload(PairingActivity.pairing).selectinload(Pairing.agency_branch))
-            .order_by(PairingActivity.held_on))),
+            .order_by(PairingActivity.held_on, PairingActivity.id))),
     )  # fmt: skip
+
+
+def _local_day(value) -> date | None:
+    stamp = as_utc(value)
+    return stamp.astimezone(clock.LOCAL_TIME).date() if stamp else None
 
 
 @dataclass
 class InstructorMonthLine:
-    held: int
-    visits: int
-    not_visited: int
-    raised: int
-    solved: int
-    overdue: int
+    """One row of an area's instructor table (crm.review.holders): rows add up to the area."""
+
+    held: int = 0
+    visits: int = 0
+    not_visited: int = 0
+    raised: int = 0
+    solved: int = 0
+    overdue: int = 0
+    meetings: int = 0
+    cards: int = 0
+    in_post: bool = True
 
     @property
     def flag(self) -> str:
+        if not self.in_post:
+            return "已离岗"
         low, high = caseload_bounds()
-        if self.held < low:
-            return f"少于 {low}"
-        return f"超过 {high}" if self.held > high else ""
+        return {"under": f"少于 {low}", "over": f"超过 {high}"}.get(caseload_flag(self.held), "")
 
 
 @dataclass
@@ -161,9 +181,23 @@ class AreaMonth:
     total: Figures
     then: Figures
     districts: list[District]
-    instructors: list[tuple[Instructor, InstructorMonthLine]] = field(default_factory=list)
+    instructors: list[tuple[Instructor | None, InstructorMonthLine]] = field(default_factory=list)
+    months: list[Period] = field(default_factory=list)
+    trend: dict[str, list[int]] = field(default_factory=dict)
     district_chart: str = ""
     trend_chart: str = ""
+
+    @property
+    def instructor_total(self) -> dict[str, int]:
+        return {key: sum(getattr(line, key) for _, line in self.instructors)
+                for key, _ in INSTRUCTOR_COLUMNS}  # fmt: skip
+
+
+INSTRUCTOR_COLUMNS = [
+    ("held", "联系指导"), ("visits", "本月走访"), ("not_visited", "超期未走访"),
+    ("raised", "登记问题"), ("solved", "解决问题"), ("overdue", "超期问题"),
+    ("meetings", "三会"), ("cards", "两卡记录"),
+]  # fmt: skip
 
 
 def area_month(district: District | None, period: Period) -> AreaMonth:
@@ -181,6 +215,7 @@ def area_month(district: District | None, period: Period) -> AreaMonth:
     for _ in range(11):
         months.insert(0, figures.previous_month(months[0], period.last))
     visits, solved = figures.by_month(months, district_id)
+    area.months, area.trend = months, {"走访": visits, "解决问题": solved}
     area.trend_chart = charts.line_chart(
         "近 12 个月走访与解决问题", [f"{m.first.month}月" for m in months],
         [("走访", visits), ("解决问题", solved)],
@@ -194,30 +229,38 @@ def area_month(district: District | None, period: Period) -> AreaMonth:
     else:
         area.instructors = instructor_lines(district, period)
         area.district_chart = charts.bar_chart(
-            f"{period.label}各指导员走访次数", [i.name for i, _ in area.instructors],
-            [(period.label, [line.visits for _, line in area.instructors])],
+            f"{period.label}各指导员走访次数",
+            [i.name for i, _ in area.instructors if i is not None],
+            [(period.label, [line.visits for i, line in area.instructors if i is not None])],
         )  # fmt: skip
     return area
 
 
 def instructor_lines(
     district: District, period: Period
-) -> list[tuple[Instructor, InstructorMonthLine]]:
-    """The district's caseload table for the month: one row per instructor."""
-    instructors = db.session.scalars(
-        select(Instructor).join(Instructor.account)
-        .where(Instructor.district_id == district.id, Instructor.status == InstructorStatus.ACTIVE)
-        .options(selectinload(Instructor.account)).order_by(Instructor.id)
+) -> list[tuple[Instructor | None, InstructorMonthLine]]:
+    """The district's instructor table for the month: every instructor in post there at its
+    end, and anyone else with figures in it (who left, or held a branch there), then a row
+    for what happened at branches nobody held (None), when there is any."""
+    counted = holders.by_instructor(period.first, period.last, holders.Scope(district.id))
+    in_post = set(db.session.scalars(
+        select(Instructor.id).where(Instructor.district_id == district.id, in_post_at(period.last))))  # fmt: skip
+    ids = in_post | {i for i in counted if i is not None}
+    people = db.session.scalars(
+        select(Instructor).where(Instructor.id.in_(ids)).options(selectinload(Instructor.account))
     ).all()  # fmt: skip
-    return [(i, _line(instructor_month(i, period))) for i in instructors]
+    rows: list[tuple[Instructor | None, InstructorMonthLine]] = [
+        (i, _line(counted.get(i.id, Counter()), i.id in in_post))
+        for i in sorted(people, key=lambda i: (i.id not in in_post, i.id))
+    ]
+    if None in counted:
+        rows.append((None, _line(counted[None], False)))
+    return rows
 
 
-def _line(month: InstructorMonth) -> InstructorMonthLine:
+def _line(numbers: Counter, in_post: bool) -> InstructorMonthLine:
     return InstructorMonthLine(
-        held=sum(line.held_at_end for line in month.branches),
-        visits=len(month.visits),
-        not_visited=len(month.not_visited),
-        raised=len(month.raised),
-        solved=len(month.solved),
-        overdue=len(month.overdue),
-    )
+        held=numbers["held"], visits=numbers["visits"], not_visited=numbers["not_visited"],
+        raised=numbers["raised"], solved=numbers["solved"], overdue=numbers["overdue"],
+        meetings=numbers["meetings"], cards=numbers["entries"] + numbers["notes"], in_post=in_post,
+    )  # fmt: skip

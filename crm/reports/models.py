@@ -40,11 +40,31 @@ class Report(Audited, db.Model):
     path: Mapped[str] = mapped_column(sa.String(200))  # under REPORTS_DIR
     made_at: Mapped[datetime] = mapped_column(default=utcnow)
     made_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))  # None: schedule
+    # The report's figures as tables (crm.reports.tables), the .xlsx beside the PDF holds them.
+    figures: Mapped[list | None] = mapped_column(sa.JSON)
+    # What differs from the version before (None for the first; [] when no figure does).
+    changes: Mapped[list | None] = mapped_column(sa.JSON)
+    same_as_previous: Mapped[bool] = mapped_column(default=False)  # byte-identical PDF
 
     made_by: Mapped[Account | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.title} {self.month:%Y-%m} 第 {self.version} 版"
+
+    @property
+    def xlsx_path(self) -> str:
+        return self.path.removesuffix(".pdf") + ".xlsx"
+
+    @property
+    def change_summary(self) -> str:
+        """How this version compares with the one before, in a sentence."""
+        if self.version == 1 or self.changes is None:
+            return "第 1 版。"
+        if self.same_as_previous:
+            return f"与第 {self.version - 1} 版完全相同（SHA-256 一致）。"
+        if not self.changes:
+            return f"与第 {self.version - 1} 版的数字相同，仅版式或文字有差别。"
+        return f"与第 {self.version - 1} 版相比有 {len(self.changes)} 处变化。"
 
 
 class ScheduledReport(db.Model):

@@ -18,7 +18,7 @@ from crm.core.pdf import render_pdf
 from crm.extensions import db, writing
 from crm.instructors.models import Instructor, InstructorStatus
 from crm.organizations.models import District
-from crm.reports import content
+from crm.reports import content, tables
 from crm.reports.models import Report, ReportKind
 from crm.review import figures
 from crm.rules import RuleError
@@ -65,13 +65,19 @@ def earliest_month() -> date:
     return (first or clock.today()).replace(day=1)
 
 
-def monthly_subjects() -> list[Subject]:
-    """Every report of a month: each active instructor, each district, the city."""
-    instructors = db.session.scalars(
-        select(Instructor.id)
-        .where(Instructor.status == InstructorStatus.ACTIVE)
-        .order_by(Instructor.id)
-    )
+def monthly_subjects(month: date | None = None) -> list[Subject]:
+    """Every report of a month: each instructor in post at any time in it, each district, the
+    city (without a month: each instructor in post now)."""
+    if month is None:
+        in_post = Instructor.status == InstructorStatus.ACTIVE
+    else:
+        last = content.period_of(month).last
+        in_post = and_(
+            Instructor.hired_on <= last,
+            Instructor.created_at < clock.local_midnight(last + timedelta(days=1)),
+            or_(Instructor.left_on.is_(None), Instructor.left_on > month),
+        )
+    instructors = db.session.scalars(select(Instructor.id).where(in_post).order_by(Instructor.id))
     districts = db.session.scalars(select(District.id).order_by(District.position))
     return [
         *(Subject(ReportKind.INSTRUCTOR, i) for i in instructors),
@@ -81,20 +87,21 @@ def monthly_subjects() -> list[Subject]:
 
 
 def make(subject: Subject, month: date, *, by: Account | None) -> Report:
-    """Render the report and keep it as the subject's next version for the month.
+    """Render the report and its workbook and keep them as the subject's next version for the
+    month, with what differs from the version before (Report.changes).
 
-    Rendering reads only; the file and its row are written together at the end, under the
+    Rendering reads only; the files and their row are written together at the end, under the
     write lock, so the lock is held for milliseconds rather than for the rendering.
     """
     period = content.period_of(month)
-    template, title, context, district_id = _prepared(subject, period)
+    prepared = _prepared(subject, period)
     made_at = clock.now()
-    pdf = render_pdf(template, title=title, period=period, issuer=ISSUER, generated_at=made_at,
-                     cadence=current_app.config["VISIT_CADENCE_DAYS"], **context)  # fmt: skip
-    digest = hashlib.sha256(pdf).hexdigest()
+    pdf = render_pdf(prepared.template, title=prepared.title, period=period, issuer=ISSUER,
+                     cadence=current_app.config["VISIT_CADENCE_DAYS"], **prepared.context)  # fmt: skip
+    workbook = tables.workbook(prepared.tables, prepared.title)
     for attempt in range(3):  # PostgreSQL: another maker may take the version number first
         try:
-            return _keep(subject, month, title, district_id, pdf, digest, made_at, by)
+            return _keep(subject, month, prepared, pdf, workbook, made_at, by)
         except IntegrityError:
             db.session.rollback()
             if attempt == 2:
@@ -102,42 +109,59 @@ def make(subject: Subject, month: date, *, by: Account | None) -> Report:
     raise AssertionError("unreachable")
 
 
-def _keep(subject: Subject, month: date, title: str, district_id: int | None, pdf: bytes,
-          digest: str, made_at: datetime, by: Account | None) -> Report:  # fmt: skip
+def _keep(subject: Subject, month: date, prepared: "Prepared", pdf: bytes, workbook: bytes,
+          made_at: datetime, by: Account | None) -> Report:  # fmt: skip
+    digest = hashlib.sha256(pdf).hexdigest()
+    figures_now = tables.to_json(prepared.tables)
     with writing():
-        version = 1 + (db.session.scalar(
-            select(func.max(Report.version)).where(Report.subject == subject.key, Report.month == month)
-        ) or 0)  # fmt: skip
+        previous = db.session.scalar(
+            select(Report).where(Report.subject == subject.key, Report.month == month)
+            .order_by(Report.version.desc()).limit(1)
+        )  # fmt: skip
+        version = 1 + (previous.version if previous else 0)
         relative = (
             Path(f"{month:%Y-%m}") / f"{subject.key.replace(':', '-')}-v{version}-{digest[:12]}.pdf"
         )
         target = Path(current_app.config["REPORTS_DIR"]) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(pdf)  # before the row: a row never names a missing file
+        target.with_suffix(".xlsx").write_bytes(workbook)
         report = Report(
-            kind=subject.kind, subject=subject.key, title=title, month=month, version=version,
-            sha256=digest, size=len(pdf), path=str(relative), made_at=made_at,
-            made_by_id=by.id if by else None, district_id=district_id,
+            kind=subject.kind, subject=subject.key, title=prepared.title, month=month,
+            version=version, sha256=digest, size=len(pdf), path=str(relative), made_at=made_at,
+            made_by_id=by.id if by else None, district_id=prepared.district_id,
             instructor_id=subject.id if subject.kind == ReportKind.INSTRUCTOR else None,
+            figures=figures_now,
+            changes=tables.differences(previous.figures, figures_now) if previous else None,
+            same_as_previous=previous is not None and previous.sha256 == digest,
         )  # fmt: skip
         db.session.add(report)
         db.session.commit()
     return report
 
 
-def _prepared(subject: Subject, period: figures.Period) -> tuple[str, str, dict, int | None]:
+@dataclass(frozen=True)
+class Prepared:
+    """What a report is made from: its template and context, and its figures as tables."""
+
+    template: str
+    title: str
+    context: dict
+    district_id: int | None
+    tables: list[tables.Table]
+
+
+def _prepared(subject: Subject, period: figures.Period) -> Prepared:
     low, high = caseload_bounds()
-    names = [(k, figures.NAMES[k]) for k in
-             ("instructors", "guided", "covered", "visits", "not_visited", "raised", "solved",
-              "overdue", "meetings", "cards", "pairings")]  # fmt: skip
     if subject.kind == ReportKind.INSTRUCTOR:
         instructor = db.session.get(Instructor, subject.id)
         if instructor is None:
             raise RuleError("没有这名指导员。", "instructor")
         month = content.instructor_month(instructor, period)
-        return ("reports/instructor.html", f"{instructor.name}同志党建指导工作月报",
-                {"month": month, "subject_line": f"指导员：{instructor.name}（{instructor.district.name}）"},
-                instructor.district_id)  # fmt: skip
+        line = f"指导员：{instructor.name}（{instructor.district.name}）"
+        return Prepared("reports/instructor.html", f"{instructor.name}同志党建指导工作月报",
+                        {"month": month, "subject_line": line}, instructor.district_id,
+                        tables.of_instructor(month))  # fmt: skip
     district = None
     if subject.kind == ReportKind.DISTRICT:
         district = db.session.get(District, subject.id)
@@ -146,9 +170,11 @@ def _prepared(subject: Subject, period: figures.Period) -> tuple[str, str, dict,
     area = content.area_month(district, period)
     where = district.name if district else "全市"
     title = f"{district.name if district else '赣州市'}两新组织党建指导工作月报"
-    return ("reports/area.html", title,
-            {"area": area, "names": names, "low": low, "high": high, "subject_line": f"范围：{where}"},
-            district.id if district else None)  # fmt: skip
+    names = [(k, figures.NAMES[k]) for k in tables.AREA_KEYS]
+    context = {"area": area, "names": names, "low": low, "high": high,
+               "subject_line": f"范围：{where}", "instructor_columns": content.INSTRUCTOR_COLUMNS}  # fmt: skip
+    return Prepared("reports/area.html", title, context, district.id if district else None,
+                    tables.of_area(area))  # fmt: skip
 
 
 def file_of(report: Report) -> Path:

@@ -8,7 +8,7 @@ from crm.audit import services as audit
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import paginate
 from crm.extensions import db, writing
-from crm.http import named_file
+from crm.http import XLSX, named_file
 from crm.reports import batch, services
 from crm.reports.forms import BatchForm, MakeReportForm
 from crm.rules import RuleError, show_on_form
@@ -31,7 +31,10 @@ def index():
             show_on_form(form, error)
         else:
             flash(
-                f"已生成《{report.title}》{report.month:%Y-%m} 第 {report.version} 版。", "success"
+                f"已生成《{report.title}》{report.month:%Y-%m} 第 {report.version} 版"
+                f"（SHA-256 {report.sha256[:12]}…）。{report.change_summary}"
+                + "".join(f"\n{line}" for line in (report.changes or [])[:20]),
+                "success",
             )
             return redirect(url_for(".index"), 303)
     return _page(form, batch_form), form_status(form)
@@ -82,3 +85,19 @@ def download(report_id: int):
     response.headers["X-Content-SHA256"] = report.sha256
     return named_file(response, f"{report.title}-{report.month:%Y-%m}-v{report.version}.pdf",
                       inline=True)  # fmt: skip
+
+
+@bp.route("/<int:report_id>.xlsx")
+@allow(Role.ADMIN, Role.REVIEWER, Role.INSTRUCTOR)
+def workbook(report_id: int):
+    """The report's figures as a workbook, one sheet a table, kept with its version."""
+    report = services.visible_report(current_user, report_id) or abort(404)
+    path = services.file_of(report).with_suffix(".xlsx")
+    if not path.exists():  # a version made before workbooks were kept
+        abort(404)
+    with writing():
+        audit.record("report.download", object_type="report", object_id=report.id,
+                     summary=f"{report}（Excel）")  # fmt: skip
+        db.session.commit()
+    response = send_file(path, mimetype=XLSX, max_age=0)
+    return named_file(response, f"{report.title}-{report.month:%Y-%m}-v{report.version}.xlsx")

@@ -16,17 +16,23 @@ from sqlalchemy.orm import selectinload
 from crm import clock
 from crm.accounts.models import Account, AccountRole, Role
 from crm.assignments.models import Assignment
-from crm.assignments.services import branch_scope, instructor_scope, unassigned_branches
+from crm.assignments.services import (
+    branch_scope,
+    held_at,
+    instructor_scope,
+    outside_bounds,
+    unassigned_branches,
+)
 from crm.branches.models import Branch
 from crm.db import as_utc, replace_rows
 from crm.extensions import db
 from crm.instructors.models import Instructor, InstructorStatus
 from crm.pairings.services import unpaired_branches
 from crm.problems.models import Problem
-from crm.problems.services import overdue
-from crm.review.counts import visited_on_site
+from crm.problems.services import overdue_at
 from crm.review.models import AlertFlag, AlertNote, AlertTally
 from crm.rules import RuleError
+from crm.visits import overdue
 from crm.visits.models import Visit
 
 
@@ -54,17 +60,12 @@ def statement(rule: str, account: Account, today: date) -> Select:
 
 
 def _overdue_visits(account: Account, today: date) -> Select:
-    cadence = timedelta(days=current_app.config["VISIT_CADENCE_DAYS"])
-    visited = visited_on_site(clock.local_midnight(today - cadence))
+    visited = overdue.visited_recently(today)
     return (
         select(Branch)
-        .join(Assignment, and_(Assignment.branch_id == Branch.id, Assignment.ended_on.is_(None)))
+        .join(Assignment, and_(Assignment.branch_id == Branch.id, held_at(today)))
         .outerjoin(visited, visited.c.branch_id == Branch.id)
-        .where(
-            branch_scope(account),
-            Assignment.started_on <= today - cadence,
-            visited.c.branch_id.is_(None),
-        )
+        .where(branch_scope(account), overdue.overdue_at(today, visited))
         .options(selectinload(Branch.district))
         .order_by(Branch.district_id, Branch.name, Branch.id)
     )
@@ -74,14 +75,13 @@ def _overdue_problems(account: Account, today: date) -> Select:
     return (
         select(Problem)
         .join(Branch, Branch.id == Problem.branch_id)
-        .where(branch_scope(account), overdue(today))
+        .where(branch_scope(account), overdue_at(today))
         .options(selectinload(Problem.branch))
         .order_by(Problem.due_on, Problem.id)
     )
 
 
 def _caseload(account: Account, today: date) -> Select:
-    low, high = current_app.config["ASSIGNMENT_MIN"], current_app.config["ASSIGNMENT_MAX"]
     counted = (
         select(Assignment.instructor_id, func.count().label("held"))
         .where(Assignment.ended_on.is_(None))
@@ -95,7 +95,7 @@ def _caseload(account: Account, today: date) -> Select:
         .where(
             instructor_scope(account),
             Instructor.status == InstructorStatus.ACTIVE,
-            or_(held < low, held > high),
+            outside_bounds(held),
         )
         .options(selectinload(Instructor.district))
         .order_by(Instructor.district_id, Instructor.id)

@@ -7,24 +7,32 @@ from CaseloadFigures, counted for everyone at once by refresh(), sorted and page
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import current_app
-from pypinyin import Style, lazy_pinyin
-from sqlalchemy import and_, exists, func, or_, select, true
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from crm import clock
 from crm.accounts.models import Account
 from crm.assignments.models import Assignment
-from crm.assignments.services import Caseload, caseload_bounds, caseloads, instructor_scope
+from crm.assignments.services import (
+    Caseload,
+    caseload_bounds,
+    caseloads,
+    current_count,
+    held_at,
+    instructor_scope,
+)
 from crm.db import as_utc, replace_rows
 from crm.extensions import db
-from crm.instructors.models import Instructor
-from crm.problems.models import OPEN_STATUSES, Problem, ProblemStatus
+from crm.instructors import services as instructors
+from crm.instructors.models import Instructor, InstructorStatus
+from crm.problems import services as problems
+from crm.problems.models import Problem, ProblemStatus
 from crm.review.models import CaseloadFigures
-from crm.visits.models import Visit, VisitKind
+from crm.visits import overdue
+from crm.visits.models import Visit
 
 SORTS = {
     "name": "姓名", "assigned": "联系指导", "visits": "本月走访", "overdue_branches": "超期未走访",
@@ -57,24 +65,12 @@ class Row:
         return self.solved / self.raised if self.raised else None
 
 
-def initials(name: str) -> str:
-    """张伟 → zw: how reviewers type a name they half remember."""
-    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
-
-
-def matches(instructor: Instructor, q: str) -> bool:
-    q = q.strip().lower()
-    return (not q or q in instructor.name or q == instructor.account.username.lower()
-            or initials(instructor.name).startswith(q))  # fmt: skip
-
-
 def rows(account: Account, today: date, *, q: str = "", district_id: int | None = None,
-         sort: str = "name", descending: bool = False, counted: bool = True) -> list[Row]:  # fmt: skip
+         sort: str = "name", descending: bool = False, counted: bool = True,
+         departed: bool = False) -> list[Row]:  # fmt: skip
     """The instructors the account may see, sorted. Their figures are counted here when
     `counted` or when the sort needs them; else count() the rows that are shown."""
-    found = [
-        Row(c) for c in caseloads(account, district_id=district_id) if matches(c.instructor, q)
-    ]
+    found = [Row(c) for c in caseloads(account, q=q, district_id=district_id, departed=departed)]
     if counted or sort not in UNCOUNTED_SORTS:
         count(found, today)
     key = {
@@ -85,6 +81,14 @@ def rows(account: Account, today: date, *, q: str = "", district_id: int | None 
         "last": lambda r: r.last or datetime.min.replace(tzinfo=clock.UTC),
     }.get(sort, lambda r: r.instructor.name)  # fmt: skip
     return sorted(found, key=key, reverse=descending)
+
+
+def row_of(instructor: Instructor, today: date) -> Row:
+    """One instructor's line of the table, counted."""
+    low, high = caseload_bounds()
+    row = Row(Caseload(instructor, current_count(instructor.id), low, high))
+    count([row], today)
+    return row
 
 
 def count(found: list[Row], today: date) -> None:
@@ -121,29 +125,29 @@ def counted(today: date, ids: list[int] | None) -> dict[int, dict]:
         select(Instructor.id, latest).where(chosen(Instructor.id))
     ):  # fmt: skip
         out[instructor_id]["last"] = as_utc(last)
-    cadence = timedelta(days=current_app.config["VISIT_CADENCE_DAYS"])
-    recent = exists().where(Visit.branch_id == Assignment.branch_id, Visit.kind == VisitKind.ONSITE,
-                            Visit.visited_at >= clock.local_midnight(today - cadence))  # fmt: skip
-    for instructor_id, overdue in db.session.execute(
+    visited = overdue.visited_recently(today)
+    for instructor_id, late in db.session.execute(
         select(Assignment.instructor_id, func.count())
-        .where(chosen(Assignment.instructor_id), Assignment.ended_on.is_(None),
-               Assignment.started_on <= today - cadence, ~recent)
+        .outerjoin(visited, visited.c.branch_id == Assignment.branch_id)
+        .where(chosen(Assignment.instructor_id), held_at(today), overdue.overdue_at(today, visited))
         .group_by(Assignment.instructor_id)
     ):  # fmt: skip
-        out[instructor_id]["overdue_branches"] = overdue
+        out[instructor_id]["overdue_branches"] = late
     for instructor_id, open_, late in db.session.execute(
-        select(Assignment.instructor_id, func.count(), func.count().filter(Problem.due_on < today))
-        .join(Problem, and_(Problem.branch_id == Assignment.branch_id, Problem.status.in_(OPEN_STATUSES)))
-        .where(chosen(Assignment.instructor_id), Assignment.ended_on.is_(None))
+        select(Assignment.instructor_id, func.count(), func.count().filter(problems.overdue_at(today)))
+        .join(Problem, and_(Problem.branch_id == Assignment.branch_id, problems.open_at(today)))
+        .where(chosen(Assignment.instructor_id), held_at(today))
         .group_by(Assignment.instructor_id)
     ):  # fmt: skip
         out[instructor_id].update(open_problems=open_, overdue_problems=late)
-    # Problems this year, by who raised them: the instructor's account.
+    # Problems raised this year, each for whoever held its branch the day it was raised (as
+    # the reports count them), and how many of those are solved.
     for instructor_id, raised, solved in db.session.execute(
-        select(Instructor.id, func.count(), func.count().filter(Problem.status == ProblemStatus.SOLVED))
-        .join(Problem, Problem.raised_by_id == Instructor.account_id)
-        .where(chosen(Instructor.id), Problem.raised_on >= date(today.year, 1, 1))
-        .group_by(Instructor.id)
+        select(Assignment.instructor_id, func.count(),
+               func.count().filter(Problem.status == ProblemStatus.SOLVED))
+        .join(Problem, and_(Problem.branch_id == Assignment.branch_id, held_at(Problem.raised_on)))
+        .where(chosen(Assignment.instructor_id), Problem.raised_on >= date(today.year, 1, 1))
+        .group_by(Assignment.instructor_id)
     ):  # fmt: skip
         out[instructor_id].update(raised=raised, solved=solved)
     return out
@@ -160,16 +164,16 @@ def refresh(today: date) -> int:
         select(Assignment.instructor_id, func.count()).where(Assignment.ended_on.is_(None))
         .group_by(Assignment.instructor_id)).tuples().all())  # fmt: skip
     people = db.session.execute(
-        select(Instructor.id, Instructor.district_id, Account.name, Account.username).join(
-            Instructor.account
-        )
+        select(Instructor.id, Instructor.district_id, Account.name, Account.username)
+        .join(Instructor.account)
+        .where(Instructor.status == InstructorStatus.ACTIVE)
     ).tuples()
     rows = []
     for instructor_id, district_id, name, username in people:
         numbers = dict.fromkeys(COUNTS, 0) | figures.get(instructor_id, {})
         rows.append({
             "instructor_id": instructor_id, "district_id": district_id, "name": name,
-            "username": username, "initials": initials(name)[:100],
+            "username": username, "initials": instructors.initials(name)[:100],
             "assigned": held.get(instructor_id, 0), "counted_at": now, **numbers,
             "last": numbers.get("last"),
             "rate": numbers["solved"] / numbers["raised"] if numbers["raised"] else None,

@@ -7,8 +7,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select, true
 
 from crm import clock
+from crm.branches.models import Branch
 from crm.extensions import db
-from crm.instructors.models import Instructor, InstructorStatus
+from crm.instructors.models import Instructor
+from crm.instructors.services import in_post_at
+from crm.problems.models import Problem, ProblemStatus
 from crm.review import tally
 
 NAMES = {
@@ -33,6 +36,21 @@ class Period:
     @property
     def stop(self) -> datetime:  # the instant after the last day
         return datetime.combine(self.last + timedelta(days=1), time(), clock.LOCAL_TIME)
+
+    @property
+    def partial(self) -> bool:
+        """A month not over yet: it holds fewer days than the month it is part of."""
+        return self.first.day == 1 and self.last < _month_end(self.first)
+
+    @property
+    def short_label(self) -> str:
+        """For a chart's axis: 11月, or 12月（至2日） for a month not over yet."""
+        return f"{self.first.month}月" + (f"（至{self.last.day}日）" if self.partial else "")
+
+
+def _month_end(day: date) -> date:
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return following - timedelta(days=1)
 
 
 def month(year: int, number: int, today: date) -> Period:
@@ -75,7 +93,7 @@ class Figures:
 
     @property
     def resolution_rate(self) -> float | None:
-        """Solved among the problems raised in the period."""
+        """Solved by the period's end among the problems raised in it."""
         return self["raised_solved"] / self["raised"] if self["raised"] else None
 
 
@@ -86,12 +104,14 @@ def figures(
     id: what happened in it, and what stood at its end (counted once for periods that end on
     the same day, as the month and the year to date do). With `recent_stored`, today's and
     yesterday's figures are the stored ones (crm.review.tally.refresh_recent)."""
-    instructors = dict(db.session.execute(
-        select(Instructor.district_id, func.count())
-        .where(Instructor.status == InstructorStatus.ACTIVE)
-        .where(Instructor.district_id == district_id if district_id else true())
-        .group_by(Instructor.district_id)
-    ).all())  # fmt: skip
+    instructors = {
+        day: dict(db.session.execute(
+            select(Instructor.district_id, func.count())
+            .where(in_post_at(day), Instructor.district_id == district_id if district_id else true())
+            .group_by(Instructor.district_id)
+        ).tuples().all())
+        for day in {p.last for p in periods}
+    }  # fmt: skip
     stocks = {day: tally.stocks(day, district_id, recent_stored=recent_stored)
               for day in {p.last for p in periods}}  # fmt: skip
     out = []
@@ -102,7 +122,8 @@ def figures(
         for part in (
             flows,
             stocks[period.last],
-            {d: {"instructors": n} for d, n in instructors.items()},
+            {d: {"instructors": n} for d, n in instructors[period.last].items()},
+            {d: {"raised_solved": n} for d, n in raised_solved(period, district_id).items()},
         ):
             for district, numbers in part.items():
                 values = by_district.setdefault(district, Figures()).values
@@ -110,6 +131,24 @@ def figures(
                     values[name] = values.get(name, 0) + number
         out.append(by_district)
     return out
+
+
+def raised_solved(period: Period, district_id: int | None) -> dict[int, int]:
+    """Per district, the problems raised in the period and solved by its end (not by the day
+    the figure is read: a month's rate is taken as of its last day, whenever it is shown)."""
+    statement = (
+        select(Branch.district_id, func.count())
+        .select_from(Problem)
+        .join(Branch, Branch.id == Problem.branch_id)
+        .where(
+            Problem.raised_on.between(period.first, period.last),
+            Problem.status == ProblemStatus.SOLVED,
+            Problem.closed_on <= period.last,
+            Branch.district_id == district_id if district_id else true(),
+        )
+        .group_by(Branch.district_id)
+    )
+    return dict(db.session.execute(statement).tuples().all())
 
 
 def total(by_district: dict[int, Figures]) -> Figures:
@@ -137,11 +176,23 @@ def by_month(
     return visits, solved
 
 
+def comparable_before(period: Period, today: date) -> Period:
+    """What a month is compared with: the month before, or for a month not over yet the same
+    days of the month before (1–2 December against 1–2 November, never against the whole of
+    November)."""
+    before = previous_month(period, today)
+    if not period.partial:
+        return before
+    last = min(before.first + (period.last - period.first), before.last)
+    label = f"{before.first.year} 年 {before.first.month} 月 1—{last.day} 日"
+    return Period(before.first, last, label)
+
+
 def overview_pairs(chosen: Period, today: date) -> list[tuple[Period, Period]]:
-    """What the overview compares: the chosen month with the one before, and the year to date
-    with the same span of last year."""
+    """What the overview compares, like with like: the chosen month with the same days of the
+    month before, and the year to date with the same span of last year."""
     year = year_to_date(today)
-    return [(chosen, previous_month(chosen, today)), (year, same_span_last_year(year))]
+    return [(chosen, comparable_before(chosen, today)), (year, same_span_last_year(year))]
 
 
 def last_twelve_months(today: date) -> list[Period]:

@@ -78,7 +78,6 @@ class FlowFigures:
 
     visits: Mapped[int]
     raised: Mapped[int]
-    raised_solved: Mapped[int]  # raised that day and solved by now
     solved: Mapped[int]
     meetings: Mapped[int]
     entries: Mapped[int]

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from crm import clock
 from crm.assignments.models import Assignment
-from crm.branches.models import Branch
+from crm.branches.models import Branch, GuidanceSpell
 from crm.cards.models import GoalCard, GoalNote, VanguardCard, VanguardEntry
 from crm.db import as_utc, replace_rows
 from crm.extensions import db, writing
@@ -97,14 +97,14 @@ def stocks(
     if day > settled(clock.today()):
         if recent_stored:
             return {d: c for d, c in recent_stocks(day).items() if district_id in (None, d)}
-        return counts.stocks(day, cadence, district_id)
+        return counts.stocks(day, district_id)
     stored = _stored_stocks(day, cadence, district_id)
     if not stored:
         with writing():
             _lock()
             if not (stored := _stored_stocks(day, cadence, district_id)):
                 db.session.execute(sa.delete(StockTally).where(StockTally.day == day))
-                counted = counts.stocks(day, cadence, None)
+                counted = counts.stocks(day, None)
                 db.session.execute(sa.insert(StockTally), [
                     {"day": day, "district_id": d, "cadence_days": cadence,
                      **{n: counted.get(d, Counter())[n] for n in counts.STOCKS}}
@@ -184,7 +184,7 @@ def refresh_recent(today: date) -> int:
     cadence = current_app.config["VISIT_CADENCE_DAYS"]
     days, now, districts = (today - timedelta(days=1), today), clock.now(), _district_ids()
     flows = counts.flows(*days)
-    stocks = {day: counts.stocks(day, cadence, None) for day in days}
+    stocks = {day: counts.stocks(day, None) for day in days}
     rows = [
         {"day": day, "district_id": d, "cadence_days": cadence, "counted_at": now,
          **{n: flows.get((day, d), Counter())[n] for n in counts.FLOWS},
@@ -223,19 +223,19 @@ FLOW_DATES = {
     VanguardEntry: ("done_on",), GoalNote: ("noted_on",),
 }  # fmt: skip
 STOCK_DATES = {
-    Visit: ("visited_at",), Problem: ("raised_on",),
+    Visit: ("visited_at",), Problem: ("raised_on", "closed_on"),
     Assignment: ("started_on", "ended_on"), Pairing: ("started_on", "ended_on"),
+    GuidanceSpell: ("started_on", "ended_on"),
 }  # fmt: skip
 # A change that moves records between districts (or deletes a record others are counted
-# through) makes every stored count doubtful. A new branch, or one taken in or out of
-# guidance, changes every day's stocks (the guided count) but no flows.
+# through) makes every stored count doubtful. Taking a branch in or out of guidance writes a
+# GuidanceSpell dated that day (crm.branches.services), which STOCK_DATES places.
 MOVES = {
     Branch: "district_id",
     Member: "branch_id",
     GoalCard: "branch_id",
     VanguardCard: "member_id",
 }
-GUIDANCE = ("sector", "under_guidance")
 ALL = date.min  # as the first stock day touched: all of them
 
 
@@ -284,9 +284,7 @@ def _touched(session: Session) -> tuple[set[date] | None, date | None]:
             obj in deleted or state.attrs[MOVES[cls]].history.has_changes()
         ) and obj not in new:  # fmt: skip
             return None, ALL
-        if cls is Branch and (
-            obj in new or any(state.attrs[k].history.has_changes() for k in GUIDANCE)
-        ):
+        if cls is Branch and obj not in new and state.attrs["sector"].history.has_changes():
             stock_days.add(ALL)
         flow_days |= _dates(session, obj, FLOW_DATES.get(cls, ()), new, deleted)
         stock_days |= _dates(session, obj, STOCK_DATES.get(cls, ()), new, deleted)
@@ -309,7 +307,7 @@ def _dates(session: Session, obj: Any, names: tuple[str, ...], new: Any, deleted
                 select(column).where(key == state.identity[0])).scalar_one()]  # fmt: skip
         for value in values:
             if isinstance(value, datetime):
-                days.add(clock.local(value).date())
+                days.add(clock.day_of(value))
             elif isinstance(value, date):
                 days.add(value)
     return days

@@ -67,7 +67,7 @@ def overview():
              (month_view["before"].label,
               [month_view["then_by"].get(d.id, figures.Figures())["visits"] for d in names])]),
         trend_chart=charts.line_chart(
-            "近 12 个月走访与解决问题", [f"{m.first.month}月" for m in months],
+            "近 12 个月走访与解决问题", [m.short_label for m in months],
             [("走访", visits), ("解决问题", solved)]),
     )  # fmt: skip
 

@@ -16,10 +16,12 @@ from crm.accounts.models import Role
 from crm.assignments import services as assignments
 from crm.branches.models import Branch, BranchKind, Sector
 from crm.extensions import db
+from crm.instructors import services as instructors
 from crm.instructors.models import Instructor, InstructorStatus
 from crm.instructors.services import normalize_phone
 from crm.organizations import creditcode
 from crm.organizations.models import District, Organization, OrganizationKind
+from crm.pairings import services as pairings
 from crm.pairings.models import Pairing, PairingStatus
 from crm.rules import RuleError
 from crm.transfer.excel import Column, Row, clean_text, parse_bool, parse_date, parse_int
@@ -138,7 +140,18 @@ class Instructors(Importer):
             self.by_username[username] = _create_instructor(username, values, unusable)
             return "created"
         changed = _changed(instructor.account, {"name": values.pop("name")})
+        status = values.pop("status")
+        if instructor.status is not status:
+            _set_status(instructor, status)
+            changed = True
         return "updated" if _changed(instructor, values) or changed else "unchanged"
+
+
+def _set_status(instructor: Instructor, status: InstructorStatus) -> None:
+    try:
+        instructors.set_status(instructor, status)
+    except RuleError as error:
+        raise RowError("status", error.message.rstrip("。")) from error
 
 
 def _create_instructor(username: str, values: dict, password_hash: str) -> Instructor:
@@ -148,7 +161,8 @@ def _create_instructor(username: str, values: dict, password_hash: str) -> Instr
     except RuleError as error:
         raise RowError("username", error.message) from error
     instructor = Instructor(account=account, phone=values["phone"], district_id=values["district_id"],
-                            hired_on=values["hired_on"], status=values["status"])  # fmt: skip
+                            hired_on=values["hired_on"])  # fmt: skip
+    _set_status(instructor, values["status"])
     db.session.add(instructor)
     return instructor
 
@@ -335,6 +349,7 @@ class Pairings(Importer):
         Column("branch", ("两新党组织", "两新组织党组织", "结对两新党组织"), required=True),
         Column("started_on", ("开始日期", "结对日期"), required=True),
         Column("status", ("状态",)),
+        Column("ended_on", ("结束日期",)),
         Column("purpose", ("共建内容", "结对内容")),
     ]
     sample = [
@@ -342,6 +357,7 @@ class Pairings(Importer):
         "赣州华兴电子科技有限公司党支部",
         "2023-03-01",
         "在册",
+        "",
         "政策宣讲与惠企服务",
     ]
 
@@ -354,9 +370,10 @@ class Pairings(Importer):
         )
         values = {
             "started_on": _field(row, "started_on", parse_date, required=True, title="开始日期"),
-            "status": _field(row, "status", _enum(PairingStatus)) if row.text("status") else PairingStatus.ACTIVE,
+            "ended_on": _field(row, "ended_on", parse_date) if row.text("ended_on") else None,
             "purpose": row.text("purpose")[:200],
         }  # fmt: skip
+        _pairing_dates(row, values)
         if not self.once(row, (agency.id, branch.id)):
             return "duplicate"
         pairing = db.session.execute(select(Pairing).where(
@@ -365,6 +382,20 @@ class Pairings(Importer):
             db.session.add(Pairing(agency_branch=agency, branch=branch, **values))
             return "created"
         return "updated" if _changed(pairing, values) else "unchanged"
+
+
+def _pairing_dates(row: Row, values: dict) -> None:
+    """The status column, where there is one, must say what the dates say: the status is
+    derived from them (pairings.models.Pairing)."""
+    status = _field(row, "status", _enum(PairingStatus)) if row.text("status") else None
+    if status is PairingStatus.ENDED and values["ended_on"] is None:
+        raise RowError("ended_on", "状态为“已结束”的结对请填写结束日期")
+    if status is PairingStatus.ACTIVE and values["ended_on"] is not None:
+        raise RowError("status", "填写了结束日期的结对，状态应为“已结束”")
+    try:
+        pairings.check_dates(values["started_on"], values["ended_on"])
+    except RuleError as error:
+        raise RowError(error.field or "started_on", error.message.rstrip("。")) from error
 
 
 class Assignments(Importer):

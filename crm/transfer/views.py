@@ -135,7 +135,10 @@ def export(name: str):
 
 def _instructors(args):
     rows = assignments.caseloads(
-        current_user, q=args.get("q", ""), district_id=args.get("district_id", type=int)
+        current_user,
+        q=args.get("q", ""),
+        district_id=args.get("district_id", type=int),
+        departed=args.get("flag") == "left",
     )
     if (flag := args.get("flag")) in ("under", "over"):
         rows = [row for row in rows if row.flag == flag]

@@ -25,6 +25,7 @@ from crm.photos.services import PhotoError, StoredPhoto
 from crm.problems import services as problems
 from crm.problems.services import NewProblem, ProblemCounts
 from crm.rules import RuleError
+from crm.visits import overdue
 from crm.visits.models import Clarity, Visit, VisitKind, visit_photo
 
 CLOCK_SKEW = timedelta(minutes=10)  # a phone's clock may run a little ahead
@@ -96,6 +97,12 @@ def _check(instructor: Instructor, branch: Branch, new: NewVisit) -> None:
         raise RuleError("您目前不联系指导这个党组织，不能为它登记走访。")
     if new.visited_at > clock.now() + CLOCK_SKEW:
         raise RuleError("走访时间不能晚于现在。", "visited_at")
+    if new.visited_at.astimezone(clock.LOCAL_TIME).date() < held.started_on:
+        # A visit counts for whoever held the branch that day (crm.review.holders).
+        raise RuleError(
+            f"您从 {held.started_on:%Y-%m-%d} 起联系指导这个党组织，不能登记此前的走访。",
+            "visited_at",
+        )
     limit = current_app.config["PHOTOS_PER_RECORD"]
     if len(new.photos) > limit:
         raise PhotoError(f"每次最多上传 {limit} 张照片。")
@@ -177,7 +184,7 @@ class DueBranch:
 
     @property
     def overdue_for_visit(self) -> bool:
-        return self.today > self.due_on
+        return overdue.is_overdue(self.due_on, self.today)
 
     @property
     def days_since_visit(self) -> int | None:
@@ -208,12 +215,11 @@ def due_list(instructor: Instructor, today: date) -> list[DueBranch]:
     ids = [a.branch_id for a in held]
     last = _last_visits(ids)
     counts = problems.counts_by_branch(ids, today)
-    cadence = timedelta(days=current_app.config["VISIT_CADENCE_DAYS"])
     rows = []
     for assignment in held:
         last_any, last_onsite = last.get(assignment.branch_id, (None, None))
-        since = max(filter(None, [assignment.started_on, _local_day(last_onsite)]))
-        rows.append(DueBranch(assignment.branch, since + cadence, last_any,
+        due = overdue.due_on(assignment.started_on, _local_day(last_onsite))
+        rows.append(DueBranch(assignment.branch, due, last_any,
                               counts.get(assignment.branch_id, ProblemCounts()), today))  # fmt: skip
     return sorted(rows, key=lambda row: (row.urgency, row.branch.name))
 

@@ -31,13 +31,12 @@ def counted_here(first: date, last: date) -> dict[int, Counter]:
     out: dict[int, Counter] = defaultdict(Counter)
     inside = lambda day: day is not None and first <= day <= last  # noqa: E731
     for visit in db.session.scalars(sa.select(Visit)):
-        if inside(clock.local(visit.visited_at).date()):
+        if inside(visit.visited_at.astimezone(clock.LOCAL_TIME).date()):
             out[visit.branch.district_id]["visits"] += 1
     for problem in db.session.scalars(sa.select(Problem)):
         solved = problem.status == ProblemStatus.SOLVED
         district = out[problem.branch.district_id]
         district["raised"] += inside(problem.raised_on)
-        district["raised_solved"] += inside(problem.raised_on) and solved
         district["solved"] += solved and inside(problem.closed_on)
     for meeting in db.session.scalars(sa.select(Meeting)):
         out[meeting.branch.district_id]["meetings"] += inside(meeting.held_on)
@@ -77,7 +76,7 @@ def agree() -> None:
     assert through_the_tally(NOV[5], NOV[12]) == counted_here(NOV[5], NOV[12])
     stored = tally.stocks(AS_OF, None)
     here = stocks_here(AS_OF)
-    live = counts.stocks(AS_OF, 30, None)
+    live = counts.stocks(AS_OF, None)
     for district in set(stored) | set(here):
         for name in ("overdue_open", "overdue_closed_later", "pairings"):
             assert stored.get(district, Counter())[name] == here[district][name], name

