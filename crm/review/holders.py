@@ -164,7 +164,19 @@ def overdue_problems(day: date, scope: Scope) -> Select:
 def by_instructor(first: date, last: date, scope: Scope) -> dict[int | None, Counter]:
     """Each instructor's figures (None: nobody held the branch) from `first` to `last`, the
     stocks at the end of `last`: one grouped count a figure."""
-    out: dict[int | None, Counter] = {}
+    return {who: numbers for (_, who), numbers in _counted(first, last, scope, False).items()}
+
+
+def by_district_and_instructor(first: date, last: date) -> dict[tuple[int, int | None], Counter]:
+    """by_instructor() for every district at once, keyed by (district, instructor): the same
+    counts grouped once more, for the whole city's months at a time."""
+    return _counted(first, last, Scope(), True)
+
+
+def _counted(
+    first: date, last: date, scope: Scope, per_district: bool
+) -> dict[tuple[int | None, int | None], Counter]:
+    out: dict[tuple[int | None, int | None], Counter] = {}
     statements = {kind: events(kind, first, last, scope) for kind in FLOWS}
     statements |= {
         "held": held_branches(last, scope).join(
@@ -173,9 +185,12 @@ def by_instructor(first: date, last: date, scope: Scope) -> dict[int | None, Cou
         "not_visited": overdue_branches(last, scope),
         "overdue": overdue_problems(last, scope),
     }
+    district = Branch.district_id if per_district else sa.null()
     for kind, statement in statements.items():
         who = Visit.instructor_id if kind == "visits" else Assignment.instructor_id
-        counted = statement.with_only_columns(who, func.count(), maintain_column_froms=True)
-        for instructor_id, number in db.session.execute(counted.group_by(who)):
-            out.setdefault(instructor_id, Counter())[kind] = number
+        counted = statement.with_only_columns(
+            district, who, func.count(), maintain_column_froms=True
+        ).group_by(who, *([district] if per_district else []))
+        for district_id, instructor_id, number in db.session.execute(counted):
+            out.setdefault((district_id, instructor_id), Counter())[kind] = number
     return out

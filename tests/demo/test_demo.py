@@ -1,73 +1,19 @@
 """The demo at the city's scale: checked against the article's figures, not the generator's."""
 
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import pytest
 import sqlalchemy as sa
 
-from crm import clock, create_app
+from crm import clock
 from crm.extensions import db
-from tests.conftest import empty_tables, settings
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
-
-@contextmanager
-def analyzing_alongside(url: str) -> Iterator[None]:
-    if not url.startswith("postgresql"):
-        yield
-        return
-    engine, done = sa.create_engine(url, isolation_level="AUTOCOMMIT"), threading.Event()
-
-    def analyze() -> None:
-        with engine.connect() as connection:
-            while not done.wait(1):
-                connection.execute(sa.text("ANALYZE"))
-
-    thread = threading.Thread(target=analyze)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-        engine.dispose()
 
 
 def valid(code: str) -> bool:
     weights = [pow(3, i, 31) for i in range(17)]
     total = sum(ALPHABET.index(c) * w for c, w in zip(code[:17], weights, strict=True))
     return len(code) == 18 and (total + ALPHABET.index(code[17])) % 31 == 0
-
-
-@pytest.fixture(scope="module")
-def app(migrated):
-    """One demo load for the module: the tests below read it, the last ones reload it.
-
-    On PostgreSQL an ANALYZE runs every second beside the load, as autovacuum may: when it
-    read the tables mid-load (the load's rows not yet visible to it) one of the load's own
-    queries went from milliseconds to hours, and a CI run hung.
-    """
-    app = create_app(settings(migrated))
-    with analyzing_alongside(migrated):
-        result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    yield app
-    with app.app_context():
-        empty_tables()
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def scalar(sql: str):
