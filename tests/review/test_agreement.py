@@ -18,6 +18,8 @@ from crm import clock
 from crm.accounts.models import Role
 from crm.assignments import services as assignments
 from crm.extensions import db
+from crm.instructors import services as instructors
+from crm.instructors.models import InstructorStatus
 from crm.problems import services as problems
 from crm.problems.models import ProblemCategory, ProblemStatus
 from crm.review import alerts, caseload, figures, holders
@@ -126,7 +128,8 @@ def _live_through_the_summer(timeline: Timeline) -> None:
         day(8, 20): [lambda: move_along("p1", ProblemStatus.SOLVED, day(8, 20)),
                      lambda: raise_("p3", "b4", day(8, 20), day(8, 31))],
         day(9, 2): [lambda: visit("a", "b2", day(9, 2))],
-        day(9, 10): [lambda: hand_over("b1", "b", day(9, 10)), lambda: hand_over("b2", "b", day(9, 10))],
+        day(9, 10): [lambda: hand_over("b1", "b", day(9, 10)), lambda: hand_over("b2", "b", day(9, 10)),
+                     lambda: instructors.set_status(people["a"], InstructorStatus.LEFT, on=day(9, 10))],
         day(9, 12): [lambda: move_along("p3", ProblemStatus.UNSOLVABLE, day(9, 12))],
         day(9, 20): [lambda: visit("b", "b5", day(9, 20))],
     }  # fmt: skip
@@ -164,7 +167,9 @@ def _every_page_agrees(today, timeline, people, reviewer, ids, names, who_id, wh
             mine = [o for b, o in open_here.values() if b == branch]
             assert (line.problems.open, line.problems.overdue) == (len(mine), sum(mine))
             seen["due today, not overdue"] += line.due_on == today
-    # The caseload table.
+    # The caseload table: those in post.
+    listed = {who_name[row.instructor.id] for row in caseload.rows(reviewer, today)}
+    assert listed == ({"b"} if today >= day(9, 10) else {"a", "b"})
     for row in caseload.rows(reviewer, today):
         name = who_name[row.instructor.id]
         mine = [b for b, w in held_here.items() if w == name]
