@@ -28,7 +28,7 @@ from crm.problems.models import Problem, ProblemCategory, ProblemStatus, Problem
 from crm.visits.models import Clarity, Visit, VisitKind
 
 OTHER_VISITS_A_MONTH = 0.12  # per branch: calls, activities, meetings attended
-PROBLEM_CHANCE = 0.19  # of a visit raising one
+PROBLEM_CHANCE = 0.17  # of a visit raising one
 NEVER_VISITED_SHARE = 0.02
 BEHIND_SHARE = 0.10
 OTHER_KINDS = ((VisitKind.ORGANIZATION_LIFE, 35), (VisitKind.ACTIVITY, 30), (VisitKind.REMOTE, 35))

@@ -38,7 +38,9 @@ OPEN_STATUSES = (ProblemStatus.OPEN, ProblemStatus.COORDINATING)
 class Problem(Audited, TimestampMixin, db.Model):
     """问题台账: a problem a branch raised, with who answers for it and when it is due.
 
-    待办 → 协调中 → 已解决, or 无法解决 with a reason; every change is a ProblemStep.
+    待办 → 协调中 → 已解决, or 无法解决 with a reason; every change is a ProblemStep. A
+    problem is closed exactly when it has a closing date (problems.services.advance sets
+    both; the database refuses them apart).
     """
 
     __tablename__ = "problem"
@@ -50,6 +52,10 @@ class Problem(Audited, TimestampMixin, db.Model):
         sa.Index("ix_problem_branch_closed_on", "branch_id", "closed_on"),
         sa.Index("ix_problem_raised_by_raised_on", "raised_by_id", "raised_on"),
         sa.Index("ix_problem_status_due", "status", "due_on"),
+        sa.CheckConstraint(
+            "(status IN ('solved', 'unsolvable')) = (closed_on IS NOT NULL)",
+            name="status_agrees_with_closed_on",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

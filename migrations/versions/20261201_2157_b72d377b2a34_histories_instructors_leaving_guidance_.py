@@ -61,6 +61,22 @@ def upgrade():
                 "WHEN (NEW.status = 'left') <> (NEW.left_on IS NOT NULL) "
                 "BEGIN SELECT RAISE(ABORT, 'status and left_on disagree'); END"
             )
+    closed = "(status IN ('solved', 'unsolvable'))"
+    op.execute(f"UPDATE problem SET closed_on = raised_on WHERE {closed} AND closed_on IS NULL")
+    op.execute(f"UPDATE problem SET closed_on = NULL WHERE NOT {closed}")
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_check_constraint(
+            'ck_problem_status_agrees_with_closed_on', 'problem',
+            f"{closed} = (closed_on IS NOT NULL)",
+        )
+    else:
+        for event in ("INSERT", "UPDATE"):
+            op.execute(
+                f"CREATE TRIGGER problem_status_agrees_with_closed_on_{event.lower()} "
+                f"BEFORE {event} ON problem "
+                "WHEN (NEW.status IN ('solved', 'unsolvable')) <> (NEW.closed_on IS NOT NULL) "
+                "BEGIN SELECT RAISE(ABORT, 'status and closed_on disagree'); END"
+            )
 
     day = "CAST({} AS DATE)" if op.get_bind().dialect.name == "postgresql" else "date({})"
     op.execute(
@@ -111,9 +127,11 @@ def downgrade():
 
     if op.get_bind().dialect.name == "postgresql":
         op.drop_constraint('ck_instructor_status_agrees_with_left_on', 'instructor')
+        op.drop_constraint('ck_problem_status_agrees_with_closed_on', 'problem')
     else:
         for event in ("insert", "update"):
             op.execute(f"DROP TRIGGER instructor_status_agrees_with_left_on_{event}")
+            op.execute(f"DROP TRIGGER problem_status_agrees_with_closed_on_{event}")
     with op.batch_alter_table('instructor', schema=None) as batch_op:
         batch_op.drop_column('left_on')
 
