@@ -107,14 +107,17 @@ def _keep_spells(session: Session, flush_context: Any, instances: Any) -> None:
         return
     today = clock.today()
     with session.no_autoflush:
-        for branch in changed:
-            spell = None
-            if branch.id is not None:
-                spell = session.scalar(
-                    select(GuidanceSpell).where(
-                        GuidanceSpell.branch_id == branch.id, GuidanceSpell.ended_on.is_(None)
-                    )
+        known = [b.id for b in changed if b.id is not None]
+        open_spells = {
+            spell.branch_id: spell
+            for spell in session.scalars(
+                select(GuidanceSpell).where(
+                    GuidanceSpell.branch_id.in_(known), GuidanceSpell.ended_on.is_(None)
                 )
+            )
+        } if known else {}  # fmt: skip
+        for branch in changed:
+            spell = open_spells.get(branch.id) if branch.id is not None else None
             if listed(branch) and spell is None:
                 session.add(GuidanceSpell(branch=branch, started_on=today))
             elif not listed(branch) and spell is not None:

@@ -9,6 +9,7 @@ import random
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from crm import clock
@@ -35,6 +36,7 @@ ACTIVITY_TEXT = {
     ActivityKind.TRAINING: "组织企业党务干部参加业务培训交流",
     ActivityKind.OTHER: "结对双方座谈交流共建计划",
 }
+CORRECTED = "（已按审阅意见补充：见到书记及两名党员，核实了用工需求。）"
 RETURN_NOTES = (
     "走访情况记录过简，请补充具体内容",
     "请补充见到的人员和了解到的情况",
@@ -100,31 +102,34 @@ def _guides() -> dict[int, int]:
 def _sent_back(rng: random.Random, today: date, reviewer: Account, counts: Counter) -> None:
     """Some visits were sent back for correction: most were corrected within days, a few sent
     back lately still wait on the instructor's phone."""
-    visits = db.session.scalars(select(Visit).order_by(Visit.id)).all()
+    visits = db.session.execute(
+        select(Visit.id, Visit.visited_at, Visit.received_at, Visit.summary).order_by(Visit.id)
+    ).all()
     chosen = [v for v in visits if rng.random() < SENT_BACK_SHARE]
     recent = [
         v for v in visits if (today - v.visited_at.astimezone(clock.LOCAL_TIME).date()).days < 20
     ]
     waiting = rng.sample(recent, min(STILL_RETURNED, len(recent))) if recent else []
-    comments = []
+    comments, returned, corrected = [], [], []
     for visit in chosen + waiting:
         note = rng.choice(RETURN_NOTES)
-        at = visit.received_at + timedelta(days=rng.randint(1, 5))
+        at = min(visit.received_at + timedelta(days=rng.randint(1, 5)), clock.now())
         comments.append(
-            {
-                "visit_id": visit.id,
-                "text": note,
-                "returned": True,
-                "by_id": reviewer.id,
-                "at": min(at, clock.now()),
-            }
+            {"visit_id": visit.id, "text": note, "returned": True, "by_id": reviewer.id, "at": at}
         )
         if visit in waiting:
-            visit.returned_at, visit.return_note = min(at, clock.now()), note
+            returned.append({"key": visit.id, "returned_at": at, "return_note": note})
         else:
-            visit.summary += "（已按审阅意见补充：见到书记及两名党员，核实了用工需求。）"
+            corrected.append({"key": visit.id, "summary": visit.summary + CORRECTED})
     bulk.insert(VisitComment, comments)
-    db.session.flush()
+    table = Visit.__table__
+    for rows, values in ((returned, ("returned_at", "return_note")), (corrected, ("summary",))):
+        if rows:
+            db.session.execute(
+                sa.update(table).where(table.c.id == sa.bindparam("key"))
+                .values({name: sa.bindparam(name) for name in values}),
+                rows,
+            )  # fmt: skip
     counts["visits_sent_back"] = len(comments)
 
 
