@@ -72,3 +72,35 @@ def test_an_agency_branch_covers_no_organization_and_is_never_guided(app, client
     with app.app_context():
         branch = db.session.execute(sa.select(Branch)).scalar_one()
         assert branch.under_guidance is False
+
+
+def test_the_branchs_secretary_is_the_secretary_on_its_member_list(app, client, auth):
+    """One person, one phone number: the member list decides the branch's 书记 and 书记电话."""
+    from datetime import date
+
+    from crm.members import services as members
+    from crm.members.models import MemberRole
+
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        branch = f.BranchFactory(secretary_name="旧书记", secretary_phone="13900000001")
+        member = members.add_member(branch, name="闫红", role=MemberRole.SECRETARY,
+                                    phone="13911112222", joined_on=date(2015, 7, 1))  # fmt: skip
+        db.session.commit()
+        assert (branch.secretary_name, branch.secretary_phone) == ("闫红", "13911112222")
+        members.update_member(member, phone="13933334444")
+        db.session.commit()
+        assert branch.secretary_phone == "13933334444"
+        branch_id = branch.id
+        posted = form(name=branch.name, kind="branch", district_id=branch.district_id,
+                      organization_codes=branch.organizations[0].credit_code,
+                      version=branch.version, secretary_name="别人",
+                      secretary_phone="13800000000")  # fmt: skip
+    auth.login("admin")
+    page = client.get(f"/branches/{branch_id}/edit").text
+    assert "由党员名册中的书记决定" in page
+    saved = client.post(f"/branches/{branch_id}/edit", data=posted)
+    assert saved.status_code in (302, 303), saved.text
+    with app.app_context():
+        again = db.session.get(f.Branch, branch_id)
+        assert (again.secretary_name, again.secretary_phone) == ("闫红", "13933334444")

@@ -1,6 +1,7 @@
 """The demo at the city's scale: checked against the article's figures, not the generator's."""
 
 from collections import Counter
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -162,3 +163,58 @@ def test_a_reset_refuses_nothing_and_reloads_the_same_demo(app, runner):
     reset = runner.invoke(args=["demo", "load", "--reset"])
     assert reset.exit_code == 0, reset.output
     assert fingerprint() == first
+
+
+def test_every_record_kind_is_in_use_at_a_working_citys_rates(app):
+    with app.app_context():
+        assigned = scalar("SELECT count(*) FROM assignment WHERE ended_on IS NULL")
+        today = clock.today().isoformat()
+        overdue = scalar(
+            "SELECT count(*) FROM assignment a WHERE a.ended_on IS NULL "
+            f"AND a.started_on < date('{today}', '-30 days') AND NOT EXISTS "
+            "(SELECT 1 FROM visit v WHERE v.branch_id = a.branch_id AND v.kind = 'onsite' "
+            f"AND date(v.visited_at, '+8 hours') >= date('{today}', '-30 days'))"
+            if db.engine.dialect.name == "sqlite" else
+            "SELECT count(*) FROM assignment a WHERE a.ended_on IS NULL "
+            f"AND a.started_on < DATE '{today}' - 30 AND NOT EXISTS "
+            "(SELECT 1 FROM visit v WHERE v.branch_id = a.branch_id AND v.kind = 'onsite' "
+            f"AND (v.visited_at + INTERVAL '8 hours')::date >= DATE '{today}' - 30)"
+        )  # fmt: skip
+        activities = scalar("SELECT count(*) FROM pairing_activity")
+        checks = scalar("SELECT count(*) FROM spot_check")
+        checked = scalar("SELECT count(*) FROM spot_check WHERE outcome != 'pending'")
+        notes = scalar("SELECT count(*) FROM alert_note")
+        sent_back = scalar("SELECT count(*) FROM visit_comment WHERE returned")
+        still_back = scalar("SELECT count(*) FROM visit WHERE returned_at IS NOT NULL")
+        handovers = db.session.execute(sa.text(
+            "SELECT a.ended_on, b.district_id FROM assignment a JOIN branch b ON b.id = a.branch_id "
+            "WHERE a.ended_on IS NOT NULL"
+        )).all()  # fmt: skip
+    assert 0.03 < overdue / assigned < 0.15  # a city that works, with a tenth falling behind
+    assert activities > 1_000
+    assert 0 < checked < checks
+    assert notes > 0
+    assert sent_back > still_back > 0  # most were corrected
+    by_year = Counter()
+    for ended, district in handovers:
+        day = date_of(ended)
+        if 1 < day.day < 28:  # mid-month
+            by_year[(day.year, district)] += 1
+    years = {year for year, _ in by_year}
+    assert all(len([d for y, d in by_year if y == year]) >= 3 for year in years)
+    assert len(years) >= 2
+
+
+def date_of(value) -> date:
+    return date.fromisoformat(str(value)[:10])
+
+
+def test_a_secretary_has_one_phone_number(app):
+    with app.app_context():
+        differing = scalar(
+            "SELECT count(*) FROM member m JOIN branch b ON b.id = m.branch_id "
+            "WHERE m.role = 'secretary' AND (m.phone != b.secretary_phone OR m.name != b.secretary_name)"
+        )
+        secretaries = scalar("SELECT count(*) FROM member WHERE role = 'secretary'")
+    assert secretaries > 900
+    assert differing == 0

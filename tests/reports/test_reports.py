@@ -3,6 +3,7 @@
 Expected figures are counted here from the data the tests make, not by crm.reports.
 """
 
+import io
 import re
 import subprocess
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import time_machine
+from openpyxl import load_workbook
 
 from crm import clock
 from crm.accounts.models import Role
@@ -286,3 +288,38 @@ def test_a_months_batch_asked_for_from_the_web_shows_its_progress(app, client, a
     assert f"{expected}/{expected}" in done
     assert "已完成" in done
     assert 'http-equiv="refresh"' not in done
+
+
+@time_machine.travel(NOON, tick=False)
+def test_each_report_has_its_figures_as_a_workbook_with_the_pdfs_numbers(
+    app, client, auth, october
+):
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        district = services.make(
+            services.Subject(ReportKind.DISTRICT, october["district"]), OCTOBER, by=None
+        )
+        pdf_text = text_of(services.file_of(district))
+        report_id = district.id
+    auth.login("admin")
+    answer = client.get(f"/reports/{report_id}.xlsx")
+    assert answer.status_code == 200
+    assert "attachment" in answer.headers["Content-Disposition"]
+    book = load_workbook(io.BytesIO(answer.data))
+    assert book.sheetnames == ["主要指标", "指导员工作量", "近12个月"]
+    people = list(book["指导员工作量"].iter_rows(values_only=True))
+    assert people[0][:4] == ("指导员", "联系指导", "本月走访", "超期未走访")
+    # One row per instructor, then 合计: October's figures as counted in the fixture.
+    assert people[1] == ("钟华", 2, 3, 1, 2, 1, 1, 1, 0)
+    assert people[-1] == ("合计", 2, 3, 1, 2, 1, 1, 1, 0)
+    # The PDF's row: the same numbers (联系指导 flagged 少于 5).
+    assert re.search(r"钟华\s+2 少于 5\s+3\s+1\s+2\s+1\s+1\s+1\s+0", pdf_text)
+    assert re.search(r"合计\s+2\s+3\s+1\s+2\s+1\s+1\s+1\s+0", pdf_text)
+    main = {row[0]: row[1:] for row in book["主要指标"].iter_rows(min_row=2, values_only=True)}
+    assert main["走访"] == (3, 1, 2)
+    assert main["问题解决率（本月登记）"][0] == "50%"
+    with app.app_context():
+        f.AccountFactory(username="zdy-other", roles=[Role.INSTRUCTOR])
+    auth.logout()
+    auth.login("zdy-other")
+    assert client.get(f"/reports/{report_id}.xlsx").status_code == 404

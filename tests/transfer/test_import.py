@@ -9,6 +9,7 @@ from crm.audit.services import acting_as
 from crm.branches.models import Branch, BranchKind
 from crm.extensions import db
 from crm.organizations.models import Organization
+from crm.pairings.models import Pairing, PairingStatus
 from crm.transfer import services
 from tests import factories as f
 from tests.transfer.conftest import EXCEL_DATE
@@ -236,3 +237,32 @@ def test_the_cli_exits_non_zero_on_row_problems(app, runner, xlsx):
     done = runner.invoke(args=["transfer", "import", "organizations", str(good), "--commit"])
     assert done.exit_code == 0
     assert "新增 5，更新 0，未变 0，重复行 1" in done.output
+
+
+def test_a_pairings_status_must_agree_with_its_dates(app, xlsx):
+    with app.app_context(), acting_as("test"):
+        f.AgencyBranchFactory(name="赣州市商务局机关党支部")
+        f.BranchFactory(name="华兴电子党支部")
+        f.BranchFactory(name="星光商贸党支部")
+        f.BranchFactory(name="未来之光党支部")
+        path = xlsx("p.xlsx", [
+            ["机关党组织", "两新党组织", "结对日期", "状态", "结束日期"],
+            ["赣州市商务局机关党支部", "华兴电子党支部", "2024-03-01", "已结束", ""],
+            ["赣州市商务局机关党支部", "星光商贸党支部", "2024-03-01", "在册", "2025-01-01"],
+            ["赣州市商务局机关党支部", "未来之光党支部", "2024-03-01", "已结束", "2023-01-01"],
+        ])  # fmt: skip
+        refused = services.run_import("pairings", path, commit=True)
+        assert not refused.committed
+        messages = " ".join(problem.reason for problem in refused.problems)
+        assert "状态为“已结束”的结对请填写结束日期" in messages
+        assert "填写了结束日期的结对，状态应为“已结束”" in messages
+        assert "结束日期不能早于开始日期" in messages
+        path = xlsx("q.xlsx", [
+            ["机关党组织", "两新党组织", "结对日期", "状态", "结束日期"],
+            ["赣州市商务局机关党支部", "华兴电子党支部", "2024-03-01", "已结束", "2025-06-30"],
+            ["赣州市商务局机关党支部", "星光商贸党支部", "2024-03-01", "", ""],
+        ])  # fmt: skip
+        assert services.run_import("pairings", path, commit=True).committed
+        found = {p.branch.name: p for p in db.session.scalars(sa.select(Pairing))}
+    assert found["华兴电子党支部"].status is PairingStatus.ENDED
+    assert found["星光商贸党支部"].status is PairingStatus.ACTIVE
