@@ -67,6 +67,12 @@ def build(engine: sa.Engine, today: date, seed: int = 7) -> dict[str, int]:
     guided = [b["id"] for b in branch_rows if b["under_guidance"]]
     rng.shuffle(guided)
     start = today - timedelta(days=3 * 365)
+    # Listed for guidance, and the instructors and pairings on the platform, since the start.
+    made["guidance_spell"] = [{"id": n, "branch_id": b, "started_on": start, "ended_on": None}
+                              for n, b in enumerate(sorted(guided), start=1)]  # fmt: skip
+    entered = datetime.combine(start, datetime.min.time())
+    for row in made["instructor"]:
+        row["created_at"] = entered
     assignments, held = [], []
     for instructor in range(1, INSTRUCTORS + 1):
         for _ in range(rng.choice((5, 6, 7, 8, 9, 10))):
@@ -104,11 +110,11 @@ def build(engine: sa.Engine, today: date, seed: int = 7) -> dict[str, int]:
                         "outcome": "", "other_attendees": "", "client_key": f"m{n}",
                         "created_by_id": held[n % len(held)][0], **stamp} for n in range(1, MEETINGS + 1)]  # fmt: skip
     made["pairing"] = [{"id": n, "agency_branch_id": BRANCHES + 1 + n % AGENCIES, "branch_id": 1 + n % BRANCHES,
-                        "started_on": start, "ended_on": None, "status": "active", "purpose": "", **stamp}
+                        "started_on": start, "ended_on": None, "purpose": "", **stamp, "created_at": entered}
                        for n in range(1, PAIRINGS + 1)]  # fmt: skip
     with engine.begin() as connection:
-        for name in ("account", "account_role", "instructor", "branch", "assignment", "visit", "problem",
-                     "meeting", "pairing"):  # fmt: skip
+        for name in ("account", "account_role", "instructor", "branch", "guidance_spell", "assignment",
+                     "visit", "problem", "meeting", "pairing"):  # fmt: skip
             rows = made[name]
             for first in range(0, len(rows), CHUNK):
                 connection.execute(t[name].insert(), rows[first : first + CHUNK])

@@ -61,6 +61,8 @@ def new_problem(branch: Branch, new: NewProblem, *, by: Account, on: date) -> Pr
     itself, in one flush. Raises RuleError as raise_problem does."""
     if not new.description.strip():
         raise RuleError("请描述问题。", "description")
+    if on > clock.today():
+        raise RuleError("登记日期不能晚于今天。", "raised_on")
     due_on = new.due_on or default_due(on)
     if due_on < on:
         raise RuleError("办结期限不能早于登记日期。", "due_on")
@@ -120,8 +122,8 @@ _NOTE_NEEDED = {
 def open_at(day: date) -> ColumnElement[bool]:
     """The one definition of an open problem (待办 or 协调中) at the end of `day`: raised by then
     and not closed by then. For today, that is its status."""
-    if day >= clock.today():
-        return and_(Problem.status.in_(OPEN_STATUSES), Problem.raised_on <= day)
+    if day >= clock.today():  # nothing is raised after today (new_problem refuses it)
+        return Problem.status.in_(OPEN_STATUSES)
     return and_(
         Problem.raised_on <= day,
         or_(Problem.status.in_(OPEN_STATUSES), Problem.closed_on > day),

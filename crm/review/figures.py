@@ -12,7 +12,7 @@ from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.instructors.services import in_post_at
 from crm.problems.models import Problem, ProblemStatus
-from crm.review import tally
+from crm.review import counts, tally
 
 NAMES = {
     "instructors": "指导员", "guided": "列入指导的党组织", "covered": "有指导员的党组织",
@@ -142,8 +142,10 @@ def raised_solved(period: Period, district_id: int | None) -> dict[int, int]:
         .join(Branch, Branch.id == Problem.branch_id)
         .where(
             Problem.raised_on.between(period.first, period.last),
-            Problem.status == ProblemStatus.SOLVED,
-            Problem.closed_on <= period.last,
+            # SQLite keeps no statistics and would walk these indexes (most problems are
+            # solved, most closed before the period's end) rather than the raised_on one.
+            counts.unindexed(Problem.status) == ProblemStatus.SOLVED,
+            counts.unindexed(Problem.closed_on) <= period.last,
             Branch.district_id == district_id if district_id else true(),
         )
         .group_by(Branch.district_id)

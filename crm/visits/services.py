@@ -80,7 +80,8 @@ def record_visit(instructor: Instructor, branch: Branch, new: NewVisit) -> Visit
         **{item.column: item in new.clarified for item in Clarity},
     )  # fmt: skip
     _place(visit, branch, new.location)
-    raised_on = new.visited_at.astimezone(clock.LOCAL_TIME).date()
+    # A phone's clock may run a little ahead past midnight: a problem is never dated tomorrow.
+    raised_on = min(new.visited_at.astimezone(clock.LOCAL_TIME).date(), clock.today())
     visit.problems = [problems.new_problem(branch, problem, by=instructor.account, on=raised_on)
                       for problem in new.problems]  # fmt: skip
     if (stored := add_once(visit, lambda: find_by_key(instructor.id, new.client_key))) is not visit:

@@ -99,6 +99,17 @@ def upgrade():
     for table in ('day_tally', 'stock_tally', 'recent_tally'):
         op.execute(f"DELETE FROM {table}")
 
+    with op.batch_alter_table('problem', schema=None) as batch_op:
+        batch_op.drop_index('ix_problem_raised_on')
+        batch_op.create_index(
+            'ix_problem_raised_on_status_closed',
+            ['raised_on', 'status', 'closed_on', 'branch_id'], unique=False,
+        )
+        batch_op.drop_index('ix_problem_branch_raised_on')
+        batch_op.create_index(
+            'ix_problem_branch_raised_on_status', ['branch_id', 'raised_on', 'status'], unique=False
+        )
+
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.add_column(sa.Column('figures', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('changes', sa.JSON(), nullable=True))
@@ -112,6 +123,11 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('problem', schema=None) as batch_op:
+        batch_op.drop_index('ix_problem_raised_on_status_closed')
+        batch_op.create_index('ix_problem_raised_on', ['raised_on'], unique=False)
+        batch_op.drop_index('ix_problem_branch_raised_on_status')
+        batch_op.create_index('ix_problem_branch_raised_on', ['branch_id', 'raised_on'], unique=False)
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_column('same_as_previous')
         batch_op.drop_column('changes')
