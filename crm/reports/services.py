@@ -66,8 +66,8 @@ def earliest_month() -> date:
 
 
 def monthly_subjects(month: date | None = None) -> list[Subject]:
-    """Every report of a month: each instructor in post at any time in it, each district, the
-    city (without a month: each instructor in post now)."""
+    """Every report of a month: the city, each district, each instructor in post at any time
+    in it (without a month: each instructor in post now)."""
     if month is None:
         in_post = Instructor.status == InstructorStatus.ACTIVE
     else:
@@ -79,10 +79,10 @@ def monthly_subjects(month: date | None = None) -> list[Subject]:
         )
     instructors = db.session.scalars(select(Instructor.id).where(in_post).order_by(Instructor.id))
     districts = db.session.scalars(select(District.id).order_by(District.position))
-    return [
-        *(Subject(ReportKind.INSTRUCTOR, i) for i in instructors),
-        *(Subject(ReportKind.DISTRICT, d) for d in districts),
+    return [  # the city's and the districts' first: what a reviewer opens first
         Subject(ReportKind.CITY),
+        *(Subject(ReportKind.DISTRICT, d) for d in districts),
+        *(Subject(ReportKind.INSTRUCTOR, i) for i in instructors),
     ]
 
 
