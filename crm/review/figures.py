@@ -112,6 +112,7 @@ def figures(
         ).tuples().all())
         for day in {p.last for p in periods}
     }  # fmt: skip
+    solved = dict(zip(periods, raised_solved(periods, district_id), strict=True))
     stocks = {day: tally.stocks(day, district_id, recent_stored=recent_stored)
               for day in {p.last for p in periods}}  # fmt: skip
     out = []
@@ -123,7 +124,7 @@ def figures(
             flows,
             stocks[period.last],
             {d: {"instructors": n} for d, n in instructors[period.last].items()},
-            {d: {"raised_solved": n} for d, n in raised_solved(period, district_id).items()},
+            {d: {"raised_solved": n} for d, n in solved[period].items()},
         ):
             for district, numbers in part.items():
                 values = by_district.setdefault(district, Figures()).values
@@ -133,24 +134,38 @@ def figures(
     return out
 
 
-def raised_solved(period: Period, district_id: int | None) -> dict[int, int]:
-    """Per district, the problems raised in the period and solved by its end (not by the day
-    the figure is read: a month's rate is taken as of its last day, whenever it is shown)."""
+def raised_solved(periods: list[Period], district_id: int | None) -> list[dict[int, int]]:
+    """For each period, per district, the problems raised in it and solved by its end (not by
+    the day the figure is read: a month's rate is taken as of its last day, whenever it is
+    shown). One pass over the problems raised in any of the periods."""
+    solved = counts.unindexed(Problem.status) == ProblemStatus.SOLVED
     statement = (
-        select(Branch.district_id, func.count())
+        select(
+            Branch.district_id,
+            *(
+                func.count().filter(
+                    Problem.raised_on.between(p.first, p.last),
+                    counts.unindexed(Problem.closed_on) <= p.last,
+                )
+                for p in periods
+            ),
+        )
         .select_from(Problem)
         .join(Branch, Branch.id == Problem.branch_id)
         .where(
-            Problem.raised_on.between(period.first, period.last),
-            # SQLite keeps no statistics and would walk these indexes (most problems are
-            # solved, most closed before the period's end) rather than the raised_on one.
-            counts.unindexed(Problem.status) == ProblemStatus.SOLVED,
-            counts.unindexed(Problem.closed_on) <= period.last,
+            # SQLite keeps no statistics and would walk the status or closed_on index (most
+            # problems are solved, most before any period's end) rather than raised_on's.
+            Problem.raised_on.between(min(p.first for p in periods), max(p.last for p in periods)),
+            solved,
             Branch.district_id == district_id if district_id else true(),
         )
         .group_by(Branch.district_id)
     )
-    return dict(db.session.execute(statement).tuples().all())
+    out: list[dict[int, int]] = [{} for _ in periods]
+    for district, *numbers in db.session.execute(statement):
+        for found, number in zip(out, numbers, strict=True):
+            found[district] = number
+    return out
 
 
 def total(by_district: dict[int, Figures]) -> Figures:

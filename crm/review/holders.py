@@ -13,6 +13,7 @@ same definitions).
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Select, and_, func, select
@@ -72,65 +73,58 @@ def events(kind: str, first: date, last: date, scope: Scope) -> Select:
         if scope.instructor_id is not None:
             statement = statement.where(Visit.instructor_id == scope.instructor_id)
         return statement
-    model, day, branch_id, joins, extra = _EVENTS[kind]
-    statement = select(model)
-    for target, on in joins:
+    flow = FLOW_OF[kind]
+    statement = select(flow.model)
+    for target, on in flow.path:
         statement = statement.join(target, on)
-    statement = statement.outerjoin(Assignment, _held(branch_id, day)).where(
-        day.between(first, last), *extra
+    statement = (
+        statement.join(Branch, Branch.id == flow.branch_id)
+        .outerjoin(Assignment, _held(flow.branch_id, flow.day))
+        .where(flow.day.between(first, last), *flow.where)
     )
     return scope.where(statement)
 
 
-_EVENTS = {
-    "raised": (
-        Problem,
-        Problem.raised_on,
-        Problem.branch_id,
-        [(Branch, Branch.id == Problem.branch_id)],
-        (),
-    ),
-    "solved": (
+@dataclass(frozen=True)
+class Flow:
+    """One kind of event: its rows, its date, its branch, the joins from it to its branch."""
+
+    model: type
+    day: Any
+    branch_id: Any
+    path: tuple = ()
+    where: tuple = ()
+
+
+FLOW_OF = {
+    "raised": Flow(Problem, Problem.raised_on, Problem.branch_id),
+    "solved": Flow(
         Problem,
         Problem.closed_on,
         Problem.branch_id,
-        [(Branch, Branch.id == Problem.branch_id)],
-        (Problem.status == ProblemStatus.SOLVED,),
+        where=(Problem.status == ProblemStatus.SOLVED,),
     ),
-    "meetings": (
-        Meeting,
-        Meeting.held_on,
-        Meeting.branch_id,
-        [(Branch, Branch.id == Meeting.branch_id)],
-        (),
-    ),
-    "entries": (
+    "meetings": Flow(Meeting, Meeting.held_on, Meeting.branch_id),
+    "entries": Flow(
         VanguardEntry,
         VanguardEntry.done_on,
         Member.branch_id,
-        [
+        path=(
             (VanguardCard, VanguardCard.id == VanguardEntry.card_id),
             (Member, Member.id == VanguardCard.member_id),
-            (Branch, Branch.id == Member.branch_id),
-        ],
-        (),
+        ),
     ),
-    "notes": (
+    "notes": Flow(
         GoalNote,
         GoalNote.noted_on,
         GoalCard.branch_id,
-        [(GoalCard, GoalCard.id == GoalNote.card_id), (Branch, Branch.id == GoalCard.branch_id)],
-        (),
+        path=((GoalCard, GoalCard.id == GoalNote.card_id),),
     ),
-    "activities": (
+    "activities": Flow(
         PairingActivity,
         PairingActivity.held_on,
         Pairing.branch_id,
-        [
-            (Pairing, Pairing.id == PairingActivity.pairing_id),
-            (Branch, Branch.id == Pairing.branch_id),
-        ],
-        (),
+        path=((Pairing, Pairing.id == PairingActivity.pairing_id),),
     ),
 }
 
