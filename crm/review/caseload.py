@@ -6,6 +6,7 @@ from CaseloadFigures, counted for everyone at once by refresh(), sorted and page
 """
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -38,7 +39,6 @@ SORTS = {
     "name": "姓名", "assigned": "联系指导", "visits": "本月走访", "overdue_branches": "超期未走访",
     "open_problems": "待办问题", "overdue_problems": "超期问题", "rate": "解决率", "last": "最近活动",
 }  # fmt: skip
-UNCOUNTED_SORTS = {"name", "assigned"}  # sorts that need no figures
 COUNTS = ("visits", "overdue_branches", "open_problems", "overdue_problems", "raised", "solved")
 LOCK_KEY = 20_261_128  # refresh()'s swap, one at a time (crm.db.replace_rows)
 
@@ -69,10 +69,15 @@ def rows(account: Account, today: date, *, q: str = "", district_id: int | None 
          sort: str = "name", descending: bool = False, counted: bool = True,
          departed: bool = False) -> list[Row]:  # fmt: skip
     """The instructors the account may see, sorted. Their figures are counted here when
-    `counted` or when the sort needs them; else count() the rows that are shown."""
+    `counted`; else only the figure the sort needs, and count() the rows that are shown."""
     found = [Row(c) for c in caseloads(account, q=q, district_id=district_id, departed=departed)]
-    if counted or sort not in UNCOUNTED_SORTS:
+    if counted:
         count(found, today)
+    elif sort in SORTED_BY:  # the figure the sort needs, for all; count() the rows shown
+        by_id = {row.instructor.id: row for row in found}
+        for instructor_id, numbers in count_figures(today, list(by_id), {SORTED_BY[sort]}).items():
+            for name, value in numbers.items():
+                setattr(by_id[instructor_id], name, value)
     key = {
         "name": lambda r: r.instructor.name, "assigned": lambda r: r.caseload.count,
         "visits": lambda r: r.visits, "overdue_branches": lambda r: r.overdue_branches,
@@ -96,26 +101,41 @@ def count(found: list[Row], today: date) -> None:
     by_id = {row.instructor.id: row for row in found if not row.counted}
     if not by_id:
         return
-    figures = counted(today, list(by_id))
+    figures = count_figures(today, list(by_id))
     for instructor_id, row in by_id.items():
         for name, value in figures.get(instructor_id, {}).items():
             setattr(row, name, value)
         row.counted = True
 
 
-def counted(today: date, ids: list[int] | None) -> dict[int, dict]:
+def count_figures(
+    today: date, ids: list[int] | None, only: set[str] | None = None
+) -> dict[int, dict]:
     """The figures of the instructors `ids` (None: every instructor), by instructor id; an
-    instructor with nothing to count is missing or has only some figures (the rest are 0)."""
+    instructor with nothing to count is missing or has only some figures (the rest are 0).
+    With `only`, just those of QUERIES named (a sort needs one)."""
     out: dict[int, dict] = defaultdict(dict)
-    month_start = clock.local_midnight(today.replace(day=1))
     chosen = (lambda column: column.in_(ids)) if ids is not None else (lambda column: true())
+    for name, query in QUERIES.items():
+        if only is None or name in only:
+            for instructor_id, figures in query(today, chosen):
+                out[instructor_id].update(figures)
+    return out
+
+
+def _visits(today: date, chosen: Callable) -> Iterator[tuple[int, dict]]:
+    """Visits this month, by who made them."""
+    month_start = clock.local_midnight(today.replace(day=1))
     for instructor_id, visits in db.session.execute(
         select(Visit.instructor_id, func.count())
         .where(Visit.visited_at >= month_start, chosen(Visit.instructor_id))
         .group_by(Visit.instructor_id)
-    ):  # fmt: skip
-        out[instructor_id]["visits"] = visits
-    # Each instructor's latest receipt: one index seek each, inside a single statement.
+    ):
+        yield instructor_id, {"visits": visits}
+
+
+def _last(today: date, chosen: Callable) -> Iterator[tuple[int, dict]]:
+    """Each instructor's latest receipt: one index seek each, inside a single statement."""
     latest = (
         select(func.max(Visit.received_at))
         .where(Visit.instructor_id == Instructor.id)
@@ -123,25 +143,37 @@ def counted(today: date, ids: list[int] | None) -> dict[int, dict]:
     )
     for instructor_id, last in db.session.execute(
         select(Instructor.id, latest).where(chosen(Instructor.id))
-    ):  # fmt: skip
-        out[instructor_id]["last"] = as_utc(last)
+    ):
+        yield instructor_id, {"last": as_utc(last)}
+
+
+def _overdue_branches(today: date, chosen: Callable) -> Iterator[tuple[int, dict]]:
     visited = overdue.visited_recently(today)
     for instructor_id, late in db.session.execute(
         select(Assignment.instructor_id, func.count())
         .outerjoin(visited, visited.c.branch_id == Assignment.branch_id)
         .where(chosen(Assignment.instructor_id), held_at(today), overdue.overdue_at(today, visited))
         .group_by(Assignment.instructor_id)
-    ):  # fmt: skip
-        out[instructor_id]["overdue_branches"] = late
+    ):
+        yield instructor_id, {"overdue_branches": late}
+
+
+def _problems(today: date, chosen: Callable) -> Iterator[tuple[int, dict]]:
+    """Open and overdue problems of the branches held now."""
     for instructor_id, open_, late in db.session.execute(
-        select(Assignment.instructor_id, func.count(), func.count().filter(problems.overdue_at(today)))
+        select(
+            Assignment.instructor_id, func.count(), func.count().filter(problems.overdue_at(today))
+        )
         .join(Problem, and_(Problem.branch_id == Assignment.branch_id, problems.open_at(today)))
         .where(chosen(Assignment.instructor_id), held_at(today))
         .group_by(Assignment.instructor_id)
-    ):  # fmt: skip
-        out[instructor_id].update(open_problems=open_, overdue_problems=late)
-    # Problems raised this year, each for whoever held its branch the day it was raised (as
-    # the reports count them), and how many of those are solved.
+    ):
+        yield instructor_id, {"open_problems": open_, "overdue_problems": late}
+
+
+def _rate(today: date, chosen: Callable) -> Iterator[tuple[int, dict]]:
+    """Problems raised this year, each for whoever held its branch the day it was raised (as
+    the reports count them), and how many of those are solved."""
     for instructor_id, raised, solved in db.session.execute(
         select(Assignment.instructor_id, func.count(),
                func.count().filter(Problem.status == ProblemStatus.SOLVED))
@@ -149,8 +181,20 @@ def counted(today: date, ids: list[int] | None) -> dict[int, dict]:
         .where(chosen(Assignment.instructor_id), Problem.raised_on >= date(today.year, 1, 1))
         .group_by(Assignment.instructor_id)
     ):  # fmt: skip
-        out[instructor_id].update(raised=raised, solved=solved)
-    return out
+        yield instructor_id, {"raised": raised, "solved": solved}
+
+
+QUERIES = {
+    "visits": _visits,
+    "last": _last,
+    "overdue_branches": _overdue_branches,
+    "problems": _problems,
+    "rate": _rate,
+}
+SORTED_BY = {  # the one query a sort needs
+    "visits": "visits", "overdue_branches": "overdue_branches", "open_problems": "problems",
+    "overdue_problems": "problems", "rate": "rate", "last": "last",
+}  # fmt: skip
 
 
 # --- the stored table, for scopes too large to count on each request ------------------------
@@ -159,7 +203,7 @@ def counted(today: date, ids: list[int] | None) -> dict[int, dict]:
 def refresh(today: date) -> int:
     """Count every instructor's figures and store them; returns how many. The caller commits."""
     now = clock.now()
-    figures = counted(today, None)
+    figures = count_figures(today, None)
     held = dict(db.session.execute(
         select(Assignment.instructor_id, func.count()).where(Assignment.ended_on.is_(None))
         .group_by(Assignment.instructor_id)).tuples().all())  # fmt: skip

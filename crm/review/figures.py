@@ -1,6 +1,7 @@
 """The overview's figures for a period: what happened in it (summed from the days' counts that
 crm.review.tally keeps) and what stood at its end."""
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -93,12 +94,18 @@ class Figures:
 
     @property
     def resolution_rate(self) -> float | None:
-        """Solved by the period's end among the problems raised in it."""
-        return self["raised_solved"] / self["raised"] if self["raised"] else None
+        """Solved by the period's end among the problems raised in it (None when not counted)."""
+        if not self["raised"] or "raised_solved" not in self.values:
+            return None
+        return self["raised_solved"] / self["raised"]
 
 
 def figures(
-    periods: list[Period], district_id: int | None, *, recent_stored: bool = False
+    periods: list[Period],
+    district_id: int | None,
+    *,
+    recent_stored: bool = False,
+    rated: Collection[Period] | None = None,
 ) -> list[dict[int, Figures]]:
     """For each period, the figures of every district (or the one given), keyed by district
     id: what happened in it, and what stood at its end (counted once for periods that end on
@@ -112,7 +119,7 @@ def figures(
         ).tuples().all())
         for day in {p.last for p in periods}
     }  # fmt: skip
-    solved = dict(zip(periods, raised_solved(periods, district_id), strict=True))
+    solved = {p: raised_solved(p, district_id) for p in periods if rated is None or p in rated}
     stocks = {day: tally.stocks(day, district_id, recent_stored=recent_stored)
               for day in {p.last for p in periods}}  # fmt: skip
     out = []
@@ -124,48 +131,37 @@ def figures(
             flows,
             stocks[period.last],
             {d: {"instructors": n} for d, n in instructors[period.last].items()},
-            {d: {"raised_solved": n} for d, n in solved[period].items()},
+            {d: {"raised_solved": n} for d, n in solved.get(period, {}).items()},
         ):
             for district, numbers in part.items():
                 values = by_district.setdefault(district, Figures()).values
                 for name, number in numbers.items():
                     values[name] = values.get(name, 0) + number
+        if period in solved:  # counted: none solved is 0 %, not "not counted"
+            for figures_ in by_district.values():
+                figures_.values.setdefault("raised_solved", 0)
         out.append(by_district)
     return out
 
 
-def raised_solved(periods: list[Period], district_id: int | None) -> list[dict[int, int]]:
-    """For each period, per district, the problems raised in it and solved by its end (not by
-    the day the figure is read: a month's rate is taken as of its last day, whenever it is
-    shown). One pass over the problems raised in any of the periods."""
-    solved = counts.unindexed(Problem.status) == ProblemStatus.SOLVED
+def raised_solved(period: Period, district_id: int | None) -> dict[int, int]:
+    """Per district, the problems raised in the period and solved by its end (not by the day
+    the figure is read: a month's rate is taken as of its last day, whenever it is shown)."""
     statement = (
-        select(
-            Branch.district_id,
-            *(
-                func.count().filter(
-                    Problem.raised_on.between(p.first, p.last),
-                    counts.unindexed(Problem.closed_on) <= p.last,
-                )
-                for p in periods
-            ),
-        )
+        select(Branch.district_id, func.count())
         .select_from(Problem)
         .join(Branch, Branch.id == Problem.branch_id)
         .where(
-            # SQLite keeps no statistics and would walk the status or closed_on index (most
-            # problems are solved, most before any period's end) rather than raised_on's.
-            Problem.raised_on.between(min(p.first for p in periods), max(p.last for p in periods)),
-            solved,
+            Problem.raised_on.between(period.first, period.last),
+            # SQLite keeps no statistics and would walk these indexes (most problems are
+            # solved, most closed before the period's end) rather than raised_on's.
+            counts.unindexed(Problem.status) == ProblemStatus.SOLVED,
+            counts.unindexed(Problem.closed_on) <= period.last,
             Branch.district_id == district_id if district_id else true(),
         )
         .group_by(Branch.district_id)
     )
-    out: list[dict[int, int]] = [{} for _ in periods]
-    for district, *numbers in db.session.execute(statement):
-        for found, number in zip(out, numbers, strict=True):
-            found[district] = number
-    return out
+    return dict(db.session.execute(statement).tuples().all())
 
 
 def total(by_district: dict[int, Figures]) -> Figures:

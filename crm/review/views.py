@@ -48,7 +48,8 @@ def overview():
         stored.counted_at(tally.recent_at, tally.refresh_recent, today) if recent_stored else None
     )
     counted = iter(figures.figures([p for pair in pairs for p in pair], scope,
-                                   recent_stored=recent_stored))  # fmt: skip
+                                   recent_stored=recent_stored,
+                                   rated=[current for current, _ in pairs]))  # fmt: skip
     spans = []
     for current, before in pairs:
         now_by, then_by = next(counted), next(counted)
