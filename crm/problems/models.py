@@ -56,7 +56,8 @@ class Problem(Audited, TimestampMixin, db.Model):
         sa.Index("ix_problem_branch_raised_on_status", "branch_id", "raised_on", "status"),
         sa.Index("ix_problem_branch_closed_on", "branch_id", "closed_on"),
         sa.Index("ix_problem_raised_by_raised_on", "raised_by_id", "raised_on"),
-        sa.Index("ix_problem_status_due", "status", "due_on"),
+        # Open problems past their due date, with their branch: the overdue alert from the index.
+        sa.Index("ix_problem_status_due_branch", "status", "due_on", "branch_id"),
         sa.CheckConstraint(
             "(status IN ('solved', 'unsolvable')) = (closed_on IS NOT NULL)",
             name="status_agrees_with_closed_on",

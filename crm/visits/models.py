@@ -53,7 +53,10 @@ class Visit(Audited, TimestampMixin, db.Model):
         sa.UniqueConstraint("instructor_id", "client_key"),
         sa.Index("ix_visit_branch_visited_at", "branch_id", "visited_at"),
         sa.Index("ix_visit_instructor_visited_at", "instructor_id", "visited_at"),
-        sa.Index("ix_visit_visited_at", "visited_at"),  # the review's counts by period
+        # The review's counts by period, and the flagged-visit alert, from the index alone.
+        sa.Index(
+            "ix_visit_visited_at_flags", "visited_at", "backfilled", "far_from_branch", "branch_id"
+        ),
         sa.Index("ix_visit_instructor_received_at", "instructor_id", "received_at"),
         # "Visited on site within the cadence?" answered from the index alone.
         sa.Index("ix_visit_branch_kind_visited_at", "branch_id", "kind", "visited_at"),

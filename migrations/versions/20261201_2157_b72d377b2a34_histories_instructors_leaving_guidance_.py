@@ -109,6 +109,17 @@ def upgrade():
         batch_op.create_index(
             'ix_problem_branch_raised_on_status', ['branch_id', 'raised_on', 'status'], unique=False
         )
+        batch_op.drop_index('ix_problem_status_due')
+        batch_op.create_index(
+            'ix_problem_status_due_branch', ['status', 'due_on', 'branch_id'], unique=False
+        )
+
+    with op.batch_alter_table('visit', schema=None) as batch_op:
+        batch_op.drop_index('ix_visit_visited_at')
+        batch_op.create_index(
+            'ix_visit_visited_at_flags',
+            ['visited_at', 'backfilled', 'far_from_branch', 'branch_id'], unique=False,
+        )
 
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.add_column(sa.Column('figures', sa.JSON(), nullable=True))
@@ -128,6 +139,12 @@ def downgrade():
         batch_op.create_index('ix_problem_raised_on', ['raised_on'], unique=False)
         batch_op.drop_index('ix_problem_branch_raised_on_status')
         batch_op.create_index('ix_problem_branch_raised_on', ['branch_id', 'raised_on'], unique=False)
+        batch_op.drop_index('ix_problem_status_due_branch')
+        batch_op.create_index('ix_problem_status_due', ['status', 'due_on'], unique=False)
+
+    with op.batch_alter_table('visit', schema=None) as batch_op:
+        batch_op.drop_index('ix_visit_visited_at_flags')
+        batch_op.create_index('ix_visit_visited_at', ['visited_at'], unique=False)
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_column('same_as_previous')
         batch_op.drop_column('changes')
