@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import contains_eager, selectinload
 
+from crm import clock
 from crm.accounts.models import Account, Role
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch, Sector
@@ -127,6 +128,14 @@ def held_at(day: date | ColumnElement[date]) -> ColumnElement[bool]:
     return and_(
         Assignment.started_on <= day,
         or_(Assignment.ended_on.is_(None), Assignment.ended_on > day),
+    )
+
+
+def held_during(first: date, last: date) -> ColumnElement[bool]:
+    """The assignments in force at some time from `first` to `last` (held_at() for a span)."""
+    return and_(
+        Assignment.started_on <= last,
+        or_(Assignment.ended_on.is_(None), Assignment.ended_on > first),
     )
 
 
@@ -291,13 +300,17 @@ def caseloads(
         .group_by(Assignment.instructor_id)
         .subquery()
     )
-    wanted = InstructorStatus.LEFT if departed else InstructorStatus.ACTIVE
+    wanted = (
+        Instructor.status == InstructorStatus.LEFT
+        if departed
+        else instructors.in_post_at(clock.today())
+    )
     statement = (
         select(Instructor, func.coalesce(counts.c.count, 0))
         .join(Instructor.account)
         .join(Instructor.district)
         .outerjoin(counts, counts.c.instructor_id == Instructor.id)
-        .where(instructor_scope(account), Instructor.status == wanted)
+        .where(instructor_scope(account), wanted)
         .options(contains_eager(Instructor.account), contains_eager(Instructor.district))
         .order_by(District.position, Account.name)
     )

@@ -100,22 +100,27 @@ def install() -> None:
 
 def _keep_spells(session: Session, flush_context: Any, instances: Any) -> None:
     changed = [
-        b for b in (*session.new, *session.dirty)
+        b
+        for b in (*session.new, *session.dirty)
         if isinstance(b, Branch) and (b in session.new or _guidance_changed(b))
-    ]  # fmt: skip
+    ]
     if not changed:
         return
     today = clock.today()
     with session.no_autoflush:
         known = [b.id for b in changed if b.id is not None]
-        open_spells = {
-            spell.branch_id: spell
-            for spell in session.scalars(
-                select(GuidanceSpell).where(
-                    GuidanceSpell.branch_id.in_(known), GuidanceSpell.ended_on.is_(None)
+        open_spells = (
+            {
+                spell.branch_id: spell
+                for spell in session.scalars(
+                    select(GuidanceSpell).where(
+                        GuidanceSpell.branch_id.in_(known), GuidanceSpell.ended_on.is_(None)
+                    )
                 )
-            )
-        } if known else {}  # fmt: skip
+            }
+            if known
+            else {}
+        )
         for branch in changed:
             spell = open_spells.get(branch.id) if branch.id is not None else None
             if listed(branch) and spell is None:
@@ -127,13 +132,3 @@ def _keep_spells(session: Session, flush_context: Any, instances: Any) -> None:
 def _guidance_changed(branch: Branch) -> bool:
     state = inspect(branch)
     return any(state.attrs[name].history.has_changes() for name in ("under_guidance", "sector"))
-
-
-def spells_of(branch_id: int) -> list[GuidanceSpell]:
-    return list(
-        db.session.scalars(
-            select(GuidanceSpell)
-            .where(GuidanceSpell.branch_id == branch_id)
-            .order_by(GuidanceSpell.started_on)
-        )
-    )

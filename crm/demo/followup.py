@@ -14,10 +14,9 @@ from sqlalchemy import select
 
 from crm import clock
 from crm.accounts.models import Account
-from crm.assignments.models import Assignment
+from crm.assignments import services as assignments
 from crm.demo import bulk
 from crm.extensions import db
-from crm.instructors.models import Instructor
 from crm.pairings.models import ActivityKind, Pairing, PairingActivity
 from crm.review import alerts
 from crm.review.models import AlertNote, CheckOutcome, SpotCheck, VisitComment
@@ -59,11 +58,17 @@ def load(rng: random.Random, today: date, counts: Counter) -> None:
 
 def _activities(rng: random.Random, today: date, counts: Counter) -> None:
     """Joint activities of every pairing while it was in force, a few a year."""
-    guide = _guides()
     admin = db.session.scalar(select(Account.id).where(Account.username == "admin"))
     rows = []
     first = today - timedelta(days=3 * 365)
     pairings = db.session.scalars(select(Pairing).order_by(Pairing.id)).all()
+    # Recorded by the branch's instructor (the admin where it has none).
+    guide = {
+        branch_id: instructor.account_id
+        for branch_id, instructor in assignments.current_instructors(
+            p.branch_id for p in pairings
+        ).items()
+    }
     for pairing in pairings:
         start = max(pairing.started_on, first)
         end = min(pairing.ended_on or today, today) - timedelta(days=1)
@@ -86,17 +91,6 @@ def _activities(rng: random.Random, today: date, counts: Counter) -> None:
             )
     bulk.insert(PairingActivity, rows)
     counts["pairing_activities"] = len(rows)
-
-
-def _guides() -> dict[int, int]:
-    """The account of each branch's current instructor, who records its pairing activities."""
-    return dict(
-        db.session.execute(
-            select(Assignment.branch_id, Instructor.account_id)
-            .join(Instructor, Instructor.id == Assignment.instructor_id)
-            .where(Assignment.ended_on.is_(None))
-        ).all()
-    )
 
 
 def _sent_back(rng: random.Random, today: date, reviewer: Account, counts: Counter) -> None:
@@ -126,10 +120,11 @@ def _sent_back(rng: random.Random, today: date, reviewer: Account, counts: Count
     for rows, values in ((returned, ("returned_at", "return_note")), (corrected, ("summary",))):
         if rows:
             db.session.execute(
-                sa.update(table).where(table.c.id == sa.bindparam("key"))
+                sa.update(table)
+                .where(table.c.id == sa.bindparam("key"))
                 .values({name: sa.bindparam(name) for name in values}),
                 rows,
-            )  # fmt: skip
+            )
     counts["visits_sent_back"] = len(comments)
 
 

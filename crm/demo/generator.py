@@ -322,10 +322,14 @@ def _instructors(demo: Demo, guided: list[Branch], password: str) -> list[Instru
             number += 1
             name = "张伟" if number == 1 else demo.person()
             instructor = instructors.create_instructor(
-                username=f"zdy{number:03d}", name=name, password=password,
-                password_hash=password_hash, phone=demo.mobile(), district_id=district.id,
+                username=f"zdy{number:03d}",
+                name=name,
+                password=password,
+                password_hash=password_hash,
+                phone=demo.mobile(),
+                district_id=district.id,
                 hired_on=demo.day(date(2019, 3, 1), date(2023, 9, 1)),
-            )  # fmt: skip
+            )
             instructor.created_at = clock.local_midnight(instructor.hired_on)  # entered then
             hired.append(instructor)
     demo.counts["instructors"] = len(hired)
@@ -344,8 +348,15 @@ def _assignments(demo: Demo, staff: list[Instructor], guided: list[Branch]) -> N
         wanted = demo.rng.choice((5, 6, 7, 8, 8, 9, 9, 10, 10, 10))
         for branch in pool[instructor.district_id][:wanted]:
             started = demo.day(demo.start, demo.start + timedelta(days=180))
-            rows.append({"instructor_id": instructor.id, "branch_id": branch.id,
-                         "started_on": started, "ended_on": None, "end_reason": ""})  # fmt: skip
+            rows.append(
+                {
+                    "instructor_id": instructor.id,
+                    "branch_id": branch.id,
+                    "started_on": started,
+                    "ended_on": None,
+                    "end_reason": "",
+                }
+            )
         del pool[instructor.district_id][:wanted]
     _handovers(demo, staff, rows)
     bulk.insert(Assignment, rows)
@@ -363,17 +374,34 @@ def _handovers(demo: Demo, staff: list[Instructor], rows: list[dict]) -> None:
         if counts[giver.id] <= low or not takers:
             continue
         taker = demo.rng.choice(takers)
-        current = [(n, r) for n, r in enumerate(rows)
-                   if r["instructor_id"] == giver.id and r["ended_on"] is None]  # fmt: skip
-        held = next((r for _, r in sorted(current, key=lambda nr: (nr[1]["started_on"], nr[0]),
-                                            reverse=True)
-                     if r["started_on"] < demo.today - timedelta(days=700)), None)  # fmt: skip
+        current = [
+            (n, r)
+            for n, r in enumerate(rows)
+            if r["instructor_id"] == giver.id and r["ended_on"] is None
+        ]
+        held = next(
+            (
+                r
+                for _, r in sorted(
+                    current, key=lambda nr: (nr[1]["started_on"], nr[0]), reverse=True
+                )
+                if r["started_on"] < demo.today - timedelta(days=700)
+            ),
+            None,
+        )
         if held is None:
             continue
         on = demo.day(demo.today - timedelta(days=700), demo.today - timedelta(days=60))
         held.update(ended_on=on, end_reason=f"改派给{names[taker.id]}")
-        rows.append({"instructor_id": taker.id, "branch_id": held["branch_id"], "started_on": on,
-                     "ended_on": None, "end_reason": ""})  # fmt: skip
+        rows.append(
+            {
+                "instructor_id": taker.id,
+                "branch_id": held["branch_id"],
+                "started_on": on,
+                "ended_on": None,
+                "end_reason": "",
+            }
+        )
         counts[giver.id] -= 1
         counts[taker.id] += 1
         demo.counts["handovers"] += 1

@@ -132,10 +132,14 @@ def periods_of(last_day: date) -> list[Period]:
     ).scalars()
     # A handover day is the new instructor's (crm.review.holders): the old one's last is the eve.
     return [
-        Period(a.instructor, a.branch, a.started_on,
-               a.ended_on - timedelta(days=1) if a.ended_on else last_day)
+        Period(
+            a.instructor,
+            a.branch,
+            a.started_on,
+            a.ended_on - timedelta(days=1) if a.ended_on else last_day,
+        )
         for a in held
-    ]  # fmt: skip
+    ]
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -147,8 +151,9 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return k
 
 
-def _visit(rng: random.Random, period: Period, day: date, kind: VisitKind, last_day: date,
-           made: Made) -> None:  # fmt: skip
+def _visit(
+    rng: random.Random, period: Period, day: date, kind: VisitKind, last_day: date, made: Made
+) -> None:
     visited_at = datetime.combine(day, time(8, 30), clock.LOCAL_TIME) + timedelta(
         minutes=rng.randrange(9 * 60)
     )
@@ -203,8 +208,13 @@ def _problem(rng: random.Random, visit_index: int, period: Period, day: date, la
     index = len(made.problems) - 1
     steps = [_step_row(index, None, ProblemStatus.OPEN, "走访时登记", day, by)]
     chance = rng.random()  # most within the 30 days given, some late, a few much later
-    takes = timedelta(days=rng.randint(3, 28) if chance < 0.78
-                      else rng.randint(29, 75) if chance < 0.95 else rng.randint(76, 240))  # fmt: skip
+    takes = timedelta(
+        days=rng.randint(3, 28)
+        if chance < 0.78
+        else rng.randint(29, 75)
+        if chance < 0.95
+        else rng.randint(76, 240)
+    )
     if rng.random() < 0.6 and day + takes / 3 <= last_day:
         steps.append(_step_row(index, ProblemStatus.OPEN, ProblemStatus.COORDINATING,
                                f"已与{problem['department']}联系协调", day + takes / 3, by))  # fmt: skip

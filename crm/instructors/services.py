@@ -39,8 +39,9 @@ def create_instructor(
     password_hash: str | None = None,
 ) -> Instructor:
     """Create the instructor and their account; raises RuleError for a taken username,
-    a weak password or a malformed phone number."""
+    a weak password, a malformed phone number or a hire date in the future."""
     phone = normalize_phone(phone)
+    check_hired_on(hired_on)
     account = accounts.create_account(
         username, name, password, [Role.INSTRUCTOR], password_hash=password_hash
     )
@@ -51,6 +52,13 @@ def create_instructor(
     db.session.add(instructor)
     db.session.flush()
     return instructor
+
+
+def check_hired_on(hired_on: date) -> None:
+    """An instructor is entered once hired: a hire date after today is refused (in post means
+    hired, so the caseload table and the overview count the same people). Raises RuleError."""
+    if hired_on > clock.today():
+        raise RuleError("聘用日期不能晚于今天；请在入职后再登记。", "hired_on")
 
 
 def set_status(instructor: Instructor, status: InstructorStatus, on: date | None = None) -> None:
@@ -74,21 +82,16 @@ def in_post_at(day: date) -> ColumnElement[bool]:
     """The instructors in post at the end of `day`, as the platform knew them then: hired and
     entered by then, not yet left. A closed month's count is not rewritten by an instructor
     entered later (an import), only by a leaving dated inside it."""
-    stop = clock.local_midnight(day + timedelta(days=1))
+    return in_post_during(day, day)
+
+
+def in_post_during(first: date, last: date) -> ColumnElement[bool]:
+    """The instructors in post at some time from `first` to the end of `last` (in_post_at()
+    for a span: a month's reports are made for each of them)."""
     return and_(
-        Instructor.hired_on <= day,
-        Instructor.created_at < stop,
-        or_(Instructor.left_on.is_(None), Instructor.left_on > day),
-    )
-
-
-def in_post(instructor: Instructor, day: date) -> bool:
-    """in_post_at() for one instructor already loaded."""
-    created = (instructor.created_at or clock.now()).astimezone(clock.LOCAL_TIME).date()
-    return (
-        instructor.hired_on <= day
-        and created <= day
-        and (instructor.left_on is None or instructor.left_on > day)
+        Instructor.hired_on <= last,
+        Instructor.created_at < clock.local_midnight(last + timedelta(days=1)),
+        or_(Instructor.left_on.is_(None), Instructor.left_on > first),
     )
 
 
@@ -121,8 +124,10 @@ def update_instructor(
     hired_on: date,
     status: InstructorStatus,
 ) -> Instructor:
-    """Change the record; raises RuleError for a malformed phone number."""
+    """Change the record; raises RuleError for a malformed phone number or a hire date in the
+    future."""
     instructor.phone = normalize_phone(phone)
+    check_hired_on(hired_on)
     instructor.account.name = name.strip()
     instructor.district_id = district_id
     instructor.hired_on = hired_on

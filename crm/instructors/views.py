@@ -32,8 +32,16 @@ def index():
     today = clock.today()
     counted_at = None
     if flag == "left" or stored.counted_live(current_user, district_id):
-        rows = caseload.rows(current_user, today, q=q, district_id=district_id, sort=sort,
-                             descending=descending, counted=False, departed=flag == "left")  # fmt: skip
+        rows = caseload.rows(
+            current_user,
+            today,
+            q=q,
+            district_id=district_id,
+            sort=sort,
+            descending=descending,
+            counted=False,
+            departed=flag == "left",
+        )
         if flag in ("under", "over"):
             rows = [row for row in rows if row.caseload.flag == flag]
         page = paginate_list(rows)

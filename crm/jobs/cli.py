@@ -35,8 +35,9 @@ def run() -> None:
                       id="sweep", misfire_grace_time=6 * 3600, coalesce=True, max_instances=1)  # fmt: skip
     scheduler.add_job(backup_job, args=(app,), trigger=CronTrigger(hour=2, minute=30, timezone=clock.LOCAL_TIME),
                       id="backup", misfire_grace_time=6 * 3600, coalesce=True, max_instances=1)  # fmt: skip
-    scheduler.add_job(backfill_job, args=(app,), trigger="date", id="report-backfill",
-                      misfire_grace_time=None)  # fmt: skip
+    scheduler.add_job(
+        backfill_job, args=(app,), trigger="date", id="report-backfill", misfire_grace_time=None
+    )
     scheduler.add_job(queued_job, args=(app,), trigger="interval", seconds=10, id="report-batches",
                       max_instances=1, coalesce=True)  # fmt: skip
     # Every REVIEW_REFRESH_MINUTES, counted from the hour (so once just after midnight).

@@ -55,8 +55,9 @@ def create_pairing(agency: Branch, branch: Branch, *, started_on: date, purpose:
     ).scalar_one_or_none()
     if existing is not None:
         raise RuleError(f"二者已经结对（{existing.status.label}），不能重复登记。", "branch_id")
-    pairing = Pairing(agency_branch=agency, branch=branch, started_on=started_on,
-                      purpose=purpose.strip())  # fmt: skip
+    pairing = Pairing(
+        agency_branch=agency, branch=branch, started_on=started_on, purpose=purpose.strip()
+    )
     db.session.add(pairing)
     db.session.flush()
     return pairing
@@ -151,7 +152,7 @@ def ledger(account: Account) -> Select:
 
 def unpaired_branches(account: Account) -> Select:
     """Two-new branches with no pairing in force (flagged)."""
-    in_force = select(Pairing.branch_id).where(Pairing.status == PairingStatus.ACTIVE)
+    in_force = select(Pairing.branch_id).where(in_force_at(clock.today()))
     return (
         select(Branch)
         .where(Branch.sector == Sector.TWO_NEW, branch_scope(account), Branch.id.not_in(in_force))
@@ -168,7 +169,7 @@ def overloaded_agencies(account: Account) -> list[tuple[Branch, int]]:
         select(agency, func.count(Pairing.id))
         .join(
             Pairing,
-            and_(Pairing.agency_branch_id == agency.id, Pairing.status == PairingStatus.ACTIVE),
+            and_(Pairing.agency_branch_id == agency.id, in_force_at(clock.today())),
         )
         .where(agency.id.in_(select(Branch.id).where(branch_scope(account))))
         .group_by(agency.id)
@@ -182,9 +183,7 @@ def in_force_counts(branch_ids: Sequence[int]) -> dict[int, int]:
     """Pairings in force per agency branch, in one query."""
     rows = db.session.execute(
         select(Pairing.agency_branch_id, func.count())
-        .where(
-            Pairing.agency_branch_id.in_(list(branch_ids)), Pairing.status == PairingStatus.ACTIVE
-        )
+        .where(Pairing.agency_branch_id.in_(list(branch_ids)), in_force_at(clock.today()))
         .group_by(Pairing.agency_branch_id)
     )
     return dict(rows.all())

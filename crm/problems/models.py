@@ -89,6 +89,7 @@ class Problem(Audited, TimestampMixin, db.Model):
         return f"{self.category.label}：{self.description[:30]}"
 
     def is_overdue(self, today: date) -> bool:
+        """problems.services.overdue_at(today), for one problem already loaded."""
         return not self.status.is_closed and self.due_on < today
 
 

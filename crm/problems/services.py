@@ -136,11 +136,6 @@ def overdue_at(day: date) -> ColumnElement[bool]:
     return and_(open_at(day), Problem.due_on < day)
 
 
-def overdue(today: date) -> ColumnElement[bool]:
-    """Open problems past their due date now."""
-    return overdue_at(today)
-
-
 def status_at(problem: Problem, day: date) -> ProblemStatus:
     """The problem's status at the end of `day`, from its steps."""
     status = ProblemStatus.OPEN

@@ -34,7 +34,7 @@ def index():
     if show == "open":
         statement = statement.where(Problem.status.in_(OPEN_STATUSES))
     elif show == "overdue":
-        statement = statement.where(services.overdue(today))
+        statement = statement.where(services.overdue_at(today))
     elif show == "closed":
         statement = (
             statement.where(Problem.status.not_in(OPEN_STATUSES))

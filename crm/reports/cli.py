@@ -56,8 +56,10 @@ def monthly(month: str, username: str | None, district: str | None, city: bool, 
         db.select(Report).where(Report.id.in_(made)).order_by(Report.id)
     ).all()
     for report in reports:
-        click.echo(f"{report.title} {report.month:%Y-%m} 第 {report.version} 版 "
-                   f"SHA-256 {report.sha256}：{report.change_summary}")  # fmt: skip
+        click.echo(
+            f"{report.title} {report.month:%Y-%m} 第 {report.version} 版 "
+            f"SHA-256 {report.sha256}：{report.change_summary}"
+        )
         for line in report.changes or []:
             click.echo(f"  · {line}")
     if out:

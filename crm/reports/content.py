@@ -4,12 +4,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import selectinload
 
 from crm import charts, clock
 from crm.assignments.models import Assignment
-from crm.assignments.services import caseload_bounds, caseload_flag
+from crm.assignments.services import caseload_bounds, caseload_flag, held_during
 from crm.branches.models import Branch
 from crm.db import as_utc
 from crm.extensions import db
@@ -82,69 +82,96 @@ def instructor_month(instructor: Instructor, period: Period) -> InstructorMonth:
     while they held them, and what stood at the month's end at the branches they held then."""
     first, last = period.first, period.last
     scope = holders.Scope(instructor_id=instructor.id)
-    held = db.session.scalars(
-        select(Assignment)
-        .where(Assignment.instructor_id == instructor.id, Assignment.started_on <= last,
-               or_(Assignment.ended_on.is_(None), Assignment.ended_on > first))
-        .options(selectinload(Assignment.branch)).order_by(Assignment.started_on)
-    ).all()  # fmt: skip
-    branches = {a.branch_id: a.branch for a in held}
-    at_end = set(db.session.scalars(
-        holders.held_branches(last, scope).with_only_columns(Assignment.branch_id)))  # fmt: skip
-    late = set(db.session.scalars(
-        holders.overdue_branches(last, scope).with_only_columns(Assignment.branch_id)))  # fmt: skip
     visits = db.session.scalars(
         holders.events("visits", first, last, scope)
-        .options(selectinload(Visit.branch)).order_by(Visit.visited_at, Visit.id)
-    ).all()  # fmt: skip
-    last_onsite = dict(db.session.execute(
-        select(Visit.branch_id, func.max(Visit.visited_at))
-        .where(Visit.branch_id.in_(list(branches)), Visit.kind == VisitKind.ONSITE,
-               Visit.visited_at < period.stop)
-        .group_by(Visit.branch_id)
-    ).tuples().all())  # fmt: skip
-    open_at_end = Counter(db.session.scalars(
-        select(Problem.branch_id).where(Problem.branch_id.in_(list(at_end)),
-                                        problems.open_at(last))))  # fmt: skip
-    lines = [
+        .options(selectinload(Visit.branch))
+        .order_by(Visit.visited_at, Visit.id)
+    ).all()
+    meetings = holders.events("meetings", first, last, scope).options(selectinload(Meeting.branch))
+    activities = holders.events("activities", first, last, scope).options(
+        selectinload(PairingActivity.pairing).selectinload(Pairing.agency_branch)
+    )
+    return InstructorMonth(
+        instructor=instructor,
+        period=period,
+        branches=_branch_lines(instructor, period, visits),
+        visits=list(visits),
+        raised=_as_of_end(holders.events("raised", first, last, scope), last, Problem.raised_on),
+        solved=_as_of_end(holders.events("solved", first, last, scope), last, Problem.closed_on),
+        overdue=_as_of_end(holders.overdue_problems(last, scope), last, Problem.due_on),
+        meetings=list(db.session.scalars(meetings.order_by(Meeting.held_on, Meeting.id))),
+        notes=_count(holders.events("notes", first, last, scope)),
+        entries=_count(holders.events("entries", first, last, scope)),
+        activities=list(
+            db.session.scalars(activities.order_by(PairingActivity.held_on, PairingActivity.id))
+        ),
+    )
+
+
+def _branch_lines(instructor: Instructor, period: Period, visits: list[Visit]) -> list[BranchLine]:
+    """Each branch the instructor held at any time in the month, as it stood at its end."""
+    scope = holders.Scope(instructor_id=instructor.id)
+    held = db.session.scalars(
+        select(Assignment)
+        .where(Assignment.instructor_id == instructor.id, held_during(period.first, period.last))
+        .options(selectinload(Assignment.branch))
+    ).all()
+    branches = {a.branch_id: a.branch for a in held}
+    at_end = set(
+        db.session.scalars(
+            holders.held_branches(period.last, scope).with_only_columns(Assignment.branch_id)
+        )
+    )
+    late = set(
+        db.session.scalars(
+            holders.overdue_branches(period.last, scope).with_only_columns(Assignment.branch_id)
+        )
+    )
+    last_onsite = dict(
+        db.session.execute(
+            select(Visit.branch_id, func.max(Visit.visited_at))
+            .where(
+                Visit.branch_id.in_(list(branches)),
+                Visit.kind == VisitKind.ONSITE,
+                Visit.visited_at < period.stop,
+            )
+            .group_by(Visit.branch_id)
+        ).tuples()
+    )
+    open_at_end = Counter(
+        db.session.scalars(
+            select(Problem.branch_id).where(
+                Problem.branch_id.in_(list(at_end)), problems.open_at(period.last)
+            )
+        )
+    )
+    return [
         BranchLine(
-            branch=branch, visits=sum(v.branch_id == branch_id for v in visits),
-            last_onsite=_local_day(last_onsite.get(branch_id)), overdue=branch_id in late,
-            open_problems=open_at_end[branch_id] if branch_id in at_end else 0,
+            branch=branch,
+            visits=sum(v.branch_id == branch_id for v in visits),
+            last_onsite=clock.day_of(as_utc(last_onsite[branch_id]))
+            if branch_id in last_onsite
+            else None,
+            overdue=branch_id in late,
+            open_problems=open_at_end[branch_id],
             held_at_end=branch_id in at_end,
         )
         for branch_id, branch in sorted(branches.items(), key=lambda item: (item[1].name, item[0]))
-    ]  # fmt: skip
-
-    def counted(kind: str) -> int:
-        statement = holders.events(kind, first, last, scope)
-        return db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-
-    def as_of_end(found: list[Problem]) -> list[ProblemLine]:
-        return [ProblemLine(p, problems.status_at(p, last)) for p in found]
-
-    problem_loads = (selectinload(Problem.branch), selectinload(Problem.steps))
-    return InstructorMonth(
-        instructor=instructor, period=period, branches=lines, visits=list(visits),
-        raised=as_of_end(db.session.scalars(holders.events("raised", first, last, scope)
-                         .options(*problem_loads).order_by(Problem.raised_on, Problem.id)).all()),
-        solved=as_of_end(db.session.scalars(holders.events("solved", first, last, scope)
-                         .options(*problem_loads).order_by(Problem.closed_on, Problem.id)).all()),
-        overdue=as_of_end(db.session.scalars(holders.overdue_problems(last, scope)
-                          .options(*problem_loads).order_by(Problem.due_on, Problem.id)).all()),
-        meetings=list(db.session.scalars(holders.events("meetings", first, last, scope)
-                      .options(selectinload(Meeting.branch)).order_by(Meeting.held_on, Meeting.id))),
-        notes=counted("notes"),
-        entries=counted("entries"),
-        activities=list(db.session.scalars(holders.events("activities", first, last, scope)
-            .options(selectinload(PairingActivity.pairing).selectinload(Pairing.agency_branch))
-            .order_by(PairingActivity.held_on, PairingActivity.id))),
-    )  # fmt: skip
+    ]
 
 
-def _local_day(value) -> date | None:
-    stamp = as_utc(value)
-    return stamp.astimezone(clock.LOCAL_TIME).date() if stamp else None
+def _as_of_end(statement: Select, last: date, order: ColumnElement) -> list[ProblemLine]:
+    """The problems the statement finds, each with its status at the end of `last`."""
+    found = db.session.scalars(
+        statement.options(selectinload(Problem.branch), selectinload(Problem.steps)).order_by(
+            order, Problem.id
+        )
+    ).all()
+    return [ProblemLine(p, problems.status_at(p, last)) for p in found]
+
+
+def _count(statement: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
 
 
 @dataclass
@@ -189,8 +216,10 @@ class AreaMonth:
 
     @property
     def instructor_total(self) -> dict[str, int]:
-        return {key: sum(getattr(line, key) for _, line in self.instructors)
-                for key, _ in INSTRUCTOR_COLUMNS}  # fmt: skip
+        return {
+            key: sum(getattr(line, key) for _, line in self.instructors)
+            for key, _ in INSTRUCTOR_COLUMNS
+        }
 
 
 INSTRUCTOR_COLUMNS = [
@@ -211,15 +240,14 @@ def area_month(district: District | None, period: Period) -> AreaMonth:
         then_by_district=then_by, total=figures.total(now_by), then=figures.total(then_by),
         districts=shown,
     )  # fmt: skip
-    months = [period]
-    for _ in range(11):
-        months.insert(0, figures.previous_month(months[0], period.last))
+    months = figures.last_twelve_months(period.last)
     visits, solved = figures.by_month(months, district_id)
     area.months, area.trend = months, {"走访": visits, "解决问题": solved}
     area.trend_chart = charts.line_chart(
-        "近 12 个月走访与解决问题", [f"{m.first.month}月" for m in months],
+        "近 12 个月走访与解决问题",
+        [m.short_label for m in months],
         [("走访", visits), ("解决问题", solved)],
-    )  # fmt: skip
+    )
     if district is None:
         area.district_chart = charts.bar_chart(
             f"{period.label}各县市区走访次数", [d.name for d in shown],
@@ -228,11 +256,12 @@ def area_month(district: District | None, period: Period) -> AreaMonth:
         )  # fmt: skip
     else:
         area.instructors = instructor_lines(district, period)
+        people = [(i, line) for i, line in area.instructors if i is not None]
         area.district_chart = charts.bar_chart(
             f"{period.label}各指导员走访次数",
-            [i.name for i, _ in area.instructors if i is not None],
-            [(period.label, [line.visits for i, line in area.instructors if i is not None])],
-        )  # fmt: skip
+            [i.name for i, _ in people],
+            [(period.label, [line.visits for _, line in people])],
+        )
     return area
 
 
@@ -243,12 +272,17 @@ def instructor_lines(
     end, and anyone else with figures in it (who left, or held a branch there), then a row
     for what happened at branches nobody held (None), when there is any."""
     counted = holders.by_instructor(period.first, period.last, holders.Scope(district.id))
-    in_post = set(db.session.scalars(
-        select(Instructor.id).where(Instructor.district_id == district.id, in_post_at(period.last))))  # fmt: skip
+    in_post = set(
+        db.session.scalars(
+            select(Instructor.id).where(
+                Instructor.district_id == district.id, in_post_at(period.last)
+            )
+        )
+    )
     ids = in_post | {i for i in counted if i is not None}
     people = db.session.scalars(
         select(Instructor).where(Instructor.id.in_(ids)).options(selectinload(Instructor.account))
-    ).all()  # fmt: skip
+    ).all()
     rows: list[tuple[Instructor | None, InstructorMonthLine]] = [
         (i, _line(counted.get(i.id, Counter()), i.id in in_post))
         for i in sorted(people, key=lambda i: (i.id not in in_post, i.id))
@@ -259,8 +293,6 @@ def instructor_lines(
 
 
 def _line(numbers: Counter, in_post: bool) -> InstructorMonthLine:
-    return InstructorMonthLine(
-        held=numbers["held"], visits=numbers["visits"], not_visited=numbers["not_visited"],
-        raised=numbers["raised"], solved=numbers["solved"], overdue=numbers["overdue"],
-        meetings=numbers["meetings"], cards=numbers["entries"] + numbers["notes"], in_post=in_post,
-    )  # fmt: skip
+    cards = numbers["entries"] + numbers["notes"]
+    kept = {key: numbers[key] for key, _ in INSTRUCTOR_COLUMNS if key != "cards"}
+    return InstructorMonthLine(**kept, cards=cards, in_post=in_post)

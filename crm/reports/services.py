@@ -16,7 +16,8 @@ from crm.assignments.models import Assignment
 from crm.assignments.services import caseload_bounds, instructor_scope
 from crm.core.pdf import render_pdf
 from crm.extensions import db, writing
-from crm.instructors.models import Instructor, InstructorStatus
+from crm.instructors.models import Instructor
+from crm.instructors.services import in_post_at, in_post_during
 from crm.organizations.models import District
 from crm.reports import content, tables
 from crm.reports.models import Report, ReportKind
@@ -69,14 +70,11 @@ def monthly_subjects(month: date | None = None) -> list[Subject]:
     """Every report of a month: the city, each district, each instructor in post at any time
     in it (without a month: each instructor in post now)."""
     if month is None:
-        in_post = Instructor.status == InstructorStatus.ACTIVE
+        today = clock.today()
+        in_post = in_post_at(today)
     else:
-        last = content.period_of(month).last
-        in_post = and_(
-            Instructor.hired_on <= last,
-            Instructor.created_at < clock.local_midnight(last + timedelta(days=1)),
-            or_(Instructor.left_on.is_(None), Instructor.left_on > month),
-        )
+        period = content.period_of(month)
+        in_post = in_post_during(period.first, period.last)
     instructors = db.session.scalars(select(Instructor.id).where(in_post).order_by(Instructor.id))
     districts = db.session.scalars(select(District.id).order_by(District.position))
     return [  # the city's and the districts' first: what a reviewer opens first
@@ -96,8 +94,14 @@ def make(subject: Subject, month: date, *, by: Account | None) -> Report:
     period = content.period_of(month)
     prepared = _prepared(subject, period)
     made_at = clock.now()
-    pdf = render_pdf(prepared.template, title=prepared.title, period=period, issuer=ISSUER,
-                     cadence=current_app.config["VISIT_CADENCE_DAYS"], **prepared.context)  # fmt: skip
+    pdf = render_pdf(
+        prepared.template,
+        title=prepared.title,
+        period=period,
+        issuer=ISSUER,
+        cadence=current_app.config["VISIT_CADENCE_DAYS"],
+        **prepared.context,
+    )
     workbook = tables.workbook(prepared.tables, prepared.title)
     for attempt in range(3):  # PostgreSQL: another maker may take the version number first
         try:
@@ -109,15 +113,24 @@ def make(subject: Subject, month: date, *, by: Account | None) -> Report:
     raise AssertionError("unreachable")
 
 
-def _keep(subject: Subject, month: date, prepared: "Prepared", pdf: bytes, workbook: bytes,
-          made_at: datetime, by: Account | None) -> Report:  # fmt: skip
+def _keep(
+    subject: Subject,
+    month: date,
+    prepared: "Prepared",
+    pdf: bytes,
+    workbook: bytes,
+    made_at: datetime,
+    by: Account | None,
+) -> Report:
     digest = hashlib.sha256(pdf).hexdigest()
     figures_now = tables.to_json(prepared.tables)
     with writing():
         previous = db.session.scalar(
-            select(Report).where(Report.subject == subject.key, Report.month == month)
-            .order_by(Report.version.desc()).limit(1)
-        )  # fmt: skip
+            select(Report)
+            .where(Report.subject == subject.key, Report.month == month)
+            .order_by(Report.version.desc())
+            .limit(1)
+        )
         version = 1 + (previous.version if previous else 0)
         relative = (
             Path(f"{month:%Y-%m}") / f"{subject.key.replace(':', '-')}-v{version}-{digest[:12]}.pdf"
@@ -159,9 +172,13 @@ def _prepared(subject: Subject, period: figures.Period) -> Prepared:
             raise RuleError("没有这名指导员。", "instructor")
         month = content.instructor_month(instructor, period)
         line = f"指导员：{instructor.name}（{instructor.district.name}）"
-        return Prepared("reports/instructor.html", f"{instructor.name}同志党建指导工作月报",
-                        {"month": month, "subject_line": line}, instructor.district_id,
-                        tables.of_instructor(month))  # fmt: skip
+        return Prepared(
+            "reports/instructor.html",
+            f"{instructor.name}同志党建指导工作月报",
+            {"month": month, "subject_line": line},
+            instructor.district_id,
+            tables.of_instructor(month),
+        )
     district = None
     if subject.kind == ReportKind.DISTRICT:
         district = db.session.get(District, subject.id)
@@ -171,10 +188,17 @@ def _prepared(subject: Subject, period: figures.Period) -> Prepared:
     where = district.name if district else "全市"
     title = f"{district.name if district else '赣州市'}两新组织党建指导工作月报"
     names = [(k, figures.NAMES[k]) for k in tables.AREA_KEYS]
-    context = {"area": area, "names": names, "low": low, "high": high,
-               "subject_line": f"范围：{where}", "instructor_columns": content.INSTRUCTOR_COLUMNS}  # fmt: skip
-    return Prepared("reports/area.html", title, context, district.id if district else None,
-                    tables.of_area(area))  # fmt: skip
+    context = {
+        "area": area,
+        "names": names,
+        "low": low,
+        "high": high,
+        "subject_line": f"范围：{where}",
+        "instructor_columns": content.INSTRUCTOR_COLUMNS,
+    }
+    return Prepared(
+        "reports/area.html", title, context, district.id if district else None, tables.of_area(area)
+    )
 
 
 def file_of(report: Report) -> Path:

@@ -6,17 +6,14 @@ each row (compared cell by cell), and a list of records (compared row by row: wh
 added, what went).
 """
 
-import io
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from crm import clock
 from crm.reports.content import INSTRUCTOR_COLUMNS, AreaMonth, InstructorMonth
 from crm.review.figures import NAMES
+from crm.transfer.services import write_sheets
 
 TOTAL = "合计"
 
@@ -161,22 +158,8 @@ def of_area(area: AreaMonth) -> list[Table]:
 
 
 def workbook(tables: list[Table], title: str) -> bytes:
-    """One sheet a table, headers in bold; the first sheet's first row names the report."""
-    book = Workbook()
-    book.remove(book.active)
-    for table in tables:
-        sheet = book.create_sheet(table.title[:31])
-        sheet.append(table.headers)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append(row)
-        sheet.freeze_panes = "A2"
-    book.properties.title = title
-    book.properties.creator = "两新党建指导员工作台"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """One sheet a table."""
+    return write_sheets(((t.title, t.headers, t.rows) for t in tables), title=title)
 
 
 def to_json(tables: list[Table]) -> list[dict]:

@@ -96,8 +96,12 @@ def workbook(report_id: int):
     if not path.exists():  # a version made before workbooks were kept
         abort(404)
     with writing():
-        audit.record("report.download", object_type="report", object_id=report.id,
-                     summary=f"{report}（Excel）")  # fmt: skip
+        audit.record(
+            "report.download",
+            object_type="report",
+            object_id=report.id,
+            summary=f"{report}（Excel）",
+        )
         db.session.commit()
     response = send_file(path, mimetype=XLSX, max_age=0)
     return named_file(response, f"{report.title}-{report.month:%Y-%m}-v{report.version}.xlsx")

@@ -26,7 +26,8 @@ from crm.assignments.services import (
 from crm.branches.models import Branch
 from crm.db import as_utc, replace_rows
 from crm.extensions import db
-from crm.instructors.models import Instructor, InstructorStatus
+from crm.instructors.models import Instructor
+from crm.instructors.services import in_post_at
 from crm.pairings.services import unpaired_branches
 from crm.problems.models import Problem
 from crm.problems.services import overdue_at
@@ -94,7 +95,7 @@ def _caseload(account: Account, today: date) -> Select:
         .outerjoin(counted, counted.c.instructor_id == Instructor.id)
         .where(
             instructor_scope(account),
-            Instructor.status == InstructorStatus.ACTIVE,
+            in_post_at(today),
             outside_bounds(held),
         )
         .options(selectinload(Instructor.district))

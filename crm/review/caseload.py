@@ -28,7 +28,7 @@ from crm.assignments.services import (
 from crm.db import as_utc, replace_rows
 from crm.extensions import db
 from crm.instructors import services as instructors
-from crm.instructors.models import Instructor, InstructorStatus
+from crm.instructors.models import Instructor
 from crm.problems import services as problems
 from crm.problems.models import Problem, ProblemStatus
 from crm.review.models import CaseloadFigures
@@ -65,9 +65,17 @@ class Row:
         return self.solved / self.raised if self.raised else None
 
 
-def rows(account: Account, today: date, *, q: str = "", district_id: int | None = None,
-         sort: str = "name", descending: bool = False, counted: bool = True,
-         departed: bool = False) -> list[Row]:  # fmt: skip
+def rows(
+    account: Account,
+    today: date,
+    *,
+    q: str = "",
+    district_id: int | None = None,
+    sort: str = "name",
+    descending: bool = False,
+    counted: bool = True,
+    departed: bool = False,
+) -> list[Row]:
     """The instructors the account may see, sorted. Their figures are counted here when
     `counted`; else only the figure the sort needs, and count() the rows that are shown."""
     found = [Row(c) for c in caseloads(account, q=q, district_id=district_id, departed=departed)]
@@ -210,7 +218,7 @@ def refresh(today: date) -> int:
     people = db.session.execute(
         select(Instructor.id, Instructor.district_id, Account.name, Account.username)
         .join(Instructor.account)
-        .where(Instructor.status == InstructorStatus.ACTIVE)
+        .where(instructors.in_post_at(today))
     ).tuples()
     rows = []
     for instructor_id, district_id, name, username in people:

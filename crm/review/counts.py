@@ -8,7 +8,7 @@ what today's figures are counted with.
 """
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import and_, func, select
@@ -31,11 +31,6 @@ from crm.visits.models import Visit
 
 FLOWS = ("visits", "raised", "solved", "meetings", "entries", "notes")
 STOCKS = ("guided", "covered", "not_visited", "overdue_open", "overdue_closed_later", "pairings")
-
-
-def midnight(day: date) -> datetime:
-    """The first instant of a day in 赣州."""
-    return datetime.combine(day, time(), clock.LOCAL_TIME)
 
 
 def local_day(column: sa.ColumnElement[datetime]) -> sa.ColumnElement[date]:
@@ -64,7 +59,7 @@ def flows(first: date, last: date) -> dict[tuple[date, int], Counter]:
     queries = {
         "visits": select(visit_day, Branch.district_id, func.count())
         .join(Branch, Branch.id == Visit.branch_id)
-        .where(Visit.visited_at >= midnight(first), Visit.visited_at < midnight(last + timedelta(days=1)))
+        .where(Visit.visited_at >= clock.local_midnight(first), Visit.visited_at < clock.local_midnight(last + timedelta(days=1)))
         .group_by(visit_day, Branch.district_id),
         "raised": select(Problem.raised_on, Branch.district_id, func.count())
         .join(Branch, Branch.id == Problem.branch_id)

@@ -56,8 +56,7 @@ def _month_end(day: date) -> date:
 
 def month(year: int, number: int, today: date) -> Period:
     first = date(year, number, 1)
-    following = date(year + number // 12, number % 12 + 1, 1)
-    return Period(first, min(following - timedelta(days=1), today), f"{year} 年 {number} 月")
+    return Period(first, min(_month_end(first), today), f"{year} 年 {number} 月")
 
 
 def previous_month(period: Period, today: date) -> Period:
@@ -112,13 +111,20 @@ def figures(
     the same day, as the month and the year to date do). With `recent_stored`, today's and
     yesterday's figures are the stored ones (crm.review.tally.refresh_recent)."""
     instructors = {
-        day: dict(db.session.execute(
-            select(Instructor.district_id, func.count())
-            .where(in_post_at(day), Instructor.district_id == district_id if district_id else true())
-            .group_by(Instructor.district_id)
-        ).tuples().all())
+        day: dict(
+            db.session.execute(
+                select(Instructor.district_id, func.count())
+                .where(
+                    in_post_at(day),
+                    Instructor.district_id == district_id if district_id else true(),
+                )
+                .group_by(Instructor.district_id)
+            )
+            .tuples()
+            .all()
+        )
         for day in {p.last for p in periods}
-    }  # fmt: skip
+    }
     solved = {p: raised_solved(p, district_id) for p in periods if rated is None or p in rated}
     stocks = {day: tally.stocks(day, district_id, recent_stored=recent_stored)
               for day in {p.last for p in periods}}  # fmt: skip

@@ -47,9 +47,14 @@ def overview():
     counted_at = (
         stored.counted_at(tally.recent_at, tally.refresh_recent, today) if recent_stored else None
     )
-    counted = iter(figures.figures([p for pair in pairs for p in pair], scope,
-                                   recent_stored=recent_stored,
-                                   rated=[current for current, _ in pairs]))  # fmt: skip
+    counted = iter(
+        figures.figures(
+            [p for pair in pairs for p in pair],
+            scope,
+            recent_stored=recent_stored,
+            rated=[current for current, _ in pairs],
+        )
+    )
     spans = []
     for current, before in pairs:
         now_by, then_by = next(counted), next(counted)

@@ -128,6 +128,10 @@ class Instructors(Importer):
             "status": _field(row, "status", _enum(InstructorStatus)) if row.text("status")
             else InstructorStatus.ACTIVE,
         }  # fmt: skip
+        try:
+            instructors.check_hired_on(values["hired_on"])
+        except RuleError as error:
+            raise RowError("hired_on", error.message.rstrip("。")) from error
         if not self.once(row, username):
             return "duplicate"
         instructor = self.by_username.get(username)
@@ -160,8 +164,12 @@ def _create_instructor(username: str, values: dict, password_hash: str) -> Instr
                                           password_hash=password_hash)  # fmt: skip
     except RuleError as error:
         raise RowError("username", error.message) from error
-    instructor = Instructor(account=account, phone=values["phone"], district_id=values["district_id"],
-                            hired_on=values["hired_on"])  # fmt: skip
+    instructor = Instructor(
+        account=account,
+        phone=values["phone"],
+        district_id=values["district_id"],
+        hired_on=values["hired_on"],
+    )
     _set_status(instructor, values["status"])
     db.session.add(instructor)
     return instructor

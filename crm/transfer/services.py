@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import current_app
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 from crm.audit import services as audit
 from crm.extensions import db
@@ -139,14 +141,31 @@ def template(kind: str) -> bytes:
 
 def write_rows(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """A workbook of one sheet written row by row (write-only: memory stays flat)."""
+    return write_sheets([(title, headers, rows)])
+
+
+def write_sheets(
+    sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]], *, title: str = ""
+) -> bytes:
+    """A workbook of a sheet for each (name, headers, rows), written row by row (write-only:
+    memory stays flat), each header row in bold and kept in view as the rows scroll."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append(list(row))
+    workbook.properties.title = title or None
+    for name, headers, rows in sheets:
+        sheet = workbook.create_sheet(name[:31])
+        sheet.freeze_panes = "A2"
+        sheet.append([_bold(sheet, header) for header in headers])
+        for row in rows:
+            sheet.append(list(row))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _bold(sheet: Any, value: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = Font(bold=True)
+    return cell
 
 
 def uploads_folder() -> Path:

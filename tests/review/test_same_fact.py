@@ -130,3 +130,26 @@ def test_today_is_ganzhous_date_on_the_assignment_forms(app, client, auth, world
         ending = client.get(f"/assignments/{world.assignment_a}/end").text
     assert 'value="2026-12-02"' in new
     assert 'value="2026-12-02"' in ending
+
+
+def test_instructors_imported_today_are_in_post_on_the_caseload_and_the_overview(
+    app, client, auth, tmp_path
+):
+    """The first minute of a new office: it imports its instructors, then looks at both pages."""
+    from crm.audit.services import acting_as
+    from crm.transfer import services as transfer
+    from tests.transfer.conftest import workbook
+
+    with app.app_context(), acting_as("test"):
+        f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
+        path = workbook(tmp_path / "i.xlsx", [
+            ["姓名", "用户名", "手机号码", "县市区", "聘用日期", "状态"],
+            ["陈晓", "zdy200", "13807971234", "章贡区", "2023-03-01", "在岗"],
+            ["刘洋", "zdy201", "13807971235", "南康区", "2024-05-01", ""],
+            ["王芳", "zdy202", "13807971236", "章贡区", "2022-01-01", "离岗"],
+        ])  # fmt: skip
+        assert transfer.run_import("instructors", path, commit=True).committed
+    auth.login("reviewer")
+    assert "在岗共 2 人" in client.get("/instructors/").text
+    assert "<span>指导员</span><strong>2</strong>" in client.get("/review/").text
+    assert "王芳" in client.get("/instructors/?flag=left").text

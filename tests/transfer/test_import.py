@@ -8,6 +8,7 @@ from crm.accounts.models import Role
 from crm.audit.services import acting_as
 from crm.branches.models import Branch, BranchKind
 from crm.extensions import db
+from crm.instructors.models import Instructor
 from crm.organizations.models import Organization
 from crm.pairings.models import Pairing, PairingStatus
 from crm.transfer import services
@@ -266,3 +267,15 @@ def test_a_pairings_status_must_agree_with_its_dates(app, xlsx):
         found = {p.branch.name: p for p in db.session.scalars(sa.select(Pairing))}
     assert found["华兴电子党支部"].status is PairingStatus.ENDED
     assert found["星光商贸党支部"].status is PairingStatus.ACTIVE
+
+
+def test_an_instructor_hired_after_today_is_refused_with_the_row_named(app, xlsx):
+    with app.app_context(), acting_as("test"):
+        path = xlsx("i.xlsx", [["姓名", "用户名", "手机号码", "县市区", "聘用日期"],
+                               ["陈晓", "zdy300", "13807971234", "章贡区", "2099-03-01"]])  # fmt: skip
+        result = services.run_import("instructors", path, commit=True)
+        assert not result.committed
+        assert [(p.row, p.reason) for p in result.problems] == [
+            (2, "聘用日期不能晚于今天；请在入职后再登记")
+        ]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Instructor)) == 0
