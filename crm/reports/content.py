@@ -136,7 +136,9 @@ def _branch_lines(instructor: Instructor, period: Period, visits: list[Visit]) -
                 Visit.visited_at < period.stop,
             )
             .group_by(Visit.branch_id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     open_at_end = Counter(
         db.session.scalars(
