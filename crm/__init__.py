@@ -10,7 +10,7 @@ from crm import config
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES_WITH_PAGES = (
     "core", "accounts", "audit", "organizations", "branches", "instructors", "assignments",
-    "photos", "problems", "visits", "members", "meetings", "cards", "pairings", "handover", "transfer", "review", "reports", "privacy",
+    "photos", "problems", "visits", "members", "meetings", "cards", "pairings", "handover", "transfer", "review", "reports", "privacy", "offline",
 )  # fmt: skip
 
 

@@ -13,6 +13,12 @@ def wants_json() -> bool:
     return best == "application/json" and "text/html" not in request.accept_mimetypes.values()
 
 
+def wants_page_back() -> bool:
+    """True when the phone's script sends a form that is on screen: a refusal then answers with
+    the page, each message beside its field, so the form need not be sent again to show them."""
+    return request.headers.get("X-Refused-As") == "page"
+
+
 def answer_saved(detail_url: str, next_url: str, message: str):
     """The answer to a record saved from a phone's form, the same for its first sending and
     any repeat: 201 with where it lives for the outbox script, else a message and a redirect."""

@@ -1,9 +1,8 @@
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm.accounts.models import Role
-from crm.core.forms import Form, options
+from crm.core.forms import Form, checkbox_list, options
 
 
 class LoginForm(Form):
@@ -34,5 +33,5 @@ class CodeForm(Form):
 
 class RolesForm(Form):
     roles = SelectMultipleField("角色", choices=options(Role.choices()),
-                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())  # fmt: skip
+                                **checkbox_list())  # fmt: skip
     scope_district_id = SelectField("审阅范围", coerce=int, default=0)

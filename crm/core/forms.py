@@ -1,18 +1,29 @@
 """Form pieces shared by every feature."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import jsonify, render_template, request
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import (
+    DateField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput
 
 from crm.db import LabeledEnum, Versioned
 from crm.extensions import db, writing
-from crm.http import wants_json
+from crm.http import wants_json, wants_page_back
 from crm.rules import RuleError, show_on_form
 
 T = TypeVar("T")
@@ -80,6 +91,22 @@ def enum_field(label: str, enum: type[LabeledEnum]) -> SelectField:
         coerce=lambda value: value if isinstance(value, enum) else enum(value),
         validators=[InputRequired("请选择。")],
     )
+
+
+class CheckboxList:
+    """A list of checkboxes, each inside its own label: the whole row is one thumb-sized target."""
+
+    def __call__(self, field, **kwargs) -> Markup:
+        row = Markup('<li><label class="check-label">{} {}</label></li>')
+        rows = Markup("").join(row.format(option(), option.label.text) for option in field)
+        return Markup('<ul id="{}" class="{}">{}</ul>').format(
+            kwargs.get("id", field.id), kwargs.get("class_", kwargs.get("class", "")), rows
+        )
+
+
+def checkbox_list() -> dict:
+    """The widgets of a multiple choice drawn as checkboxes."""
+    return {"widget": CheckboxList(), "option_widget": CheckboxInput()}
 
 
 def district_field(label: str = "所属县市区") -> SelectField:
@@ -150,6 +177,38 @@ def _strip(value):
 def shown_again(form: FlaskForm, template: str, **context):
     """A form that was not saved, shown again with every value and message; the phone's
     outbox script, which asks for JSON, gets the messages as JSON."""
-    if request.method == "POST" and wants_json():
+    if request.method == "POST" and wants_json() and not wants_page_back():
         return jsonify(errors=form.errors), 422
     return render_template(template, form=form, **context), form_status(form)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One message of a form shown again, for the summary at the top of the page: `target` is
+    the id of the control it is about ("" for the form as a whole)."""
+
+    target: str
+    label: str
+    message: str
+
+
+def errors_in(form: FlaskForm) -> list[FieldError]:
+    """Every message of a form, in the order of its fields, the form's own first."""
+    found = [FieldError("", "", message) for message in form.form_errors]
+    found += _field_errors(form, "")
+    return found
+
+
+def _field_errors(form: FlaskForm, prefix: str) -> Iterator[FieldError]:
+    for field in form:
+        if isinstance(field, FieldList):
+            for number, entry in enumerate(field.entries, 1):
+                yield from _field_errors(entry.form, f"{prefix}{field.label.text} {number} · ")
+        elif isinstance(field, FormField):
+            yield from _field_errors(field.form, prefix)
+        else:
+            # A list of checkboxes has no control of its own id: go to its first box.
+            target = f"{field.id}-0" if isinstance(field.widget, CheckboxList) else field.id
+            label = "" if field.type in ("HiddenField", "CSRFTokenField") else field.label.text
+            for message in field.errors:
+                yield FieldError(target, prefix + label, message)

@@ -1,11 +1,15 @@
 """Filters and globals every template may use."""
 
+import hashlib
 from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
 
 from flask import Flask
 
 from crm.accounts.models import Role
 from crm.clock import LOCAL_TIME
+from crm.core.forms import errors_in
 from crm.privacy.masking import mask_phone, phone_for_viewer
 
 
@@ -21,4 +25,18 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         phone=phone_for_viewer, masked=mask_phone, local_datetime=local_datetime, day=iso_date
     )
-    app.jinja_env.globals.update(Role=Role)
+    app.jinja_env.globals.update(Role=Role, errors_in=errors_in)
+
+    @app.url_defaults
+    def static_version(endpoint: str, values: dict) -> None:
+        """Static files are addressed by their content (`?v=`), so a phone's kept copy and a
+        proxy's cache are never older than the page that asks for them."""
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            path = Path(app.static_folder or "", values["filename"])
+            if path.is_file():
+                values["v"] = _version(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _version(path: str, modified: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]

@@ -1,8 +1,7 @@
 from wtforms import MultipleFileField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.core.forms import Form, client_key_field, date_field, enum_field
+from crm.core.forms import Form, checkbox_list, client_key_field, date_field, enum_field
 from crm.meetings.models import MeetingKind
 
 
@@ -15,7 +14,7 @@ class MeetingForm(Form):
     held_on = date_field("会议日期")
     attendee_ids = SelectMultipleField(
         "参会党员", coerce=int, validate_choice=False,
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        **checkbox_list(),
     )  # fmt: skip
     other_attendees = StringField("其他参会人员", validators=[Length(max=200)], default="",
                                   description="如业主、职工代表，非党员填在这里")  # fmt: skip

@@ -30,6 +30,9 @@ FORMATS = {  # Pillow's format name: (content type, file ending, save options)
     "WEBP": ("image/webp", ".webp", {"quality": 85}),
 }
 MAX_PIXELS = 60_000_000  # a phone camera makes up to ~50 MP; more is a decompression bomb
+THUMB_SIDE = 320  # drawn at 96-160 CSS px: sharp on a phone's 2x screen
+THUMB_MAX_BYTES = 30_000
+THUMB_SUFFIX = ".thumb.jpg"
 
 
 class PhotoError(RuleError):
@@ -70,6 +73,7 @@ def store_upload(stream: IO[bytes], filename: str) -> StoredPhoto:
     encoded, content_type, ending, (width, height) = _reencode(image)
     stored_name = secrets.token_hex(16) + ending
     _write_durably(path_of(stored_name), encoded)
+    _write_durably(path_of(stored_name + THUMB_SUFFIX), _thumbnail(image))
     return StoredPhoto(stored_name, content_type, width, height, len(encoded),
                        hashlib.sha256(encoded).hexdigest())  # fmt: skip
 
@@ -101,6 +105,35 @@ def _reencode(image: Image.Image) -> tuple[bytes, str, str, tuple[int, int]]:
     out = io.BytesIO()
     pixels.save(out, format=image.format, **options)  # no exif= given: none is written
     return out.getvalue(), content_type, ending, pixels.size
+
+
+def thumbnail_path(stored_name: str) -> Path:
+    """The small rendition of a stored photo (made now if an older photo has none)."""
+    path = path_of(stored_name + THUMB_SUFFIX)
+    if not path.exists():
+        with Image.open(path_of(stored_name)) as image:
+            image.load()
+            _write_durably(path, _thumbnail(image))
+    return path
+
+
+def _thumbnail(image: Image.Image) -> bytes:
+    """A JPEG of at most THUMB_SIDE px a side and THUMB_MAX_BYTES, upright, without metadata."""
+    pixels = ImageOps.exif_transpose(image)
+    pixels.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    if pixels.mode in ("RGBA", "LA", "P"):
+        pixels = pixels.convert("RGBA")
+        flat = Image.new("RGB", pixels.size, "white")
+        flat.paste(pixels, mask=pixels.getchannel("A"))
+        pixels = flat
+    elif pixels.mode != "RGB":
+        pixels = pixels.convert("RGB")
+    for quality in (75, 60, 45, 30):
+        out = io.BytesIO()
+        pixels.save(out, format="JPEG", quality=quality, optimize=True, progressive=True)
+        if out.tell() <= THUMB_MAX_BYTES:
+            break
+    return out.getvalue()
 
 
 def _write_durably(path: Path, data: bytes) -> None:
@@ -145,10 +178,13 @@ def sweep(older_than: timedelta) -> int:
     never saved, and `.part` files of writes a crash cut short. Returns how many went."""
     cutoff = time.time() - older_than.total_seconds()
     old = [p for p in photo_folder().iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
+    originals = {
+        p.name: p.name.removesuffix(THUMB_SUFFIX) for p in old
+    }  # a thumbnail goes with its photo
     claimed = set(db.session.scalars(
-        select(Photo.stored_name).where(Photo.stored_name.in_([p.name for p in old]))
+        select(Photo.stored_name).where(Photo.stored_name.in_(set(originals.values())))
     )) if old else set()  # fmt: skip
-    gone = [p for p in old if p.name not in claimed]
+    gone = [p for p in old if originals[p.name] not in claimed]
     for path in gone:
         path.unlink(missing_ok=True)
     return len(gone)

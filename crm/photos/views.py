@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort, request, send_file
 from flask_login import current_user
 
 from crm.accounts.access import allow, signed_in
@@ -35,7 +35,11 @@ def pending(token: str):
 
 
 def _send(stored_name: str, content_type: str):
-    response = send_file(services.path_of(stored_name), mimetype=content_type, max_age=86400,
-                         conditional=True)  # fmt: skip
+    """The photo, or with `?size=thumb` its small rendition (a JPEG of a few KB)."""
+    if request.args.get("size") == "thumb":
+        path, content_type = services.thumbnail_path(stored_name), "image/jpeg"
+    else:
+        path = services.path_of(stored_name)
+    response = send_file(path, mimetype=content_type, max_age=86400, conditional=True)
     response.cache_control.private = True  # never in a shared cache
     return response

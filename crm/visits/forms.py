@@ -10,9 +10,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.core.forms import Form, client_key_field, enum_field, options
+from crm.core.forms import Form, checkbox_list, client_key_field, enum_field, options
 from crm.problems.forms import ProblemRowForm
 from crm.problems.services import NewProblem
 from crm.visits.models import Clarity, VisitKind
@@ -32,8 +31,7 @@ class VisitForm(Form):
     clarified = SelectMultipleField(
         "本次摸清了（五清五促）",
         choices=options(Clarity.choices()),
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
+        **checkbox_list(),
         validate_choice=True,
     )
     latitude = DecimalField(places=6, validators=[Optional(), NumberRange(-90, 90)])

@@ -182,6 +182,7 @@ class DueBranch:
     last_visit: datetime | None
     problems: ProblemCounts = field(default_factory=ProblemCounts)
     today: date = field(default_factory=clock.today)
+    last_kind: VisitKind | None = None
 
     @property
     def overdue_for_visit(self) -> bool:
@@ -215,13 +216,15 @@ def due_list(instructor: Instructor, today: date) -> list[DueBranch]:
     )
     ids = [a.branch_id for a in held]
     last = _last_visits(ids)
+    kinds = _last_kinds(ids)
     counts = problems.counts_by_branch(ids, today)
     rows = []
     for assignment in held:
         last_any, last_onsite = last.get(assignment.branch_id, (None, None))
         due = overdue.due_on(assignment.started_on, _local_day(last_onsite))
         rows.append(DueBranch(assignment.branch, due, last_any,
-                              counts.get(assignment.branch_id, ProblemCounts()), today))  # fmt: skip
+                              counts.get(assignment.branch_id, ProblemCounts()), today,
+                              kinds.get(assignment.branch_id)))  # fmt: skip
     return sorted(rows, key=lambda row: (row.urgency, row.branch.name))
 
 
@@ -236,6 +239,22 @@ def _last_visits(branch_ids: list[int]) -> dict[int, tuple[datetime | None, date
         .group_by(Visit.branch_id)
     )
     return {branch_id: (as_utc(a), as_utc(b)) for branch_id, a, b in rows}
+
+
+def _last_kinds(branch_ids: list[int]) -> dict[int, VisitKind]:
+    """How each branch was last visited (so the phone says what a recent visit was)."""
+    latest = (
+        select(Visit.branch_id, func.max(Visit.visited_at).label("at"))
+        .where(Visit.branch_id.in_(branch_ids))
+        .group_by(Visit.branch_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Visit.branch_id, Visit.kind).join(
+            latest, (Visit.branch_id == latest.c.branch_id) & (Visit.visited_at == latest.c.at)
+        )
+    )
+    return dict(rows.tuples().all())
 
 
 def _local_day(value: datetime | None) -> date | None:

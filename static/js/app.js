@@ -53,10 +53,11 @@
       else fields.push([name, value]);
     });
     var key = form.querySelector("[name=client_key]").value;
-    var text = form.querySelector("textarea");
+    var text = form.querySelector("textarea"), when = form.querySelector("[data-now]");
     var summary = text ? text.value : "";
     return { key: key, url: form.action, fields: fields, files: files, title: document.title,
-             account: currentAccount(),
+             account: currentAccount(), subject: form.dataset.subject || "",
+             when: when ? when.value.replace("T", " ") : "",
              summary: summary.slice(0, 40), savedAt: new Date().toISOString(), error: null };
   }
 
@@ -75,14 +76,17 @@
     return input ? input.value : null;
   }
 
-  function send(entry) {
+  /* One sending of a record. `pageBack`: a refusal comes back as the page with its messages
+   * (the form is on screen), else as JSON (the outbox, with nobody looking at the form). */
+  function send(entry, pageBack) {
     var body = new FormData(), token = freshCsrfToken();
+    var headers = { Accept: "application/json" };
+    if (pageBack) headers["X-Refused-As"] = "page";
     entry.fields.forEach(function (pair) {
       body.append(pair[0], pair[0] === "csrf_token" && token ? token : pair[1]);
     });
     entry.files.forEach(function (file) { body.append(file.name, file.blob, file.filename); });
-    return fetch(entry.url, { method: "POST", body: body, credentials: "same-origin",
-                              headers: { Accept: "application/json" } });
+    return fetch(entry.url, { method: "POST", body: body, credentials: "same-origin", headers: headers });
   }
 
   function messages(errors, prefix) {
@@ -148,7 +152,7 @@
       entries.forEach(function (entry) {
         var line = document.createElement("div");
         line.className = entry.error ? "outbox-entry error" : "outbox-entry";
-        line.textContent = entry.title.split(" · ")[0] + "：" + entry.summary + (entry.error ? "（" + entry.error + "）" : "");
+        line.textContent = describe(entry) + (entry.error ? "（" + entry.error + "）" : "");
         if (entry.error) {
           var retry = document.createElement("button"), drop = document.createElement("button");
           retry.type = drop.type = "button";
@@ -163,6 +167,15 @@
         status.appendChild(line);
       });
     });
+  }
+
+  /* What a waiting record is, so that several can be told apart: "记走访 · 华兴电子党支部 ·
+   * 2026-12-01 09:30：summary". */
+  function describe(entry) {
+    var parts = [entry.title.split(" · ")[0]];
+    if (entry.subject) parts.push(entry.subject);
+    if (entry.when) parts.push(entry.when);
+    return parts.join(" · ") + (entry.summary ? "：" + entry.summary : "");
   }
 
   /* --- the visit form ----------------------------------------------------------------- */
@@ -225,24 +238,118 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var button = form.querySelector("[type=submit]");
+      if (button.disabled) return;
       button.disabled = true;  // a double tap sends once; the key covers the rest
       if (!navigator.onLine) { queue(form); return; }
-      send(snapshot(form)).then(function (response) {
+      send(snapshot(form), true).then(function (response) {
         if (response.status === 201) return response.json().then(function (data) {
           var next = new URL(data.url, location.href);
           next.searchParams.set("saved", "1");
           location.href = next.href;
         });
-        // Shown again by the server, beside each field, with every value kept.
-        if (response.status === 422) { form.submit(); return; }
+        // The one answer holds the page again, with each message beside its field, every value
+        // and the photos kept: shown in place, never sent a second time.
+        if (response.status === 422) return response.text().then(showAgain);
         if (response.status === 401) { showStatus("登录已过期，走访已暂存，请重新登录后同步。"); return queue(form); }
         return queue(form);
       }, function () { return queue(form); });
     });
   }
 
+  /* A form the server refused, in place of the one on screen; focus on what is wrong. */
+  function showAgain(html) {
+    var next = new DOMParser().parseFromString(html, "text/html");
+    var main = next.querySelector("main"), current = document.querySelector("main");
+    if (!main || !current) { document.open(); document.write(html); document.close(); return; }
+    document.title = next.title;
+    current.replaceWith(document.adoptNode(main));
+    setUp(main);
+    if (!document.querySelector("[data-error-summary]")) window.scrollTo(0, 0);
+  }
+
+  /* The summary of a refused form is the first thing read: focus it; its links go to the field. */
+  function setUpErrorSummary(root) {
+    var summary = root.querySelector("[data-error-summary]");
+    if (!summary) return;
+    summary.querySelectorAll("[data-error-link]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var target = document.getElementById(link.dataset.errorLink);
+        if (!target) return;
+        event.preventDefault();
+        target.scrollIntoView({ block: "center" });
+        target.focus();
+      });
+    });
+    summary.scrollIntoView({ block: "start" });
+    summary.focus();
+  }
+
+  function setUp(root) {
+    root.querySelectorAll("form[data-outbox]").forEach(setUpPhoneForm);
+    setUpErrorSummary(root);
+    if (root.querySelector("[data-outbox-status]")) render();
+  }
+
+  /* --- offline use ---------------------------------------------------------------------- */
+
+  var offline = null;  // what the worker last said is kept: { total, kept, known }
+
+  function showOffline(status) {
+    var line = document.querySelector("[data-offline-status]");
+    offline = status || offline;
+    if (!line) return;
+    line.hidden = false;
+    var ready = offline && offline.known && offline.total > 0 && offline.kept === offline.total;
+    line.className = "offline-status" + (ready ? " ready" : "");
+    if (ready) { line.textContent = "离线可用"; return; }
+    if (!offline || !offline.known) {
+      line.textContent = navigator.onLine ? "正在准备离线使用…" : "离线尚不可用：联网打开一次本页后即可离线使用。";
+      return;
+    }
+    var missing = offline.total - offline.kept;
+    line.textContent = navigator.onLine
+      ? "正在准备离线使用…（已存 " + offline.kept + "/" + offline.total + " 页）"
+      : "离线尚未就绪：还有 " + missing + " 页没有存到手机上，联网后自动补上。";
+  }
+
+  function askWorker() {
+    if (!("serviceWorker" in navigator) || !document.body.dataset.worker) return;
+    navigator.serviceWorker.ready.then(function (registration) {
+      showOffline(null);
+      registration.active.postMessage({ type: navigator.onLine ? "refresh" : "status" });
+    });
+  }
+
+  function setUpOffline() {
+    if (!("serviceWorker" in navigator) || !document.body.dataset.worker) return;
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (event.data && event.data.type === "offline-status") showOffline(event.data.status);
+    });
+    navigator.serviceWorker.register(document.body.dataset.worker, { scope: "/" });
+    askWorker();
+  }
+
+  /* Signing out with records still waiting asks first; they stay on this phone, for this account. */
+  function setUpSignOut() {
+    var form = document.querySelector("form[data-signout]");
+    if (!form || !currentAccount()) return;
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.confirmed) return;
+      event.preventDefault();
+      outbox.all().then(function (all) {
+        var waiting = all.filter(mine).length;
+        if (waiting && !confirm("还有 " + waiting + " 条记录没有同步。退出后它们仍保存在这部手机上，" +
+                                "下次用您的账号登录后自动发送，不会用别人的账号发送。确定退出吗？")) return;
+        form.dataset.confirmed = "1";
+        form.submit();
+      }, function () { form.dataset.confirmed = "1"; form.submit(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("form[data-outbox]").forEach(setUpPhoneForm);
+    setUp(document);
+    setUpOffline();
+    setUpSignOut();
     document.querySelectorAll("form[data-reveal]").forEach(function (form) {  // one number, audited
       form.addEventListener("submit", function (event) {
         event.preventDefault();
@@ -256,20 +363,12 @@
     document.querySelectorAll("[data-print]").forEach(function (button) {  // no inline script: CSP
       button.addEventListener("click", function () { window.print(); });
     });
-    if (document.querySelector("[data-outbox-status]")) render().then(sync);
-    if ("serviceWorker" in navigator && document.body.dataset.worker) {
-      navigator.serviceWorker.register(document.body.dataset.worker, { scope: "/" });
-    }
-    if (navigator.onLine) {  // keep these pages for offline use, each once a session
-      var warmed = JSON.parse(sessionStorage.getItem("warmed") || "[]");
-      document.querySelectorAll("[data-warm]").forEach(function (link) {
-        if (warmed.indexOf(link.href) !== -1) return;
-        warmed.push(link.href);
-        fetch(link.href, { credentials: "same-origin", headers: { Accept: "text/html" } }).catch(function () {});
-      });
-      sessionStorage.setItem("warmed", JSON.stringify(warmed));
-    }
+    if (document.querySelector("[data-outbox-status]")) sync();
   });
-  window.addEventListener("online", sync);
-  setInterval(sync, 30000);
+  window.addEventListener("online", function () { sync(); askWorker(); });
+  window.addEventListener("offline", function () { showOffline(null); });
+  setInterval(function () {
+    sync();
+    if (navigator.onLine && offline && offline.kept < offline.total) askWorker();
+  }, 30000);
 })();

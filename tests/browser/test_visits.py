@@ -133,8 +133,11 @@ def test_a_visit_waits_for_the_instructor_who_made_it(app, live_server, page: Pa
     page.route("**/visits/new", lambda route: route.abort())  # still no way through for posts
     page.context.set_offline(False)
 
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="退出").click()
     page.get_by_label("用户名").fill("zdy002")
+    assert "还有 1 条记录没有同步" in asked[0]
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_text("另有 1 条是其他账号")).to_be_visible()
@@ -145,6 +148,7 @@ def test_a_visit_waits_for_the_instructor_who_made_it(app, live_server, page: Pa
     assert rows(app, Visit) == []  # not sent under zdy002's session
 
     page.get_by_role("button", name="退出").click()
+    expect(page.get_by_label("用户名")).to_be_visible()
     sign_in(page, live_server)
     # The outbox sends once the page has read it: wait for the visit rather than for the badge,
     # which is not drawn yet when the page has just loaded.

@@ -1,0 +1,49 @@
+"""The offline set: what a phone must be able to open with no network, for one instructor.
+
+The service worker (static/js/sw.js) asks for this list at every page the phone opens online,
+fetches what it lacks and drops what is no longer listed (a branch handed over).
+"""
+
+from dataclasses import dataclass, field
+
+from flask import url_for
+from sqlalchemy import select
+
+from crm.accounts.models import Account
+from crm.assignments.models import Assignment
+from crm.extensions import db
+from crm.instructors.models import Instructor
+from crm.problems.models import OPEN_STATUSES, Problem
+
+
+@dataclass(frozen=True)
+class OfflineSet:
+    """The pages to keep, in the order to fetch them, and addresses that answer with another
+    page (`/` is the home page)."""
+
+    account_id: int
+    pages: list[str]
+    aliases: dict[str, str] = field(default_factory=dict)
+
+
+def offline_set(account: Account) -> OfflineSet:
+    """The home page (the due list), each branch the account's instructor holds with its visit
+    form, the problem ledger and each open problem of those branches."""
+    home = url_for("branches.index")
+    held = db.session.execute(
+        select(Assignment.branch_id)
+        .join(Instructor, Instructor.id == Assignment.instructor_id)
+        .where(Instructor.account_id == account.id, Assignment.ended_on.is_(None))
+        .order_by(Assignment.branch_id)
+    ).scalars().all()  # fmt: skip
+    problem_ids = db.session.execute(
+        select(Problem.id)
+        .where(Problem.branch_id.in_(held), Problem.status.in_(OPEN_STATUSES))
+        .order_by(Problem.due_on, Problem.id)
+    ).scalars().all()  # fmt: skip
+    pages = [home]
+    pages += [url_for("visits.create", branch_id=branch_id) for branch_id in held]
+    pages += [url_for("branches.detail", branch_id=branch_id) for branch_id in held]
+    pages.append(url_for("problems.index"))
+    pages += [url_for("problems.detail", problem_id=problem_id) for problem_id in problem_ids]
+    return OfflineSet(account.id, pages, {url_for("accounts.home"): home})
