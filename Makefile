@@ -21,7 +21,7 @@ help:
 	@echo "make lint   ruff check and format check"
 	@echo "make audit  pip-audit of the installed packages (needs PyPI's vulnerability data)"
 
-setup: system-packages $(VENV)/.installed instance/secret_key
+setup: system-packages $(VENV)/.installed node_modules/.installed instance/secret_key
 
 system-packages:
 	@missing=""; \
@@ -39,6 +39,12 @@ $(VENV)/.installed: pyproject.toml
 	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+# Front-end packages from the npm registry (package-lock.json): axe-core for the browser tests.
+node_modules/.installed: package.json package-lock.json
+	command -v npm >/dev/null || { $(SUDO) apt-get update -qq; DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 instance/secret_key:

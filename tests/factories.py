@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import io
+import os
 from datetime import date, timedelta
 from itertools import count
 from pathlib import Path
@@ -208,6 +209,17 @@ class ProblemFactory(Base):
                 on=self.closed_on or self.raised_on, by=self.raised_by))  # fmt: skip
         if create:
             db.session.commit()
+
+
+def noisy_jpeg(size: tuple[int, int] = (2400, 1800)) -> bytes:
+    """A photo-like JPEG: detail everywhere (random colours, smoothed), so it compresses as badly
+    as a real one of a factory yard does."""
+    rough = Image.frombytes(
+        "RGB", (size[0] // 8, size[1] // 8), os.urandom(size[0] * size[1] * 3 // 64)
+    )
+    out = io.BytesIO()
+    rough.resize(size, Image.BICUBIC).save(out, format="JPEG", quality=90)
+    return out.getvalue()
 
 
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (40, 30), **save) -> bytes:

@@ -15,14 +15,17 @@ from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.problems.models import OPEN_STATUSES, Problem
 
+ASSETS = ("css/app.css", "js/app.js")
+
 
 @dataclass(frozen=True)
 class OfflineSet:
-    """The pages to keep, in the order to fetch them, and addresses that answer with another
-    page (`/` is the home page)."""
+    """The pages to keep, in the order to fetch them, the static files they need (by their
+    versioned address), and addresses that answer with another page (`/` is the home page)."""
 
     account_id: int
     pages: list[str]
+    assets: list[str] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
 
 
@@ -46,4 +49,5 @@ def offline_set(account: Account) -> OfflineSet:
     pages += [url_for("branches.detail", branch_id=branch_id) for branch_id in held]
     pages.append(url_for("problems.index"))
     pages += [url_for("problems.detail", problem_id=problem_id) for problem_id in problem_ids]
-    return OfflineSet(account.id, pages, {url_for("accounts.home"): home})
+    assets = [url_for("static", filename=name) for name in ASSETS]
+    return OfflineSet(account.id, pages, assets, {url_for("accounts.home"): home})

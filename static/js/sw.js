@@ -77,11 +77,13 @@ function inParallel(items, work) {
 
 /* What is kept of the set, as the page shows it. */
 function report(state) {
-  if (!state) return caches.open(PAGES).then(function () { return { total: 0, kept: 0, known: false }; });
-  return caches.open(PAGES).then(function (cache) {
-    return Promise.all(state.pages.map(function (path) { return cache.match(absolute(path)); }));
+  if (!state) return Promise.resolve({ total: 0, kept: 0, known: false });
+  var assets = state.assets || [];
+  return Promise.all([caches.open(PAGES), caches.open(ASSETS)]).then(function (opened) {
+    return Promise.all(state.pages.map(function (path) { return opened[0].match(absolute(path)); })
+      .concat(assets.map(function (path) { return opened[1].match(absolute(path)); })));
   }).then(function (hits) {
-    return { total: state.pages.length, kept: hits.filter(Boolean).length, known: true };
+    return { total: hits.length, kept: hits.filter(Boolean).length, known: true };
   });
 }
 
@@ -106,7 +108,8 @@ function update(wanted) {
       var fetchedAt = (old && old.account === wanted.account && old.fetchedAt) || {};
       var listed = {};
       wanted.pages.forEach(function (path) { listed[absolute(path)] = true; });
-      var state = { account: wanted.account, pages: wanted.pages, aliases: wanted.aliases, fetchedAt: {} };
+      var state = { account: wanted.account, pages: wanted.pages, assets: wanted.assets,
+                    aliases: wanted.aliases, fetchedAt: {} };
       return cache.keys().then(function (requests) {  // drop what is no longer in the set
         return Promise.all(requests.filter(function (r) { return !listed[r.url] && r.url !== absolute(STATE); })
           .map(function (r) { return cache.delete(r); }));
@@ -126,7 +129,28 @@ function update(wanted) {
             });
           });
         });
-      }).then(function () { return writeState(state); }).then(function () { return state; });
+      }).then(function () { return keepAssets(wanted.assets); })
+        .then(function () { return writeState(state); }).then(function () { return state; });
+    });
+  });
+}
+
+/* The static files of this version, and no older ones. */
+function keepAssets(assets) {
+  var listed = {};
+  assets.forEach(function (path) { listed[absolute(path)] = true; });
+  return caches.open(ASSETS).then(function (cache) {
+    return cache.keys().then(function (requests) {
+      return Promise.all(requests.filter(function (r) { return !listed[r.url]; }).map(function (r) { return cache.delete(r); }));
+    }).then(function () {
+      return Promise.all(assets.map(function (path) {
+        return cache.match(absolute(path)).then(function (hit) {
+          if (hit) return;
+          return fetch(absolute(path)).then(function (response) {
+            if (response.ok) return cache.put(absolute(path), response);
+          }).catch(function () {});
+        });
+      }));
     });
   });
 }
@@ -154,11 +178,11 @@ function kept(url) {
   var plain = new URL(url);
   plain.searchParams.delete("saved");
   return caches.open(PAGES).then(function (cache) {
-    return cache.match(plain.href).then(function (hit) {
+    return cache.match(plain.href, { ignoreVary: true }).then(function (hit) {
       if (hit) return hit;
       return readState().then(function (state) {
         var target = state && state.aliases && state.aliases[plain.pathname];
-        return target ? cache.match(absolute(target)) : undefined;
+        return target ? cache.match(absolute(target), { ignoreVary: true }) : undefined;
       });
     });
   });
@@ -185,11 +209,16 @@ function networkFirst(request) {
 
 function fromAssets(request) {
   return caches.open(ASSETS).then(function (cache) {
-    return cache.match(request).then(function (hit) {
+    return cache.match(request, { ignoreVary: true }).then(function (hit) {
       if (hit) return hit;
       return fetch(request).then(function (response) {
         if (response.ok) cache.put(request, response.clone());
         return response;
+      }, function (error) {  // a kept page of an older version: the file as it is now
+        return cache.match(request, { ignoreVary: true, ignoreSearch: true }).then(function (old) {
+          if (old) return old;
+          throw error;
+        });
       });
     });
   });

@@ -31,10 +31,27 @@ def browser_context_args():
     return PHONE
 
 
+class Recorder:
+    """The app, noting the method and path of every request that reaches it."""
+
+    def __init__(self, app):
+        self.app, self.seen = app, []
+
+    def __call__(self, environ, start_response):
+        self.seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"]))
+        return self.app(environ, start_response)
+
+
 @pytest.fixture
-def live_server(app):
+def served(app) -> Recorder:
+    """What reached the server (to show that a page came from the phone, not the network)."""
+    return Recorder(app)
+
+
+@pytest.fixture
+def live_server(app, served):
     """The app served by werkzeug on a free port of 127.0.0.1; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
