@@ -1,0 +1,54 @@
+"""Every page an instructor opens on a phone, with enough on it to show every kind of control."""
+
+from datetime import timedelta
+from uuid import uuid4
+
+from crm import clock
+from crm.accounts.models import Role
+from crm.extensions import db
+from crm.pairings.models import ActivityKind, PairingActivity
+from tests import factories as f
+
+
+def busy_instructor(app) -> list[str]:
+    """zdy001 with two branches, members, a meeting, cards, a pairing, visits (one with a photo,
+    one sent back) and open problems; returns the paths of the pages an instructor sees."""
+    with app.app_context():
+        me = f.InstructorFactory(account__username="zdy001", account__name="张伟")
+        branch = f.AssignmentFactory(
+            instructor=me, branch__name="赣州华兴电子有限公司党支部"
+        ).branch
+        f.AssignmentFactory(instructor=me, branch__name="章贡区物流协会党支部")
+        secretary = f.MemberFactory(branch=branch, name="钟华", role=f.MemberRole.SECRETARY)
+        member = f.MemberFactory(branch=branch, name="李明")
+        f.GoalCardFactory(member=secretary, branch_id=branch.id)
+        f.VanguardEntryFactory(card=f.VanguardCardFactory(member=member))
+        meeting = f.MeetingFactory(
+            branch=branch, created_by=me.account, attendees=[secretary, member]
+        )
+        photo = f.photo_row(me.account_id)
+        visit = f.VisitFactory(
+            instructor=me, branch=branch, kind=f.VisitKind.REMOTE, photos=[photo]
+        )
+        returned = f.VisitFactory(
+            instructor=me, branch=branch, visited_at=clock.now() - timedelta(days=9)
+        )
+        returned.returned_at, returned.return_note = clock.now(), "请补充见到的人"
+        problem = f.ProblemFactory(branch=branch, raised_by=me.account)
+        f.ProblemFactory(branch=branch, raised_on=clock.today() - timedelta(days=40))  # overdue
+        pairing = f.PairingFactory(branch=branch)
+        db.session.add(PairingActivity(pairing=pairing, held_on=clock.today(), kind=list(ActivityKind)[0],
+                                       description="共建活动", client_key=uuid4().hex,
+                                       created_by_id=me.account_id))  # fmt: skip
+        f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
+        db.session.commit()
+        b, m = branch.id, member.id
+        return [
+            "/branches/", f"/branches/{b}", f"/branches/{b}/visits/new", f"/visits/{visit.id}",
+            f"/visits/{returned.id}", f"/visits/{returned.id}/correct", "/problems/",
+            f"/problems/{problem.id}", f"/branches/{b}/problems/new", f"/branches/{b}/meetings",
+            f"/branches/{b}/meetings/new", f"/meetings/{meeting.id}", f"/branches/{b}/goal-card",
+            f"/branches/{b}/members", f"/members/{m}", f"/branches/{b}/entries/new",
+            f"/pairings/{pairing.id}", f"/pairings/{pairing.id}/activities/new", "/reports/",
+            "/account/password", "/account/second-factor",
+        ]  # fmt: skip
