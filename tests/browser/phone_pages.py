@@ -37,7 +37,7 @@ def busy_instructor(app) -> list[str]:
         problem = f.ProblemFactory(branch=branch, raised_by=me.account)
         f.ProblemFactory(branch=branch, raised_on=clock.today() - timedelta(days=40))  # overdue
         pairing = f.PairingFactory(branch=branch)
-        db.session.add(PairingActivity(pairing=pairing, held_on=clock.today(), kind=list(ActivityKind)[0],
+        db.session.add(PairingActivity(pairing=pairing, held_on=clock.today(), kind=next(iter(ActivityKind)),
                                        description="共建活动", client_key=uuid4().hex,
                                        created_by_id=me.account_id))  # fmt: skip
         f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
