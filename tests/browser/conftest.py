@@ -1,6 +1,7 @@
 """Browser tests: Debian's chromium driven by Playwright, against the app on a local port."""
 
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -57,3 +58,11 @@ def live_server(app, served):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_present():
+    assert AXE.exists(), f"{AXE} is missing: `make test` installs it (npm ci)"

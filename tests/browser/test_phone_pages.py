@@ -2,15 +2,13 @@
 200 % text, sign-out apart from the rest, and no serious accessibility fault (axe-core)."""
 
 import json
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import AXE
 from tests.browser.phone_pages import busy_instructor
 from tests.browser.test_visits import sign_in
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 MIN_TARGET = 44  # CSS px, each way (WCAG 2.5.5; the issue's rule)
 
 # What a finger can hit: each control, a checkbox or radio by its label (the whole row).
@@ -96,11 +94,6 @@ def axe_violations(page: Page) -> list[str]:
         .map(v => `${v.id}: ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`);
     }""")
     return result
-
-
-@pytest.fixture(scope="session")
-def axe_present():
-    assert AXE.exists(), f"{AXE} is missing: `make test` installs it (npm ci)"
 
 
 def test_no_serious_accessibility_fault_on_a_phone_page(app, live_server, page: Page, axe_present):
