@@ -31,7 +31,7 @@ class OfflineSet:
 
 def offline_set(account: Account) -> OfflineSet:
     """The home page (the due list), each branch the account's instructor holds with its visit
-    form, the problem ledger and each open problem of those branches."""
+    and meeting forms, the problem ledger and each open problem of those branches."""
     home = url_for("branches.index")
     held = db.session.execute(
         select(Assignment.branch_id)
@@ -47,6 +47,7 @@ def offline_set(account: Account) -> OfflineSet:
     pages = [home]
     pages += [url_for("visits.create", branch_id=branch_id) for branch_id in held]
     pages += [url_for("branches.detail", branch_id=branch_id) for branch_id in held]
+    pages += [url_for("meetings.create", branch_id=branch_id) for branch_id in held]
     pages.append(url_for("problems.index"))
     pages += [url_for("problems.detail", problem_id=problem_id) for problem_id in problem_ids]
     assets = [url_for("static", filename=name) for name in ASSETS]
