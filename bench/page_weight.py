@@ -75,7 +75,9 @@ def page_weights(client, urls: list[str]) -> list[str]:
         files = [("HTML", html)] + [(asset, client.get(asset).data) for asset in assets]
         total = sum(packed(body) for _, body in files)
         js = sum(packed(body) for name, body in files if ".js" in name)
-        fonts = [n for n, body in files if b"@font-face" in body or re.search(r"\.(woff2?|ttf|otf)", n)]
+        fonts = [
+            n for n, body in files if b"@font-face" in body or re.search(r"\.(woff2?|ttf|otf)", n)
+        ]
         parts = ", ".join(f"{name.split('?')[0].rsplit('/', 1)[-1]} {len(body) / KIB:.1f} KiB "
                           f"(gz {packed(body) / KIB:.1f})" for name, body in files)  # fmt: skip
         print(f"{url}: {parts}; total gz {total / KIB:.1f} KiB, JS gz {js / KIB:.1f} KiB, "
@@ -87,11 +89,15 @@ def page_weights(client, urls: list[str]) -> list[str]:
 
 def offline_set_weight(client) -> list[str]:
     wanted = client.get("/offline/pages.json").get_json()
-    sizes = [packed(client.get(url, headers={"Accept": "text/html"}).data) for url in wanted["pages"]]
+    sizes = [
+        packed(client.get(url, headers={"Accept": "text/html"}).data) for url in wanted["pages"]
+    ]
     sizes += [packed(client.get(url).data) for url in wanted["assets"]]
     total = sum(sizes)
-    print(f"offline set: {len(wanted['pages'])} pages + {len(wanted['assets'])} static files, "
-          f"gz {total / KIB:.1f} KiB (budget 300), largest page gz {max(sizes) / KIB:.1f} KiB")
+    print(
+        f"offline set: {len(wanted['pages'])} pages + {len(wanted['assets'])} static files, "
+        f"gz {total / KIB:.1f} KiB (budget 300), largest page gz {max(sizes) / KIB:.1f} KiB"
+    )
     return ["offline set over budget"] if total > BUDGET_OFFLINE else []
 
 
@@ -104,7 +110,9 @@ def largest_paints(app, username: str, urls: list[str]) -> list[str]:
     base = f"http://127.0.0.1:{server.server_port}"
     failures = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                                       has_touch=True, locale="zh-CN", device_scale_factor=3,
                                       service_workers="block")  # fmt: skip
@@ -157,7 +165,9 @@ def offline_ready(app, username: str) -> list[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         page = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                                    has_touch=True, locale="zh-CN").new_page()  # fmt: skip
         page.goto(f"{base}/login")

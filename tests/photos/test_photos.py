@@ -1,4 +1,5 @@
 import io
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -144,3 +145,54 @@ def test_photo_rows_are_written_with_their_visit_only(app, client, guide):  # no
     with app.app_context():
         rows = db.session.execute(sa.select(Photo)).scalars().all()
         assert [row.uploaded_by_id for row in rows] == [guide.account]
+
+
+def test_a_thumbnail_is_made_at_upload_small_upright_and_without_metadata(app):
+    with app.app_context():
+        stored = services.store_upload(io.BytesIO(jpeg_with_gps()), "IMG_0002.jpg")
+        thumb = services.path_of(stored.stored_name + services.THUMB_SUFFIX)
+        assert thumb.exists()  # made with the photo, not on first view
+        assert thumb.stat().st_size <= 30_000
+        small = Image.open(thumb)
+        assert (small.format, small.size) == ("JPEG", (213, 320))  # upright, 320 px the long side
+        assert dict(small.getexif()) == {}
+        detailed = services.store_upload(io.BytesIO(f.noisy_jpeg((4000, 3000))), "yard.jpg")
+        assert services.path_of(detailed.stored_name).stat().st_size > 200_000
+        assert services.thumbnail_path(detailed.stored_name).stat().st_size <= 30_000
+
+
+def test_a_thumbnail_is_served_like_its_photo(app, client, auth, world):
+    auth.login("zdy-a")
+    whole = client.get(f"/photos/{world.photo_a}")
+    small = client.get(f"/photos/{world.photo_a}?size=thumb")
+    assert (small.status_code, small.mimetype) == (200, "image/jpeg")
+    assert "private" in small.headers["Cache-Control"]
+    assert Image.open(io.BytesIO(small.data)).size[0] <= 320
+    assert whole.data != small.data
+    pending = client.get(f"/photos/pending/{world.pending_token}?size=thumb")
+    assert (pending.status_code, pending.mimetype) == (200, "image/jpeg")
+    auth.logout()
+    auth.login("zdy-b")
+    assert client.get(f"/photos/{world.photo_a}?size=thumb").status_code == 404
+    assert client.get(f"/photos/pending/{world.pending_token}?size=thumb").status_code == 404
+
+
+def test_a_photo_stored_before_thumbnails_gets_one_when_first_shown(app):
+    with app.app_context():
+        stored = services.store_upload(io.BytesIO(f.image_bytes("PNG", (900, 600))), "old.png")
+        thumb = services.path_of(stored.stored_name + services.THUMB_SUFFIX)
+        thumb.unlink()
+        assert services.thumbnail_path(stored.stored_name) == thumb
+        assert Image.open(thumb).size == (320, 213)
+
+
+def test_the_sweep_keeps_a_claimed_photos_thumbnail_and_drops_an_orphans(app):
+    with app.app_context():
+        kept = f.photo_row(f.AccountFactory().id).stored_name
+        orphan = f.stored_photo().stored_name
+        folder = services.photo_folder()
+        before = sorted(p.name for p in folder.iterdir())
+        assert len(before) == 4  # two photos, each with its thumbnail
+        assert services.sweep(older_than=timedelta(0)) == 2
+        assert sorted(p.name for p in folder.iterdir()) == [kept, kept + services.THUMB_SUFFIX]
+        assert orphan in before

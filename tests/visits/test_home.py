@@ -34,7 +34,8 @@ def test_home_puts_overdue_visits_first_then_late_problems_then_the_rest(app, cl
     # Unicode); 乙 for 50 days; then 戊's late problem; then 己 (due in 10 days), 甲 (in 25).
     assert positions == ["丁", "丙", "乙", "戊", "己", "甲"]
     assert "从未走访" in page
-    assert "2 天前走访" in page
+    assert "2 天前走访（电话/视频，不算实地）" in page  # says what the recent visit was
+    assert "5 天前实地走访" in page
     assert "超期 20 天未实地走访" in page
 
 
