@@ -321,7 +321,12 @@
   }
 
   function setUpOffline() {
-    if (!("serviceWorker" in navigator) || !document.body.dataset.worker) return;
+    if (!document.body.dataset.worker) return;
+    if (!("serviceWorker" in navigator)) {  // plain http on a server's address, or an old browser
+      var line = document.querySelector("[data-offline-status]");
+      if (line) { line.hidden = false; line.textContent = "本浏览器或本网址（需 HTTPS）不支持离线使用：没有网络时无法打开页面。"; }
+      return;
+    }
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (event.data && event.data.type === "offline-status") showOffline(event.data.status);
     });
