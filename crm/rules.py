@@ -1,4 +1,11 @@
-"""The one exception type for broken business rules, so views can show them beside a field."""
+"""The one exception type for broken business rules, so views can show them beside a field;
+and the rule every record with a date shares: 补录."""
+
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+
+from crm import clock
 
 
 class RuleError(ValueError):
@@ -21,3 +28,11 @@ def show_on_form(form, error: RuleError) -> None:
         form.form_errors.append(error.message)
     else:
         field.errors = [*field.errors, error.message]
+
+
+def entered_late(happened: datetime | date, entered: datetime) -> bool:
+    """补录: a record entered more than BACKFILL_DAYS after what it records happened (a visit by
+    its time, a meeting by its day, counted from the start of that day in 赣州)."""
+    if not isinstance(happened, datetime):
+        happened = clock.local_midnight(happened)
+    return entered - happened > timedelta(days=current_app.config["BACKFILL_DAYS"])

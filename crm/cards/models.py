@@ -36,10 +36,15 @@ class GoalCard(Audited, TimestampMixin, db.Model):
     rated_on: Mapped[date | None]
     rated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
     locked: Mapped[bool] = mapped_column(default=False)
+    # The last unlock: the rating above it no longer stands until the card is rated again.
+    unlocked_on: Mapped[date | None]
+    unlocked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    unlock_reason: Mapped[str] = mapped_column(sa.String(200), default="")
 
     branch: Mapped[Branch] = relationship()
     member: Mapped[Member] = relationship()
-    rated_by: Mapped[Account | None] = relationship()
+    rated_by: Mapped[Account | None] = relationship(foreign_keys=[rated_by_id])
+    unlocked_by: Mapped[Account | None] = relationship(foreign_keys=[unlocked_by_id])
     goals: Mapped[list["Goal"]] = relationship(order_by="Goal.id", cascade="all, delete-orphan")
     notes: Mapped[list["GoalNote"]] = relationship(
         order_by="GoalNote.noted_on, GoalNote.id", cascade="all, delete-orphan"
@@ -47,6 +52,11 @@ class GoalCard(Audited, TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return f"{self.year} 年履职目标卡（{self.member_id}）"
+
+    @property
+    def reopened(self) -> bool:
+        """Unlocked after a rating, and not rated again since: the old rating does not stand."""
+        return not self.locked and self.unlocked_on is not None
 
 
 class Goal(Audited, db.Model):

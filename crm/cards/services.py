@@ -12,6 +12,7 @@ from crm import clock
 from crm.accounts.models import Account, Role
 from crm.assignments.services import guides
 from crm.audit import services as audit
+from crm.branches.models import Branch
 from crm.cards.models import (
     Goal,
     GoalCard,
@@ -67,6 +68,28 @@ def open_goal_card(secretary: Member, year: int, goals: Sequence[NewGoal]) -> Go
     return card
 
 
+def cards_of_branch(branch_id: int) -> list[GoalCard]:
+    """Every goal card the branch has had, of every year and every secretary, newest first."""
+    return list(db.session.execute(
+        select(GoalCard).where(GoalCard.branch_id == branch_id)
+        .options(selectinload(GoalCard.member))
+        .order_by(GoalCard.year.desc(), GoalCard.id.desc())
+    ).scalars())  # fmt: skip
+
+
+def year_end_opens(year: int) -> date:
+    """The first day of a card's year-end window (self-assessment and rating): GOAL_CARD_YEAR_END,
+    "MM-DD", of the card's own year."""
+    month, day = (int(part) for part in current_app.config["GOAL_CARD_YEAR_END"].split("-"))
+    return date(year, month, day)
+
+
+def _year_end(card: GoalCard, field: str) -> None:
+    opens = year_end_opens(card.year)
+    if clock.today() < opens:
+        raise RuleError(f"{card.year} 年的年终自评和评定自 {opens:%Y-%m-%d} 起开放。", field)
+
+
 def _unlocked(card: GoalCard) -> None:
     if card.locked:
         raise RuleError(LOCKED)
@@ -98,6 +121,7 @@ def add_note(card: GoalCard, *, on: date, text: str, by: Account) -> GoalNote:
 def self_assess(card: GoalCard, text: str) -> GoalCard:
     """Record the year-end self-assessment on a card that is not locked. Raises RuleError."""
     _unlocked(card)
+    _year_end(card, "self_assessment")
     if not text.strip():
         raise RuleError("请填写年终自评。", "self_assessment")
     card.self_assessment, card.assessed_on = text.strip(), clock.today()
@@ -109,6 +133,7 @@ def rate(card: GoalCard, rating: Rating, comment: str, *, by: Account) -> GoalCa
     """The instructor's rating, after the self-assessment; it locks the card and is audited.
     Raises RuleError."""
     _unlocked(card)
+    _year_end(card, "rating")
     if not card.self_assessment:
         raise RuleError("书记尚未填写年终自评，暂不能评定。", "rating")
     card.rating, card.rating_comment = rating, comment.strip()
@@ -126,6 +151,8 @@ def unlock(card: GoalCard, reason: str, *, by: Account) -> GoalCard:
     if not reason.strip():
         raise RuleError("请说明解锁原因。", "reason")
     card.locked = False
+    card.unlocked_on, card.unlocked_by_id = clock.today(), by.id
+    card.unlock_reason = reason.strip()[:200]
     audit.record("goal_card.unlock", object_type="goal_card", object_id=card.id,
                  summary=f"解锁：{reason.strip()}"[:200])  # fmt: skip
     db.session.flush()
@@ -164,6 +191,21 @@ def points_bounds() -> tuple[int, int]:
     return current_app.config["VANGUARD_POINTS_MIN"], current_app.config["VANGUARD_POINTS_MAX"]
 
 
+def member_for_entry(branch: Branch, member_id: int | None) -> Member:
+    """The member a deed is banked for: one of this branch's, still in it. Raises RuleError."""
+    member = db.session.get(Member, member_id) if member_id else None
+    if member is None or member.branch_id != branch.id:
+        raise RuleError("请选择本支部的党员。", "member_id")
+    _still_here(member)
+    return member
+
+
+def _still_here(member: Member) -> None:
+    if not member.active:
+        left = f"已于 {member.left_on:%Y-%m-%d} 转出本支部" if member.left_on else "已转出本支部"
+        raise RuleError(f"{member.name}{left}，不能再记储绩。", "member_id")
+
+
 def add_entry(member: Member, new: NewEntry, *, by: Account) -> VanguardEntry:
     """Bank a deed on the member's card for its year, once per client key. Points within the
     configured bounds; not in the future; a member still in the branch. It counts only once
@@ -175,8 +217,7 @@ def add_entry(member: Member, new: NewEntry, *, by: Account) -> VanguardEntry:
         raise RuleError(f"积分应在 {low} 到 {high} 分之间。", "points")
     if new.done_on > clock.today():
         raise RuleError("日期不能晚于今天。", "done_on")
-    if not member.active:
-        raise RuleError(f"{member.name}已不在本支部。", "member_id")
+    _still_here(member)
     year = new.done_on.year
     card = vanguard_card(member, year) or add_once(
         VanguardCard(member=member, year=year), lambda: vanguard_card(member, year)

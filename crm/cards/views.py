@@ -31,7 +31,6 @@ from crm.core.forms import form_status, options, shown_again, submit
 from crm.core.pdf import render_pdf
 from crm.extensions import db
 from crm.http import answer_saved, named_file
-from crm.members.models import Member
 from crm.members.services import members_of, secretary_of, visible_member
 
 bp = Blueprint("cards", __name__)
@@ -60,9 +59,26 @@ def goal_card(branch_id: int):
         return redirect(url_for(".goal_card", branch_id=branch.id, year=card.year), 303)
     if request.method == "POST" and form is None:
         abort(403)
-    page = render_template("cards/goal_card_new.html", branch=branch, secretary=secretary,
-                           year=year, form=form)  # fmt: skip
+    page = render_template("cards/goal_card_new.html", branch=branch, secretary=secretary, year=year,
+                           form=form, all_cards=services.cards_of_branch(branch.id),
+                           current_year=clock.today().year)  # fmt: skip
     return page, form_status(form) if form else 200
+
+
+@bp.route("/goal-cards/<int:card_id>")
+@signed_in
+def card(card_id: int):
+    """One goal card, of any year and any secretary the branch has had."""
+    return _card_page(_visible_card(card_id))
+
+
+@bp.route("/goal-cards/<int:card_id>.pdf")
+@signed_in
+def goal_card_pdf(card_id: int):
+    """The 党组织书记履职目标卡 on A4: goals, progress, self-assessment, rating, signatures."""
+    card = _visible_card(card_id)
+    pdf = render_pdf("cards/goal_card_pdf.html", card=card, printed=clock.now())
+    return _pdf(pdf, f"履职目标卡-{card.branch.name}-{card.member.name}-{card.year}.pdf")
 
 
 def _card_page(card: GoalCard, status: int = 200, **forms):
@@ -74,7 +90,10 @@ def _card_page(card: GoalCard, status: int = 200, **forms):
         "rating_form": RatingForm() if editable and card.self_assessment else None,
         "unlock_form": UnlockForm() if card.locked and current_user.has_role(Role.REVIEWER) else None,
     }  # fmt: skip
-    return render_template("cards/goal_card.html", card=card, **(defaults | forms)), status
+    page = render_template("cards/goal_card.html", card=card, all_cards=services.cards_of_branch(card.branch_id),
+                           year_end=services.year_end_opens(card.year), today=clock.today(),
+                           **(defaults | forms))  # fmt: skip
+    return page, status
 
 
 def _visible_card(card_id: int) -> GoalCard:
@@ -149,19 +168,20 @@ def create_entry(branch_id: int):
     """Bank a member's deed, from a phone as quickly as a visit, and only once."""
     branch = visible_branch(current_user, branch_id) or abort(404)
     form = EntryForm()
+    present = members_of(branch.id)
     form.member_id.choices = options(
-        (m.id, f"{m.name}（{m.role.label}）") for m in members_of(branch.id)
+        [("", "请选择党员")] + [(m.id, f"{m.name}（{m.role.label}）") for m in present]
     )
     low, high = services.points_bounds()
     if request.method == "GET":
         form.client_key.data, form.done_on.data = uuid4().hex, clock.today()
-        form.member_id.data = request.args.get("member_id", type=int)
+        chosen = request.args.get("member_id", type=int)  # only a member still here, else nobody
+        form.member_id.data = chosen if chosen in {m.id for m in present} else None
         form.points.data = low
     elif done := services.entry_by_key(current_user.id, form.client_key.data or ""):
         return _entry_answer(done)
-    # The member is one of the choices, so of this branch, once the form is valid.
     if entry := submit(form, lambda: services.add_entry(
-        db.session.get(Member, form.member_id.data), _new_entry(form), by=current_user
+        services.member_for_entry(branch, form.member_id.data), _new_entry(form), by=current_user
     )):  # fmt: skip
         return _entry_answer(entry)
     return shown_again(form, "cards/entry_form.html", branch=branch, low=low, high=high)

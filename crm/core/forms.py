@@ -84,10 +84,15 @@ def date_field(label: str, *, required: bool = True) -> DateField:
     )
 
 
-def enum_field(label: str, enum: type[LabeledEnum]) -> SelectField:
+def enum_field(
+    label: str, enum: type[LabeledEnum], *, names: dict | None = None, default=None
+) -> SelectField:
+    """A choice of an enum's members, shown by their labels (or by `names`, member: text)."""
+    shown = names or {member: member.label for member in enum}
     return SelectField(
         label,
-        choices=options(enum.choices()),
+        default=default,
+        choices=options((member.value, shown[member]) for member in enum),
         coerce=lambda value: value if isinstance(value, enum) else enum(value),
         validators=[InputRequired("请选择。")],
     )

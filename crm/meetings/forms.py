@@ -10,7 +10,7 @@ class MeetingForm(Form):
     id belongs to the branch is the service's rule, with its own message."""
 
     client_key = client_key_field()
-    kind = enum_field("会议类别", MeetingKind)
+    kind = enum_field("会议类别", MeetingKind, names={k: k.full_name for k in MeetingKind})
     held_on = date_field("会议日期")
     attendee_ids = SelectMultipleField(
         "参会党员", coerce=int, validate_choice=False,

@@ -65,6 +65,7 @@ class Meeting(Audited, TimestampMixin, db.Model):
     other_attendees: Mapped[str] = mapped_column(sa.String(200), default="")
     client_key: Mapped[str] = mapped_column(sa.String(64))
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    backfilled: Mapped[bool] = mapped_column(default=False)  # 补录: recorded long after it was held
 
     branch: Mapped[Branch] = relationship()
     created_by: Mapped[Account] = relationship()

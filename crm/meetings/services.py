@@ -18,7 +18,7 @@ from crm.members.models import Member
 from crm.photos import services as photos
 from crm.photos.models import Photo
 from crm.photos.services import PhotoError, StoredPhoto
-from crm.rules import RuleError
+from crm.rules import RuleError, entered_late
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ def record_meeting(branch: Branch, new: NewMeeting, *, by: Account) -> Meeting:
         branch=branch, kind=new.kind, held_on=new.held_on, topics=new.topics.strip(),
         outcome=new.outcome.strip(), other_attendees=new.other_attendees.strip(),
         client_key=new.client_key, created_by=by, attendees=attendees,
+        backfilled=entered_late(new.held_on, clock.now()),
     )  # fmt: skip
     if (stored := add_once(meeting, lambda: find_by_key(by.id, new.client_key))) is not meeting:
         return stored
@@ -76,6 +77,8 @@ def _attendees(branch: Branch, member_ids: Sequence[int]) -> list[Member]:
     )
     if len(found) != len(wanted):
         raise RuleError("参会党员必须是本支部的党员。", "attendee_ids")
+    if gone := [member.name for member in found if not member.active]:
+        raise RuleError(f"{'、'.join(gone)}已转出本支部，不能列为参会党员。", "attendee_ids")
     return list(found)
 
 

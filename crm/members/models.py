@@ -32,6 +32,7 @@ class Member(Audited, Versioned, TimestampMixin, db.Model):
     is_manager: Mapped[bool] = mapped_column(default=False)
     is_staff_rep: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    left_on: Mapped[date | None]  # 转出: the day the member left the branch (active is then False)
 
     branch: Mapped[Branch] = relationship()
 

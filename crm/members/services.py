@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select
 
+from crm import clock
 from crm.accounts.models import Account
 from crm.assignments.services import branch_scope
 from crm.branches.models import Branch
@@ -44,6 +45,14 @@ def secretary_of(branch_id: int) -> Member | None:
 def _check(branch: Branch, fields: dict[str, Any], member: Member | None) -> dict[str, Any]:
     if fields.get("phone"):
         fields["phone"] = normalize_phone(fields["phone"])
+    if "left_on" in fields:  # a member who left has the day they left: one fact, not two
+        left_on = fields["left_on"]
+        if left_on is not None and left_on > clock.today():
+            raise RuleError("转出日期不能晚于今天。", "left_on")
+        joined_on = fields.get("joined_on", member.joined_on if member else None)
+        if left_on is not None and joined_on is not None and left_on < joined_on:
+            raise RuleError("转出日期不能早于入党日期。", "left_on")
+        fields["active"] = left_on is None
     if fields.get("role") is MemberRole.SECRETARY and fields.get("active", True):
         holder = secretary_of(branch.id)
         if holder is not None and holder is not member:

@@ -24,7 +24,7 @@ from crm.photos.models import Photo
 from crm.photos.services import PhotoError, StoredPhoto
 from crm.problems import services as problems
 from crm.problems.services import NewProblem, ProblemCounts
-from crm.rules import RuleError
+from crm.rules import RuleError, entered_late
 from crm.visits import overdue
 from crm.visits.models import Clarity, Visit, VisitKind, visit_photo
 
@@ -76,7 +76,7 @@ def record_visit(instructor: Instructor, branch: Branch, new: NewVisit) -> Visit
         instructor=instructor, branch=branch, client_key=new.client_key,
         visited_at=new.visited_at, received_at=received_at, kind=new.kind,
         summary=new.summary.strip(), people_met=new.people_met.strip(),
-        backfilled=received_at - new.visited_at > timedelta(days=current_app.config["BACKFILL_DAYS"]),
+        backfilled=entered_late(new.visited_at, received_at),
         **{item.column: item in new.clarified for item in Clarity},
     )  # fmt: skip
     _place(visit, branch, new.location)

@@ -170,7 +170,7 @@ def test_recording_a_dialogue_meeting_on_a_phone(app, live_server, page: Page):
     page.get_by_role("link", name="赣州华兴电子党支部").click()
     page.get_by_role("link", name="记三会").first.click()
     expect(page.get_by_role("heading", name="记三会")).to_be_visible()
-    page.get_by_label("会议类别").select_option(label="民主恳谈会")
+    page.get_by_label("会议类别").select_option(label="党员和职工（代表）民主恳谈会")
     page.get_by_label("钟华（书记）").check()
     page.get_by_label("李明（党员）").check()
     page.get_by_label("其他参会人员").fill("业主刘强、职工代表 3 人")
