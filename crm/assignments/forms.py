@@ -7,6 +7,7 @@ from crm import clock
 from crm.assignments import services
 from crm.branches.models import Branch, Sector
 from crm.core.forms import Form, date_field, options
+from crm.core.names import pinyin_order
 from crm.extensions import db
 from crm.instructors.models import Instructor, InstructorStatus
 
@@ -84,5 +85,5 @@ def _instructor_choices(district_id: int) -> list[tuple[int, str]]:
     _, high = services.caseload_bounds()
     return [
         (i.id, f"{i.name}（已指导 {counts[i.id]}/{high}）")
-        for i in sorted(instructors, key=lambda i: (counts[i.id], i.name))
+        for i in sorted(instructors, key=lambda i: (counts[i.id], pinyin_order(i.name)))
     ]

@@ -22,6 +22,7 @@ from crm.cards.models import (
     VanguardCategory,
     VanguardEntry,
 )
+from crm.core.names import pinyin_order
 from crm.extensions import add_once, db
 from crm.members.models import Member, MemberRole
 from crm.members.services import members_of
@@ -269,7 +270,9 @@ def ranking(branch_id: int, year: int) -> list[Standing]:
             .group_by(VanguardCard.member_id)
         ).all()
     )
-    members = sorted(members_of(branch_id), key=lambda m: (-totals.get(m.id, 0), m.name))
+    members = sorted(
+        members_of(branch_id), key=lambda m: (-totals.get(m.id, 0), pinyin_order(m.name))
+    )
     standings: list[Standing] = []
     for position, member in enumerate(members, start=1):
         total = int(totals.get(member.id, 0))

@@ -4,13 +4,13 @@ import re
 import unicodedata
 from datetime import date, timedelta
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import ColumnElement, and_, inspect, or_, select
 from sqlalchemy.orm.attributes import flag_modified
 
 from crm import clock
 from crm.accounts import services as accounts
 from crm.accounts.models import Role
+from crm.core.names import initials
 from crm.extensions import db
 from crm.instructors.models import Instructor, InstructorStatus
 from crm.rules import RuleError
@@ -96,11 +96,6 @@ def in_post_during(first: date, last: date) -> ColumnElement[bool]:
 
 
 # --- the caseload search -----------------------------------------------------------------------
-
-
-def initials(name: str) -> str:
-    """张伟 → zw: how reviewers type a name they half remember."""
-    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
 
 
 def matches(instructor: Instructor, q: str) -> bool:

@@ -8,6 +8,7 @@ from crm import clock
 from crm.accounts.models import Account
 from crm.assignments.services import branch_scope
 from crm.branches.models import Branch
+from crm.core.names import pinyin_order
 from crm.extensions import db
 from crm.instructors.services import normalize_phone
 from crm.members.models import Member, MemberRole
@@ -31,7 +32,9 @@ def members_of(branch_id: int, *, include_left: bool = False) -> list[Member]:
     if not include_left:
         statement = statement.where(Member.active.is_(True))
     order = {MemberRole.SECRETARY: 0, MemberRole.COMMITTEE: 1, MemberRole.MEMBER: 2}
-    return sorted(db.session.execute(statement).scalars(), key=lambda m: (order[m.role], m.name))
+    return sorted(
+        db.session.execute(statement).scalars(), key=lambda m: (order[m.role], pinyin_order(m.name))
+    )
 
 
 def secretary_of(branch_id: int) -> Member | None:

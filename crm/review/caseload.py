@@ -25,6 +25,7 @@ from crm.assignments.services import (
     held_at,
     instructor_scope,
 )
+from crm.core.names import initials
 from crm.db import as_utc, replace_rows
 from crm.extensions import db
 from crm.instructors import services as instructors
@@ -225,7 +226,7 @@ def refresh(today: date) -> int:
         numbers = dict.fromkeys(COUNTS, 0) | figures.get(instructor_id, {})
         rows.append({
             "instructor_id": instructor_id, "district_id": district_id, "name": name,
-            "username": username, "initials": instructors.initials(name)[:100],
+            "username": username, "initials": initials(name)[:100],
             "assigned": held.get(instructor_id, 0), "counted_at": now, **numbers,
             "last": numbers.get("last"),
             "rate": numbers["solved"] / numbers["raised"] if numbers["raised"] else None,

@@ -108,3 +108,21 @@ def test_points_bounds_are_settings(app, branch):
         with pytest.raises(RuleError, match="1 到 20"):
             services.add_entry(member, services.NewEntry(
                 "bound-key-2", clock.today(), "事迹", f.VanguardCategory.POST, 21), by=f.AccountFactory())  # fmt: skip
+
+
+def test_tied_members_and_the_member_list_go_by_pinyin(app, branch):
+    """熊 < 陶 < 黄 by character code; a reader expects huang, tao, xiong."""
+    from crm.cards.services import ranking
+    from crm.members.services import members_of
+
+    with app.app_context():
+        branch_row = db.session.get(f.Branch, branch.id)
+        for name in ("熊", "陶", "黄"):
+            f.MemberFactory(branch=branch_row, name=name)
+        tied = [
+            s.member.name
+            for s in ranking(branch.id, clock.today().year)
+            if s.member.name in "熊陶黄"
+        ]
+        listed = [m.name for m in members_of(branch.id) if m.name in "熊陶黄"]
+    assert tied == listed == ["黄", "陶", "熊"]
