@@ -35,6 +35,7 @@ def register_extensions(app: Flask) -> None:
     import crm.models  # noqa: F401  (every table known before Alembic compares)
     from crm.audit import listener
     from crm.branches import services as branches
+    from crm.cards import services as cards
     from crm.core import security
     from crm.db import render_migration_item
     from crm.extensions import csrf, db, login_manager, migrate
@@ -53,6 +54,7 @@ def register_extensions(app: Flask) -> None:
     security.install(app)
     listener.install()
     branches.install()
+    cards.install()
     tally.install()
 
 

@@ -116,6 +116,10 @@ def edit(branch_id: int):
         form.secretary_name.data, form.secretary_phone.data = secretary.name, secretary.phone
         form.secretary_name.render_kw = form.secretary_phone.render_kw = {"readonly": True}
         form.secretary_name.description = "由党员名册中的书记决定，请在党员名册中修改。"
+    if present := members.present_count(branch.id):  # so does the number of members
+        form.member_count.data = present
+        form.member_count.render_kw = {"readonly": True}
+        form.member_count.description = "按党员名册中在册的党员计算。"
     if submit(form, lambda: services.update_branch(
         branch, services.organizations_by_codes(form.codes()), **form.values()
     ), record=branch):  # fmt: skip

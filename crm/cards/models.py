@@ -18,9 +18,10 @@ class Rating(LabeledEnum):
 
 
 class GoalCard(Audited, TimestampMixin, db.Model):
-    """党组织书记履职目标卡: a secretary's goals for a year, progress through it, the year-end
-    self-assessment and the instructor's rating. A rated card is locked until a reviewer
-    unlocks it."""
+    """党组织书记履职目标卡: a secretary's goals for a year of their term in a branch, progress
+    through it, the year-end self-assessment and the instructor's rating. A rated card is
+    locked until a reviewer unlocks it; a card whose secretary was replaced (换届) is closed on
+    that day and a new secretary's card opens with the same goals."""
 
     __tablename__ = "goal_card"
     __table_args__ = (sa.UniqueConstraint("member_id", "year"),)
@@ -36,6 +37,8 @@ class GoalCard(Audited, TimestampMixin, db.Model):
     rated_on: Mapped[date | None]
     rated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
     locked: Mapped[bool] = mapped_column(default=False)
+    # 换届: the secretary's term ended in the card's year; the card is then read-only.
+    term_ended_on: Mapped[date | None]
     # The last unlock: the rating above it no longer stands until the card is rated again.
     unlocked_on: Mapped[date | None]
     unlocked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))

@@ -25,7 +25,7 @@ from crm.cards.models import (
 from crm.core.names import pinyin_order
 from crm.extensions import add_once, db
 from crm.members.models import Member, MemberRole
-from crm.members.services import members_of
+from crm.members.services import SECRETARY_CHANGED, members_of
 from crm.rules import RuleError
 
 LOCKED = "目标卡已评定并锁定；如需修改，请审阅人员先解锁。"
@@ -94,6 +94,44 @@ def _year_end(card: GoalCard, field: str) -> None:
 def _unlocked(card: GoalCard) -> None:
     if card.locked:
         raise RuleError(LOCKED)
+    if card.term_ended_on is not None:
+        raise RuleError(
+            f"书记已于 {card.term_ended_on:%Y-%m-%d} 换届，这张目标卡已结束，不能再修改。"
+        )
+
+
+def install() -> None:
+    """Goal cards follow the secretary's term: see follow_term."""
+    if follow_term not in SECRETARY_CHANGED:
+        SECRETARY_CHANGED.append(follow_term)
+
+
+def follow_term(branch: Branch, before: Member | None, after: Member | None, on: date) -> None:
+    """换届: the outgoing secretary's card of this year closes on the day (unless rated, which
+    stands), and the incoming secretary's card opens with the same goals, once."""
+    year = on.year
+    closed = None
+    if before is not None and (card := goal_card(before.id, year)) is not None:
+        closed = card
+        if not card.locked and card.term_ended_on is None:
+            card.term_ended_on = on
+            audit.record("goal_card.term_end", object_type="goal_card", object_id=card.id,
+                         summary=f"换届：书记{before.name}的 {year} 年目标卡于 {on:%Y-%m-%d} 结束")  # fmt: skip
+    if after is None or goal_card(after.id, year) is not None:
+        return
+    closed = closed or db.session.execute(
+        select(GoalCard).where(GoalCard.branch_id == branch.id, GoalCard.year == year,
+                               GoalCard.member_id != after.id)
+        .order_by(GoalCard.id.desc()).limit(1)
+    ).scalar_one_or_none()  # fmt: skip
+    if closed is None:
+        return  # no card this year yet: the instructor opens one as usual
+    card = GoalCard(branch_id=branch.id, member=after, year=year,
+                    goals=[Goal(title=g.title, target=g.target, measure=g.measure) for g in closed.goals])  # fmt: skip
+    db.session.add(card)
+    db.session.flush()
+    audit.record("goal_card.term_start", object_type="goal_card", object_id=card.id,
+                 summary=f"换届：书记{after.name}的 {year} 年目标卡自 {on:%Y-%m-%d} 起，沿用原目标")  # fmt: skip
 
 
 def add_goal(card: GoalCard, goal: NewGoal) -> Goal:

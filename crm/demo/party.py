@@ -19,6 +19,7 @@ from crm.demo import bulk, words
 from crm.demo.history import Period, periods_of
 from crm.meetings.models import Meeting, MeetingKind, meeting_attendee
 from crm.members.models import Member, MemberRole
+from crm.members.services import follow_all_members
 
 MEETINGS_A_YEAR = {MeetingKind.DECISION: 1.4, MeetingKind.DIALOGUE: 1.0, MeetingKind.OWNER: 0.6}
 TOPICS = {
@@ -87,6 +88,7 @@ def _members(rng: random.Random, branches: dict, counts: Counter) -> list[dict]:
     for row, member_id in zip(rows, ids, strict=True):
         row["id"] = member_id
     counts["members"] = len(rows)
+    follow_all_members()  # the branches' 书记 and 党员人数 as the member lists have them
     return rows
 
 

@@ -1,8 +1,11 @@
-"""Members of a branch: who may see them, and the rule of one secretary."""
+"""Members of a branch: who may see them, the rule of one secretary, and the branch's 书记 and
+党员人数 read from the member list (one source)."""
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, exists, func, select, update
 
 from crm import clock
 from crm.accounts.models import Account
@@ -37,6 +40,13 @@ def members_of(branch_id: int, *, include_left: bool = False) -> list[Member]:
     )
 
 
+def present_count(branch_id: int) -> int:
+    """党员人数 as the member list has it: the members still in the branch."""
+    return db.session.scalar(
+        select(func.count()).where(Member.branch_id == branch_id, Member.active.is_(True))
+    )
+
+
 def secretary_of(branch_id: int) -> Member | None:
     return db.session.execute(
         select(Member).where(
@@ -65,31 +75,57 @@ def _check(branch: Branch, fields: dict[str, Any], member: Member | None) -> dic
     return fields
 
 
+# Called as (branch, secretary before, secretary after, day) when a branch's secretary changes:
+# the goal cards follow the secretary's term (crm.cards.services.follow_term registers itself).
+SECRETARY_CHANGED: list[Callable[[Branch, Member | None, Member | None, date], None]] = []
+
+
 def add_member(branch: Branch, **fields: Any) -> Member:
     """Add a member; a branch has one secretary at a time. Raises RuleError."""
+    before = secretary_of(branch.id)
     member = Member(branch=branch, **_check(branch, fields, None))
     db.session.add(member)
     db.session.flush()
-    follow_secretary(branch)
+    follow_members(branch, before)
     return member
 
 
 def update_member(member: Member, **fields: Any) -> Member:
     """Change a member under the same rules. Raises RuleError."""
+    before = secretary_of(member.branch_id)
     for name, value in _check(member.branch, fields, member).items():
         setattr(member, name, value)
     db.session.flush()
-    follow_secretary(member.branch)
+    follow_members(member.branch, before)
     return member
 
 
-def follow_secretary(branch: Branch) -> None:
-    """A person's contact details live in one place: where the member list names a secretary,
-    the branch's 书记 and 书记电话 are that member's name and phone, kept in step here."""
+def follow_members(branch: Branch, secretary_before: Member | None = None) -> None:
+    """A person's details live in one place: once a branch has a member list, its 书记, 书记电话
+    and 党员人数 are read from it (the secretary's name and phone, the members still in the
+    branch), kept in step here; a change of secretary is told to SECRETARY_CHANGED."""
     secretary = secretary_of(branch.id)
-    if secretary is not None and (branch.secretary_name, branch.secretary_phone) != (
-        secretary.name,
-        secretary.phone,
-    ):
+    present = present_count(branch.id)
+    if secretary is not None:
         branch.secretary_name, branch.secretary_phone = secretary.name, secretary.phone
-        db.session.flush()
+    if present:
+        branch.member_count = present
+    db.session.flush()
+    if secretary is not secretary_before:
+        for follow in SECRETARY_CHANGED:
+            follow(branch, secretary_before, secretary, clock.today())
+
+
+def follow_all_members() -> None:
+    """follow_members for every branch with a member list at once (after a bulk load)."""
+    secretary = (
+        (Member.branch_id == Branch.id) & (Member.role == MemberRole.SECRETARY) & Member.active
+    )
+    present = (Member.branch_id == Branch.id) & Member.active
+    db.session.execute(update(Branch).where(exists().where(secretary)).values(
+        secretary_name=select(Member.name).where(secretary).limit(1).scalar_subquery(),
+        secretary_phone=select(Member.phone).where(secretary).limit(1).scalar_subquery(),
+    ))  # fmt: skip
+    db.session.execute(update(Branch).where(exists().where(present)).values(
+        member_count=select(func.count(Member.id)).where(present).scalar_subquery(),
+    ))  # fmt: skip
