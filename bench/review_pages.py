@@ -18,7 +18,7 @@ use_project_path()
 
 PAGES = ["/review/", "/instructors/", "/instructors/?sort=visits&order=desc", "/review/checks"] + [
     f"/review/alerts?rule={rule}" for rule in
-    ("overdue_visits", "overdue_problems", "caseload", "unassigned", "unpaired", "flagged_visits")]  # fmt: skip
+    ("overdue_visits", "overdue_problems", "caseload", "unassigned", "unpaired", "flagged_visits", "quiet_meetings")]  # fmt: skip
 ROUNDS = 15
 
 

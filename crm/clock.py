@@ -33,3 +33,24 @@ def day_of(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(LOCAL_TIME).date()
+
+
+def quarter_of(day: date) -> str:
+    """The calendar quarter of a day, written like 2026Q4."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def quarter_span(quarter: str) -> tuple[date, date]:
+    """First and last day of a quarter written like 2026Q3; raises ValueError otherwise."""
+    year, number = int(quarter[:4]), int(quarter[5])
+    if quarter[4] != "Q" or not 1 <= number <= 4:
+        raise ValueError(quarter)
+    first = date(year, 3 * number - 2, 1)
+    last = date(year + (number == 4), 1 if number == 4 else 3 * number + 1, 1)
+    return first, date.fromordinal(last.toordinal() - 1)
+
+
+def quarter_label(day: date) -> str:
+    """本季度 as people say it: 2026 年第四季度（10–12 月）."""
+    number = (day.month - 1) // 3 + 1
+    return f"{day.year} 年第{'一二三四'[number - 1]}季度（{3 * number - 2}–{3 * number} 月）"

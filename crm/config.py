@@ -46,7 +46,6 @@ class Defaults:
     BACKFILL_DAYS = 7  # a visit entered later than this after its date is 补录
     PROBLEM_DUE_DAYS = 30
     VISIT_FAR_METERS = 1000  # farther from the branch's registered place is flagged
-    MEETING_QUIET_DAYS = 92  # a branch with none of a kind of 三会 in a quarter is flagged
     VANGUARD_POINTS_MIN = 1  # points of one 先锋储绩卡 entry
     VANGUARD_POINTS_MAX = 10
     SPOT_CHECKS_PER_INSTRUCTOR = 2  # visits drawn per instructor per quarter

@@ -20,7 +20,6 @@ from crm.extensions import db
 from crm.pairings.models import ActivityKind, Pairing, PairingActivity
 from crm.review import alerts
 from crm.review.models import AlertNote, CheckOutcome, SpotCheck, VisitComment
-from crm.review.services import quarter_of, quarter_span
 from crm.visits.models import Visit
 
 ACTIVITIES_A_YEAR = 2  # per pairing in force
@@ -131,10 +130,10 @@ def _sent_back(rng: random.Random, today: date, reviewer: Account, counts: Count
 def _spot_checks(rng: random.Random, today: date, reviewer: Account, counts: Counter) -> None:
     """Two visits of each instructor drawn every quarter; past quarters checked."""
     rows = []
-    this_quarter = quarter_of(today)
-    quarter = quarter_of(today - timedelta(days=365))
+    this_quarter = clock.quarter_of(today)
+    quarter = clock.quarter_of(today - timedelta(days=365))
     while True:
-        first, last = quarter_span(quarter)
+        first, last = clock.quarter_span(quarter)
         visits = db.session.execute(
             select(Visit.id, Visit.instructor_id)
             .where(
@@ -170,7 +169,7 @@ def _spot_checks(rng: random.Random, today: date, reviewer: Account, counts: Cou
                 )
         if quarter == this_quarter:
             break
-        quarter = quarter_of(last + timedelta(days=1))
+        quarter = clock.quarter_of(last + timedelta(days=1))
     bulk.insert(SpotCheck, rows)
     counts["spot_checks"] = len(rows)
 

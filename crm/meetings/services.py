@@ -2,10 +2,10 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from flask import current_app
-from sqlalchemy import ColumnElement, extract, func, select
+from sqlalchemy import ColumnElement, Subquery, extract, func, select
 from sqlalchemy.orm import selectinload
 
 from crm import clock
@@ -123,12 +123,12 @@ class KindRecord:
     kind: MeetingKind
     this_year: int
     last: date | None
-    quiet: bool  # none in the last MEETING_QUIET_DAYS
+    quiet: bool  # none held in this calendar quarter (quiet_since)
 
 
 def kept_up(branch_ids: Iterable[int], today: date) -> dict[int, list[KindRecord]]:
     """For each branch and each kind: how many this year, the last one, and whether none was
-    held within MEETING_QUIET_DAYS (a quarter by default). One query."""
+    held this calendar quarter. One query."""
     ids = list(branch_ids)
     rows = db.session.execute(
         select(
@@ -137,17 +137,34 @@ def kept_up(branch_ids: Iterable[int], today: date) -> dict[int, list[KindRecord
             func.count().filter(extract("year", Meeting.held_on) == today.year),
             func.max(Meeting.held_on),
         )
-        .where(Meeting.branch_id.in_(ids))
+        .where(Meeting.branch_id.in_(ids), Meeting.held_on <= today)
         .group_by(Meeting.branch_id, Meeting.kind)
     )
     found = {(branch_id, kind): (count, last) for branch_id, kind, count, last in rows}
-    since = today - timedelta(days=current_app.config["MEETING_QUIET_DAYS"])
+    since = quiet_since(today)
     return {
         branch_id: [
             _record(kind, *found.get((branch_id, kind), (0, None)), since) for kind in MeetingKind
         ]
         for branch_id in ids
     }
+
+
+def quiet_since(today: date) -> date:
+    """The 三会 rule: each kind is held at least once a calendar quarter. A kind is quiet when
+    none was held from the quarter's first day; the alerts and the phone use this one day."""
+    return clock.quarter_span(clock.quarter_of(today))[0]
+
+
+def kinds_held_this_quarter(today: date) -> Subquery:
+    """(branch_id, kinds): how many of the three kinds each branch has held this quarter; a
+    branch with fewer than all of them (or none, so absent) is quiet."""
+    return (
+        select(Meeting.branch_id, func.count(func.distinct(Meeting.kind)).label("kinds"))
+        .where(Meeting.held_on >= quiet_since(today), Meeting.held_on <= today)
+        .group_by(Meeting.branch_id)
+        .subquery()
+    )
 
 
 def _record(kind: MeetingKind, count: int, last: date | str | None, since: date) -> KindRecord:

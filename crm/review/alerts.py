@@ -28,6 +28,8 @@ from crm.db import as_utc, replace_rows
 from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.instructors.services import in_post_at
+from crm.meetings import services as meetings
+from crm.meetings.models import MeetingKind
 from crm.pairings.services import unpaired_branches
 from crm.problems.models import Problem
 from crm.problems.services import overdue_at
@@ -51,6 +53,7 @@ RULES = (
     Rule("unassigned", "列入指导但没有指导员", "branch"),
     Rule("unpaired", "没有在册结对的两新党组织", "branch"),
     Rule("flagged_visits", "补录或位置较远的走访", "visit"),
+    Rule("quiet_meetings", "本季度三会未开齐的党组织", "branch"),
 )
 BY_KEY = {rule.key: rule for rule in RULES}
 
@@ -131,10 +134,23 @@ def _flagged_visits(account: Account, today: date) -> Select:
     )
 
 
+def _quiet_meetings(account: Account, today: date) -> Select:
+    """Branches someone guides that have not held each of the three meetings this quarter."""
+    held = meetings.kinds_held_this_quarter(today)
+    return (
+        select(Branch)
+        .join(Assignment, and_(Assignment.branch_id == Branch.id, held_at(today)))
+        .outerjoin(held, held.c.branch_id == Branch.id)
+        .where(branch_scope(account), func.coalesce(held.c.kinds, 0) < len(MeetingKind))
+        .options(selectinload(Branch.district))
+        .order_by(Branch.district_id, Branch.name, Branch.id)
+    )
+
+
 _STATEMENTS = {
     "overdue_visits": _overdue_visits, "overdue_problems": _overdue_problems,
     "caseload": _caseload, "unassigned": _unassigned, "unpaired": _unpaired,
-    "flagged_visits": _flagged_visits,
+    "flagged_visits": _flagged_visits, "quiet_meetings": _quiet_meetings,
 }  # fmt: skip
 
 

@@ -36,25 +36,11 @@ def comments_on(visit_id: int) -> list[VisitComment]:
         .options(selectinload(VisitComment.by)).order_by(VisitComment.at)).scalars())  # fmt: skip
 
 
-def quarter_of(day: date) -> str:
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
-def quarter_span(quarter: str) -> tuple[date, date]:
-    """First and last day of a quarter written like 2026Q3; raises ValueError otherwise."""
-    year, number = int(quarter[:4]), int(quarter[5])
-    if quarter[4] != "Q" or not 1 <= number <= 4:
-        raise ValueError(quarter)
-    first = date(year, 3 * number - 2, 1)
-    last = date(year + (number == 4), 1 if number == 4 else 3 * number + 1, 1)
-    return first, date.fromordinal(last.toordinal() - 1)
-
-
 def draw_sample(quarter: str, *, by: Account) -> list[SpotCheck]:
     """Draw SPOT_CHECKS_PER_INSTRUCTOR random visits of each instructor in the quarter, among
     the visits the reviewer may see; drawing again adds none already drawn. Raises RuleError."""
     try:
-        first, last = quarter_span(quarter)
+        first, last = clock.quarter_span(quarter)
     except (ValueError, IndexError) as error:
         raise RuleError("季度应写成 2026Q3 的形式。", "quarter") from error
     each = current_app.config["SPOT_CHECKS_PER_INSTRUCTOR"]

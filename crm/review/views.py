@@ -134,7 +134,7 @@ def visit(visit_id: int):
 @allow(Role.REVIEWER)
 def checks():
     """Spot checks of a quarter: draw a sample, then record what each check found."""
-    quarter = request.values.get("quarter") or services.quarter_of(clock.today())
+    quarter = request.values.get("quarter") or clock.quarter_of(clock.today())
     if request.method == "POST":
         form = Form()
         drawn = submit(form, lambda: services.draw_sample(quarter, by=current_user))

@@ -131,7 +131,8 @@ def test_the_members_and_meetings_lists_do_not_query_per_row(
     "url",
     ["/review/", "/instructors/", "/review/checks?quarter=2026Q4",
      *(f"/review/alerts?rule={rule}" for rule in
-       ("overdue_visits", "overdue_problems", "caseload", "unassigned", "unpaired", "flagged_visits"))],
+       ("overdue_visits", "overdue_problems", "caseload", "unassigned", "unpaired", "flagged_visits",
+        "quiet_meetings"))],
 )  # fmt: skip
 def test_review_pages_run_as_many_statements_for_many_rows_as_for_few(
     app, client, auth, count_queries, url

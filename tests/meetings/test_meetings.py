@@ -81,5 +81,44 @@ def test_the_branch_page_shows_the_three_meetings(app, client, auth, branch):  #
         f.MeetingFactory(branch=db.session.get(f.Branch, branch.id), kind=MeetingKind.OWNER)
     auth.login("reviewer")
     page = client.get(f"/branches/{branch.id}").text
-    for label in ("列席决策层会议", "民主恳谈会", "业主列席党组织会议", "近一季度未开"):
+    for label in ("列席决策层会议", "民主恳谈会", "业主列席党组织会议", "本季度未开"):
         assert label in page
+
+
+def test_the_quarter_rule_follows_the_calendar_at_its_boundaries(app, branch):  # noqa: F811
+    """Each kind once a calendar quarter: held on 30 September, a kind is quiet from 1 October
+    (a rolling 92 days would not flag it until the end of December)."""
+    with app.app_context():
+        b = db.session.get(f.Branch, branch.id)
+        f.MeetingFactory(branch=b, kind=MeetingKind.DECISION, held_on=date(2026, 9, 30))
+        f.MeetingFactory(branch=b, kind=MeetingKind.DIALOGUE, held_on=date(2026, 10, 1))
+        f.MeetingFactory(branch=b, kind=MeetingKind.OWNER, held_on=date(2026, 12, 31))
+
+        def quiet(day):
+            return [r.kind for r in services.kept_up([branch.id], day)[branch.id] if r.quiet]
+
+        assert quiet(date(2026, 9, 30)) == [MeetingKind.DIALOGUE, MeetingKind.OWNER]
+        assert quiet(date(2026, 10, 1)) == [MeetingKind.DECISION, MeetingKind.OWNER]
+        assert quiet(date(2026, 12, 30)) == [MeetingKind.DECISION, MeetingKind.OWNER]
+        assert quiet(date(2026, 12, 31)) == [MeetingKind.DECISION]
+        assert quiet(date(2027, 1, 1)) == list(MeetingKind)
+
+
+def test_the_alert_lists_guided_branches_missing_a_kind_this_quarter(app, branch):  # noqa: F811
+    from crm.accounts.models import Role
+    from crm.review import alerts
+
+    today = date(2026, 11, 27)
+    with app.app_context():
+        guided = db.session.get(f.Branch, branch.id)
+        complete = f.AssignmentFactory(started_on=date(2024, 1, 1)).branch
+        for kind in MeetingKind:
+            f.MeetingFactory(branch=complete, kind=kind, held_on=date(2026, 10, 9))
+            f.MeetingFactory(branch=guided, kind=kind, held_on=date(2026, 9, 9))  # last quarter
+        f.MeetingFactory(branch=guided, kind=MeetingKind.OWNER, held_on=date(2026, 11, 2))
+        nobody = f.BranchFactory()  # no instructor: the unassigned rule's, not this one's
+        reviewer = f.AccountFactory(roles=[Role.REVIEWER])
+        flagged = db.session.scalars(alerts.statement("quiet_meetings", reviewer, today)).all()
+        assert [b.id for b in flagged] == [branch.id]
+        assert nobody.id not in [b.id for b in flagged]
+        assert alerts.counts(reviewer, today)["quiet_meetings"] == 1

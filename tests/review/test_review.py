@@ -85,7 +85,8 @@ def build_alerts(app):
                                      visited_at=clock.now() - timedelta(days=40))  # fmt: skip
             made[district] = {"overdue_visits": stale.id, "overdue_problems": problem.id,
                               "caseload": me.id, "unassigned": waiting.id, "unpaired": waiting.id,
-                              "flagged_visits": flagged.id}  # fmt: skip
+                              "flagged_visits": flagged.id,
+                              "quiet_meetings": stale.id}  # no 三会 at all this quarter  # fmt: skip
         return made
 
 
