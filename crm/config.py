@@ -42,6 +42,7 @@ class Defaults:
     # The instructor's working rules (DOMAIN.md), each a setting.
     REPORTS_BACKFILL_MONTHS = 11  # at start-up, the months before the due one still unmade
     VISIT_CADENCE_DAYS = 30  # at least one on-site visit a month
+    CONFIRMATION_LINK_DAYS = 14  # a secretary's confirmation link expires after this
     GOAL_CARD_YEAR_END = "12-01"  # goal cards' self-assessment and rating open on this day
     BACKFILL_DAYS = 7  # a visit entered later than this after its date is 补录
     PROBLEM_DUE_DAYS = 30

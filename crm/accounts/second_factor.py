@@ -5,11 +5,9 @@ auditors by default), optional for everyone else. A code is accepted once: the t
 matched is kept, and a code of that step or an earlier one is refused afterwards.
 """
 
-import base64
 import time
 
 import pyotp
-import segno
 from flask import current_app
 
 from crm.accounts.models import Account, Role
@@ -34,12 +32,6 @@ def new_secret() -> str:
 
 def setup_uri(account: Account, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=account.username, issuer_name=ISSUER)
-
-
-def qr_data_uri(uri: str) -> str:
-    """The enrolment QR code as an SVG data URI: drawn here, nothing fetched."""
-    svg = segno.make(uri, error="m").svg_inline(scale=4)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def matching_step(secret: str, code: str, at: float | None = None) -> int | None:

@@ -29,6 +29,7 @@ from crm.accounts.models import Account, Role
 from crm.audit import services as audit
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import paginate, search_text
+from crm.core.qr import qr_data_uri
 from crm.core.security import limiter, login_rate
 from crm.extensions import db, login_manager, writing
 from crm.http import wants_json
@@ -181,7 +182,7 @@ def second_step():
 
 def _enrolment(account: Account, secret: str) -> dict:
     uri = second_factor.setup_uri(account, secret)
-    return {"secret": secret, "qr": second_factor.qr_data_uri(uri)}
+    return {"secret": secret, "qr": qr_data_uri(uri)}
 
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])

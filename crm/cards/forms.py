@@ -1,9 +1,9 @@
 from wtforms import (
-    BooleanField,
     FieldList,
     FormField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from crm.cards.models import Rating, VanguardCategory
 from crm.cards.services import NewGoal
-from crm.core.forms import Form, client_key_field, date_field, enum_field
+from crm.core.forms import Form, checkbox_list, client_key_field, date_field, enum_field
 
 
 class GoalRowForm(PlainForm):
@@ -75,4 +75,10 @@ class EntryForm(Form):
 
 
 class ConfirmForm(Form):
-    as_secretary = BooleanField("书记已确认（由指导员代为登记）")
+    """A button's form: only its CSRF token."""
+
+
+class LinkConfirmForm(Form):
+    """The secretary's choice of deeds to confirm; the choices are filled by the view."""
+
+    entry_ids = SelectMultipleField("确认以下储绩", coerce=int, **checkbox_list())

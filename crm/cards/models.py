@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -127,7 +127,8 @@ class VanguardCard(Audited, TimestampMixin, db.Model):
 
 
 class VanguardEntry(Audited, TimestampMixin, db.Model):
-    """储绩记录: one deed with its points; it counts once the secretary or instructor confirms."""
+    """储绩记录: one deed with its points; it counts once someone other than its recorder
+    confirms it: the branch secretary through a confirmation link, or a reviewer."""
 
     __tablename__ = "vanguard_entry"
     __table_args__ = (
@@ -145,7 +146,8 @@ class VanguardEntry(Audited, TimestampMixin, db.Model):
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
     confirmed_on: Mapped[date | None]
     confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
-    confirmed_as: Mapped[str] = mapped_column(sa.String(20), default="")  # 书记 or 指导员
+    # Who confirmed, and how, as shown on the card: "书记钟华（确认链接）", "审阅人员李明".
+    confirmed_as: Mapped[str] = mapped_column(sa.String(40), default="")
 
     card: Mapped[VanguardCard] = relationship(back_populates="entries")
     confirmed_by: Mapped[Account | None] = relationship(foreign_keys=[confirmed_by_id])
@@ -156,3 +158,26 @@ class VanguardEntry(Audited, TimestampMixin, db.Model):
     @property
     def confirmed(self) -> bool:
         return self.confirmed_on is not None
+
+
+class ConfirmationLink(Audited, TimestampMixin, db.Model):
+    """书记确认链接: a personal, single-use link through which a branch's secretary, who has no
+    account, confirms the deeds recorded for the branch's members. Only the token's hash is
+    kept; a link expires, is used once, and can be revoked (issuing a new one revokes the old)."""
+
+    __tablename__ = "confirmation_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branch.id"), index=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("member.id"))  # the secretary it is for
+    issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    branch: Mapped[Branch] = relationship()
+    member: Mapped[Member] = relationship()
+
+    def __str__(self) -> str:
+        return f"书记确认链接（{self.member_id}）"

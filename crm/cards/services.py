@@ -1,8 +1,10 @@
 """The two cards' rules: goal cards locked once rated; vanguard entries counted once confirmed."""
 
+import hashlib
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -14,6 +16,7 @@ from crm.assignments.services import guides
 from crm.audit import services as audit
 from crm.branches.models import Branch
 from crm.cards.models import (
+    ConfirmationLink,
     Goal,
     GoalCard,
     GoalNote,
@@ -23,9 +26,10 @@ from crm.cards.models import (
     VanguardEntry,
 )
 from crm.core.names import pinyin_order
+from crm.db import as_utc
 from crm.extensions import add_once, db
 from crm.members.models import Member, MemberRole
-from crm.members.services import SECRETARY_CHANGED, members_of
+from crm.members.services import SECRETARY_CHANGED, members_of, secretary_of
 from crm.rules import RuleError
 
 LOCKED = "目标卡已评定并锁定；如需修改，请审阅人员先解锁。"
@@ -270,20 +274,132 @@ def add_entry(member: Member, new: NewEntry, *, by: Account) -> VanguardEntry:
     return entry
 
 
-def may_confirm(account: Account, branch_id: int) -> bool:
-    """The branch's instructor (who also records the secretary's confirmation) and admins."""
+def keeps_cards(account: Account, branch_id: int) -> bool:
+    """Who keeps a branch's cards (opens goal cards, records progress and deeds): the branch's
+    instructor and admins."""
     return account.is_admin or (account.has_role(Role.INSTRUCTOR) and guides(account, branch_id))
 
 
-def confirm(entry: VanguardEntry, *, by: Account, as_secretary: bool) -> VanguardEntry:
-    """Confirm an entry so it counts: by the instructor, or recording that the secretary did.
-    Raises RuleError when it is already confirmed."""
+def may_confirm(account: Account, entry: VanguardEntry) -> bool:
+    """Who may confirm a deed with an account: a reviewer or an admin, never its recorder (the
+    secretary confirms through a link, confirm_by_link)."""
+    return account.has_role(Role.REVIEWER, Role.ADMIN) and entry.created_by_id != account.id
+
+
+CONFIRMERS = {Role.REVIEWER: "审阅人员", Role.ADMIN: "管理员"}
+
+
+def confirm(entry: VanguardEntry, *, by: Account) -> VanguardEntry:
+    """Confirm an entry so it counts, by someone other than who recorded it. Raises RuleError."""
     if entry.confirmed:
         raise RuleError("这条记录已经确认。")
+    if entry.created_by_id == by.id:
+        raise RuleError("储绩须由记录人以外的人确认：请书记通过确认链接确认，或由审阅人员确认。")
+    if not by.has_role(*CONFIRMERS):
+        raise RuleError("储绩由书记通过确认链接确认，或由审阅人员确认。")
+    role = next(role for role in CONFIRMERS if by.has_role(role))
     entry.confirmed_on, entry.confirmed_by_id = clock.today(), by.id
-    entry.confirmed_as = "书记" if as_secretary else "指导员"
+    entry.confirmed_as = f"{CONFIRMERS[role]}{by.name}"[:40]
     db.session.flush()
     return entry
+
+
+# --- the secretary's confirmation link --------------------------------------------------------
+
+
+class LinkError(RuleError):
+    """A confirmation link that cannot be used, and why, for the person holding it."""
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_link(branch: Branch, *, by: Account) -> tuple[str, ConfirmationLink]:
+    """A new personal link for the branch's secretary; any earlier open link of the branch is
+    revoked. The token is returned once and only its hash kept. Raises RuleError."""
+    secretary = secretary_of(branch.id)
+    if secretary is None:
+        raise RuleError("本支部还没有登记书记，无法生成确认链接。")
+    now = clock.now()
+    for old in db.session.scalars(select(ConfirmationLink).where(
+        ConfirmationLink.branch_id == branch.id, ConfirmationLink.used_at.is_(None),
+        ConfirmationLink.revoked_at.is_(None),
+    )):  # fmt: skip
+        old.revoked_at = now
+    token = secrets.token_urlsafe(32)
+    link = ConfirmationLink(
+        token_hash=_hash(token), branch_id=branch.id, member_id=secretary.id, issued_by_id=by.id,
+        expires_at=now + timedelta(days=current_app.config["CONFIRMATION_LINK_DAYS"]),
+    )  # fmt: skip
+    db.session.add(link)
+    db.session.flush()
+    audit.record("confirmation_link.issue", object_type="confirmation_link", object_id=link.id,
+                 summary=f"为书记{secretary.name}生成储绩确认链接")  # fmt: skip
+    return token, link
+
+
+def revoke_link(link: ConfirmationLink) -> None:
+    if link.used_at is None and link.revoked_at is None:
+        link.revoked_at = clock.now()
+        db.session.flush()
+
+
+def open_links(branch_id: int) -> list[ConfirmationLink]:
+    """The branch's links not used, revoked or expired."""
+    return list(db.session.scalars(select(ConfirmationLink).where(
+        ConfirmationLink.branch_id == branch_id, ConfirmationLink.used_at.is_(None),
+        ConfirmationLink.revoked_at.is_(None), ConfirmationLink.expires_at > clock.now(),
+    )))  # fmt: skip
+
+
+def link_by_token(token: str) -> ConfirmationLink:
+    """The link a token opens. Raises LinkError saying why it cannot be used."""
+    link = db.session.scalar(
+        select(ConfirmationLink).where(ConfirmationLink.token_hash == _hash(token))
+    )
+    if link is None:
+        raise LinkError("链接无效，请向指导员索取新的确认链接。")
+    if link.revoked_at is not None:
+        raise LinkError("这个链接已被收回，请使用指导员新发给您的链接。")
+    if link.used_at is not None:
+        raise LinkError(
+            f"这个链接已于 {clock.day_of(link.used_at):%Y-%m-%d} 使用过，每个链接只能使用一次。"
+        )
+    if as_utc(link.expires_at) <= clock.now():
+        raise LinkError("这个链接已过期，请向指导员索取新的确认链接。")
+    secretary = secretary_of(link.branch_id)
+    if secretary is None or secretary.id != link.member_id:
+        raise LinkError("本支部书记已变更，这个链接不再有效。")
+    return link
+
+
+def pending_for_link(link: ConfirmationLink) -> list[VanguardEntry]:
+    """The deeds a secretary may confirm: unconfirmed ones of the branch's members, but not the
+    secretary's own (those go to a reviewer)."""
+    return list(db.session.scalars(
+        select(VanguardEntry).join(VanguardEntry.card).join(Member, Member.id == VanguardCard.member_id)
+        .where(Member.branch_id == link.branch_id, Member.id != link.member_id,
+               VanguardEntry.confirmed_on.is_(None))
+        .options(selectinload(VanguardEntry.card).selectinload(VanguardCard.member))
+        .order_by(Member.id, VanguardEntry.done_on, VanguardEntry.id)
+    ))  # fmt: skip
+
+
+def confirm_by_link(link: ConfirmationLink, entry_ids: Sequence[int]) -> list[VanguardEntry]:
+    """The secretary confirms the chosen deeds; the link is used up. Raises RuleError."""
+    chosen = [entry for entry in pending_for_link(link) if entry.id in set(entry_ids)]
+    if not chosen:
+        raise RuleError("请至少勾选一条要确认的储绩记录。", "entry_ids")
+    secretary = db.session.get(Member, link.member_id)
+    for entry in chosen:
+        entry.confirmed_on, entry.confirmed_by_id = clock.today(), None
+        entry.confirmed_as = f"书记{secretary.name}（确认链接）"[:40]
+    link.used_at = clock.now()
+    audit.record("confirmation_link.use", object_type="confirmation_link", object_id=link.id,
+                 summary=f"书记{secretary.name}通过确认链接确认 {len(chosen)} 条储绩")  # fmt: skip
+    db.session.flush()
+    return chosen
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from flask import (
 from flask_login import current_user
 
 from crm import clock
-from crm.accounts.access import allow, signed_in
+from crm.accounts.access import allow, public, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import visible_branch
 from crm.cards import services
@@ -22,6 +22,7 @@ from crm.cards.forms import (
     EntryForm,
     GoalCardForm,
     GoalForm,
+    LinkConfirmForm,
     NoteForm,
     RatingForm,
     UnlockForm,
@@ -29,6 +30,7 @@ from crm.cards.forms import (
 from crm.cards.models import GoalCard, VanguardEntry
 from crm.core.forms import form_status, options, shown_again, submit
 from crm.core.pdf import render_pdf
+from crm.core.qr import qr_data_uri
 from crm.extensions import db
 from crm.http import answer_saved, named_file
 from crm.members.services import members_of, secretary_of, visible_member
@@ -49,7 +51,7 @@ def goal_card(branch_id: int):
     card = services.goal_card(secretary.id, year) if secretary else None
     if card is not None:
         return _card_page(card)
-    form = GoalCardForm() if services.may_confirm(current_user, branch.id) else None
+    form = GoalCardForm() if services.keeps_cards(current_user, branch.id) else None
     if form is not None and request.method == "GET":
         form.year.data = year
     if form is not None and secretary is not None and (card := submit(
@@ -82,7 +84,7 @@ def goal_card_pdf(card_id: int):
 
 
 def _card_page(card: GoalCard, status: int = 200, **forms):
-    editable = not card.locked and services.may_confirm(current_user, card.branch_id)
+    editable = not card.locked and services.keeps_cards(current_user, card.branch_id)
     defaults = {
         "goal_form": GoalForm() if editable else None,
         "note_form": NoteForm(on=clock.today()) if editable else None,
@@ -106,7 +108,7 @@ def _visible_card(card_id: int) -> GoalCard:
 def _card_change(card_id: int, form_name: str, form, action, done: str):
     """One change to a goal card from one of its forms: saved, or shown again with why not."""
     card = _visible_card(card_id)
-    if not services.may_confirm(current_user, card.branch_id):
+    if not services.keeps_cards(current_user, card.branch_id):
         abort(403)
     if submit(form, lambda: action(card)):
         flash(done, "success")
@@ -202,21 +204,64 @@ def _entry_answer(entry: VanguardEntry):
 
 
 @bp.route("/entries/<int:entry_id>/confirm", methods=["POST"])
-@allow(Role.INSTRUCTOR, Role.ADMIN)
+@allow(Role.REVIEWER, Role.ADMIN)
 def confirm(entry_id: int):
     entry = db.session.get(VanguardEntry, entry_id)
     member = entry and visible_member(current_user, entry.card.member_id)
     if member is None:
         abort(404)
-    if not services.may_confirm(current_user, member.branch_id):
+    if not current_user.has_role(*services.CONFIRMERS):
         abort(403)
     form = ConfirmForm()
-    if submit(form, lambda: services.confirm(entry, by=current_user,
-                                             as_secretary=form.as_secretary.data)):  # fmt: skip
+    if submit(form, lambda: services.confirm(entry, by=current_user)):
         flash("已确认，计入积分。", "success")
     else:
         flash("；".join(form.form_errors) or "确认失败，请重试。", "warning")
     return redirect(url_for("members.detail", member_id=member.id, year=entry.card.year), 303)
+
+
+# --- the secretary's confirmation link ---------------------------------------------------------
+
+
+@bp.route("/branches/<int:branch_id>/confirmation-link", methods=["GET", "POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def confirmation_link(branch_id: int):
+    """Give the branch secretary a personal link (and its QR code) to confirm the deeds recorded
+    for the members; a new link revokes the earlier one."""
+    branch = visible_branch(current_user, branch_id) or abort(404)
+    if not services.keeps_cards(current_user, branch.id):
+        abort(403)
+    form = ConfirmForm()
+    issued = submit(form, lambda: services.issue_link(branch, by=current_user))
+    token, link = issued if issued else (None, None)
+    url = url_for(".confirm_page", token=token, _external=True) if token else None
+    return render_template(
+        "cards/link.html", branch=branch, form=form, url=url, link=link,
+        qr=qr_data_uri(url) if url else None, open_links=services.open_links(branch.id),
+        secretary=secretary_of(branch.id),
+    ), form_status(form)  # fmt: skip
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@public
+def confirm_page(token: str):
+    """The secretary's page: no account, only the link. Confirms the chosen deeds once."""
+    try:
+        link = services.link_by_token(token)
+    except services.LinkError as error:
+        return render_template("cards/confirm_refused.html", message=error.message), 410
+    entries = services.pending_for_link(link)
+    form = LinkConfirmForm()
+    form.entry_ids.choices = options((entry.id, f"{entry.card.member.name} · {entry.done_on:%Y-%m-%d} · "
+                                              f"{entry.category.label} {entry.points} 分：{entry.deed}")
+                                     for entry in entries)  # fmt: skip
+    if request.method == "GET":
+        form.entry_ids.data = [entry.id for entry in entries]
+    if done := submit(form, lambda: services.confirm_by_link(link, form.entry_ids.data or [])):
+        return render_template("cards/confirm_done.html", count=len(done), link=link)
+    return render_template(
+        "cards/confirm.html", link=link, entries=entries, form=form
+    ), form_status(form)
 
 
 # --- A4 PDFs ------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def detail(member_id: int):
     year = request.args.get("year", clock.today().year, type=int)
     return render_template(
         "members/detail.html", member=member, year=year, card=cards.vanguard_card(member, year),
-        may_confirm=cards.may_confirm(current_user, member.branch_id),
+        may_confirm=cards.may_confirm, keeps_cards=cards.keeps_cards(current_user, member.branch_id),
     )  # fmt: skip
 
 

@@ -34,13 +34,25 @@ def test_another_instructor_gets_404_for_members_meetings_and_cards(client, auth
 @pytest.mark.parametrize(
     ("url", "data"),
     [
-        ("/entries/{entry_a}/confirm", {}),
         ("/goal-cards/{card_a}/notes", {"on": "2026-01-01", "text": "x"}),
     ],
 )
 def test_another_instructor_cannot_act_on_them_either(app, client, auth, world, url, data):
     auth.login("zdy-b")
     assert client.post(url.format(**vars(world)), data=data).status_code == 404
+
+
+def test_a_reviewer_of_another_district_cannot_confirm_a_deed(app, client, auth, world):
+    """Entry a is in branch a (章贡区); a 南康区 reviewer gets 404, 章贡区's may confirm it."""
+    with app.app_context():
+        f.AccountFactory(
+            username="reviewer-nk", roles=[f.Role.REVIEWER], scope_district=f.district("南康区")
+        )
+    auth.login("reviewer-nk")
+    assert client.post(f"/entries/{world.entry_a}/confirm").status_code == 404
+    auth.logout()
+    auth.login("reviewer-zg")
+    assert client.post(f"/entries/{world.entry_a}/confirm").status_code == 303
 
 
 def pdf_text(body: bytes, tmp_path) -> tuple[str, int]:

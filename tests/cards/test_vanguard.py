@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm import clock
+from crm.accounts.models import Role
 from crm.cards import services
 from crm.cards.models import VanguardEntry
 from crm.extensions import db
@@ -30,12 +31,19 @@ def test_an_entry_counts_only_once_confirmed(app, client, auth, branch):
     page = client.get(f"/members/{member}").text
     assert "待确认，不计分" in page
     assert '<strong class="total">0</strong>' in page
+    assert "由书记通过" in page  # the recorder is shown who confirms, not a button
     with app.app_context():
         entry_id = db.session.execute(sa.select(VanguardEntry.id)).scalar_one()
-    client.post(f"/entries/{entry_id}/confirm", data={"as_secretary": "y"})
+        reviewer_name = db.session.scalar(
+            sa.select(f.Account.name).where(f.Account.username == "reviewer")
+        )
+    assert client.post(f"/entries/{entry_id}/confirm").status_code == 403  # not by its recorder
+    auth.logout()
+    auth.login("reviewer")
+    client.post(f"/entries/{entry_id}/confirm")
     page = client.get(f"/members/{member}").text
     assert '<strong class="total">3</strong>' in page
-    assert "已确认（书记）" in page
+    assert f"已确认（审阅人员{reviewer_name}）" in page
 
 
 def test_the_same_entry_sent_twice_is_banked_once(app, client, auth, branch):
@@ -83,6 +91,7 @@ def test_the_ranking_counts_confirmed_points_and_ties_share_a_rank(app, branch):
     expected = [("乙", 8, 1), ("甲", 8, 1), ("丙", 4, 3), ("丁", 0, 4), ("钟华", 0, 4)]
     with app.app_context():
         account = f.AccountFactory()
+        reviewer = f.AccountFactory(roles=[Role.REVIEWER])
         year = clock.today().year
         for name, points in plan.items():
             member = db.session.get(Member, branch.members[name])
@@ -91,7 +100,7 @@ def test_the_ranking_counts_confirmed_points_and_ties_share_a_rank(app, branch):
                     f"{name}-{n}-key", clock.today(), "事迹", f.VanguardCategory.POST, value),
                     by=account)  # fmt: skip
                 if confirmed:
-                    services.confirm(entry, by=account, as_secretary=False)
+                    services.confirm(entry, by=reviewer)
         db.session.commit()
         standings = [(s.member.name, s.total, s.rank) for s in services.ranking(branch.id, year)]
     assert sorted(standings[:2]) == sorted(expected[:2])
