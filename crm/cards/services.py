@@ -308,7 +308,10 @@ def confirm(entry: VanguardEntry, *, by: Account) -> VanguardEntry:
 
 
 class LinkError(RuleError):
-    """A confirmation link that cannot be used, and why, for the person holding it."""
+    """A confirmation link that cannot be used, and why, for the person holding it; `status`:
+    404 for a link that never was, 410 for one that was and is no more."""
+
+    status = 410
 
 
 def _hash(token: str) -> str:
@@ -359,7 +362,9 @@ def link_by_token(token: str) -> ConfirmationLink:
         select(ConfirmationLink).where(ConfirmationLink.token_hash == _hash(token))
     )
     if link is None:
-        raise LinkError("链接无效，请向指导员索取新的确认链接。")
+        error = LinkError("链接无效，请向指导员索取新的确认链接。")
+        error.status = 404
+        raise error
     if link.revoked_at is not None:
         raise LinkError("这个链接已被收回，请使用指导员新发给您的链接。")
     if link.used_at is not None:

@@ -249,7 +249,7 @@ def confirm_page(token: str):
     try:
         link = services.link_by_token(token)
     except services.LinkError as error:
-        return render_template("cards/confirm_refused.html", message=error.message), 410
+        return render_template("cards/confirm_refused.html", message=error.message), error.status
     entries = services.pending_for_link(link)
     form = LinkConfirmForm()
     form.entry_ids.choices = options((entry.id, f"{entry.card.member.name} · {entry.done_on:%Y-%m-%d} · "

@@ -84,7 +84,8 @@ def test_a_link_expires_is_revoked_by_a_new_one_and_ends_with_the_secretary(
     latest = issue(client, branch)
     client.post(f"/members/{branch.secretary}/edit", data={"name": "钟华", "role": "member"})
     assert "书记已变更" in client.get(f"/confirm/{latest}").text
-    assert "链接无效" in client.get("/confirm/" + "x" * 43).text
+    unknown = client.get("/confirm/" + "x" * 43)
+    assert (unknown.status_code, "链接无效" in unknown.text) == (404, True)
     assert confirmed(app) == {"甲": ""}
 
 
