@@ -1,6 +1,7 @@
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.accounts.models import Account
@@ -155,9 +156,15 @@ class VanguardEntry(Audited, TimestampMixin, db.Model):
     def __str__(self) -> str:
         return f"{self.category.label} {self.points} 分：{self.deed[:20]}"
 
-    @property
+    @hybrid_property
     def confirmed(self) -> bool:
+        """It counts (in the card's total, the ranking and every 两卡记录 figure) once confirmed."""
         return self.confirmed_on is not None
+
+    @confirmed.inplace.expression
+    @classmethod
+    def _confirmed(cls):
+        return cls.confirmed_on.is_not(None)
 
 
 class ConfirmationLink(Audited, TimestampMixin, db.Model):

@@ -385,7 +385,7 @@ def pending_for_link(link: ConfirmationLink) -> list[VanguardEntry]:
     return list(db.session.scalars(
         select(VanguardEntry).join(VanguardEntry.card).join(Member, Member.id == VanguardCard.member_id)
         .where(Member.branch_id == link.branch_id, Member.id != link.member_id,
-               VanguardEntry.confirmed_on.is_(None))
+               ~VanguardEntry.confirmed)
         .options(selectinload(VanguardEntry.card).selectinload(VanguardCard.member))
         .order_by(Member.id, VanguardEntry.done_on, VanguardEntry.id)
     ))  # fmt: skip
@@ -424,7 +424,7 @@ def ranking(branch_id: int, year: int) -> list[Standing]:
             .where(
                 Member.branch_id == branch_id,
                 VanguardCard.year == year,
-                VanguardEntry.confirmed_on.is_not(None),
+                VanguardEntry.confirmed,
             )
             .group_by(VanguardCard.member_id)
         ).all()

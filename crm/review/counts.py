@@ -74,7 +74,8 @@ def flows(first: date, last: date) -> dict[tuple[date, int], Counter]:
         "entries": select(VanguardEntry.done_on, Branch.district_id, func.count())
         .join(VanguardCard, VanguardCard.id == VanguardEntry.card_id)
         .join(Member, Member.id == VanguardCard.member_id).join(Branch, Branch.id == Member.branch_id)
-        .where(in_days(VanguardEntry.done_on)).group_by(VanguardEntry.done_on, Branch.district_id),
+        .where(VanguardEntry.confirmed, in_days(VanguardEntry.done_on))
+        .group_by(VanguardEntry.done_on, Branch.district_id),
         "notes": select(GoalNote.noted_on, Branch.district_id, func.count())
         .join(GoalCard, GoalCard.id == GoalNote.card_id).join(Branch, Branch.id == GoalCard.branch_id)
         .where(in_days(GoalNote.noted_on)).group_by(GoalNote.noted_on, Branch.district_id),

@@ -105,7 +105,7 @@ FLOW_OF = {
         where=(Problem.status == ProblemStatus.SOLVED,),
     ),
     "meetings": Flow(Meeting, Meeting.held_on, Meeting.branch_id),
-    "entries": Flow(
+    "entries": Flow(  # confirmed deeds only: an unconfirmed one is not banked yet
         VanguardEntry,
         VanguardEntry.done_on,
         Member.branch_id,
@@ -113,6 +113,7 @@ FLOW_OF = {
             (VanguardCard, VanguardCard.id == VanguardEntry.card_id),
             (Member, Member.id == VanguardCard.member_id),
         ),
+        where=(VanguardEntry.confirmed,),
     ),
     "notes": Flow(
         GoalNote,

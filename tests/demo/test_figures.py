@@ -71,7 +71,8 @@ class Records:
             (b, as_date(d))
             for b, d in rows(
                 "SELECT m.branch_id, e.done_on FROM vanguard_entry e "
-                "JOIN vanguard_card c ON c.id = e.card_id JOIN member m ON m.id = c.member_id"
+                "JOIN vanguard_card c ON c.id = e.card_id JOIN member m ON m.id = c.member_id "
+                "WHERE e.confirmed_on IS NOT NULL"
             )
         ] + [
             (b, as_date(d))

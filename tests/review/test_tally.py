@@ -41,7 +41,8 @@ def counted_here(first: date, last: date) -> dict[int, Counter]:
     for meeting in db.session.scalars(sa.select(Meeting)):
         out[meeting.branch.district_id]["meetings"] += inside(meeting.held_on)
     for entry in db.session.scalars(sa.select(VanguardEntry)):
-        out[entry.card.member.branch.district_id]["entries"] += inside(entry.done_on)
+        if entry.confirmed_on is not None:  # only a confirmed deed counts
+            out[entry.card.member.branch.district_id]["entries"] += inside(entry.done_on)
     for note in db.session.scalars(sa.select(GoalNote)):
         card = db.session.get(GoalCard, note.card_id)
         out[db.session.get(Branch, card.branch_id).district_id]["notes"] += inside(note.noted_on)
