@@ -146,6 +146,7 @@ def _goal_cards(rng, periods, by_branch, last_day: date, made: Made) -> None:
 
 def _vanguard(rng, members: list[dict], periods, last_day: date, made: Made) -> None:
     guide = {p.branch.id: p.instructor.account_id for p in periods if p.last == last_day}
+    secretary = {m["branch_id"]: m["name"] for m in members if m["role"] is MemberRole.SECRETARY}
     first = min(p.first for p in periods)
     for member in members:
         if rng.random() > 0.3 or member["branch_id"] not in guide:
@@ -157,14 +158,17 @@ def _vanguard(rng, members: list[dict], periods, last_day: date, made: Made) -> 
                 if done > last_day:
                     continue
                 category = rng.choice(list(VanguardCategory))
-                confirmed = rng.random() < 0.85
+                # Confirmed by the branch secretary through a link, never by the recorder; the
+                # secretary's own deeds wait for a reviewer.
+                own = member["role"] is MemberRole.SECRETARY
+                confirmed = rng.random() < 0.85 and not own
                 entries.append({
                     "done_on": done, "deed": DEEDS[category], "category": category,
                     "points": rng.randint(1, 10), "client_key": f"{rng.getrandbits(128):032x}",
                     "created_by_id": guide[member["branch_id"]],
                     "confirmed_on": done + timedelta(days=3) if confirmed else None,
-                    "confirmed_by_id": guide[member["branch_id"]] if confirmed else None,
-                    "confirmed_as": rng.choice(("书记", "指导员")) if confirmed else "",
+                    "confirmed_by_id": None,
+                    "confirmed_as": f"书记{secretary[member['branch_id']]}（确认链接）" if confirmed else "",
                 })  # fmt: skip
             if entries:
                 made.vanguard.append({"member_id": member["id"], "year": year,
