@@ -32,6 +32,5 @@ class CodeForm(Form):
 
 
 class RolesForm(Form):
-    roles = SelectMultipleField("角色", choices=options(Role.choices()),
-                                **checkbox_list())  # fmt: skip
+    roles = SelectMultipleField("角色", choices=options(Role.choices()), **checkbox_list())
     scope_district_id = SelectField("审阅范围", coerce=int, default=0)

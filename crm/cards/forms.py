@@ -66,8 +66,12 @@ class EntryForm(Form):
     client_key = client_key_field()
     # Nobody is chosen until the user chooses (a first person preselected once sent a deed to
     # the wrong member); the service says why a member who left cannot be chosen.
-    member_id = SelectField("党员", coerce=lambda v: int(v) if str(v).isdigit() else None,
-                            validate_choice=False, validators=[InputRequired("请选择党员。")])  # fmt: skip
+    member_id = SelectField(
+        "党员",
+        coerce=lambda v: int(v) if str(v).isdigit() else None,
+        validate_choice=False,
+        validators=[InputRequired("请选择党员。")],
+    )
     done_on = date_field("日期")
     category = enum_field("类别", VanguardCategory)
     deed = TextAreaField("事迹", validators=[DataRequired("请写下做了什么。"), Length(max=500)])

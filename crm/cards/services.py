@@ -75,11 +75,14 @@ def open_goal_card(secretary: Member, year: int, goals: Sequence[NewGoal]) -> Go
 
 def cards_of_branch(branch_id: int) -> list[GoalCard]:
     """Every goal card the branch has had, of every year and every secretary, newest first."""
-    return list(db.session.execute(
-        select(GoalCard).where(GoalCard.branch_id == branch_id)
-        .options(selectinload(GoalCard.member))
-        .order_by(GoalCard.year.desc(), GoalCard.id.desc())
-    ).scalars())  # fmt: skip
+    return list(
+        db.session.execute(
+            select(GoalCard)
+            .where(GoalCard.branch_id == branch_id)
+            .options(selectinload(GoalCard.member))
+            .order_by(GoalCard.year.desc(), GoalCard.id.desc())
+        ).scalars()
+    )
 
 
 def year_end_opens(year: int) -> date:
@@ -119,23 +122,43 @@ def follow_term(branch: Branch, before: Member | None, after: Member | None, on:
         closed = card
         if not card.locked and card.term_ended_on is None:
             card.term_ended_on = on
-            audit.record("goal_card.term_end", object_type="goal_card", object_id=card.id,
-                         summary=f"换届：书记{before.name}的 {year} 年目标卡于 {on:%Y-%m-%d} 结束")  # fmt: skip
+            audit.record(
+                "goal_card.term_end",
+                object_type="goal_card",
+                object_id=card.id,
+                summary=f"换届：书记{before.name}的 {year} 年目标卡于 {on:%Y-%m-%d} 结束",
+            )
     if after is None or goal_card(after.id, year) is not None:
         return
-    closed = closed or db.session.execute(
-        select(GoalCard).where(GoalCard.branch_id == branch.id, GoalCard.year == year,
-                               GoalCard.member_id != after.id)
-        .order_by(GoalCard.id.desc()).limit(1)
-    ).scalar_one_or_none()  # fmt: skip
+    closed = (
+        closed
+        or db.session.execute(
+            select(GoalCard)
+            .where(
+                GoalCard.branch_id == branch.id,
+                GoalCard.year == year,
+                GoalCard.member_id != after.id,
+            )
+            .order_by(GoalCard.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+    )
     if closed is None:
         return  # no card this year yet: the instructor opens one as usual
-    card = GoalCard(branch_id=branch.id, member=after, year=year,
-                    goals=[Goal(title=g.title, target=g.target, measure=g.measure) for g in closed.goals])  # fmt: skip
+    card = GoalCard(
+        branch_id=branch.id,
+        member=after,
+        year=year,
+        goals=[Goal(title=g.title, target=g.target, measure=g.measure) for g in closed.goals],
+    )
     db.session.add(card)
     db.session.flush()
-    audit.record("goal_card.term_start", object_type="goal_card", object_id=card.id,
-                 summary=f"换届：书记{after.name}的 {year} 年目标卡自 {on:%Y-%m-%d} 起，沿用原目标")  # fmt: skip
+    audit.record(
+        "goal_card.term_start",
+        object_type="goal_card",
+        object_id=card.id,
+        summary=f"换届：书记{after.name}的 {year} 年目标卡自 {on:%Y-%m-%d} 起，沿用原目标",
+    )
 
 
 def add_goal(card: GoalCard, goal: NewGoal) -> Goal:
@@ -325,35 +348,60 @@ def issue_link(branch: Branch, *, by: Account) -> tuple[str, ConfirmationLink]:
     if secretary is None:
         raise RuleError("本支部还没有登记书记，无法生成确认链接。")
     now = clock.now()
-    for old in db.session.scalars(select(ConfirmationLink).where(
-        ConfirmationLink.branch_id == branch.id, ConfirmationLink.used_at.is_(None),
-        ConfirmationLink.revoked_at.is_(None),
-    )):  # fmt: skip
+    for old in db.session.scalars(
+        select(ConfirmationLink).where(
+            ConfirmationLink.branch_id == branch.id,
+            ConfirmationLink.used_at.is_(None),
+            ConfirmationLink.revoked_at.is_(None),
+        )
+    ):
         old.revoked_at = now
     token = secrets.token_urlsafe(32)
     link = ConfirmationLink(
-        token_hash=_hash(token), branch_id=branch.id, member_id=secretary.id, issued_by_id=by.id,
+        token_hash=_hash(token),
+        branch_id=branch.id,
+        member_id=secretary.id,
+        issued_by_id=by.id,
         expires_at=now + timedelta(days=current_app.config["CONFIRMATION_LINK_DAYS"]),
-    )  # fmt: skip
+    )
     db.session.add(link)
     db.session.flush()
-    audit.record("confirmation_link.issue", object_type="confirmation_link", object_id=link.id,
-                 summary=f"为书记{secretary.name}生成储绩确认链接")  # fmt: skip
+    audit.record(
+        "confirmation_link.issue",
+        object_type="confirmation_link",
+        object_id=link.id,
+        summary=f"为书记{secretary.name}生成储绩确认链接",
+    )
     return token, link
 
 
-def revoke_link(link: ConfirmationLink) -> None:
-    if link.used_at is None and link.revoked_at is None:
-        link.revoked_at = clock.now()
-        db.session.flush()
+def revoke_link(link: ConfirmationLink) -> bool:
+    """Take back a link not used yet; audited. True when it was open."""
+    if link.used_at is not None or link.revoked_at is not None:
+        return False
+    link.revoked_at = clock.now()
+    audit.record(
+        "confirmation_link.revoke",
+        object_type="confirmation_link",
+        object_id=link.id,
+        summary=f"收回书记{link.member.name}的储绩确认链接",
+    )
+    db.session.flush()
+    return True
 
 
 def open_links(branch_id: int) -> list[ConfirmationLink]:
     """The branch's links not used, revoked or expired."""
-    return list(db.session.scalars(select(ConfirmationLink).where(
-        ConfirmationLink.branch_id == branch_id, ConfirmationLink.used_at.is_(None),
-        ConfirmationLink.revoked_at.is_(None), ConfirmationLink.expires_at > clock.now(),
-    )))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(ConfirmationLink).where(
+                ConfirmationLink.branch_id == branch_id,
+                ConfirmationLink.used_at.is_(None),
+                ConfirmationLink.revoked_at.is_(None),
+                ConfirmationLink.expires_at > clock.now(),
+            )
+        )
+    )
 
 
 def link_by_token(token: str) -> ConfirmationLink:
@@ -382,13 +430,20 @@ def link_by_token(token: str) -> ConfirmationLink:
 def pending_for_link(link: ConfirmationLink) -> list[VanguardEntry]:
     """The deeds a secretary may confirm: unconfirmed ones of the branch's members, but not the
     secretary's own (those go to a reviewer)."""
-    return list(db.session.scalars(
-        select(VanguardEntry).join(VanguardEntry.card).join(Member, Member.id == VanguardCard.member_id)
-        .where(Member.branch_id == link.branch_id, Member.id != link.member_id,
-               ~VanguardEntry.confirmed)
-        .options(selectinload(VanguardEntry.card).selectinload(VanguardCard.member))
-        .order_by(Member.id, VanguardEntry.done_on, VanguardEntry.id)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(VanguardEntry)
+            .join(VanguardEntry.card)
+            .join(Member, Member.id == VanguardCard.member_id)
+            .where(
+                Member.branch_id == link.branch_id,
+                Member.id != link.member_id,
+                ~VanguardEntry.confirmed,
+            )
+            .options(selectinload(VanguardEntry.card).selectinload(VanguardCard.member))
+            .order_by(Member.id, VanguardEntry.done_on, VanguardEntry.id)
+        )
+    )
 
 
 def confirm_by_link(link: ConfirmationLink, entry_ids: Sequence[int]) -> list[VanguardEntry]:
@@ -401,8 +456,12 @@ def confirm_by_link(link: ConfirmationLink, entry_ids: Sequence[int]) -> list[Va
         entry.confirmed_on, entry.confirmed_by_id = clock.today(), None
         entry.confirmed_as = f"书记{secretary.name}（确认链接）"[:40]
     link.used_at = clock.now()
-    audit.record("confirmation_link.use", object_type="confirmation_link", object_id=link.id,
-                 summary=f"书记{secretary.name}通过确认链接确认 {len(chosen)} 条储绩")  # fmt: skip
+    audit.record(
+        "confirmation_link.use",
+        object_type="confirmation_link",
+        object_id=link.id,
+        summary=f"书记{secretary.name}通过确认链接确认 {len(chosen)} 条储绩",
+    )
     db.session.flush()
     return chosen
 

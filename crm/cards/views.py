@@ -27,7 +27,7 @@ from crm.cards.forms import (
     RatingForm,
     UnlockForm,
 )
-from crm.cards.models import GoalCard, VanguardEntry
+from crm.cards.models import ConfirmationLink, GoalCard, VanguardEntry
 from crm.core.forms import form_status, options, shown_again, submit
 from crm.core.pdf import render_pdf
 from crm.core.qr import qr_data_uri
@@ -61,9 +61,15 @@ def goal_card(branch_id: int):
         return redirect(url_for(".goal_card", branch_id=branch.id, year=card.year), 303)
     if request.method == "POST" and form is None:
         abort(403)
-    page = render_template("cards/goal_card_new.html", branch=branch, secretary=secretary, year=year,
-                           form=form, all_cards=services.cards_of_branch(branch.id),
-                           current_year=clock.today().year)  # fmt: skip
+    page = render_template(
+        "cards/goal_card_new.html",
+        branch=branch,
+        secretary=secretary,
+        year=year,
+        form=form,
+        all_cards=services.cards_of_branch(branch.id),
+        current_year=clock.today().year,
+    )
     return page, form_status(form) if form else 200
 
 
@@ -92,9 +98,14 @@ def _card_page(card: GoalCard, status: int = 200, **forms):
         "rating_form": RatingForm() if editable and card.self_assessment else None,
         "unlock_form": UnlockForm() if card.locked and current_user.has_role(Role.REVIEWER) else None,
     }  # fmt: skip
-    page = render_template("cards/goal_card.html", card=card, all_cards=services.cards_of_branch(card.branch_id),
-                           year_end=services.year_end_opens(card.year), today=clock.today(),
-                           **(defaults | forms))  # fmt: skip
+    page = render_template(
+        "cards/goal_card.html",
+        card=card,
+        all_cards=services.cards_of_branch(card.branch_id),
+        year_end=services.year_end_opens(card.year),
+        today=clock.today(),
+        **(defaults | forms),
+    )
     return page, status
 
 
@@ -236,10 +247,31 @@ def confirmation_link(branch_id: int):
     token, link = issued if issued else (None, None)
     url = url_for(".confirm_page", token=token, _external=True) if token else None
     return render_template(
-        "cards/link.html", branch=branch, form=form, url=url, link=link,
-        qr=qr_data_uri(url) if url else None, open_links=services.open_links(branch.id),
+        "cards/link.html",
+        branch=branch,
+        form=form,
+        url=url,
+        link=link,
+        qr=qr_data_uri(url) if url else None,
+        open_links=services.open_links(branch.id),
         secretary=secretary_of(branch.id),
-    ), form_status(form)  # fmt: skip
+    ), form_status(form)
+
+
+@bp.route("/confirmation-links/<int:link_id>/revoke", methods=["POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def revoke_link(link_id: int):
+    """Take a link back before it is used (a phone lost, a message sent to the wrong person)."""
+    link = db.session.get(ConfirmationLink, link_id)
+    if link is None or visible_branch(current_user, link.branch_id) is None:
+        abort(404)
+    if not services.keeps_cards(current_user, link.branch_id):
+        abort(403)
+    if submit(ConfirmForm(), lambda: services.revoke_link(link)):
+        flash("已收回这个确认链接。", "success")
+    else:
+        flash("这个链接已使用或已收回。", "warning")
+    return redirect(url_for(".confirmation_link", branch_id=link.branch_id), 303)
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -252,9 +284,14 @@ def confirm_page(token: str):
         return render_template("cards/confirm_refused.html", message=error.message), error.status
     entries = services.pending_for_link(link)
     form = LinkConfirmForm()
-    form.entry_ids.choices = options((entry.id, f"{entry.card.member.name} · {entry.done_on:%Y-%m-%d} · "
-                                              f"{entry.category.label} {entry.points} 分：{entry.deed}")
-                                     for entry in entries)  # fmt: skip
+    form.entry_ids.choices = options(
+        (
+            entry.id,
+            f"{entry.card.member.name} · {entry.done_on:%Y-%m-%d} · "
+            f"{entry.category.label} {entry.points} 分：{entry.deed}",
+        )
+        for entry in entries
+    )
     if request.method == "GET":
         form.entry_ids.data = [entry.id for entry in entries]
     if done := submit(form, lambda: services.confirm_by_link(link, form.entry_ids.data or [])):

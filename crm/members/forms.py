@@ -15,8 +15,16 @@ class MemberForm(Form):
     left_on = date_field("转出日期", required=False)
 
     version = version_field()
-    FIELDS = ("name", "role", "phone", "joined_on", "is_owner", "is_manager", "is_staff_rep",
-              "left_on")  # fmt: skip
+    FIELDS = (
+        "name",
+        "role",
+        "phone",
+        "joined_on",
+        "is_owner",
+        "is_manager",
+        "is_staff_rep",
+        "left_on",
+    )
 
     def values(self) -> dict:
         return {name: self[name].data for name in self.FIELDS}

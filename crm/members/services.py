@@ -40,18 +40,20 @@ def members_of(branch_id: int, *, include_left: bool = False) -> list[Member]:
     )
 
 
+# Who is counted (党员人数) and who is the secretary (书记): one definition each, for one
+# branch and for all at once.
+PRESENT = Member.active.is_(True)
+SECRETARY = PRESENT & (Member.role == MemberRole.SECRETARY)
+
+
 def present_count(branch_id: int) -> int:
     """党员人数 as the member list has it: the members still in the branch."""
-    return db.session.scalar(
-        select(func.count()).where(Member.branch_id == branch_id, Member.active.is_(True))
-    )
+    return db.session.scalar(select(func.count()).where(Member.branch_id == branch_id, PRESENT))
 
 
 def secretary_of(branch_id: int) -> Member | None:
     return db.session.execute(
-        select(Member).where(
-            Member.branch_id == branch_id, Member.role == MemberRole.SECRETARY, Member.active
-        )
+        select(Member).where(Member.branch_id == branch_id, SECRETARY)
     ).scalar_one_or_none()
 
 
@@ -118,14 +120,20 @@ def follow_members(branch: Branch, secretary_before: Member | None = None) -> No
 
 def follow_all_members() -> None:
     """follow_members for every branch with a member list at once (after a bulk load)."""
-    secretary = (
-        (Member.branch_id == Branch.id) & (Member.role == MemberRole.SECRETARY) & Member.active
+    secretary = (Member.branch_id == Branch.id) & SECRETARY
+    present = (Member.branch_id == Branch.id) & PRESENT
+    db.session.execute(
+        update(Branch)
+        .where(exists().where(secretary))
+        .values(
+            secretary_name=select(Member.name).where(secretary).limit(1).scalar_subquery(),
+            secretary_phone=select(Member.phone).where(secretary).limit(1).scalar_subquery(),
+        )
     )
-    present = (Member.branch_id == Branch.id) & Member.active
-    db.session.execute(update(Branch).where(exists().where(secretary)).values(
-        secretary_name=select(Member.name).where(secretary).limit(1).scalar_subquery(),
-        secretary_phone=select(Member.phone).where(secretary).limit(1).scalar_subquery(),
-    ))  # fmt: skip
-    db.session.execute(update(Branch).where(exists().where(present)).values(
-        member_count=select(func.count(Member.id)).where(present).scalar_subquery(),
-    ))  # fmt: skip
+    db.session.execute(
+        update(Branch)
+        .where(exists().where(present))
+        .values(
+            member_count=select(func.count(Member.id)).where(present).scalar_subquery(),
+        )
+    )

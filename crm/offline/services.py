@@ -10,10 +10,11 @@ from flask import url_for
 from sqlalchemy import select
 
 from crm.accounts.models import Account
-from crm.assignments.models import Assignment
+from crm.assignments.services import branch_scope
+from crm.branches.models import Branch
 from crm.extensions import db
-from crm.instructors.models import Instructor
 from crm.problems.models import OPEN_STATUSES, Problem
+from crm.problems.services import problem_scope
 
 ASSETS = ("css/app.css", "js/app.js")
 
@@ -33,17 +34,15 @@ def offline_set(account: Account) -> OfflineSet:
     """The home page (the due list), each branch the account's instructor holds with its visit
     and meeting forms, the problem ledger and each open problem of those branches."""
     home = url_for("branches.index")
-    held = db.session.execute(
-        select(Assignment.branch_id)
-        .join(Instructor, Instructor.id == Assignment.instructor_id)
-        .where(Instructor.account_id == account.id, Assignment.ended_on.is_(None))
-        .order_by(Assignment.branch_id)
-    ).scalars().all()  # fmt: skip
-    problem_ids = db.session.execute(
+    # What it may open offline is what it may see online: the same scopes as the pages.
+    held = db.session.scalars(
+        select(Branch.id).where(branch_scope(account)).order_by(Branch.id)
+    ).all()
+    problem_ids = db.session.scalars(
         select(Problem.id)
-        .where(Problem.branch_id.in_(held), Problem.status.in_(OPEN_STATUSES))
+        .where(problem_scope(account), Problem.status.in_(OPEN_STATUSES))
         .order_by(Problem.due_on, Problem.id)
-    ).scalars().all()  # fmt: skip
+    ).all()
     pages = [home]
     pages += [url_for("visits.create", branch_id=branch_id) for branch_id in held]
     pages += [url_for("branches.detail", branch_id=branch_id) for branch_id in held]

@@ -222,9 +222,16 @@ def due_list(instructor: Instructor, today: date) -> list[DueBranch]:
     for assignment in held:
         last_any, last_onsite = last.get(assignment.branch_id, (None, None))
         due = overdue.due_on(assignment.started_on, _local_day(last_onsite))
-        rows.append(DueBranch(assignment.branch, due, last_any,
-                              counts.get(assignment.branch_id, ProblemCounts()), today,
-                              kinds.get(assignment.branch_id)))  # fmt: skip
+        rows.append(
+            DueBranch(
+                assignment.branch,
+                due,
+                last_any,
+                counts.get(assignment.branch_id, ProblemCounts()),
+                today,
+                kinds.get(assignment.branch_id),
+            )
+        )
     return sorted(rows, key=lambda row: (row.urgency, row.branch.name))
 
 

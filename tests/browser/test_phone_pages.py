@@ -5,6 +5,7 @@ import json
 
 from playwright.sync_api import Page, expect
 
+from tests import factories as f
 from tests.browser.conftest import AXE
 from tests.browser.phone_pages import busy_instructor
 from tests.browser.test_visits import sign_in
@@ -114,3 +115,27 @@ def test_a_refused_form_is_accessible_too(app, live_server, page: Page, axe_pres
     page.get_by_role("button", name="保存走访").click()
     expect(page.locator("[data-error-summary]")).to_be_focused()
     assert axe_violations(page) == []
+
+
+def test_the_secretarys_page_works_on_a_phone_without_an_account(
+    app, live_server, page: Page, axe_present
+):
+    """The first minute of a secretary who opens the link: no account, 390 px, a thumb."""
+    from crm.cards import services as cards
+    from crm.extensions import db
+    from crm.members.services import secretary_of
+
+    branch_id = int(busy_instructor(app)[1].rsplit("/", 1)[1])
+    with app.app_context():
+        issuer = f.AccountFactory()
+        token, _ = cards.issue_link(secretary_of(branch_id).branch, by=issuer)
+        db.session.commit()
+    page.goto(f"{live_server}/confirm/{token}")
+    expect(page.get_by_role("heading", name="确认先锋储绩")).to_be_visible()
+    assert page.evaluate(TARGETS, MIN_TARGET) == []
+    assert axe_violations(page) == []
+    page.evaluate("document.documentElement.style.fontSize = '32px'")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.evaluate("document.documentElement.style.fontSize = ''")
+    page.get_by_role("button", name="确认所选记录").click()
+    expect(page.get_by_role("heading", name="已确认 1 条储绩记录")).to_be_visible()

@@ -109,3 +109,19 @@ def test_nobody_confirms_what_they_recorded(app, client, auth, branch):
     auth.login("reviewer")
     client.post(f"/entries/{entry_id}/confirm")
     assert confirmed(app)["甲"].startswith("审阅人员")
+
+
+def test_a_link_taken_back_by_hand_no_longer_opens(app, client, auth, branch):
+    auth.login("zdy001")
+    client.post(f"/branches/{branch.id}/entries/new", data=entry_form(branch.members["甲"]))
+    token = issue(client, branch)
+    with app.app_context():
+        link_id = db.session.scalar(sa.select(ConfirmationLink.id))
+    client.post(f"/confirmation-links/{link_id}/revoke")
+    assert "已收回" in client.get(f"/confirm/{token}").text
+    again = client.post(f"/confirmation-links/{link_id}/revoke", follow_redirects=True)
+    assert "这个链接已使用或已收回" in again.text
+    auth.logout()
+    auth.login("reviewer")  # not the one who keeps the branch's cards
+    assert client.post(f"/confirmation-links/{link_id}/revoke").status_code == 403
+    assert confirmed(app) == {"甲": ""}
