@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from crm import create_app
+from crm.cards import services as cards
 from crm.extensions import db
 from tests import privacy_scan
 from tests.postgres import throwaway_postgres
@@ -175,6 +176,8 @@ def world(app):
         entry = f.VanguardEntryFactory(card__member=secretary)
         check = f.SpotCheckFactory(visit=visit)
         report = f.report_row(a.instructor)
+        _, link = cards.issue_link(a.branch, by=a.instructor.account)  # the secretary's link
+        db.session.commit()
         return SimpleNamespace(
             instructor_a=a.instructor_id, instructor_b=b.instructor_id,
             branch_a=a.branch_id, branch_b=b.branch_id,
@@ -184,4 +187,5 @@ def world(app):
             visit_a=visit.id, problem_a=problem.id, photo_a=photo.id, pending_token=token,
             member_a=secretary.id, meeting_a=meeting.id, card_a=card.id, entry_a=entry.id,
             account_a=a.instructor.account_id, check_a=check.id, report_a=report.id,
+            link_a=link.id,
         )  # fmt: skip

@@ -43,6 +43,7 @@ def url_ids(world) -> dict[str, int]:
         "holder": "member",
         "holder_id": world.member_a,
         "report_id": world.report_a,
+        "link_id": world.link_a,
         "name": "branches",
     }
 
