@@ -7,13 +7,14 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Self
 
 import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
 
 NAMING_CONVENTION = {
@@ -119,6 +120,26 @@ class Versioned:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805  (declared_attr passes the class)
         return {"version_id_col": cls.__table__.c.version}
+
+
+class Withdrawable:
+    """A record withdrawn (撤回) rather than deleted: kept and shown, marked, with who withdrew
+    it and why, and out of every count. Each count asks `standing`; the trace of the change is
+    a crm.corrections Correction."""
+
+    withdrawn_on: Mapped[date | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    withdraw_reason: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+
+    @hybrid_property
+    def standing(self) -> bool:
+        """Not withdrawn: it counts, and it is shown as it stands."""
+        return self.withdrawn_on is None
+
+    @standing.inplace.expression
+    @classmethod
+    def _standing(cls) -> sa.ColumnElement[bool]:
+        return cls.withdrawn_on.is_(None)
 
 
 class Audited:

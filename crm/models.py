@@ -6,6 +6,7 @@ from crm.audit import models as audit
 from crm.backup import models as backup
 from crm.branches import models as branches
 from crm.cards import models as cards
+from crm.corrections import models as corrections
 from crm.instructors import models as instructors
 from crm.meetings import models as meetings
 from crm.members import models as members
@@ -24,6 +25,7 @@ __all__ = [
     "backup",
     "branches",
     "cards",
+    "corrections",
     "instructors",
     "meetings",
     "members",

@@ -1,5 +1,5 @@
 """The one exception type for broken business rules, so views can show them beside a field;
-and the rule every record with a date shares: 补录."""
+and the rules every record with a date shares: 补录, and the closed month."""
 
 from datetime import date, datetime, timedelta
 
@@ -36,3 +36,10 @@ def entered_late(happened: datetime | date, entered: datetime) -> bool:
     if not isinstance(happened, datetime):
         happened = clock.local_midnight(happened)
     return entered - happened > timedelta(days=current_app.config["BACKFILL_DAYS"])
+
+
+def in_closed_month(day: date) -> bool:
+    """A record of a month that has ended (in 赣州) belongs to a closed month: its monthly
+    report has been made, so a change to it is 补录, with a reason, and the next version of
+    that month's report names it."""
+    return day < clock.today().replace(day=1)

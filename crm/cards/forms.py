@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from crm.cards.models import Rating, VanguardCategory
 from crm.cards.services import NewGoal
 from crm.core.forms import Form, checkbox_list, client_key_field, date_field, enum_field
+from crm.corrections.forms import reason_field
 
 
 class GoalRowForm(PlainForm):
@@ -86,3 +87,21 @@ class LinkConfirmForm(Form):
     """The secretary's choice of deeds to confirm; the choices are filled by the view."""
 
     entry_ids = SelectMultipleField("确认以下储绩", coerce=int, **checkbox_list())
+
+
+class GoalEditForm(GoalForm):
+    reason = reason_field()
+
+
+class NoteEditForm(NoteForm):
+    reason = reason_field()
+
+
+class EntryEditForm(Form):
+    """A correction of a deed; who it is for stays (withdraw it and record it again)."""
+
+    done_on = date_field("日期")
+    category = enum_field("类别", VanguardCategory)
+    deed = TextAreaField("事迹", validators=[DataRequired("请写下做了什么。"), Length(max=500)])
+    points = IntegerField("积分", validators=[InputRequired("请填写积分。")])
+    reason = reason_field()

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.accounts.models import Account
 from crm.branches.models import Branch
-from crm.db import Audited, LabeledEnum, TimestampMixin
+from crm.db import Audited, LabeledEnum, TimestampMixin, Withdrawable
 from crm.extensions import db
 from crm.members.models import Member
 
@@ -63,7 +63,7 @@ class GoalCard(Audited, TimestampMixin, db.Model):
         return not self.locked and self.unlocked_on is not None
 
 
-class Goal(Audited, db.Model):
+class Goal(Audited, Withdrawable, db.Model):
     """履职目标: one goal of a card, with its target and how it is measured."""
 
     __tablename__ = "goal"
@@ -79,7 +79,7 @@ class Goal(Audited, db.Model):
         return self.title
 
 
-class GoalNote(Audited, db.Model):
+class GoalNote(Audited, Withdrawable, db.Model):
     """履职进展: a dated note of progress through the year."""
 
     __tablename__ = "goal_note"
@@ -123,11 +123,11 @@ class VanguardCard(Audited, TimestampMixin, db.Model):
 
     @property
     def total(self) -> int:
-        """Points of the confirmed entries only."""
-        return sum(entry.points for entry in self.entries if entry.confirmed)
+        """Points of the entries that count: confirmed, not withdrawn."""
+        return sum(entry.points for entry in self.entries if entry.counts)
 
 
-class VanguardEntry(Audited, TimestampMixin, db.Model):
+class VanguardEntry(Audited, Withdrawable, TimestampMixin, db.Model):
     """储绩记录: one deed with its points; it counts once someone other than its recorder
     confirms it: the branch secretary through a confirmation link, or a reviewer."""
 
@@ -158,13 +158,28 @@ class VanguardEntry(Audited, TimestampMixin, db.Model):
 
     @hybrid_property
     def confirmed(self) -> bool:
-        """It counts (in the card's total, the ranking and every 两卡记录 figure) once confirmed."""
         return self.confirmed_on is not None
 
     @confirmed.inplace.expression
     @classmethod
     def _confirmed(cls):
         return cls.confirmed_on.is_not(None)
+
+    @hybrid_property
+    def counts(self) -> bool:
+        """It counts (in the card's total, the ranking and every 两卡记录 figure): confirmed by
+        someone other than its recorder, and not withdrawn."""
+        return self.confirmed_on is not None and self.withdrawn_on is None
+
+    @counts.inplace.expression
+    @classmethod
+    def _counts(cls):
+        return sa.and_(cls.confirmed_on.is_not(None), cls.withdrawn_on.is_(None))
+
+    @property
+    def pending(self) -> bool:
+        """Waiting for confirmation: recorded, standing, not confirmed."""
+        return self.confirmed_on is None and self.withdrawn_on is None
 
 
 class ConfirmationLink(Audited, TimestampMixin, db.Model):

@@ -26,6 +26,8 @@ from crm.cards.models import (
     VanguardEntry,
 )
 from crm.core.names import pinyin_order
+from crm.corrections import services as corrections
+from crm.corrections.models import Correction
 from crm.db import as_utc
 from crm.extensions import add_once, db
 from crm.members.models import Member, MemberRole
@@ -149,7 +151,11 @@ def follow_term(branch: Branch, before: Member | None, after: Member | None, on:
         branch_id=branch.id,
         member=after,
         year=year,
-        goals=[Goal(title=g.title, target=g.target, measure=g.measure) for g in closed.goals],
+        goals=[
+            Goal(title=g.title, target=g.target, measure=g.measure)
+            for g in closed.goals
+            if g.standing
+        ],
     )
     db.session.add(card)
     db.session.flush()
@@ -225,6 +231,66 @@ def unlock(card: GoalCard, reason: str, *, by: Account) -> GoalCard:
     return card
 
 
+# --- corrections of a goal card's goals and notes ---------------------------------------------
+
+GOAL_NAMES = {"title": "目标", "target": "指标", "measure": "衡量方式"}
+NOTE_NAMES = {"noted_on": "日期", "text": "进展"}
+
+
+def _card_subject(card: GoalCard, record: Goal | GoalNote, what: str, day: date,
+                  author_id: int | None, by: Account) -> corrections.Subject:  # fmt: skip
+    """A card's goals and notes settle when the card is first rated: from then on (once a
+    reviewer has unlocked it) each change is a version with a reason."""
+    free = card.rated_on is None and author_id in (None, by.id)
+    return corrections.Subject(record, what, card.branch_id, day, free=free)
+
+
+def correct_goal(goal: Goal, new: NewGoal, *, reason: str, by: Account) -> Goal:
+    card = db.session.get(GoalCard, goal.card_id)
+    _unlocked(card)
+    subject = _card_subject(
+        card, goal, f"{card.year} 年目标“{goal.title}”", clock.today(), None, by
+    )
+    values = {"title": new.title.strip(), "target": new.target.strip(),
+              "measure": new.measure.strip()}  # fmt: skip
+    corrections.amend(subject, values, GOAL_NAMES, reason=reason, by=by)
+    return goal
+
+
+def withdraw_goal(goal: Goal, *, reason: str, by: Account) -> Correction:
+    """撤回 a goal set by mistake; a card keeps at least one goal. Raises RuleError."""
+    card = db.session.get(GoalCard, goal.card_id)
+    _unlocked(card)
+    if goal.standing and sum(g.standing for g in card.goals) == 1:
+        raise RuleError("目标卡至少保留一项目标；请先添加正确的目标，再撤回这一项。", "reason")
+    subject = _card_subject(
+        card, goal, f"{card.year} 年目标“{goal.title}”", clock.today(), None, by
+    )
+    return corrections.withdraw(subject, reason=reason, by=by)
+
+
+def correct_note(note: GoalNote, *, on: date, text: str, reason: str, by: Account) -> GoalNote:
+    card = db.session.get(GoalCard, note.card_id)
+    _unlocked(card)
+    if on > clock.today():
+        raise RuleError("日期不能晚于今天。", "on")
+    if on.year != card.year:
+        raise RuleError(f"进展日期应在 {card.year} 年内。", "on")
+    subject = _card_subject(card, note, f"{note.noted_on:%Y-%m-%d} 的履职进展", note.noted_on,
+                            note.by_id, by)  # fmt: skip
+    corrections.amend(subject, {"noted_on": on, "text": text.strip()}, NOTE_NAMES,
+                             reason=reason, by=by)  # fmt: skip
+    return note
+
+
+def withdraw_note(note: GoalNote, *, reason: str, by: Account) -> Correction:
+    card = db.session.get(GoalCard, note.card_id)
+    _unlocked(card)
+    subject = _card_subject(card, note, f"{note.noted_on:%Y-%m-%d} 的履职进展", note.noted_on,
+                            note.by_id, by)  # fmt: skip
+    return corrections.withdraw(subject, reason=reason, by=by)
+
+
 # --- 党员个人先锋储绩卡 --------------------------------------------------------------------------
 
 
@@ -297,6 +363,49 @@ def add_entry(member: Member, new: NewEntry, *, by: Account) -> VanguardEntry:
     return entry
 
 
+ENTRY_NAMES = {"done_on": "日期", "category": "类别", "deed": "事迹", "points": "积分"}
+
+
+def _entry_subject(entry: VanguardEntry, by: Account) -> corrections.Subject:
+    """A deed settles when it is confirmed: from then on its recorder corrects it only with a
+    reason, as a version."""
+    member = entry.card.member
+    what = f"{member.name} {entry.done_on:%Y-%m-%d} 的储绩记录"
+    free = entry.created_by_id == by.id and not entry.confirmed
+    return corrections.Subject(entry, what, member.branch_id, entry.done_on, free=free)
+
+
+def correct_entry(
+    entry: VanguardEntry, new: NewEntry, *, reason: str, by: Account
+) -> VanguardEntry:
+    """Correct a deed by the rule of crm.corrections. A confirmed deed corrected goes back to
+    待确认: what was confirmed is not what it says now (the version keeps who confirmed what).
+    The year stays (each year is its own card). Raises RuleError."""
+    low, high = points_bounds()
+    if not low <= new.points <= high:
+        raise RuleError(f"积分应在 {low} 到 {high} 分之间。", "points")
+    if new.done_on > clock.today():
+        raise RuleError("日期不能晚于今天。", "done_on")
+    if new.done_on.year != entry.card.year:
+        raise RuleError(
+            f"日期应在 {entry.card.year} 年内；记到另一年，请撤回这条后重新登记。", "done_on"
+        )
+    values = {"done_on": new.done_on, "category": new.category, "deed": new.deed.strip(),
+              "points": new.points}  # fmt: skip
+    undone = (["确认", entry.confirmed_as, "待重新确认"],) if entry.confirmed else ()
+    subject = _entry_subject(entry, by)
+    corrections.amend(subject, values, ENTRY_NAMES, reason=reason, by=by, also=undone)
+    if undone:
+        entry.confirmed_on, entry.confirmed_by_id, entry.confirmed_as = None, None, ""
+        db.session.flush()
+    return entry
+
+
+def withdraw_entry(entry: VanguardEntry, *, reason: str, by: Account) -> Correction:
+    """撤回 a deed: kept on the card, marked, and out of its total and every count."""
+    return corrections.withdraw(_entry_subject(entry, by), reason=reason, by=by)
+
+
 def keeps_cards(account: Account, branch_id: int) -> bool:
     """Who keeps a branch's cards (opens goal cards, records progress and deeds): the branch's
     instructor and admins."""
@@ -316,6 +425,8 @@ def confirm(entry: VanguardEntry, *, by: Account) -> VanguardEntry:
     """Confirm an entry so it counts, by someone other than who recorded it. Raises RuleError."""
     if entry.confirmed:
         raise RuleError("这条记录已经确认。")
+    if not entry.standing:
+        raise RuleError(corrections.WITHDRAWN)
     if entry.created_by_id == by.id:
         raise RuleError("储绩须由记录人以外的人确认：请书记通过确认链接确认，或由审阅人员确认。")
     if not by.has_role(*CONFIRMERS):
@@ -438,7 +549,8 @@ def pending_for_link(link: ConfirmationLink) -> list[VanguardEntry]:
             .where(
                 Member.branch_id == link.branch_id,
                 Member.id != link.member_id,
-                ~VanguardEntry.confirmed,
+                VanguardEntry.confirmed_on.is_(None),
+                VanguardEntry.standing,
             )
             .options(selectinload(VanguardEntry.card).selectinload(VanguardCard.member))
             .order_by(Member.id, VanguardEntry.done_on, VanguardEntry.id)
@@ -483,7 +595,7 @@ def ranking(branch_id: int, year: int) -> list[Standing]:
             .where(
                 Member.branch_id == branch_id,
                 VanguardCard.year == year,
-                VanguardEntry.confirmed,
+                VanguardEntry.counts,
             )
             .group_by(VanguardCard.member_id)
         ).all()

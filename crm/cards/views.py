@@ -19,18 +19,24 @@ from crm.cards import services
 from crm.cards.forms import (
     AssessmentForm,
     ConfirmForm,
+    EntryEditForm,
     EntryForm,
     GoalCardForm,
+    GoalEditForm,
     GoalForm,
     LinkConfirmForm,
+    NoteEditForm,
     NoteForm,
     RatingForm,
     UnlockForm,
 )
-from crm.cards.models import ConfirmationLink, GoalCard, VanguardEntry
+from crm.cards.models import ConfirmationLink, Goal, GoalCard, GoalNote, VanguardEntry
 from crm.core.forms import form_status, options, shown_again, submit
 from crm.core.pdf import render_pdf
 from crm.core.qr import qr_data_uri
+from crm.corrections import services as corrections
+from crm.corrections.forms import WithdrawForm
+from crm.corrections.pages import correction_page
 from crm.extensions import db
 from crm.http import answer_saved, named_file
 from crm.members.services import members_of, secretary_of, visible_member
@@ -102,6 +108,9 @@ def _card_page(card: GoalCard, status: int = 200, **forms):
         "cards/goal_card.html",
         card=card,
         all_cards=services.cards_of_branch(card.branch_id),
+        goal_versions=corrections.traces("goal", [g.id for g in card.goals]),
+        note_versions=corrections.traces("goal_note", [n.id for n in card.notes]),
+        keeps=services.keeps_cards(current_user, card.branch_id),
         year_end=services.year_end_opens(card.year),
         today=clock.today(),
         **(defaults | forms),
@@ -229,6 +238,134 @@ def confirm(entry_id: int):
     else:
         flash("；".join(form.form_errors) or "确认失败，请重试。", "warning")
     return redirect(url_for("members.detail", member_id=member.id, year=entry.card.year), 303)
+
+
+# --- corrections and withdrawals (crm.corrections) ---------------------------------------------
+
+
+def _kept(record, branch_id: int):
+    """A record of a branch the user may see (else 404) and keeps the cards of (else 403)."""
+    if record is None or visible_branch(current_user, branch_id) is None:
+        abort(404)
+    if not services.keeps_cards(current_user, branch_id):
+        abort(403)
+    return record
+
+
+def _goal(goal_id: int) -> tuple[Goal, GoalCard]:
+    goal = db.session.get(Goal, goal_id)
+    card = goal and db.session.get(GoalCard, goal.card_id)
+    return _kept(goal, card.branch_id if card else 0), card
+
+
+def _note(note_id: int) -> tuple[GoalNote, GoalCard]:
+    note = db.session.get(GoalNote, note_id)
+    card = note and db.session.get(GoalCard, note.card_id)
+    return _kept(note, card.branch_id if card else 0), card
+
+
+def _entry(entry_id: int) -> VanguardEntry:
+    entry = db.session.get(VanguardEntry, entry_id)
+    member = entry and visible_member(current_user, entry.card.member_id)
+    return _kept(entry, member.branch_id if member else 0)
+
+
+def _correction(record, form, endpoint: str, title: str, back: str, withdraw_form=None):
+    """The shared correction page of one of the cards' records; `endpoint` names its pair of
+    routes ("goal" → .edit_goal and .withdraw_goal)."""
+    return correction_page(
+        record, form, title=title, back=back,
+        action=url_for(f".edit_{endpoint}", **{f"{endpoint}_id": record.id}),
+        withdraw_action=url_for(f".withdraw_{endpoint}", **{f"{endpoint}_id": record.id}),
+        withdraw_form=withdraw_form,
+    )  # fmt: skip
+
+
+def _card_url(card: GoalCard) -> str:
+    return url_for(".card", card_id=card.id)
+
+
+@bp.route("/goals/<int:goal_id>/edit", methods=["GET", "POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def edit_goal(goal_id: int):
+    goal, card = _goal(goal_id)
+    form = GoalEditForm(obj=goal)
+    if submit(form, lambda: services.correct_goal(goal, services.NewGoal(
+        form.title.data, form.target.data or "", form.measure.data or ""),
+        reason=form.reason.data or "", by=current_user)):  # fmt: skip
+        flash("已保存更正。", "success")
+        return redirect(_card_url(card), 303)
+    return _correction(goal, form, "goal", "更正履职目标", _card_url(card))
+
+
+@bp.route("/goals/<int:goal_id>/withdraw", methods=["POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def withdraw_goal(goal_id: int):
+    goal, card = _goal(goal_id)
+    form = WithdrawForm()
+    if submit(form, lambda: services.withdraw_goal(goal, reason=form.reason.data or "",
+                                                  by=current_user)):  # fmt: skip
+        flash("已撤回这项目标。", "success")
+        return redirect(_card_url(card), 303)
+    return _correction(goal, GoalEditForm(formdata=None, obj=goal), "goal", "更正履职目标",
+                       _card_url(card), form)  # fmt: skip
+
+
+@bp.route("/goal-notes/<int:note_id>/edit", methods=["GET", "POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def edit_note(note_id: int):
+    note, card = _note(note_id)
+    form = NoteEditForm(obj=note, on=note.noted_on)
+    if submit(form, lambda: services.correct_note(note, on=form.on.data, text=form.text.data,
+                                                  reason=form.reason.data or "",
+                                                  by=current_user)):  # fmt: skip
+        flash("已保存更正。", "success")
+        return redirect(_card_url(card), 303)
+    return _correction(note, form, "note", "更正履职进展", _card_url(card))
+
+
+@bp.route("/goal-notes/<int:note_id>/withdraw", methods=["POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def withdraw_note(note_id: int):
+    note, card = _note(note_id)
+    form = WithdrawForm()
+    if submit(form, lambda: services.withdraw_note(note, reason=form.reason.data or "",
+                                                  by=current_user)):  # fmt: skip
+        flash("已撤回这条进展。", "success")
+        return redirect(_card_url(card), 303)
+    return _correction(note, NoteEditForm(formdata=None, obj=note, on=note.noted_on), "note",
+                       "更正履职进展", _card_url(card), form)  # fmt: skip
+
+
+def _member_url(entry: VanguardEntry) -> str:
+    return url_for("members.detail", member_id=entry.card.member_id, year=entry.card.year)
+
+
+@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def edit_entry(entry_id: int):
+    entry = _entry(entry_id)
+    form = EntryEditForm(obj=entry)
+    if submit(form, lambda: services.correct_entry(entry, services.NewEntry(
+        entry.client_key, form.done_on.data, form.deed.data, form.category.data,
+        form.points.data), reason=form.reason.data or "", by=current_user)):  # fmt: skip
+        flash("已保存更正。" + ("" if entry.confirmed else "确认后计入积分。"), "success")
+        return redirect(_member_url(entry), 303)
+    return _correction(entry, form, "entry", f"更正{entry.card.member.name}的储绩记录",
+                       _member_url(entry))  # fmt: skip
+
+
+@bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
+@allow(Role.INSTRUCTOR, Role.ADMIN)
+def withdraw_entry(entry_id: int):
+    entry = _entry(entry_id)
+    form = WithdrawForm()
+    if submit(form, lambda: services.withdraw_entry(entry, reason=form.reason.data or "",
+                                                   by=current_user)):  # fmt: skip
+        flash("已撤回这条储绩记录，不再计分。", "success")
+        return redirect(_member_url(entry), 303)
+    return _correction(entry, EntryEditForm(formdata=None, obj=entry), "entry",
+                       f"更正{entry.card.member.name}的储绩记录", _member_url(entry), form)  # fmt: skip
 
 
 # --- the secretary's confirmation link ---------------------------------------------------------

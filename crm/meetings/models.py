@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.accounts.models import Account
 from crm.branches.models import Branch
-from crm.db import Audited, LabeledEnum, TimestampMixin
+from crm.db import Audited, LabeledEnum, TimestampMixin, Withdrawable
 from crm.extensions import db
 from crm.members.models import Member
 from crm.photos.models import Photo
@@ -42,10 +42,12 @@ meeting_photo = sa.Table(
 )
 
 
-class Meeting(Audited, TimestampMixin, db.Model):
+class Meeting(Audited, Withdrawable, TimestampMixin, db.Model):
     """三会记录: one meeting of the three kinds, who attended, what was discussed and decided.
 
     `client_key` is made on the phone, as for visits: the same form sent twice is one record.
+    Corrected in place by its author until its month closes, then only with a reason, as a
+    version (crm.corrections); withdrawn, it is kept and counts nowhere (`standing`).
     """
 
     __tablename__ = "meeting"
@@ -68,7 +70,7 @@ class Meeting(Audited, TimestampMixin, db.Model):
     backfilled: Mapped[bool] = mapped_column(default=False)  # 补录: recorded long after it was held
 
     branch: Mapped[Branch] = relationship()
-    created_by: Mapped[Account] = relationship()
+    created_by: Mapped[Account] = relationship(foreign_keys=[created_by_id])
     attendees: Mapped[list[Member]] = relationship(secondary=meeting_attendee, order_by=Member.name)
     photos: Mapped[list[Photo]] = relationship(secondary=meeting_photo, order_by=Photo.id)
 

@@ -12,6 +12,8 @@ from crm import clock
 from crm.accounts.models import Account
 from crm.assignments.services import branch_scope
 from crm.branches.models import Branch
+from crm.corrections import services as corrections
+from crm.corrections.models import Correction
 from crm.extensions import add_once, db
 from crm.meetings.models import Meeting, MeetingKind, meeting_photo
 from crm.members.models import Member
@@ -66,7 +68,62 @@ def record_meeting(branch: Branch, new: NewMeeting, *, by: Account) -> Meeting:
     return meeting
 
 
-def _attendees(branch: Branch, member_ids: Sequence[int]) -> list[Member]:
+@dataclass(frozen=True)
+class MeetingChange:
+    kind: MeetingKind
+    held_on: date
+    topics: str
+    outcome: str
+    attendee_ids: Sequence[int]
+    other_attendees: str
+
+
+CHANGED_NAMES = {"kind": "会议类别", "held_on": "会议日期", "topics": "议题", "outcome": "结果",
+                 "attendees": "参会党员", "other_attendees": "其他参会人员"}  # fmt: skip
+
+
+def _subject(meeting: Meeting, by: Account) -> corrections.Subject:
+    return corrections.Subject(
+        meeting, f"{meeting.branch.name}{meeting.held_on:%Y-%m-%d}{meeting.kind.label}",
+        meeting.branch_id, meeting.held_on, free=meeting.created_by_id == by.id,
+    )  # fmt: skip
+
+
+def correct_meeting(
+    meeting: Meeting, change: MeetingChange, *, reason: str, by: Account
+) -> Meeting:
+    """Correct a meeting by the rule of crm.corrections (its author freely within its month;
+    otherwise a version with a reason; 补录 once its month has closed). The same rules as when
+    it was recorded; a member who has left since may stay among those who attended.
+    Raises RuleError."""
+    if change.held_on > clock.today():
+        raise RuleError("会议日期不能晚于今天。", "held_on")
+    kept = {m.id for m in meeting.attendees}
+    attendees = _attendees(meeting.branch, change.attendee_ids, still_here=kept)
+    if not attendees and not change.other_attendees.strip():
+        raise RuleError("请选择参会党员，或填写其他参会人员。", "attendee_ids")
+    values = {
+        "kind": change.kind, "held_on": change.held_on, "topics": change.topics.strip(),
+        "outcome": change.outcome.strip(), "other_attendees": change.other_attendees.strip(),
+        "attendees": sorted(attendees, key=lambda m: m.name),
+    }  # fmt: skip
+    corrections.amend(
+        _subject(meeting, by), values, CHANGED_NAMES, reason=reason, by=by,
+        show=lambda name, value: corrections.shown(
+            [m.name for m in value] if name == "attendees" else value
+        ),
+    )  # fmt: skip
+    return meeting
+
+
+def withdraw_meeting(meeting: Meeting, *, reason: str, by: Account) -> Correction:
+    """撤回 a meeting recorded by mistake: kept, marked, counted nowhere. Raises RuleError."""
+    return corrections.withdraw(_subject(meeting, by), reason=reason, by=by)
+
+
+def _attendees(
+    branch: Branch, member_ids: Sequence[int], still_here: set[int] = frozenset()
+) -> list[Member]:
     wanted = set(member_ids)
     found = (
         db.session.execute(
@@ -77,7 +134,7 @@ def _attendees(branch: Branch, member_ids: Sequence[int]) -> list[Member]:
     )
     if len(found) != len(wanted):
         raise RuleError("参会党员必须是本支部的党员。", "attendee_ids")
-    if gone := [member.name for member in found if not member.active]:
+    if gone := [m.name for m in found if not m.active and m.id not in still_here]:
         raise RuleError(f"{'、'.join(gone)}已转出本支部，不能列为参会党员。", "attendee_ids")
     return list(found)
 
@@ -137,7 +194,7 @@ def kept_up(branch_ids: Iterable[int], today: date) -> dict[int, list[KindRecord
             func.count().filter(extract("year", Meeting.held_on) == today.year),
             func.max(Meeting.held_on),
         )
-        .where(Meeting.branch_id.in_(ids), Meeting.held_on <= today)
+        .where(Meeting.branch_id.in_(ids), Meeting.held_on <= today, Meeting.standing)
         .group_by(Meeting.branch_id, Meeting.kind)
     )
     found = {(branch_id, kind): (count, last) for branch_id, kind, count, last in rows}
@@ -161,7 +218,7 @@ def kinds_held_this_quarter(today: date) -> Subquery:
     branch with fewer than all of them (or none, so absent) is quiet."""
     return (
         select(Meeting.branch_id, func.count(func.distinct(Meeting.kind)).label("kinds"))
-        .where(Meeting.held_on >= quiet_since(today), Meeting.held_on <= today)
+        .where(Meeting.held_on >= quiet_since(today), Meeting.held_on <= today, Meeting.standing)
         .group_by(Meeting.branch_id)
         .subquery()
     )

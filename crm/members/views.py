@@ -7,6 +7,7 @@ from crm.accounts.models import Role
 from crm.assignments.services import visible_branch
 from crm.cards import services as cards
 from crm.core.forms import form_status, submit
+from crm.corrections import services as corrections
 from crm.members import services
 from crm.members.forms import MemberForm
 from crm.privacy.masking import mask_phone, sees_whole_numbers, unmasked
@@ -29,9 +30,11 @@ def index(branch_id: int):
 def detail(member_id: int):
     member = services.visible_member(current_user, member_id) or abort(404)
     year = request.args.get("year", clock.today().year, type=int)
+    card = cards.vanguard_card(member, year)
     return render_template(
-        "members/detail.html", member=member, year=year, card=cards.vanguard_card(member, year),
+        "members/detail.html", member=member, year=year, card=card,
         may_confirm=cards.may_confirm, keeps_cards=cards.keeps_cards(current_user, member.branch_id),
+        versions=corrections.traces("vanguard_entry", [e.id for e in card.entries] if card else []),
     )  # fmt: skip
 
 

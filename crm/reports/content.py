@@ -11,6 +11,7 @@ from crm import charts, clock
 from crm.assignments.models import Assignment
 from crm.assignments.services import caseload_bounds, caseload_flag, held_during
 from crm.branches.models import Branch
+from crm.corrections.models import Correction
 from crm.db import as_utc
 from crm.extensions import db
 from crm.instructors.models import Instructor
@@ -67,6 +68,7 @@ class InstructorMonth:
     notes: int
     entries: int
     activities: list[PairingActivity]
+    corrections: list[Correction] = field(default_factory=list)
 
     @property
     def not_visited(self) -> list[BranchLine]:
@@ -105,6 +107,18 @@ def instructor_month(instructor: Instructor, period: Period) -> InstructorMonth:
         activities=list(
             db.session.scalars(activities.order_by(PairingActivity.held_on, PairingActivity.id))
         ),
+        corrections=late_corrections(first, last, scope),
+    )
+
+
+def late_corrections(first: date, last: date, scope: holders.Scope) -> list[Correction]:
+    """补录: the changes made after the month closed to records dated in it, in the order made."""
+    return list(
+        db.session.scalars(
+            holders.events("late_corrections", first, last, scope)
+            .options(selectinload(Correction.branch), selectinload(Correction.by))
+            .order_by(Correction.made_at, Correction.id)
+        )
     )
 
 
@@ -215,6 +229,7 @@ class AreaMonth:
     trend: dict[str, list[int]] = field(default_factory=dict)
     district_chart: str = ""
     trend_chart: str = ""
+    corrections: list[Correction] = field(default_factory=list)
 
     @property
     def instructor_total(self) -> dict[str, int]:
@@ -241,6 +256,7 @@ def area_month(district: District | None, period: Period) -> AreaMonth:
         district=district, period=period, before=before, by_district=now_by,
         then_by_district=then_by, total=figures.total(now_by), then=figures.total(then_by),
         districts=shown,
+        corrections=late_corrections(period.first, period.last, holders.Scope(district_id)),
     )  # fmt: skip
     months = figures.last_twelve_months(period.last)
     visits, solved = figures.by_month(months, district_id)

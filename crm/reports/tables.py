@@ -80,6 +80,7 @@ def of_instructor(month: InstructorMonth) -> list[Table]:
         for p in found
     ]
     meetings = [[m.held_on.isoformat(), m.branch.name, m.kind.label] for m in month.meetings]
+    late = late_table(month.corrections)
     return [
         Table("概况", ["指标", "数值"], summary),
         Table(
@@ -95,7 +96,31 @@ def of_instructor(month: InstructorMonth) -> list[Table]:
             keyed=False,
         ),
         Table("三会", ["日期", "党组织", "会议"], meetings, keyed=False),
+        *late,
     ]
+
+
+def late_table(corrections: list) -> list[Table]:
+    """补录与更正: a table only when there is one, so a month never changed reads as before."""
+    if not corrections:
+        return []
+    rows = [
+        [
+            c.made_at.astimezone(clock.LOCAL_TIME).strftime("%Y-%m-%d %H:%M"),
+            c.branch.name,
+            f"{c.what}（第 {c.number} 版）",
+            c.summary,
+            c.reason,
+            c.by.name,
+        ]
+        for c in corrections
+    ]
+    return [
+        Table(LATE, ["更正时间", "党组织", "记录", "改动", "原因", "更正人"], rows, keyed=False)
+    ]
+
+
+LATE = "补录与更正"
 
 
 AREA_KEYS = (
@@ -154,7 +179,7 @@ def of_area(area: AreaMonth) -> list[Table]:
         for n, m in enumerate(area.months)
     ]
     tables.append(Table("近12个月", ["月份", *area.trend], trend))
-    return tables
+    return tables + late_table(area.corrections)
 
 
 def workbook(tables: list[Table], title: str) -> bytes:
@@ -176,6 +201,8 @@ def differences(before: list[dict] | None, after: list[dict]) -> list[str]:
         was = old.get(table["title"])
         if was is None:
             lines.append(f"新增表：{table['title']}")
+            if not table["keyed"]:  # a list (补录与更正): name what it lists
+                lines += _row_changes({"rows": []}, table)
         elif table["keyed"]:
             lines += _cell_changes(was, table)
         else:

@@ -70,15 +70,15 @@ def flows(first: date, last: date) -> dict[tuple[date, int], Counter]:
         .group_by(Problem.closed_on, Branch.district_id),
         "meetings": select(Meeting.held_on, Branch.district_id, func.count())
         .join(Branch, Branch.id == Meeting.branch_id)
-        .where(in_days(Meeting.held_on)).group_by(Meeting.held_on, Branch.district_id),
+        .where(Meeting.standing, in_days(Meeting.held_on)).group_by(Meeting.held_on, Branch.district_id),
         "entries": select(VanguardEntry.done_on, Branch.district_id, func.count())
         .join(VanguardCard, VanguardCard.id == VanguardEntry.card_id)
         .join(Member, Member.id == VanguardCard.member_id).join(Branch, Branch.id == Member.branch_id)
-        .where(VanguardEntry.confirmed, in_days(VanguardEntry.done_on))
+        .where(VanguardEntry.counts, in_days(VanguardEntry.done_on))
         .group_by(VanguardEntry.done_on, Branch.district_id),
         "notes": select(GoalNote.noted_on, Branch.district_id, func.count())
         .join(GoalCard, GoalCard.id == GoalNote.card_id).join(Branch, Branch.id == GoalCard.branch_id)
-        .where(in_days(GoalNote.noted_on)).group_by(GoalNote.noted_on, Branch.district_id),
+        .where(GoalNote.standing, in_days(GoalNote.noted_on)).group_by(GoalNote.noted_on, Branch.district_id),
     }  # fmt: skip
     out: dict[tuple[date, int], Counter] = {}
     for key, statement in queries.items():

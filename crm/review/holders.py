@@ -24,6 +24,7 @@ from crm.assignments.services import held_at
 from crm.branches.models import Branch, GuidanceSpell
 from crm.branches.services import guided_at
 from crm.cards.models import GoalCard, GoalNote, VanguardCard, VanguardEntry
+from crm.corrections.models import Correction
 from crm.extensions import db
 from crm.meetings.models import Meeting
 from crm.members.models import Member
@@ -104,8 +105,8 @@ FLOW_OF = {
         Problem.branch_id,
         where=(Problem.status == ProblemStatus.SOLVED,),
     ),
-    "meetings": Flow(Meeting, Meeting.held_on, Meeting.branch_id),
-    "entries": Flow(  # confirmed deeds only: an unconfirmed one is not banked yet
+    "meetings": Flow(Meeting, Meeting.held_on, Meeting.branch_id, where=(Meeting.standing,)),
+    "entries": Flow(  # deeds that count only: unconfirmed or withdrawn ones are not banked
         VanguardEntry,
         VanguardEntry.done_on,
         Member.branch_id,
@@ -113,13 +114,19 @@ FLOW_OF = {
             (VanguardCard, VanguardCard.id == VanguardEntry.card_id),
             (Member, Member.id == VanguardCard.member_id),
         ),
-        where=(VanguardEntry.confirmed,),
+        where=(VanguardEntry.counts,),
     ),
     "notes": Flow(
         GoalNote,
         GoalNote.noted_on,
         GoalCard.branch_id,
         path=((GoalCard, GoalCard.id == GoalNote.card_id),),
+        where=(GoalNote.standing,),
+    ),
+    # 补录: a change to a record of a closed month, listed in that month's report, whose next
+    # version's diff names it. Dated by the record it changed.
+    "late_corrections": Flow(
+        Correction, Correction.day, Correction.branch_id, where=(Correction.late,)
     ),
     "activities": Flow(
         PairingActivity,
