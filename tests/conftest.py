@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from crm import create_app
+from crm import clock, create_app
 from crm.cards import services as cards
 from crm.extensions import db
 from tests import privacy_scan
@@ -173,6 +173,7 @@ def world(app):
         secretary = f.MemberFactory(branch=a.branch, role=f.MemberRole.SECRETARY)
         meeting = f.MeetingFactory(branch=a.branch, attendees=[secretary])
         card = f.GoalCardFactory(member=secretary)
+        note = cards.add_note(card, on=clock.today(), text="召开支委会", by=a.instructor.account)
         entry = f.VanguardEntryFactory(card__member=secretary)
         check = f.SpotCheckFactory(visit=visit)
         report = f.report_row(a.instructor)
@@ -187,5 +188,5 @@ def world(app):
             visit_a=visit.id, problem_a=problem.id, photo_a=photo.id, pending_token=token,
             member_a=secretary.id, meeting_a=meeting.id, card_a=card.id, entry_a=entry.id,
             account_a=a.instructor.account_id, check_a=check.id, report_a=report.id,
-            link_a=link.id,
+            link_a=link.id, goal_a=card.goals[0].id, note_a=note.id,
         )  # fmt: skip

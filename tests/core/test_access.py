@@ -44,6 +44,8 @@ def url_ids(world) -> dict[str, int]:
         "holder_id": world.member_a,
         "report_id": world.report_a,
         "link_id": world.link_a,
+        "goal_id": world.goal_a,
+        "note_id": world.note_a,
         "name": "branches",
     }
 
