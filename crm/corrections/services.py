@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from crm import clock
 from crm.accounts.models import Account
@@ -169,6 +170,7 @@ def traces(object_type: str, ids: Iterable[int]) -> dict[int, list[Correction]]:
     for correction in db.session.scalars(
         select(Correction)
         .where(Correction.object_type == object_type, Correction.object_id.in_(wanted))
+        .options(selectinload(Correction.by))
         .order_by(Correction.object_id, Correction.number)
     ):
         found[correction.object_id].append(correction)

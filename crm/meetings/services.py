@@ -216,12 +216,24 @@ def quiet_since(today: date) -> date:
 def kinds_held_this_quarter(today: date) -> Subquery:
     """(branch_id, kinds): how many of the three kinds each branch has held this quarter; a
     branch with fewer than all of them (or none, so absent) is quiet."""
+    return kinds_held(quiet_since(today), today)
+
+
+def kinds_held(first: date, last: date) -> Subquery:
+    """(branch_id, kinds): how many of the three kinds each branch held from `first` to `last`
+    (meetings that stand: a withdrawn one was not held)."""
     return (
         select(Meeting.branch_id, func.count(func.distinct(Meeting.kind)).label("kinds"))
-        .where(Meeting.held_on >= quiet_since(today), Meeting.held_on <= today, Meeting.standing)
+        .where(Meeting.held_on.between(first, last), Meeting.standing)
         .group_by(Meeting.branch_id)
         .subquery()
     )
+
+
+def quiet(held: Subquery) -> ColumnElement[bool]:
+    """A branch (outer-joined to kinds_held_this_quarter) that has not held all three kinds
+    this calendar quarter: the alert's rule and the caseload's column."""
+    return func.coalesce(held.c.kinds, 0) < len(MeetingKind)
 
 
 def _record(kind: MeetingKind, count: int, last: date | str | None, since: date) -> KindRecord:

@@ -29,7 +29,6 @@ from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.instructors.services import in_post_at
 from crm.meetings import services as meetings
-from crm.meetings.models import MeetingKind
 from crm.pairings.services import unpaired_branches
 from crm.problems.models import Problem
 from crm.problems.services import overdue_at
@@ -141,7 +140,7 @@ def _quiet_meetings(account: Account, today: date) -> Select:
         select(Branch)
         .join(Assignment, and_(Assignment.branch_id == Branch.id, held_at(today)))
         .outerjoin(held, held.c.branch_id == Branch.id)
-        .where(branch_scope(account), func.coalesce(held.c.kinds, 0) < len(MeetingKind))
+        .where(branch_scope(account), meetings.quiet(held))
         .options(selectinload(Branch.district))
         .order_by(Branch.district_id, Branch.name, Branch.id)
     )

@@ -30,6 +30,7 @@ from crm.db import as_utc, replace_rows
 from crm.extensions import db
 from crm.instructors import services as instructors
 from crm.instructors.models import Instructor
+from crm.meetings import services as meetings
 from crm.problems import services as problems
 from crm.problems.models import Problem, ProblemStatus
 from crm.review.models import CaseloadFigures
@@ -38,9 +39,11 @@ from crm.visits.models import Visit
 
 SORTS = {
     "name": "姓名", "assigned": "联系指导", "visits": "本月走访", "overdue_branches": "超期未走访",
-    "open_problems": "待办问题", "overdue_problems": "超期问题", "rate": "解决率", "last": "最近活动",
+    "open_problems": "待办问题", "overdue_problems": "超期问题", "quiet_meetings": "本季度三会未开齐",
+    "rate": "解决率", "last": "最近活动",
 }  # fmt: skip
-COUNTS = ("visits", "overdue_branches", "open_problems", "overdue_problems", "raised", "solved")
+COUNTS = ("visits", "overdue_branches", "open_problems", "overdue_problems", "quiet_meetings",
+          "raised", "solved")  # fmt: skip
 LOCK_KEY = 20_261_128  # refresh()'s swap, one at a time (crm.db.replace_rows)
 
 
@@ -51,6 +54,7 @@ class Row:
     overdue_branches: int = 0
     open_problems: int = 0
     overdue_problems: int = 0
+    quiet_meetings: int = 0  # branches held now that have not held all three kinds this quarter
     raised: int = 0
     solved: int = 0
     last: datetime | None = None
@@ -91,6 +95,7 @@ def rows(
         "name": lambda r: r.instructor.name, "assigned": lambda r: r.caseload.count,
         "visits": lambda r: r.visits, "overdue_branches": lambda r: r.overdue_branches,
         "open_problems": lambda r: r.open_problems, "overdue_problems": lambda r: r.overdue_problems,
+        "quiet_meetings": lambda r: r.quiet_meetings,
         "rate": lambda r: -1 if r.rate is None else r.rate,
         "last": lambda r: r.last or datetime.min.replace(tzinfo=clock.UTC),
     }.get(sort, lambda r: r.instructor.name)  # fmt: skip
@@ -180,6 +185,19 @@ def _problems(today: date, chosen: Callable) -> Iterator[tuple[int, dict]]:
         yield instructor_id, {"open_problems": open_, "overdue_problems": late}
 
 
+def _quiet_meetings(today: date, chosen: Callable) -> Iterator[tuple[int, dict]]:
+    """Branches held now that have not held each of the three meetings this calendar quarter
+    (meetings.services.quiet: the alert's rule)."""
+    held = meetings.kinds_held_this_quarter(today)
+    for instructor_id, quiet in db.session.execute(
+        select(Assignment.instructor_id, func.count())
+        .outerjoin(held, held.c.branch_id == Assignment.branch_id)
+        .where(chosen(Assignment.instructor_id), held_at(today), meetings.quiet(held))
+        .group_by(Assignment.instructor_id)
+    ):
+        yield instructor_id, {"quiet_meetings": quiet}
+
+
 def _rate(today: date, chosen: Callable) -> Iterator[tuple[int, dict]]:
     """Problems raised this year, each for whoever held its branch the day it was raised (as
     the reports count them), and how many of those are solved."""
@@ -198,11 +216,13 @@ QUERIES = {
     "last": _last,
     "overdue_branches": _overdue_branches,
     "problems": _problems,
+    "quiet_meetings": _quiet_meetings,
     "rate": _rate,
 }
 SORTED_BY = {  # the one query a sort needs
     "visits": "visits", "overdue_branches": "overdue_branches", "open_problems": "problems",
-    "overdue_problems": "problems", "rate": "rate", "last": "last",
+    "overdue_problems": "problems", "quiet_meetings": "quiet_meetings", "rate": "rate",
+    "last": "last",
 }  # fmt: skip
 
 
@@ -245,6 +265,7 @@ STORED_ORDER = {
     "visits": CaseloadFigures.visits, "overdue_branches": CaseloadFigures.overdue_branches,
     "open_problems": CaseloadFigures.open_problems,
     "overdue_problems": CaseloadFigures.overdue_problems,
+    "quiet_meetings": CaseloadFigures.quiet_meetings,
     "rate": func.coalesce(CaseloadFigures.rate, -1), "last": CaseloadFigures.last,
 }  # fmt: skip
 
@@ -289,7 +310,8 @@ def lines(stored_rows: list[CaseloadFigures]) -> list[Row]:
     return [
         Row(Caseload(instructors[r.instructor_id], r.assigned, low, high), visits=r.visits,
             overdue_branches=r.overdue_branches, open_problems=r.open_problems,
-            overdue_problems=r.overdue_problems, raised=r.raised, solved=r.solved,
+            overdue_problems=r.overdue_problems, quiet_meetings=r.quiet_meetings,
+            raised=r.raised, solved=r.solved,
             last=r.last, counted=True)
         for r in stored_rows if r.instructor_id in instructors
     ]  # fmt: skip

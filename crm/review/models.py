@@ -164,6 +164,7 @@ class CaseloadFigures(db.Model):
     overdue_branches: Mapped[int]
     overdue_problems: Mapped[int]
     open_problems: Mapped[int]
+    quiet_meetings: Mapped[int] = mapped_column(default=0, server_default="0")  # this quarter
     raised: Mapped[int]
     solved: Mapped[int]
     rate: Mapped[float | None]  # solved / raised; None when none raised

@@ -9,8 +9,9 @@ from crm.accounts.models import Role
 from crm.core.forms import Form, form_status, submit
 from crm.core.lists import paginate
 from crm.extensions import db
+from crm.meetings.models import MeetingKind
 from crm.organizations.services import districts
-from crm.review import alerts, figures, services, stored, tally
+from crm.review import alerts, figures, quarter, services, stored, tally
 from crm.review.forms import AlertNoteForm, CheckForm, CommentForm
 from crm.review.models import SpotCheck
 from crm.visits.services import visible_visit
@@ -64,9 +65,15 @@ def overview():
     months = figures.last_twelve_months(today)
     visits, solved = figures.by_month(months, scope, recent_stored=recent_stored)
     month_view = spans[0]
+    quarters = quarter.recent_quarters(today)
+    chosen_quarter = next((q for q in quarters if q.key == request.args.get("quarter")),
+                          quarter.quarter_of(chosen.first, today))  # fmt: skip
+    meeting_lines = quarter.by_district(chosen_quarter, scope)
     return render_template(
         "review/overview.html", spans=spans, districts=names, chosen=chosen, names=figures.NAMES,
-        counted_at=counted_at,
+        counted_at=counted_at, quarters=quarters, quarter=chosen_quarter,
+        meeting_lines=meeting_lines, meeting_total=quarter.total(meeting_lines),
+        kinds=list(MeetingKind), is_current_quarter=chosen_quarter.key == clock.quarter_of(today),
         district_chart=charts.bar_chart(
             f"{chosen.label}各县市区走访次数", [d.name for d in names],
             [(chosen.label, [month_view["by"].get(d.id, figures.Figures())["visits"] for d in names]),

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from crm.accounts.models import Role
 from crm.audit.services import acting_as
 from crm.branches.models import BranchKind
+from crm.cards import services as cards
 from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.organizations.models import District
@@ -125,6 +126,55 @@ def test_the_members_and_meetings_lists_do_not_query_per_row(
     with count_queries() as many:
         assert client.get(f"/branches/{branch_id}/{page}").status_code == 200
     assert len(many) == len(few), "\n".join(many)
+
+
+def test_a_card_s_records_and_their_versions_do_not_query_per_row(app, client, auth, count_queries):
+    """A member's deeds and a goal card's goals and notes, corrected and withdrawn: the pages
+    read the versions of all of them at once."""
+    with app.app_context():
+        me = f.InstructorFactory(account__username="zdy001")
+        branch_id = f.AssignmentFactory(instructor=me).branch_id
+        branch = db.session.get(f.Branch, branch_id)
+        secretary = f.MemberFactory(branch=branch, role=f.MemberRole.SECRETARY)
+        card = f.GoalCardFactory(member=secretary)
+        db.session.commit()
+        member_id, card_id = secretary.id, card.id
+
+    def add(n):
+        with app.app_context(), acting_as("test"):
+            account = db.session.get(Instructor, me_id).account
+            other = f.AccountFactory(roles=[Role.ADMIN])
+            card = db.session.get(f.GoalCard, card_id)
+            member = db.session.get(f.Member, member_id)
+            for number in range(n):
+                entry = cards.add_entry(member, cards.NewEntry(
+                    f"key-{n}-{number}", f.clock.today(), f"事迹 {number}",
+                    f.VanguardCategory.VOLUNTEER, 3), by=account)  # fmt: skip
+                cards.correct_entry(entry, cards.NewEntry(entry.client_key, entry.done_on,
+                                    f"改正 {number}", entry.category, 2), reason="改", by=other)  # fmt: skip
+                goal = cards.add_goal(card, cards.NewGoal(f"目标 {number}"))
+                cards.withdraw_goal(goal, reason="撤", by=account)
+                note = cards.add_note(card, on=f.clock.today(), text=f"进展 {number}", by=account)
+                cards.withdraw_note(note, reason="撤", by=account)
+            db.session.commit()
+
+    with app.app_context():
+        me_id = db.session.scalar(sa.select(Instructor.id))
+    auth.login("zdy001")
+    pages = [f"/members/{member_id}", f"/goal-cards/{card_id}"]
+    add(1)
+    few = []
+    for url in pages:
+        with count_queries() as statements:
+            assert client.get(url).status_code == 200
+        few.append(len(statements))
+    add(5)
+    for url, before in zip(pages, few, strict=True):
+        with count_queries() as statements:
+            page = client.get(url)
+        assert page.status_code == 200
+        assert page.text.count("第 2 版") >= 6
+        assert len(statements) == before, "\n".join(statements)
 
 
 @pytest.mark.parametrize(

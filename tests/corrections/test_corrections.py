@@ -19,7 +19,6 @@ from crm.reports.models import Report, ReportKind
 from crm.review import holders
 from tests import factories as f
 
-
 ROW_CHANGES = [f"{table}.{change}" for table in ("meeting", "vanguard_entry", "goal", "goal_note")
                for change in ("create", "update", "delete")]  # fmt: skip
 
