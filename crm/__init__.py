@@ -6,6 +6,7 @@ from typing import Any
 from flask import Flask
 
 from crm import config
+from crm.http import IdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES_WITH_PAGES = (
@@ -22,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=ROOT / "static",
         instance_path=str(ROOT / "instance"),
     )
+    app.url_map.converters["int"] = IdConverter
     config.load(app, test_config)
     register_extensions(app)
     register_blueprints(app)

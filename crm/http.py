@@ -2,9 +2,38 @@
 
 from urllib.parse import quote
 
-from flask import Response, flash, jsonify, make_response, redirect, request
+from flask import Response, abort, flash, jsonify, make_response, redirect, request
+from werkzeug.routing import IntegerConverter
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DB_INT_MAX = 2**31 - 1  # the largest value of an INTEGER column (PostgreSQL's int4): every id
+
+
+def whole_number(text: str) -> int:
+    """A number a request names (an id, a page, a count) as a database column can hold it:
+    0 to DB_INT_MAX. Anything else is ValueError, which `request.args.get(type=whole_number)`
+    turns into "not given" and a form field's coerce into a message beside the field: a huge
+    id is answered like any unknown one, never with an overflow."""
+    value = int(text)
+    if not 0 <= value <= DB_INT_MAX:
+        raise ValueError(text)
+    return value
+
+
+def year_arg(default: int) -> int:
+    """`?year=` of a card or a member's page: a year people keep records in, else 404."""
+    year = request.args.get("year", default, type=whole_number)
+    if not 1990 <= year <= 2100:
+        abort(404)
+    return year
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: an id too large for the database matches no route (404)."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = DB_INT_MAX, signed: bool = False) -> None:  # fmt: skip
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def wants_json() -> bool:

@@ -3,6 +3,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from crm.accounts.models import Role
 from crm.core.forms import Form, checkbox_list, options
+from crm.http import whole_number
 
 
 class LoginForm(Form):
@@ -33,4 +34,4 @@ class CodeForm(Form):
 
 class RolesForm(Form):
     roles = SelectMultipleField("角色", choices=options(Role.choices()), **checkbox_list())
-    scope_district_id = SelectField("审阅范围", coerce=int, default=0)
+    scope_district_id = SelectField("审阅范围", coerce=whole_number, default=0)

@@ -9,14 +9,15 @@ from crm.branches.models import Branch, Sector
 from crm.core.forms import Form, date_field, options
 from crm.core.names import pinyin_order
 from crm.extensions import db
+from crm.http import whole_number
 from crm.instructors.models import Instructor, InstructorStatus
 
 
 class AssignForm(Form):
     """The choices of instructor_id and branch_id are filled by assign_form()."""
 
-    instructor_id = SelectField("指导员", coerce=int)
-    branch_id = SelectField("党组织", coerce=int)
+    instructor_id = SelectField("指导员", coerce=whole_number)
+    branch_id = SelectField("党组织", coerce=whole_number)
     started_on = date_field("开始日期")
     reassign = BooleanField("改派：结束现任指导员的联系指导")
 

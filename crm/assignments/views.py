@@ -13,6 +13,7 @@ from crm.branches.models import Branch
 from crm.core.forms import form_status, submit
 from crm.core.lists import contains, paginate, search_text
 from crm.extensions import db
+from crm.http import whole_number
 from crm.instructors.models import Instructor
 from crm.organizations.services import districts
 
@@ -27,7 +28,7 @@ def index():
         "assignments/index.html",
         page=paginate(listing(request.args)),
         q=search_text(),
-        district_id=request.args.get("district_id", type=int),
+        district_id=request.args.get("district_id", type=whole_number),
         districts=districts(),
     )
 
@@ -49,7 +50,7 @@ def listing(args) -> Select:
     )
     if q:
         statement = statement.where(or_(contains(Branch.name, q), contains(Account.name, q)))
-    if district_id := args.get("district_id", type=int):
+    if district_id := args.get("district_id", type=whole_number):
         statement = statement.where(Branch.district_id == district_id)
     return statement
 
@@ -58,7 +59,7 @@ def listing(args) -> Select:
 @allow(Role.ADMIN)
 def unassigned():
     """The queue of branches marked for guidance that nobody holds."""
-    district_id = request.args.get("district_id", type=int)
+    district_id = request.args.get("district_id", type=whole_number)
     statement = services.unassigned_branches().options(selectinload(Branch.district))
     if district_id:
         statement = statement.where(Branch.district_id == district_id)
@@ -96,7 +97,7 @@ def create():
 def _chosen(model, name: str):
     """The object named in the query string: `?instructor_id=` fixes the instructor and offers
     branches, `?branch_id=` fixes the branch and offers instructors."""
-    object_id = request.args.get(name, type=int)
+    object_id = request.args.get(name, type=whole_number)
     return db.session.get(model, object_id) if object_id else None
 
 

@@ -13,6 +13,7 @@ from crm.branches.models import Branch, Sector
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import contains, paginate, search_text
 from crm.extensions import db
+from crm.http import whole_number
 from crm.instructors.services import of_account
 from crm.meetings import services as meetings
 from crm.members import services as members
@@ -36,7 +37,7 @@ def index():
         guides=assignments.current_instructors(branch.id for branch in page.items),
         q=search_text(),
         sector=request.args.get("sector", ""),
-        district_id=request.args.get("district_id", type=int),
+        district_id=request.args.get("district_id", type=whole_number),
         sectors=Sector,
         districts=districts(),
     )
@@ -55,7 +56,7 @@ def listing(args) -> Select:
         statement = statement.where(or_(contains(Branch.name, q), Branch.secretary_name == q))
     if chosen := Sector.parse(args.get("sector")):
         statement = statement.where(Branch.sector == chosen)
-    if district_id := args.get("district_id", type=int):
+    if district_id := args.get("district_id", type=whole_number):
         statement = statement.where(Branch.district_id == district_id)
     return statement
 

@@ -1,7 +1,6 @@
 from wtforms import (
     FieldList,
     FormField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -12,8 +11,16 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from crm.cards.models import Rating, VanguardCategory
 from crm.cards.services import NewGoal
-from crm.core.forms import Form, checkbox_list, client_key_field, date_field, enum_field
+from crm.core.forms import (
+    Form,
+    NumberField,
+    checkbox_list,
+    client_key_field,
+    date_field,
+    enum_field,
+)
 from crm.corrections.forms import reason_field
+from crm.http import whole_number
 
 
 class GoalRowForm(PlainForm):
@@ -28,7 +35,7 @@ class GoalRowForm(PlainForm):
 
 
 class GoalCardForm(Form):
-    year = IntegerField("年度", validators=[InputRequired("请填写年度。")])
+    year = NumberField("年度", validators=[InputRequired("请填写年度。")])
     goals = FieldList(FormField(GoalRowForm), min_entries=4, max_entries=12)
 
     def new_goals(self) -> list[NewGoal]:
@@ -76,7 +83,7 @@ class EntryForm(Form):
     done_on = date_field("日期")
     category = enum_field("类别", VanguardCategory)
     deed = TextAreaField("事迹", validators=[DataRequired("请写下做了什么。"), Length(max=500)])
-    points = IntegerField("积分", validators=[InputRequired("请填写积分。")])
+    points = NumberField("积分", validators=[InputRequired("请填写积分。")])
 
 
 class ConfirmForm(Form):
@@ -86,7 +93,7 @@ class ConfirmForm(Form):
 class LinkConfirmForm(Form):
     """The secretary's choice of deeds to confirm; the choices are filled by the view."""
 
-    entry_ids = SelectMultipleField("确认以下储绩", coerce=int, **checkbox_list())
+    entry_ids = SelectMultipleField("确认以下储绩", coerce=whole_number, **checkbox_list())
 
 
 class GoalEditForm(GoalForm):
@@ -103,5 +110,5 @@ class EntryEditForm(Form):
     done_on = date_field("日期")
     category = enum_field("类别", VanguardCategory)
     deed = TextAreaField("事迹", validators=[DataRequired("请写下做了什么。"), Length(max=500)])
-    points = IntegerField("积分", validators=[InputRequired("请填写积分。")])
+    points = NumberField("积分", validators=[InputRequired("请填写积分。")])
     reason = reason_field()

@@ -60,8 +60,8 @@ def open_goal_card(secretary: Member, year: int, goals: Sequence[NewGoal]) -> Go
     at least one goal, no year past the next. Raises RuleError."""
     if secretary.role is not MemberRole.SECRETARY or not secretary.active:
         raise RuleError(f"{secretary.name}不是本支部书记，履职目标卡只为书记建立。")
-    if year > clock.today().year + 1:
-        raise RuleError("只能建立今年或明年的目标卡。", "year")
+    if not 2000 <= year <= clock.today().year + 1:
+        raise RuleError(f"年度应在 2000 年到 {clock.today().year + 1} 年之间。", "year")
     if goal_card(secretary.id, year) is not None:
         raise RuleError(
             f"书记{secretary.name} {year} 年的履职目标卡已经建立，不能重复建立。", "year"

@@ -38,7 +38,7 @@ from crm.corrections import services as corrections
 from crm.corrections.forms import WithdrawForm
 from crm.corrections.pages import correction_page
 from crm.extensions import db
-from crm.http import answer_saved, named_file
+from crm.http import answer_saved, named_file, whole_number, year_arg
 from crm.members.services import members_of, secretary_of, visible_member
 
 bp = Blueprint("cards", __name__)
@@ -52,7 +52,7 @@ bp = Blueprint("cards", __name__)
 def goal_card(branch_id: int):
     """The branch secretary's goal card for a year; its instructor opens it if there is none."""
     branch = visible_branch(current_user, branch_id) or abort(404)
-    year = request.args.get("year", clock.today().year, type=int)
+    year = year_arg(clock.today().year)
     secretary = secretary_of(branch.id)
     card = services.goal_card(secretary.id, year) if secretary else None
     if card is not None:
@@ -197,7 +197,9 @@ def create_entry(branch_id: int):
     low, high = services.points_bounds()
     if request.method == "GET":
         form.client_key.data, form.done_on.data = uuid4().hex, clock.today()
-        chosen = request.args.get("member_id", type=int)  # only a member still here, else nobody
+        chosen = request.args.get(
+            "member_id", type=whole_number
+        )  # only a member still here, else nobody
         form.member_id.data = chosen if chosen in {m.id for m in present} else None
         form.points.data = low
     elif done := services.entry_by_key(current_user.id, form.client_key.data or ""):
@@ -446,7 +448,7 @@ def confirm_page(token: str):
 def card_pdf(member_id: int):
     """A member's vanguard card for a year on one A4 page."""
     member = visible_member(current_user, member_id) or abort(404)
-    year = request.args.get("year", clock.today().year, type=int)
+    year = year_arg(clock.today().year)
     standing = next(
         (s for s in services.ranking(member.branch_id, year) if s.member.id == member.id), None
     )
@@ -461,7 +463,7 @@ def card_pdf(member_id: int):
 def ranking_pdf(branch_id: int):
     """The branch's members ranked by their year's confirmed points, on one A4 page."""
     branch = visible_branch(current_user, branch_id) or abort(404)
-    year = request.args.get("year", clock.today().year, type=int)
+    year = year_arg(clock.today().year)
     pdf = render_pdf("cards/ranking_pdf.html", branch=branch, year=year,
                      standings=services.ranking(branch.id, year), printed=clock.now())  # fmt: skip
     return _pdf(pdf, f"先锋储绩排名-{branch.name}-{year}.pdf")

@@ -23,7 +23,7 @@ from wtforms.widgets import CheckboxInput
 
 from crm.db import LabeledEnum, Versioned
 from crm.extensions import db, writing
-from crm.http import wants_json, wants_page_back
+from crm.http import wants_json, wants_page_back, whole_number
 from crm.rules import RuleError, show_on_form
 
 T = TypeVar("T")
@@ -63,6 +63,21 @@ def optional_text(label: str, max_length: int, **kwargs) -> StringField:
         default="",
         **kwargs,
     )
+
+
+class NumberField(IntegerField):
+    """A whole number as a database column holds it (crm.http.whole_number): anything larger,
+    negative or not a number is refused beside the field, never stored or looked up."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] in ("", None):
+            self.data = None
+            return
+        try:
+            self.data = whole_number(valuelist[0])
+        except ValueError:
+            self.data = None
+            raise ValueError("请填写一个不太大的非负整数。") from None
 
 
 def count_field(label: str) -> IntegerField:
@@ -116,7 +131,7 @@ def checkbox_list() -> dict:
 
 def district_field(label: str = "所属县市区") -> SelectField:
     """Choices are filled by the view from the districts table."""
-    return SelectField(label, coerce=int, validators=[InputRequired("请选择县市区。")])
+    return SelectField(label, coerce=whole_number, validators=[InputRequired("请选择县市区。")])
 
 
 CONFLICT = ("保存失败：您打开这个页面之后，别人已修改并保存了这条记录。为免覆盖对方的修改，"

@@ -7,6 +7,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select
 
 from crm.extensions import db
+from crm.http import whole_number
 
 
 def search_text() -> str:
@@ -24,7 +25,7 @@ def paginate(statement: Select, total: int | None = None) -> Pagination:
     saves counting them again."""
     page = db.paginate(
         statement,
-        page=request.args.get("page", 1, type=int),
+        page=request.args.get("page", 1, type=whole_number),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
         max_per_page=current_app.config["PAGE_SIZE"],
@@ -74,5 +75,5 @@ class ListPage:
 
 
 def paginate_list(items: list, per_page: int = 100) -> ListPage:
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, request.args.get("page", 1, type=whole_number))
     return ListPage(items, min(page, max(1, -(-len(items) // per_page))), per_page)

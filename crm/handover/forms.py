@@ -3,6 +3,7 @@ from wtforms import Form as PlainForm
 from wtforms.validators import Length
 
 from crm.core.forms import Form, date_field
+from crm.http import whole_number
 
 
 class MoveRowForm(PlainForm):
@@ -12,7 +13,7 @@ class MoveRowForm(PlainForm):
         locales = ("zh",)
 
     branch_id = HiddenField()
-    to = SelectField("移交给", coerce=int, validate_choice=False)
+    to = SelectField("移交给", coerce=whole_number, validate_choice=False)
 
 
 class HandoverForm(Form):

@@ -12,6 +12,7 @@ from crm.core.forms import form_status, options, submit
 from crm.extensions import db
 from crm.handover import services
 from crm.handover.forms import HandoverForm
+from crm.http import whole_number
 from crm.instructors import services as instructors
 from crm.instructors.models import Instructor, InstructorStatus
 from crm.rules import RuleError
@@ -84,7 +85,7 @@ def _hand_over(leaving: Instructor, form: HandoverForm):
 def notes(instructor_id: int):
     """The handover notes of the branches just moved, to read and to print."""
     instructor = assignments.visible_instructor(current_user, instructor_id) or abort(404)
-    ids = request.args.getlist("branch", type=int)
+    ids = request.args.getlist("branch", type=whole_number)
     branches = [b for b in (visible_branch(current_user, i) for i in ids) if b is not None]
     return render_template("handover/notes.html", instructor=instructor,
                            notes=[services.note_for(b) for b in branches])  # fmt: skip

@@ -9,11 +9,11 @@ from crm.assignments.forms import AssignForm, assign_form
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import paginate, paginate_list, search_text
 from crm.extensions import db
+from crm.http import whole_number
 from crm.instructors import services
 from crm.instructors.forms import InstructorForm, NewInstructorForm
 from crm.instructors.models import Instructor
 from crm.meetings import services as meetings
-from crm.meetings.services import quiet_since
 from crm.organizations.services import district_choices, districts
 from crm.review import caseload, stored
 from crm.visits import services as visits
@@ -26,7 +26,7 @@ bp = Blueprint("instructors", __name__, url_prefix="/instructors")
 def index():
     """The caseload table: sortable, by district, searchable by name or pinyin initials."""
     q = search_text()
-    district_id = request.args.get("district_id", type=int)
+    district_id = request.args.get("district_id", type=whole_number)
     flag = request.args.get("flag", "")
     sort = request.args.get("sort", "name")
     descending = request.args.get("order") == "desc"
@@ -56,7 +56,7 @@ def index():
     return render_template(
         "instructors/index.html", page=page, low=low, high=high, q=q, district_id=district_id,
         flag=flag, sort=sort, descending=descending, sorts=caseload.SORTS, counted_at=counted_at,
-        quarter=clock.quarter_label(today), quarter_start=quiet_since(today),
+        quarter=clock.quarter_label(today), quarter_start=meetings.quiet_since(today),
         districts=[d for d in districts() if current_user.sees_everything
                    or d.id == current_user.scope_district_id],
     )  # fmt: skip

@@ -3,6 +3,7 @@ from wtforms.validators import DataRequired, Length
 
 from crm.core.forms import Form, checkbox_list, client_key_field, date_field, enum_field
 from crm.corrections.forms import reason_field
+from crm.http import whole_number
 from crm.meetings.models import MeetingKind
 
 
@@ -14,7 +15,7 @@ class MeetingForm(Form):
     kind = enum_field("会议类别", MeetingKind, names={k: k.full_name for k in MeetingKind})
     held_on = date_field("会议日期")
     attendee_ids = SelectMultipleField(
-        "参会党员", coerce=int, validate_choice=False,
+        "参会党员", coerce=whole_number, validate_choice=False,
         **checkbox_list(),
     )  # fmt: skip
     other_attendees = StringField("其他参会人员", validators=[Length(max=200)], default="",
@@ -30,7 +31,7 @@ class MeetingEditForm(Form):
     kind = enum_field("会议类别", MeetingKind, names={k: k.full_name for k in MeetingKind})
     held_on = date_field("会议日期")
     attendee_ids = SelectMultipleField(
-        "参会党员", coerce=int, validate_choice=False, **checkbox_list()
+        "参会党员", coerce=whole_number, validate_choice=False, **checkbox_list()
     )
     other_attendees = StringField("其他参会人员", validators=[Length(max=200)], default="")
     topics = TextAreaField("议题", validators=[DataRequired("请填写会议议题。"), Length(max=2000)])

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from crm import clock
@@ -8,6 +8,7 @@ from crm.assignments.services import visible_branch
 from crm.cards import services as cards
 from crm.core.forms import form_status, submit
 from crm.corrections import services as corrections
+from crm.http import year_arg
 from crm.members import services
 from crm.members.forms import MemberForm
 from crm.privacy.masking import mask_phone, sees_whole_numbers, unmasked
@@ -29,7 +30,7 @@ def index(branch_id: int):
 @signed_in
 def detail(member_id: int):
     member = services.visible_member(current_user, member_id) or abort(404)
-    year = request.args.get("year", clock.today().year, type=int)
+    year = year_arg(clock.today().year)
     card = cards.vanguard_card(member, year)
     return render_template(
         "members/detail.html", member=member, year=year, card=card,

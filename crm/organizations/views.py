@@ -9,6 +9,7 @@ from crm.assignments.services import organization_scope, visible_organization
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import contains, paginate, search_text
 from crm.extensions import db
+from crm.http import whole_number
 from crm.organizations import services
 from crm.organizations.forms import OrganizationForm
 from crm.organizations.models import Organization, OrganizationKind
@@ -24,7 +25,7 @@ def index():
         page=paginate(listing(request.args)),
         q=search_text(),
         kind=request.args.get("kind", ""),
-        district_id=request.args.get("district_id", type=int),
+        district_id=request.args.get("district_id", type=whole_number),
         kinds=OrganizationKind,
         districts=services.districts(),
     )
@@ -45,7 +46,7 @@ def listing(args) -> Select:
         )
     if chosen := OrganizationKind.parse(args.get("kind")):
         statement = statement.where(Organization.kind == chosen)
-    if district_id := args.get("district_id", type=int):
+    if district_id := args.get("district_id", type=whole_number):
         statement = statement.where(Organization.district_id == district_id)
     return statement
 

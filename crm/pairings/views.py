@@ -20,7 +20,7 @@ from crm.branches.models import Branch
 from crm.core.forms import form_status, shown_again, submit
 from crm.core.lists import paginate
 from crm.extensions import db
-from crm.http import answer_saved
+from crm.http import answer_saved, whole_number
 from crm.pairings import services
 from crm.pairings.forms import ActivityForm, EndPairingForm, PairingForm
 from crm.pairings.models import Pairing, PairingActivity, PairingStatus
@@ -55,8 +55,8 @@ def index():
 def create():
     form = PairingForm()
     if request.method == "GET":
-        form.agency_branch_id.data = request.args.get("agency_branch_id", type=int)
-        form.branch_id.data = request.args.get("branch_id", type=int)
+        form.agency_branch_id.data = request.args.get("agency_branch_id", type=whole_number)
+        form.branch_id.data = request.args.get("branch_id", type=whole_number)
         form.started_on.data = clock.today()
     if pairing := submit(form, lambda: services.create_pairing(
         _branch(form.agency_branch_id), _branch(form.branch_id),

@@ -1,13 +1,13 @@
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from crm.core.forms import Form, enum_field, options
+from crm.core.forms import Form, NumberField, enum_field, options
 from crm.review.models import CheckOutcome
 
 
 class AlertNoteForm(Form):
     rule = HiddenField()
-    object_id = IntegerField()
+    object_id = NumberField()
     note = StringField("处理情况", validators=[Length(max=500)])
 
 

@@ -21,7 +21,7 @@ from crm.assignments import views as assignment_views
 from crm.audit import services as audit
 from crm.branches import views as branch_views
 from crm.extensions import db, writing
-from crm.http import XLSX, named_file
+from crm.http import XLSX, named_file, whole_number
 from crm.organizations import views as organization_views
 from crm.pairings import services as pairings
 from crm.privacy.masking import phone_for_viewer
@@ -137,7 +137,7 @@ def _instructors(args):
     rows = assignments.caseloads(
         current_user,
         q=args.get("q", ""),
-        district_id=args.get("district_id", type=int),
+        district_id=args.get("district_id", type=whole_number),
         departed=args.get("flag") == "left",
     )
     if (flag := args.get("flag")) in ("under", "over"):
