@@ -33,5 +33,8 @@ class CodeForm(Form):
 
 
 class RolesForm(Form):
-    roles = SelectMultipleField("角色", choices=options(Role.choices()), **checkbox_list())
+    # Any value is read (and a privileged role refused with why, by the service); the page
+    # offers only the roles it may grant.
+    roles = SelectMultipleField("角色", choices=options(Role.choices()), validate_choice=False,
+                                **checkbox_list())  # fmt: skip
     scope_district_id = SelectField("审阅范围", coerce=whole_number, default=0)

@@ -17,8 +17,12 @@ class Role(LabeledEnum):
 
 
 # 三权分立: the system admin runs the work, the security admin keeps accounts, roles and
-# policies, the auditor reads the audit log. No account holds two of them.
+# policies, the auditor reads the audit log. No account holds two of them, and these roles are
+# granted and removed only on the server's command line (`flask accounts grant/revoke`), so no
+# one of the three can make themselves, or anyone, another (docs/security.md).
 SEPARATED_DUTIES = frozenset({Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
+PRIVILEGED = SEPARATED_DUTIES
+UNUSABLE = "!"  # the start of a password hash no password matches: an account not opened yet
 
 
 class Account(UserMixin, Audited, TimestampMixin, db.Model):
@@ -46,6 +50,12 @@ class Account(UserMixin, Audited, TimestampMixin, db.Model):
     # step accepted, so a code cannot be used twice.
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_last_step: Mapped[int | None]
+    # A password set by someone else (the security admin, a command) is temporary: its owner
+    # chooses their own at the next sign-in, before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Asked by the instructors' records when an instructor leaves (离岗): the security admin
+    # decides, and disabling the account clears it. Nothing outside the account pages enables.
+    disable_requested_at: Mapped[datetime | None]
 
     role_rows: Mapped[list["AccountRole"]] = relationship(
         back_populates="account", cascade="all, delete-orphan"
@@ -75,6 +85,18 @@ class Account(UserMixin, Audited, TimestampMixin, db.Model):
         return not self.roles.isdisjoint(roles)
 
     @property
+    def awaiting_opening(self) -> bool:
+        """Made with an instructor's record or an import: no password yet, which only the
+        security admin (or a command) sets (待开通)."""
+        return self.password_hash.startswith(UNUSABLE)
+
+    @property
+    def is_privileged(self) -> bool:
+        """Holds one of the three separated duties: its roles and credentials change only on
+        the server's command line."""
+        return not self.roles.isdisjoint(PRIVILEGED)
+
+    @property
     def is_admin(self) -> bool:
         return Role.ADMIN in self.roles
 
@@ -99,6 +121,11 @@ class AccountRole(Audited, db.Model):
     role: Mapped[Role] = mapped_column(primary_key=True)
 
     account: Mapped[Account] = relationship(back_populates="role_rows")
+
+    def __str__(self) -> str:
+        return (
+            f"{self.role.label}角色（{self.account.username if self.account else self.account_id}）"
+        )
 
 
 class PasswordHistory(db.Model):

@@ -1,5 +1,6 @@
 """Accounts: creating them, their roles, passwords and sign-in."""
 
+import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -10,7 +11,15 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from crm.accounts import passwords, second_factor
-from crm.accounts.models import SEPARATED_DUTIES, Account, AccountRole, PasswordHistory, Role
+from crm.accounts.models import (
+    PRIVILEGED,
+    SEPARATED_DUTIES,
+    UNUSABLE,
+    Account,
+    AccountRole,
+    PasswordHistory,
+    Role,
+)
 from crm.audit import services as audit
 from crm.core.lists import contains
 from crm.db import as_utc, utcnow
@@ -97,24 +106,71 @@ def create_account(
     return account
 
 
+OWN = "不能在账号管理页面修改自己的账号：请另一位安全管理员操作，或在服务器命令行操作。"
+ON_THE_COMMAND_LINE = (
+    "管理员、安全管理员、审计员角色只能在服务器命令行授予或收回"
+    "（flask --app wsgi accounts grant / revoke），以免任何一方自行扩大权限。"
+)
+
+
 def set_roles(
-    account: Account, roles: Iterable[Role], scope_district_id: int | None = None
+    account: Account,
+    roles: Iterable[Role],
+    scope_district_id: int | None = None,
+    *,
+    by: Account | None = None,
 ) -> Account:
-    """Replace the account's roles (a reviewer's district with them: None is the whole city);
-    raises RoleConflictError."""
+    """Replace the account's roles (a reviewer's district with them: None is the whole city),
+    audited as who changed whose roles from what to what. From the account pages (`by`): never
+    one's own account, and never a privileged role granted or removed (the command line's, with
+    `by` None). Raises RoleConflictError or AccountError."""
     chosen = check_roles(roles)
+    before, scope_before = account.roles, account.scope_district_id
+    if by is not None and by.id == account.id:
+        raise AccountError(OWN, "roles")
+    if by is not None and (chosen ^ before) & PRIVILEGED:
+        raise AccountError(ON_THE_COMMAND_LINE, "roles")
     account.scope_district_id = scope_district_id if Role.REVIEWER in chosen else None
     for row in [row for row in account.role_rows if row.role not in chosen]:
         account.role_rows.remove(row)
     for role in sorted(chosen - account.roles):
         account.role_rows.append(AccountRole(role=role))
     db.session.flush()
+    if before != chosen or scope_before != account.scope_district_id:
+        audit.record(
+            "account.roles",
+            object_type="account",
+            object_id=account.id,
+            summary=f"{account} 的角色：{_labels(before)} → {_labels(chosen)}"
+            + ("" if scope_before == account.scope_district_id else "（审阅范围已变）"),
+            changes={
+                "roles": [_labels(before), _labels(chosen)],
+                "scope_district_id": [scope_before, account.scope_district_id],
+            },
+        )
     return account
 
 
-def set_password(account: Account, password: str) -> Account:
+def _labels(roles: Iterable[Role]) -> str:
+    return "、".join(role.label for role in sorted(roles)) or "无"
+
+
+def check_may_change(account: Account, by: Account, what: str) -> None:
+    """The account pages act on other people's accounts; a privileged account's credentials
+    (password, second factor) change only on the command line. Raises AccountError."""
+    if by.id == account.id:
+        raise AccountError(OWN)
+    if account.is_privileged and what in ("password", "second-factor"):
+        raise AccountError(
+            f"{account.name}担任{_labels(account.roles & PRIVILEGED)}，其密码和动态口令只能在服务器"
+            "命令行重置（flask --app wsgi accounts set-password / reset-second-factor）。"
+        )
+
+
+def set_password(account: Account, password: str, *, temporary: bool = False) -> Account:
     """Store a new password hash; raises WeakPasswordError for a password the policy refuses
-    or one of the account's last few."""
+    or one of the account's last few. A `temporary` one (set by someone else) must be replaced
+    by its owner at the next sign-in."""
     new_hash = hash_password(password, username=account.username)
     remembered = passwords.history_size()
     if remembered:
@@ -124,9 +180,11 @@ def set_password(account: Account, password: str) -> Account:
         ).all()  # fmt: skip
         if any(_verify(old, password) for old in [account.password_hash, *earlier]):
             raise WeakPasswordError(f"新密码不能与最近 {remembered} 次使用过的密码相同。")
-    db.session.add(PasswordHistory(account_id=account.id, password_hash=account.password_hash))
+    if not account.password_hash.startswith(UNUSABLE):
+        db.session.add(PasswordHistory(account_id=account.id, password_hash=account.password_hash))
     account.password_hash = new_hash
     account.password_changed_at = utcnow()
+    account.must_change_password = temporary
     account.failed_logins, account.locked_until = 0, None
     end_sessions(account)
     return account
@@ -147,6 +205,16 @@ def change_own_password(account: Account, current: str, new: str) -> Account:
 
 def password_expired(account: Account) -> bool:
     return passwords.expired(as_utc(account.password_changed_at), utcnow())
+
+
+def needs_new_password(account: Account) -> bool:
+    """Before anything else: an expired password, or a temporary one someone else set."""
+    return account.must_change_password or password_expired(account)
+
+
+def unusable_password() -> str:
+    """The hash of an account not opened yet: nothing signs in with it."""
+    return UNUSABLE + "unopened-" + secrets.token_hex(8)
 
 
 def authenticate(username: str, password: str) -> Account | None:
@@ -209,11 +277,23 @@ def reset_second_factor(account: Account) -> Account:
 
 
 def set_active(account: Account, active: bool) -> Account:
-    """Disable or enable an account; disabling ends its sessions at once."""
+    """Disable or enable an account; disabling ends its sessions at once and answers a request
+    to disable it."""
     account.active = active
     if not active:
+        account.disable_requested_at = None
         end_sessions(account)
     return account
+
+
+def request_disable(account: Account, why: str) -> None:
+    """Ask the security admin to disable an account (an instructor left); never disables or
+    enables by itself. Audited; the accounts page lists what is asked."""
+    if not account.active or account.disable_requested_at is not None:
+        return
+    account.disable_requested_at = utcnow()
+    audit.record("account.disable_requested", object_type="account", object_id=account.id,
+                 summary=f"{why}：请安全管理员停用账号 {account.username}")  # fmt: skip
 
 
 def unlock(account: Account) -> Account:
@@ -221,8 +301,12 @@ def unlock(account: Account) -> Account:
     return account
 
 
-def listing(text: str = "", role: str = "") -> Select:
-    """Accounts by username, matching a name or username and holding a role, when given."""
+STATES = {"disable_requested": "离岗待停用", "awaiting": "待开通", "disabled": "已停用"}
+
+
+def listing(text: str = "", role: str = "", state: str = "") -> Select:
+    """Accounts by username, matching a name or username, holding a role and in a state
+    (STATES), when given."""
     statement = (
         select(Account)
         .options(selectinload(Account.role_rows), selectinload(Account.scope_district))
@@ -232,7 +316,19 @@ def listing(text: str = "", role: str = "") -> Select:
         statement = statement.where(contains(Account.username, text) | contains(Account.name, text))
     if (chosen := Role.parse(role)) is not None:
         statement = statement.where(Account.role_rows.any(AccountRole.role == chosen))
+    if state == "disable_requested":
+        statement = statement.where(Account.disable_requested_at.is_not(None), Account.active)
+    elif state == "awaiting":
+        statement = statement.where(Account.password_hash.startswith(UNUSABLE))
+    elif state == "disabled":
+        statement = statement.where(~Account.active)
     return statement
+
+
+def disable_requests() -> int:
+    """Accounts whose instructor left and that can still sign in."""
+    return db.session.scalar(select(func.count()).select_from(
+        listing(state="disable_requested").order_by(None).subquery()))  # fmt: skip
 
 
 def policy_summary() -> list[tuple[str, str]]:

@@ -25,7 +25,7 @@ from crm.accounts.forms import (
     RolesForm,
     SetPasswordForm,
 )
-from crm.accounts.models import Account, Role
+from crm.accounts.models import PRIVILEGED, Account, Role
 from crm.audit import services as audit
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import paginate, search_text
@@ -231,7 +231,8 @@ def change_password():
         flash("密码已修改。", "success")
         return redirect(home_url(current_user), 303)
     page = render_template("accounts/change_password.html", form=form,
-                           expired=services.password_expired(current_user))  # fmt: skip
+                           expired=services.password_expired(current_user),
+                           temporary=current_user.must_change_password)  # fmt: skip
     return page, form_status(form)
 
 
@@ -243,7 +244,7 @@ OPEN_WHILE_EXPIRED = {"accounts.change_password", "accounts.logout", "static", "
 @bp.before_app_request
 def expired_password_first():
     if (current_user.is_authenticated and request.endpoint not in OPEN_WHILE_EXPIRED
-            and services.password_expired(current_user)):  # fmt: skip
+            and services.needs_new_password(current_user)):  # fmt: skip
         if wants_json():
             return jsonify(error="密码已过期，请先在网页上修改密码。"), 403
         return redirect(url_for("accounts.change_password"))
@@ -257,8 +258,10 @@ def expired_password_first():
 @allow(Role.SECURITY_ADMIN)
 def index():
     """Every account, searchable, with its roles, lock and second factor: and the policies."""
-    statement = services.listing(search_text(), request.args.get("role", ""))
+    statement = services.listing(search_text(), request.args.get("role", ""),
+                                 request.args.get("state", ""))  # fmt: skip
     return render_template("accounts/index.html", page=paginate(statement), roles=Role,
+                           states=services.STATES.items(), asked=services.disable_requests(),
                            policy=services.policy_summary())  # fmt: skip
 
 
@@ -271,16 +274,19 @@ def detail(account_id: int):
                      scope_district_id=account.scope_district_id or 0)  # fmt: skip
     form.roles.choices = options((r.value, r.label) for r in ASSIGNABLE)
     form.scope_district_id.choices = options([(0, "全市"), *district_choices()])
-    kept = {Role.INSTRUCTOR} & account.roles  # bound to the instructor's record, kept as is
+    # The instructor's role follows their record; the privileged ones, the command line.
+    kept = account.roles - set(ASSIGNABLE)
     if submit(form, lambda: services.set_roles(
-            account, {*kept, *(Role(r) for r in form.roles.data)},
-            form.scope_district_id.data or None)):  # fmt: skip
+            account, {*kept, *filter(None, map(Role.parse, form.roles.data))},
+            form.scope_district_id.data or None, by=current_user)):  # fmt: skip
         flash(f"已更新 {account.name} 的角色。", "success")
         return redirect(url_for(".detail", account_id=account.id), 303)
-    return render_template("accounts/detail.html", account=account, form=form), form_status(form)
+    page = render_template("accounts/detail.html", account=account, form=form,
+                           own=account.id == current_user.id, privileged=PRIVILEGED)  # fmt: skip
+    return page, form_status(form)
 
 
-ASSIGNABLE = (Role.REVIEWER, Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR)
+ASSIGNABLE = (Role.REVIEWER,)  # the roles the account pages grant; PRIVILEGED: the command line
 ACTIONS = {
     "disable": (lambda a: services.set_active(a, False), "已停用 {}，其登录已全部结束。"),
     "enable": (lambda a: services.set_active(a, True), "已启用 {}。"),
@@ -296,6 +302,11 @@ def act(account_id: int, action: str):
     """Disable, enable, unlock, reset the second factor, or end every session, at once."""
     account = db.session.get(Account, account_id) or abort(404)
     change, message = ACTIONS.get(action) or abort(404)
+    try:
+        services.check_may_change(account, current_user, action)
+    except services.AccountError as error:
+        flash(error.message, "warning")
+        return redirect(url_for(".detail", account_id=account.id), 303)
     with writing():
         change(account)
         audit.record(f"account.{action.replace('-', '_')}", object_type="account",
@@ -311,8 +322,13 @@ def set_password(account_id: int):
     """The security admin sets someone's password: for imported instructors, or a forgotten one."""
     account = db.session.get(Account, account_id) or abort(404)
     form = SetPasswordForm()
-    if submit(form, lambda: services.set_password(account, form.password.data)):
-        flash(f"已为 {account.name} 设置新密码。", "success")
+    try:
+        services.check_may_change(account, current_user, "password")
+    except services.AccountError as error:
+        flash(error.message, "warning")
+        return redirect(url_for(".detail", account_id=account.id), 303)
+    if submit(form, lambda: services.set_password(account, form.password.data, temporary=True)):
+        flash(f"已为 {account.name} 设置临时密码：本人下次登录时须改为自己的密码。", "success")
         return redirect(url_for(".detail", account_id=account.id), 303)
     page = render_template("accounts/password.html", form=form, account=account)
     return page, form_status(form)

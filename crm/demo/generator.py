@@ -324,7 +324,6 @@ def _instructors(demo: Demo, guided: list[Branch], password: str) -> list[Instru
             instructor = instructors.create_instructor(
                 username=f"zdy{number:03d}",
                 name=name,
-                password=password,
                 password_hash=password_hash,
                 phone=demo.mobile(),
                 district_id=district.id,

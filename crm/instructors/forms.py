@@ -1,4 +1,4 @@
-from wtforms import PasswordField, StringField
+from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from crm.core.forms import (
@@ -35,7 +35,4 @@ class NewInstructorForm(InstructorForm):
             Regexp(r"^[A-Za-z0-9._-]+$", message="只能用字母、数字、点、下划线和连字符。"),
         ],
     )
-    password = PasswordField(
-        "初始密码",
-        validators=[DataRequired("此项必填。"), Length(min=8, max=128, message="8 到 128 位。")],
-    )
+    # No password: the account waits for the security admin to open it (crm.accounts).

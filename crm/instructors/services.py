@@ -31,20 +31,24 @@ def create_instructor(
     *,
     username: str,
     name: str,
-    password: str,
     phone: str,
     district_id: int,
     hired_on: date,
     status: InstructorStatus = InstructorStatus.ACTIVE,
     password_hash: str | None = None,
 ) -> Instructor:
-    """Create the instructor and their account; raises RuleError for a taken username,
-    a weak password, a malformed phone number or a hire date in the future."""
+    """Create the instructor and their account, which waits to be opened (待开通: no password,
+    disabled) until the security admin sets a temporary password and enables it: accounts are
+    the security admin's. `password_hash` is the demo's and the bulk loaders' (a command).
+    Raises RuleError for a taken username, a malformed phone number or a hire date in the
+    future."""
     phone = normalize_phone(phone)
     check_hired_on(hired_on)
     account = accounts.create_account(
-        username, name, password, [Role.INSTRUCTOR], password_hash=password_hash
-    )
+        username, name, "", [Role.INSTRUCTOR],
+        password_hash=password_hash or accounts.unusable_password(),
+    )  # fmt: skip
+    account.active = password_hash is not None
     instructor = Instructor(
         account=account, phone=phone, district_id=district_id, hired_on=hired_on
     )
@@ -63,7 +67,8 @@ def check_hired_on(hired_on: date) -> None:
 
 def set_status(instructor: Instructor, status: InstructorStatus, on: date | None = None) -> None:
     """Set 在岗/离岗 and the leaving date together (they never disagree): leaving keeps an
-    earlier leaving date or takes `on` (today by default); coming back clears it. Raises
+    earlier leaving date or takes `on` (today by default) and asks the security admin to
+    disable the account; coming back clears the date (the account is not touched). Raises
     RuleError for a leaving date before the hire date or in the future."""
     if status is InstructorStatus.ACTIVE:
         instructor.status, instructor.left_on = status, None
@@ -76,6 +81,8 @@ def set_status(instructor: Instructor, status: InstructorStatus, on: date | None
     if instructor.hired_on and left_on < instructor.hired_on:
         raise RuleError(f"离岗日期不能早于聘用日期 {instructor.hired_on:%Y-%m-%d}。", "status")
     instructor.status, instructor.left_on = status, left_on
+    if instructor.account is not None:  # the account is the security admin's to disable
+        accounts.request_disable(instructor.account, f"指导员{instructor.account.name}已离岗")
 
 
 def in_post_at(day: date) -> ColumnElement[bool]:
@@ -119,15 +126,15 @@ def update_instructor(
     hired_on: date,
     status: InstructorStatus,
 ) -> Instructor:
-    """Change the record; raises RuleError for a malformed phone number or a hire date in the
-    future."""
+    """Change the record (employment, not the account: leaving asks the security admin to
+    disable the account, and nothing here enables one); raises RuleError for a malformed phone
+    number or a hire date in the future."""
     instructor.phone = normalize_phone(phone)
     check_hired_on(hired_on)
     instructor.account.name = name.strip()
     instructor.district_id = district_id
     instructor.hired_on = hired_on
     set_status(instructor, status)
-    instructor.account.active = status is InstructorStatus.ACTIVE
     if inspect(instructor.account).modified:
         # The name lives on the account: the instructor's own row must still count the edit,
         # so its version (crm.db.Versioned) tells a later form from an earlier one.

@@ -96,9 +96,10 @@ def create():
     form = NewInstructorForm()
     form.district_id.choices = options(district_choices())
     if instructor := submit(form, lambda: services.create_instructor(
-        username=form.username.data, password=form.password.data, **form.values()
+        username=form.username.data, **form.values()
     )):  # fmt: skip
-        flash(f"已添加指导员 {instructor.name}。", "success")
+        flash(f"已添加指导员 {instructor.name}。登录账号 {instructor.account.username} 待安全管理员"
+              "设置临时密码并启用。", "success")  # fmt: skip
         return redirect(url_for(".detail", instructor_id=instructor.id))
     return render_template("instructors/form.html", form=form, instructor=None), form_status(form)
 

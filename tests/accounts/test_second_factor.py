@@ -12,6 +12,7 @@ import time_machine
 from crm import create_app
 from crm.accounts import services
 from crm.accounts.models import Account, Role
+from crm.audit.models import AuditEntry
 from crm.config import Defaults
 from crm.extensions import db
 from tests import factories as f
@@ -129,18 +130,41 @@ def test_an_instructor_may_add_a_second_factor_and_then_needs_it(app, client, au
 
 
 def test_the_security_admin_resets_a_lost_phone(app, client, auth):
+    app.config["TOTP_REQUIRED_ROLES"] = [*app.config["TOTP_REQUIRED_ROLES"], "reviewer"]
     with app.app_context():
         f.AccountFactory(username="security", roles=[Role.SECURITY_ADMIN])
-        f.AccountFactory(username="admin", roles=[Role.ADMIN])
-    admin = app.test_client()
-    enrol(admin, "admin")
-    target = account(app, "admin")
+        f.AccountFactory(username="li", roles=[Role.REVIEWER])
+    phone = app.test_client()
+    enrol(phone, "li")
+    target = account(app, "li")
     enrol(client, "security")
     assert client.post(f"/accounts/{target.id}/second-factor").status_code == 303
-    assert admin.get("/instructors/").status_code == 302  # its sessions ended too
-    assert account(app, "admin").totp_secret is None
-    assert "绑定动态口令" in admin.post("/login", data={"username": "admin", "password": PASSWORD},
+    assert phone.get("/review/").status_code == 302  # its sessions ended too
+    assert account(app, "li").totp_secret is None
+    assert "绑定动态口令" in phone.post("/login", data={"username": "li", "password": PASSWORD},
                                      follow_redirects=True).text  # fmt: skip
+
+
+def test_a_privileged_account_s_credentials_change_only_on_the_command_line(app, client, runner):
+    with app.app_context():
+        f.AccountFactory(username="security", roles=[Role.SECURITY_ADMIN])
+        f.AccountFactory(username="auditor", roles=[Role.AUDITOR])
+    other = app.test_client()
+    enrol(other, "auditor")
+    target = account(app, "auditor")
+    enrol(client, "security")
+    refused = client.post(f"/accounts/{target.id}/second-factor", follow_redirects=True)
+    assert "只能在服务器命令行重置" in refused.text
+    assert account(app, "auditor").totp_secret == target.totp_secret
+    assert client.get(f"/accounts/{target.id}/password").status_code == 303
+    posted = client.post(f"/accounts/{target.id}/password",
+                         data={"password": "Another-pass-2026", "confirm": "Another-pass-2026"})  # fmt: skip
+    assert posted.status_code == 303
+    assert account(app, "auditor").password_hash == target.password_hash
+    assert other.get("/audit/").status_code == 200  # untouched
+    result = runner.invoke(args=["accounts", "reset-second-factor", "auditor"])
+    assert result.exit_code == 0, result.output
+    assert account(app, "auditor").totp_secret is None
 
 
 # --- 三权分立 ---------------------------------------------------------------------------------
@@ -165,19 +189,48 @@ def test_an_admin_may_also_review_and_instruct():
     assert services.check_roles({Role.ADMIN, Role.REVIEWER}) == {Role.ADMIN, Role.REVIEWER}
 
 
-def test_the_roles_page_refuses_a_second_duty_and_writes_nothing(app, client):
+def test_the_roles_page_grants_no_privileged_role_and_never_one_s_own(app, client):
     with app.app_context():
-        f.AccountFactory(username="security", roles=[Role.SECURITY_ADMIN])
+        me = f.AccountFactory(username="security", roles=[Role.SECURITY_ADMIN]).id
         target = f.AccountFactory(username="wang", roles=[Role.ADMIN]).id
+        teacher = f.InstructorFactory(account__username="zdy115").account_id
     enrol(client, "security")
-    refused = client.post(f"/accounts/{target}", data={"roles": ["admin", "auditor"],
-                                                       "scope_district_id": 0})  # fmt: skip
-    assert refused.status_code == 422
-    assert "三权分立" in refused.text
-    assert account(app, "wang").roles == {Role.ADMIN}
-    done = client.post(f"/accounts/{target}", data={"roles": ["reviewer"], "scope_district_id": 0})
+    for account_id, roles in ((me, ["auditor"]), (me, ["reviewer"]), (teacher, ["admin"]),
+                              (target, ["auditor"])):  # fmt: skip
+        refused = client.post(f"/accounts/{account_id}", data={"roles": roles,
+                                                               "scope_district_id": 0})  # fmt: skip
+        assert refused.status_code == 422, (account_id, roles)
+        assert "命令行" in refused.text
+    assert account(app, "security").roles == {Role.SECURITY_ADMIN}
+    assert account(app, "zdy115").roles == {Role.INSTRUCTOR}
+    assert account(app, "wang").roles == {Role.ADMIN}  # not removed from the page either
+    kept = client.post(f"/accounts/{target}", data={"roles": ["reviewer"], "scope_district_id": 0})
+    assert kept.status_code == 303
+    assert account(app, "wang").roles == {Role.ADMIN, Role.REVIEWER}  # the duty stays
+    assert client.get("/audit/").status_code == 403
+    done = client.post(f"/accounts/{teacher}", data={"roles": ["reviewer"], "scope_district_id": 0})
     assert done.status_code == 303
-    assert account(app, "wang").roles == {Role.REVIEWER}
+    assert account(app, "zdy115").roles == {Role.INSTRUCTOR, Role.REVIEWER}
+    own = client.get(f"/accounts/{me}").text
+    assert "这是您自己的账号" in own
+    assert 'name="roles"' not in own
+
+
+def test_granting_a_duty_is_the_command_line_s_and_every_change_is_audited(app, client, runner):
+    with app.app_context():
+        f.AccountFactory(username="wang", roles=[Role.REVIEWER])
+    result = runner.invoke(args=["accounts", "grant", "wang", "auditor"])
+    assert result.exit_code != 0  # an auditor holds no other role: 三权分立
+    assert "审计员不能同时担任其他角色" in result.output
+    assert runner.invoke(args=["accounts", "grant", "wang", "admin"]).exit_code == 0
+    assert runner.invoke(args=["accounts", "revoke", "wang", "reviewer"]).exit_code == 0
+    assert account(app, "wang").roles == {Role.ADMIN}
+    with app.app_context():
+        entries = db.session.scalars(
+            sa.select(AuditEntry.summary).where(AuditEntry.action == "account.roles")
+            .order_by(AuditEntry.id)).all()  # fmt: skip
+    who = f"{account(app, 'wang').name}（wang）"
+    assert entries == [f"{who} 的角色：审阅 → 管理员、审阅", f"{who} 的角色：管理员、审阅 → 管理员"]
 
 
 def test_the_security_admin_cannot_read_the_log_nor_the_admin_the_accounts(app, client, auth):
