@@ -66,5 +66,7 @@ def named_file(response: Response | bytes, filename: str, mimetype: str | None =
         response.mimetype = mimetype
     disposition = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
+    response.cache_control.public = False
     response.cache_control.private = True
+    response.cache_control.no_store = True
     return response

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import has_request_context, request
+from flask import Response, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Select, delete, select
 
@@ -15,7 +15,8 @@ from crm.audit import chain
 from crm.audit.models import AuditEntry
 from crm.clock import LOCAL_TIME
 from crm.db import utcnow
-from crm.extensions import db
+from crm.extensions import db, writing
+from crm.http import named_file
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,17 @@ def record(action: str, **fields: Any) -> None:
     """Append an entry for an action that is not a row change (a sign-in, a download), in the
     session's transaction: it is kept when the transaction commits."""
     chain.append(db.session.connection(), [entry_values(action, **fields)])
+
+
+def downloaded(body: Response | bytes, filename: str, mimetype: str | None = None, *,
+               action: str = "download", object_type: str | None = None, object_id: Any = None,
+               summary: str = "", inline: bool = False) -> Response:  # fmt: skip
+    """Every file the app hands out (a PDF, a workbook, an export) passes here: in the audit
+    log first (who took what), then answered under its name, out of shared caches."""
+    with writing():
+        record(action, object_type=object_type, object_id=object_id, summary=summary or filename)
+        db.session.commit()
+    return named_file(body, filename, mimetype, inline=inline)
 
 
 class PurgeRefusedError(ValueError):

@@ -5,8 +5,8 @@ from crm.accounts.models import Role
 from crm.audit import services
 from crm.core.lists import paginate
 from crm.core.templating import local_datetime
-from crm.extensions import db, writing
-from crm.http import XLSX, named_file
+from crm.extensions import db
+from crm.http import XLSX
 from crm.transfer.services import write_rows
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -36,8 +36,5 @@ def export():
         for e in db.session.scalars(statement)
     )  # fmt: skip
     body = write_rows("审计日志", EXPORT_HEADERS, rows)
-    with writing():
-        services.record("audit.export", object_type="audit_entry",
-                        summary=services.filters_text(filters))  # fmt: skip
-        db.session.commit()
-    return named_file(body, "审计日志.xlsx", XLSX)
+    return services.downloaded(body, "审计日志.xlsx", XLSX, action="audit.export",
+                               object_type="audit_entry", summary=services.filters_text(filters))  # fmt: skip

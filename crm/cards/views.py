@@ -15,6 +15,7 @@ from crm import clock
 from crm.accounts.access import allow, public, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import visible_branch
+from crm.audit import services as audit
 from crm.cards import services
 from crm.cards.forms import (
     AssessmentForm,
@@ -38,7 +39,7 @@ from crm.corrections import services as corrections
 from crm.corrections.forms import WithdrawForm
 from crm.corrections.pages import correction_page
 from crm.extensions import db
-from crm.http import answer_saved, named_file, whole_number, year_arg
+from crm.http import answer_saved, whole_number, year_arg
 from crm.members.services import members_of, secretary_of, visible_member
 
 bp = Blueprint("cards", __name__)
@@ -92,7 +93,8 @@ def goal_card_pdf(card_id: int):
     """The 党组织书记履职目标卡 on A4: goals, progress, self-assessment, rating, signatures."""
     card = _visible_card(card_id)
     pdf = render_pdf("cards/goal_card_pdf.html", card=card, printed=clock.now())
-    return _pdf(pdf, f"履职目标卡-{card.branch.name}-{card.member.name}-{card.year}.pdf")
+    return _pdf(pdf, f"履职目标卡-{card.branch.name}-{card.member.name}-{card.year}.pdf",
+                "goal_card", card.id)  # fmt: skip
 
 
 def _card_page(card: GoalCard, status: int = 200, **forms):
@@ -455,7 +457,7 @@ def card_pdf(member_id: int):
     pdf = render_pdf("cards/vanguard_pdf.html", member=member, year=year,
                      card=services.vanguard_card(member, year), standing=standing,
                      printed=clock.now())  # fmt: skip
-    return _pdf(pdf, f"先锋储绩卡-{member.name}-{year}.pdf")
+    return _pdf(pdf, f"先锋储绩卡-{member.name}-{year}.pdf", "member", member.id)
 
 
 @bp.route("/branches/<int:branch_id>/ranking.pdf")
@@ -466,8 +468,9 @@ def ranking_pdf(branch_id: int):
     year = year_arg(clock.today().year)
     pdf = render_pdf("cards/ranking_pdf.html", branch=branch, year=year,
                      standings=services.ranking(branch.id, year), printed=clock.now())  # fmt: skip
-    return _pdf(pdf, f"先锋储绩排名-{branch.name}-{year}.pdf")
+    return _pdf(pdf, f"先锋储绩排名-{branch.name}-{year}.pdf", "branch", branch.id)
 
 
-def _pdf(body: bytes, filename: str):
-    return named_file(body, filename, "application/pdf", inline=True)
+def _pdf(body: bytes, filename: str, object_type: str, object_id: int):
+    return audit.downloaded(body, filename, "application/pdf", object_type=object_type,
+                            object_id=object_id, inline=True)  # fmt: skip

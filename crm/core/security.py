@@ -62,6 +62,12 @@ def _refuse_nul() -> None:
 def _harden(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if "Cache-Control" not in response.headers:
+        # A page, a form's answer, JSON: it may hold personal data, so no cache keeps it (the
+        # service worker's own store for offline use is its own, and unaffected). Static
+        # files, photos and the worker script say their own.
+        response.cache_control.private = True
+        response.cache_control.no_store = True
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response

@@ -14,6 +14,4 @@ bp = Blueprint("offline", __name__, url_prefix="/offline")
 @allow(Role.INSTRUCTOR)
 def pages():
     """The pages this phone keeps for offline use (static/js/sw.js fetches them)."""
-    response = jsonify(asdict(services.offline_set(current_user)))
-    response.cache_control.no_store = True
-    return response
+    return jsonify(asdict(services.offline_set(current_user)))  # private, no-store as every page

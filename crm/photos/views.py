@@ -41,5 +41,6 @@ def _send(stored_name: str, content_type: str):
     else:
         path = services.path_of(stored_name)
     response = send_file(path, mimetype=content_type, max_age=86400, conditional=True)
-    response.cache_control.private = True  # never in a shared cache
+    response.cache_control.public = False  # send_file says public: never in a shared cache
+    response.cache_control.private = True
     return response

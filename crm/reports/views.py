@@ -7,8 +7,8 @@ from crm.accounts.models import Role
 from crm.audit import services as audit
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import paginate
-from crm.extensions import db, writing
-from crm.http import XLSX, named_file
+from crm.extensions import db
+from crm.http import XLSX
 from crm.reports import batch, services
 from crm.reports.forms import BatchForm, MakeReportForm
 from crm.rules import RuleError, show_on_form
@@ -77,14 +77,11 @@ def _page(form: MakeReportForm, batch_form: BatchForm):
 def download(report_id: int):
     """The stored PDF, byte for byte as made; every download is in the audit log."""
     report = services.visible_report(current_user, report_id) or abort(404)
-    with writing():
-        audit.record("report.download", object_type="report", object_id=report.id,
-                     summary=str(report))  # fmt: skip
-        db.session.commit()
     response = send_file(services.file_of(report), mimetype="application/pdf", max_age=0)
     response.headers["X-Content-SHA256"] = report.sha256
-    return named_file(response, f"{report.title}-{report.month:%Y-%m}-v{report.version}.pdf",
-                      inline=True)  # fmt: skip
+    return audit.downloaded(response, f"{report.title}-{report.month:%Y-%m}-v{report.version}.pdf",
+                            action="report.download", object_type="report", object_id=report.id,
+                            summary=str(report), inline=True)  # fmt: skip
 
 
 @bp.route("/<int:report_id>.xlsx")
@@ -95,13 +92,7 @@ def workbook(report_id: int):
     path = services.file_of(report).with_suffix(".xlsx")
     if not path.exists():  # a version made before workbooks were kept
         abort(404)
-    with writing():
-        audit.record(
-            "report.download",
-            object_type="report",
-            object_id=report.id,
-            summary=f"{report}（Excel）",
-        )
-        db.session.commit()
     response = send_file(path, mimetype=XLSX, max_age=0)
-    return named_file(response, f"{report.title}-{report.month:%Y-%m}-v{report.version}.xlsx")
+    return audit.downloaded(response, f"{report.title}-{report.month:%Y-%m}-v{report.version}.xlsx",
+                            action="report.download", object_type="report", object_id=report.id,
+                            summary=f"{report}（Excel）")  # fmt: skip

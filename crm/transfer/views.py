@@ -21,7 +21,7 @@ from crm.assignments import views as assignment_views
 from crm.audit import services as audit
 from crm.branches import views as branch_views
 from crm.extensions import db, writing
-from crm.http import XLSX, named_file, whole_number
+from crm.http import XLSX, whole_number
 from crm.organizations import views as organization_views
 from crm.pairings import services as pairings
 from crm.privacy.masking import phone_for_viewer
@@ -43,7 +43,8 @@ def index():
 def template(kind: str):
     if kind not in KINDS:
         abort(404)
-    return _xlsx(services.template(kind), f"导入模板-{KINDS[kind][0]}.xlsx")
+    return audit.downloaded(services.template(kind), f"导入模板-{KINDS[kind][0]}.xlsx", XLSX,
+                            object_type="import_template")  # fmt: skip
 
 
 def _serializer() -> URLSafeSerializer:
@@ -124,13 +125,9 @@ def export(name: str):
     headers, rows = _EXPORTERS[name](request.args)
     rows = list(rows)
     body = services.write_rows(EXPORTS[name], headers, rows)
-    with writing():
-        filters = "&".join(f"{k}={v}" for k, v in request.args.items())
-        audit.record(
-            "export", object_type=name, summary=f"{EXPORTS[name]} {len(rows)} 行 {filters}"
-        )
-        db.session.commit()
-    return _xlsx(body, f"{EXPORTS[name]}.xlsx")
+    filters = "&".join(f"{k}={v}" for k, v in request.args.items())
+    return audit.downloaded(body, f"{EXPORTS[name]}.xlsx", XLSX, action="export",
+                            object_type=name, summary=f"{EXPORTS[name]} {len(rows)} 行 {filters}")  # fmt: skip
 
 
 def _instructors(args):
@@ -178,7 +175,3 @@ def _pairings(args):
 
 _EXPORTERS = {"instructors": _instructors, "organizations": _organizations, "branches": _branches,
               "assignments": _assignments, "pairings": _pairings}  # fmt: skip
-
-
-def _xlsx(body: bytes, filename: str):
-    return named_file(body, filename, XLSX)
