@@ -152,8 +152,8 @@ def submit(
         return None
     with writing():
         try:
-            if record is not None and _stale(form, record):
-                raise RuleError(CONFLICT)
+            if record is not None:
+                _check_version(form, record)
             result = action()
             db.session.commit()
         except RuleError as error:
@@ -172,9 +172,17 @@ def version_field() -> HiddenField:
     return HiddenField(filters=[lambda value: int(value) if str(value or "").isdigit() else None])
 
 
-def _stale(form: FlaskForm, record: Versioned) -> bool:
+NO_VERSION = "表单缺少版本信息，无法确认您看到的是最新内容：请刷新页面后再保存。"
+
+
+def _check_version(form: FlaskForm, record: Versioned) -> None:
+    """The form must say which version it was made from: a missing or garbled version is
+    refused like an old one, never taken as "no check". Raises RuleError."""
     shown = form.version.data
-    return shown is not None and shown != record.version
+    if shown is None or not form.version.raw_data:  # absent: data would be the record's own
+        raise RuleError(NO_VERSION)
+    if shown != record.version:
+        raise RuleError(CONFLICT)
 
 
 def client_key_field() -> HiddenField:

@@ -91,3 +91,25 @@ def test_a_save_that_loses_a_race_is_refused_too(app, world):
         with pytest.raises(StaleDataError):
             db.session.commit()
         db.session.rollback()
+
+
+@pytest.mark.parametrize("kind", list(EDITS))
+@pytest.mark.parametrize("version", [None, "", "abc", "-1", "99999999999999999999"])
+def test_an_edit_without_a_usable_version_is_refused(app, client, auth, world, kind, version):
+    """A form that drops or garbles its version is not taken as "no check" (issue 17.13)."""
+    url_of, model, key, field = EDITS[kind]
+    auth.login("admin")
+    url = url_of(world)
+    form = {**form_of(client.get(url).text), field: "没有版本的修改"}
+    if version is None:
+        form.pop("version")
+    else:
+        form["version"] = version
+    refused = client.post(url, data=form)
+    assert refused.status_code == 422
+    assert "请刷新页面" in refused.text
+    assert "没有版本的修改" in refused.text
+    with app.app_context():
+        record = db.session.get(model, getattr(world, key))
+        assert getattr(record, field) != "没有版本的修改"
+        assert record.version == 1
