@@ -16,7 +16,8 @@ class Defaults:
     PASSWORD_MAX_AGE_DAYS = 90
     PASSWORD_HISTORY = 3
     # Sign-in lockout: this many failures in a row lock the account for this many minutes.
-    LOCKOUT_FAILURES = 5
+    LOCKOUT_FAILURES = 5  # in a row from one address: that address is locked out of the account
+    LOCKOUT_ACCOUNT_FAILURES = 20  # from any addresses since the last success: the whole account
     LOCKOUT_MINUTES = 15
     # Roles that must give a TOTP code at sign-in (others may choose to): 三权分立's three.
     TOTP_REQUIRED_ROLES = ("admin", "security_admin", "auditor")

@@ -139,3 +139,23 @@ class PasswordHistory(db.Model):
     )
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignInFailure(db.Model):
+    """Failed sign-ins to one account from one address since its last success there: after
+    LOCKOUT_FAILURES that address is locked out of the account for LOCKOUT_MINUTES, while its
+    owner, elsewhere, still signs in. The whole account locks only after
+    LOCKOUT_ACCOUNT_FAILURES from any addresses (Account.failed_logins)."""
+
+    __tablename__ = "sign_in_failure"
+
+    account_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    address: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and as_utc(self.locked_until) > utcnow()

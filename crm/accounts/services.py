@@ -7,7 +7,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import selectinload
 
 from crm.accounts import passwords, second_factor
@@ -19,6 +19,7 @@ from crm.accounts.models import (
     AccountRole,
     PasswordHistory,
     Role,
+    SignInFailure,
 )
 from crm.audit import services as audit
 from crm.core.lists import contains
@@ -197,10 +198,23 @@ def end_sessions(account: Account) -> None:
 
 
 def change_own_password(account: Account, current: str, new: str) -> Account:
-    """The account holder's own change: the current password first."""
-    if not _verify(account.password_hash, current):
+    """The account holder's own change: the current password first (check_current)."""
+    if locked_out(account) or not _verify(account.password_hash, current):
         raise AccountError("当前密码不正确。", "current")
     return set_password(account, new)
+
+
+def check_current(account: Account, current: str) -> bool:
+    """The current password asked before a change, guarded like a sign-in: a wrong one counts
+    toward the lockout, and a lockout ends every session, so a stolen session cannot guess
+    without limit. The caller commits, whatever the answer."""
+    right = _verify(account.password_hash, current)
+    if right and not locked_out(account):
+        return True
+    _failed(account, "修改密码时当前密码错误")
+    if locked_out(account):
+        end_sessions(account)
+    return False
 
 
 def password_expired(account: Account) -> bool:
@@ -228,7 +242,10 @@ def authenticate(username: str, password: str) -> Account | None:
         _verify(_DUMMY_HASH, password)
         audit.record("login.failure", summary=f"用户名：{username[:64]}")
         return None
-    if account.is_locked or not _verify(account.password_hash, password):
+    # The hash is checked on every path, a locked account's too: every refusal takes the same
+    # time, so timing tells no one which usernames exist or are locked.
+    right = _verify(account.password_hash, password)
+    if locked_out(account) or not right:
         _failed(account, "密码错误")
         return None
     if _hasher.check_needs_rehash(account.password_hash):
@@ -248,7 +265,7 @@ def check_code(account: Account, code: str) -> bool:
     used = (
         account.totp_last_step is not None and step is not None and step <= account.totp_last_step
     )
-    if account.is_locked or step is None or used:
+    if locked_out(account) or step is None or used:
         _failed(account, "动态口令错误")
         return False
     account.totp_last_step = step
@@ -297,7 +314,9 @@ def request_disable(account: Account, why: str) -> None:
 
 
 def unlock(account: Account) -> Account:
+    """The security admin lifts every lock on the account, of every address."""
     account.failed_logins, account.locked_until = 0, None
+    db.session.execute(delete(SignInFailure).where(SignInFailure.account_id == account.id))
     return account
 
 
@@ -341,30 +360,59 @@ def policy_summary() -> list[tuple[str, str]]:
         ("密码有效期", f"{config['PASSWORD_MAX_AGE_DAYS']} 天" if passwords.policy() == "dengbao"
          else "不限"),
         ("不得重复使用", f"最近 {passwords.history_size()} 次的密码"),
-        ("登录失败锁定", f"连续 {config['LOCKOUT_FAILURES']} 次，锁定 {config['LOCKOUT_MINUTES']} 分钟"),
+        ("登录失败锁定", f"同一地址连续 {config['LOCKOUT_FAILURES']} 次失败，该地址锁定 {config['LOCKOUT_MINUTES']} 分钟；"
+                         f"各地址累计 {config['LOCKOUT_ACCOUNT_FAILURES']} 次，整个账号锁定"),
         ("会话", f"闲置 {config['SESSION_IDLE_MINUTES']} 分钟或登录 {config['SESSION_MAX_HOURS']} 小时后失效"),
         ("必须使用动态口令", required),
         ("登录频率限制", config["LOGIN_RATE_LIMIT"]),
     ]  # fmt: skip
 
 
+def _address() -> str:
+    return (audit.current_actor().ip or "-")[:64]
+
+
+def _failures_here(account: Account) -> SignInFailure | None:
+    return db.session.get(SignInFailure, (account.id, _address()))
+
+
+def locked_out(account: Account) -> bool:
+    """Locked for this request: the whole account, or this address's attempts at it."""
+    here = _failures_here(account)
+    return account.is_locked or (here is not None and here.is_locked)
+
+
 def _failed(account: Account, why: str) -> None:
-    """A failed attempt: counted, and the account locked once there are too many in a row."""
-    locked = account.is_locked
+    """A failed attempt, counted for this address and for the account: LOCKOUT_FAILURES in a
+    row lock this address out of the account (anyone can do that to an address of their own,
+    not to its owner elsewhere); LOCKOUT_ACCOUNT_FAILURES from anywhere lock the account. An
+    attempt while locked is refused without counting."""
+    config = current_app.config
+    minutes = config["LOCKOUT_MINUTES"]
+    here = _failures_here(account) or SignInFailure(account_id=account.id, address=_address(),
+                                                    failures=0)  # fmt: skip
+    locked = locked_out(account)
     if not locked:
+        db.session.add(here)
+        here.failures += 1
         account.failed_logins += 1
-        if account.failed_logins >= current_app.config["LOCKOUT_FAILURES"]:
-            minutes = current_app.config["LOCKOUT_MINUTES"]
+        if here.failures >= config["LOCKOUT_FAILURES"]:
+            here.locked_until, here.failures = utcnow() + timedelta(minutes=minutes), 0
+            audit.record("account.locked_here", object_type="account", object_id=account.id,
+                         summary=f"{account.username} 自 {here.address} 连续登录失败，该地址锁定 {minutes} 分钟")  # fmt: skip
+        if account.failed_logins >= config["LOCKOUT_ACCOUNT_FAILURES"]:
             account.locked_until = utcnow() + timedelta(minutes=minutes)
             account.failed_logins = 0
             audit.record("account.locked", object_type="account", object_id=account.id,
-                         summary=f"{account.username} 连续登录失败，锁定 {minutes} 分钟")  # fmt: skip
+                         summary=f"{account.username} 自多个地址登录失败，账号锁定 {minutes} 分钟")  # fmt: skip
     audit.record("login.failure", object_type="account", object_id=account.id,
                  summary=f"用户名：{account.username}，{why}" + ("（已锁定）" if locked else ""))  # fmt: skip
 
 
 def _succeeded(account: Account) -> None:
     account.failed_logins, account.locked_until = 0, None
+    if (here := _failures_here(account)) is not None:
+        db.session.delete(here)
     account.last_login_at = utcnow()
     audit.record("login.success", object_type="account", object_id=account.id,
                  summary=str(account), actor=_as(account))  # fmt: skip

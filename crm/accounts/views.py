@@ -220,10 +220,23 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @signed_in
+@limiter.limit(login_rate, methods=["POST"])
 def change_password():
-    """Change one's own password: required before anything else once it has expired."""
+    """Change one's own password: required before anything else once it has expired. The
+    current password is guarded like a sign-in (rate limit, lockout)."""
     form = ChangePasswordForm()
-    changed = submit(form, lambda: services.change_own_password(
+    if form.validate_on_submit():
+        with writing():
+            right = services.check_current(current_user, form.current.data)
+            db.session.commit()
+        if not right:
+            form.current.errors.append("当前密码不正确。")
+            if services.locked_out(current_user):
+                logout_user()
+                session.clear()
+                flash("当前密码连续输错，账号已锁定，请稍后重新登录。", "warning")
+                return redirect(url_for(".login"), 303)
+    changed = not form.errors and submit(form, lambda: services.change_own_password(
         current_user, form.current.data, form.password.data))  # fmt: skip
     if changed:
         # Other sessions ended with the change; this one goes on.
