@@ -12,23 +12,31 @@ from crm.photos.services import PhotoError, StoredPhoto
 
 def collect(field: MultipleFileField) -> list[StoredPhoto]:
     """The photos of this posting: those a shown-again form kept (by token), then the new
-    uploads. Each refusal goes beside the field; the others are kept."""
-    kept, errors = [], []
-    for token in request.form.getlist("photo_token"):
+    uploads. Too many are refused before any is opened, and nothing is written; otherwise each
+    refusal goes beside the field and the others are kept for the form shown again."""
+    limit = current_app.config["PHOTOS_PER_RECORD"]
+    tokens_sent = request.form.getlist("photo_token")
+    uploads = [upload for upload in request.files.getlist(field.name) if upload.filename]
+    kept, judged, errors = [], [], []
+    if len(tokens_sent) + len(uploads) > limit:  # the new ones are not even opened
+        errors.append(f"每次最多 {limit} 张照片，这次有 {len(tokens_sent) + len(uploads)} 张，"
+                      "请重新选择，不超过这个数。")  # fmt: skip
+        uploads = []
+    for token in tokens_sent:
         try:
             kept.append(services.redeem(token, current_user.id))
         except PhotoError as error:
             errors.append(error.message)
-    for upload in request.files.getlist(field.name):
-        if not upload.filename:
-            continue
+    for upload in uploads:  # every file's size and header first: nothing decoded yet
         try:
-            kept.append(services.store_upload(upload.stream, upload.filename))
+            judged.append(services.judge(upload.stream, upload.filename))
         except PhotoError as error:
             errors.append(error.message)
-    limit = current_app.config["PHOTOS_PER_RECORD"]
-    if len(kept) > limit:
-        errors.append(f"每次最多 {limit} 张照片，现有 {len(kept)} 张，请去掉几张。")
+    for upload in judged:
+        try:
+            kept.append(services.store(upload))
+        except PhotoError as error:
+            errors.append(error.message)
     field.errors = errors
     return kept
 

@@ -81,13 +81,40 @@ def test_a_renamed_document_in_the_form_is_refused_beside_the_photo_field(app, c
         assert db.session.execute(sa.select(sa.func.count()).select_from(Visit)).scalar() == 0
 
 
-def test_seven_photos_are_too_many(app, client, guide):  # noqa: F811
-    photos = [(io.BytesIO(f.image_bytes()), f"{n}.png") for n in range(7)]
+def files_on_disk(app) -> int:
+    with app.app_context():
+        return sum(1 for path in services.photo_folder().iterdir() if path.is_file())
+
+
+def test_too_many_photos_are_refused_before_any_is_opened(app, client, guide):  # noqa: F811
+    """Issue 17.5: ten photos were all decoded, re-encoded and stored before the count refused
+    them. The count comes first; a refused post leaves no file on disk."""
+    before = files_on_disk(app)
+    photos = [(io.BytesIO(f.image_bytes()), f"{n}.png") for n in range(10)]
     response = client.post(f"/branches/{guide.branch}/visits/new",
                            data=visit_form(photos=photos), content_type="multipart/form-data")  # fmt: skip
     assert response.status_code == 422
-    assert "每次最多 6 张照片，现有 7 张" in response.text
-    assert response.text.count('name="photo_token"') == 7  # kept, to untick some
+    assert "每次最多 6 张照片，这次有 10 张" in response.text
+    assert 'name="photo_token"' not in response.text
+    assert files_on_disk(app) == before
+
+
+def test_a_huge_picture_is_refused_by_its_header_and_leaves_no_file(app, client, guide):  # noqa: F811
+    """A small PNG of 7700×7700 (a decompression bomb in all but name) is refused from its
+    header, before it is decoded; a phone's big JPEG is decoded at a reduced scale."""
+    before = files_on_disk(app)
+    bomb = f.image_bytes("PNG", size=(7700, 7700))
+    response = client.post(f"/branches/{guide.branch}/visits/new",
+                           data=visit_form(photos=[(io.BytesIO(bomb), "bomb.png")]),
+                           content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 422
+    assert "7700×7700" in response.text
+    assert files_on_disk(app) == before
+    with app.app_context():
+        stored = services.store_upload(
+            io.BytesIO(f.image_bytes("JPEG", size=(8000, 6000))), "big.jpg"
+        )
+    assert max(stored.width, stored.height) == app.config["PHOTO_MAX_SIDE"]
 
 
 def test_photos_are_stored_outside_static_under_random_names(app):
