@@ -21,7 +21,7 @@ help:
 	@echo "make lint   ruff check and format check"
 	@echo "make audit  pip-audit of the installed packages (needs PyPI's vulnerability data)"
 
-setup: system-packages $(VENV)/.installed node_modules/.installed instance/secret_key
+setup: system-packages $(VENV)/.installed node_modules/.installed instance/secret_key instance/audit_key
 
 system-packages:
 	@missing=""; \
@@ -47,7 +47,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-instance/secret_key:
+instance/secret_key instance/audit_key:
 	mkdir -p instance
 	$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
 	chmod 600 $@

@@ -28,6 +28,7 @@ def settings(database_url: str, **overrides) -> dict:
         # Signing in with a password alone; tests/accounts/test_second_factor.py signs in
         # with the default (admins, security admins and auditors give a TOTP code).
         "TOTP_REQUIRED_ROLES": (),
+        "AUDIT_KEY": "test-audit-key",  # a deployment's is outside the database (crm.core.keys)
         **overrides,
     }
 
@@ -55,7 +56,8 @@ def migrated(database_url) -> str:
 @pytest.fixture
 def app(migrated, tmp_path):
     app = create_app(settings(migrated, MEDIA_DIR=str(tmp_path / "media"),
-                              REPORTS_DIR=str(tmp_path / "reports")))  # fmt: skip
+                              REPORTS_DIR=str(tmp_path / "reports"),
+                              AUDIT_CHECKPOINTS=str(tmp_path / "audit-checkpoints.jsonl")))  # fmt: skip
     leaks = privacy_scan.install(app)
     yield app
     with app.app_context():

@@ -3,11 +3,15 @@
 Entries are appended here and only here, one transaction at a time (SQLite's write lock; an
 advisory lock on PostgreSQL, held to the end of the transaction), so the chain never forks.
 Changing, removing or reordering an entry breaks every link after it, which `verify()` finds.
-Purging the oldest entries (past the retention period only) records where the chain resumes,
-so a cut at the head is told apart from a purge.
+Each entry also carries a MAC of its hash under a key outside the database, so recomputing the
+whole chain after an edit shows too; checkpoints of the chain's head, written outside the
+database (crm.audit.anchors), show a tail cut off. Purging the oldest entries (past the
+retention period only) records where the chain resumes, so a cut at the head is told apart
+from a purge.
 """
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crm.audit.models import AuditEntry
+from crm.core import keys
 
 GENESIS = "0" * 64
 LOCK_KEY = 18_600_186  # the advisory lock appends take on PostgreSQL
@@ -44,9 +49,14 @@ def append(connection: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     chained = []
     for row in rows:
         entry_hash = digest(previous, row)
-        chained.append({**row, "prev_hash": previous, "hash": entry_hash})
+        chained.append({**row, "prev_hash": previous, "hash": entry_hash, "mac": sign(entry_hash)})
         previous = entry_hash
     connection.execute(sa.insert(AuditEntry), chained)
+
+
+def sign(entry_hash: str) -> str:
+    """The MAC of an entry's hash under the key outside the database."""
+    return keys.mac("audit-chain", entry_hash)
 
 
 def lock(connection: sa.Connection) -> None:
@@ -72,18 +82,29 @@ class Break:
 class Verdict:
     checked: int
     breaks: list[Break]
+    unsigned: int = 0  # entries from before the MAC existed
+    last_id: int | None = None
+    last_hash: str | None = None
+    hashes: dict[int, str] | None = None  # id → hash of the entries the anchors name
 
     @property
     def intact(self) -> bool:
         return not self.breaks
 
 
-def verify(session: Session) -> Verdict:
-    """Recompute the chain from the first entry kept; list every entry whose hash is wrong."""
+def verify(
+    session: Session, wanted: set[int] = frozenset(), signed_from: int | None = None
+) -> Verdict:
+    """Recompute the chain from the first entry kept and check every MAC; list every entry
+    where tampering shows. `wanted`: ids whose hashes the caller will compare with anchors;
+    `signed_from`: the first id a checkpoint saw signed (every later one must be)."""
     anchors = _purge_anchors(session)
     breaks: list[Break] = []
     previous: str | None = None
-    checked = 0
+    checked = unsigned = 0
+    signed_seen = False
+    last_id = None
+    hashes: dict[int, str] = {}
     for entry in _in_order(session):
         checked += 1
         if previous is None and entry.prev_hash not in {GENESIS, *anchors}:
@@ -92,8 +113,16 @@ def verify(session: Session) -> Verdict:
             breaks.append(Break(entry.id, "链接断开：前一条记录被删除、插入或改动"))
         if digest(entry.prev_hash, _values(entry)) != entry.hash:
             breaks.append(Break(entry.id, "内容与哈希不符：本条记录被改动"))
-        previous = entry.hash
-    return Verdict(checked, breaks)
+        must_sign = signed_seen or (signed_from is not None and entry.id >= signed_from)
+        if entry.mac is None and not must_sign:
+            unsigned += 1
+        elif entry.mac is None or not hmac.compare_digest(entry.mac, sign(entry.hash)):
+            breaks.append(Break(entry.id, "密钥校验不符：记录或其后的哈希链被改写重算"))
+        signed_seen = signed_seen or entry.mac is not None
+        if entry.id in wanted:
+            hashes[entry.id] = entry.hash
+        previous, last_id = entry.hash, entry.id
+    return Verdict(checked, breaks, unsigned, last_id, previous, hashes)
 
 
 def _in_order(session: Session) -> Iterator[AuditEntry]:

@@ -34,3 +34,7 @@ class AuditEntry(db.Model):
     changes: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    # HMAC of `hash` under a key kept outside the database (crm.core.keys): a chain recomputed
+    # by someone with the database alone has no valid MACs. NULL only for entries written
+    # before the MAC existed, all before the first entry that has one.
+    mac: Mapped[str | None] = mapped_column(sa.String(64))

@@ -30,6 +30,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from crm import clock
+from crm.audit import anchors
 from crm.audit import services as audit
 from crm.backup.models import BackupRecord, BackupStatus
 from crm.db import utcnow
@@ -110,7 +111,11 @@ def _make(out_dir: Path, record_id: int) -> Made:
     stamp = f"{utcnow():{NAME_FORMAT}}-{record_id}"
     with tempfile.TemporaryDirectory(prefix=".crm-backup-", dir=out_dir) as work_dir:
         work = Path(work_dir)
+        # The audit chain's head, signed, outside the database and into the backup with it.
+        anchors.write_checkpoint(db.session)
         database, revision, counts = _copy_database(work)
+        if anchors.checkpoint_file().exists():
+            shutil.copy2(anchors.checkpoint_file(), work / "audit-checkpoints.jsonl")
         files = {name: _copy_files(Path(current_app.config[setting]), work / name)
                  for name, setting in (("media", "MEDIA_DIR"), ("reports", "REPORTS_DIR"))}  # fmt: skip
         manifest = {

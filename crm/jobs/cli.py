@@ -8,8 +8,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from crm import clock
+from crm.audit import anchors
 from crm.audit.services import acting_as
 from crm.backup import services as backup
+from crm.extensions import db
 from crm.photos import services as photo_services
 from crm.reports import batch, services
 from crm.review import stored
@@ -45,8 +47,11 @@ def run() -> None:
                         timezone=clock.LOCAL_TIME)  # fmt: skip
     scheduler.add_job(review_job, args=(app,), trigger=every, id="review-figures",
                       max_instances=1, coalesce=True)  # fmt: skip
+    scheduler.add_job(checkpoint_job, args=(app,), trigger=CronTrigger(minute=5, timezone=clock.LOCAL_TIME),
+                      id="audit-checkpoint", max_instances=1, coalesce=True)  # fmt: skip
     click.echo(
         "定时任务已启动：每月 1 日 02:00 生成上月月报；每天 02:30 备份，03:30 清理无主文件；"
+        "每小时记录审计日志检查点；"
         "指导员较多时定时统计工作量表和预警；"
         "网页上发起的整月生成在此执行。"
     )
@@ -112,6 +117,13 @@ def backup_nightly(day: date) -> backup.Made | None:
 def backup_job(app: Flask) -> None:
     with app.app_context():
         backup_nightly(clock.today())
+
+
+def checkpoint_job(app: Flask) -> None:
+    """The audit chain's head, signed, into the file outside the database (hourly)."""
+    with app.app_context():
+        anchors.write_checkpoint(db.session)
+        db.session.rollback()
 
 
 def queued_job(app: Flask) -> None:

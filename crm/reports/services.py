@@ -14,6 +14,7 @@ from crm import clock
 from crm.accounts.models import Account, Role
 from crm.assignments.models import Assignment
 from crm.assignments.services import caseload_bounds, instructor_scope
+from crm.audit import anchors
 from crm.core.pdf import render_pdf
 from crm.extensions import db, writing
 from crm.instructors.models import Instructor
@@ -189,6 +190,8 @@ def _prepared(subject: Subject, period: figures.Period) -> Prepared:
     title = f"{district.name if district else '赣州市'}两新组织党建指导工作月报"
     names = [(k, figures.NAMES[k]) for k in tables.AREA_KEYS]
     context = {
+        # The city's report anchors the audit log on paper: its head at the month's end.
+        "audit_anchor": anchors.head_at(period.stop) if district is None else None,
         "area": area,
         "names": names,
         "low": low,

@@ -41,6 +41,7 @@ def test_a_change_made_through_the_web_names_the_user_and_address(app, client, a
         form = {
             "name": "某某科技有限公司", "kind": "enterprise", "credit_code": organization.credit_code,
             "district_id": organization.district_id, "headcount": 3, "party_member_count": 1,
+            "version": 1,
         }  # fmt: skip
         org_id = organization.id
     auth.login("admin")
