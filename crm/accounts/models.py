@@ -48,7 +48,7 @@ class Account(UserMixin, Audited, TimestampMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # The TOTP second factor (RFC 6238): the shared secret once enrolled, and the last time
     # step accepted, so a code cannot be used twice.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))  # sealed: crm.core.keys
     totp_last_step: Mapped[int | None]
     # A password set by someone else (the security admin, a command) is temporary: its owner
     # chooses their own at the next sign-in, before anything else.

@@ -11,6 +11,7 @@ import pyotp
 from flask import current_app
 
 from crm.accounts.models import Account, Role
+from crm.core import keys
 
 ISSUER = "两新党建指导员工作台"
 STEP_SECONDS = 30
@@ -30,6 +31,21 @@ def new_secret() -> str:
     return pyotp.random_base32()
 
 
+def sealed(secret: str) -> str:
+    """A secret as stored: encrypted under the key outside the database (crm.core.keys), so a
+    copy of the database cannot make codes."""
+    return keys.seal("totp", secret)
+
+
+def secret_of(account: Account) -> str:
+    """The account's secret in clear, for checking a code; "" when it has none (or it was
+    sealed under a key this server does not hold: no code then matches)."""
+    try:
+        return keys.unseal("totp", account.totp_secret) if account.totp_secret else ""
+    except ValueError:
+        return ""
+
+
 def setup_uri(account: Account, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=account.username, issuer_name=ISSUER)
 
@@ -37,7 +53,7 @@ def setup_uri(account: Account, secret: str) -> str:
 def matching_step(secret: str, code: str, at: float | None = None) -> int | None:
     """The time step whose code this is (this one or its neighbours, for clock drift)."""
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    if not secret or not (code.isdigit() and len(code) == 6):
         return None
     now = time.time() if at is None else at
     totp = pyotp.TOTP(secret)

@@ -22,6 +22,7 @@ from crm.accounts.models import (
     SignInFailure,
 )
 from crm.audit import services as audit
+from crm.core import keys
 from crm.core.lists import contains
 from crm.db import as_utc, utcnow
 from crm.extensions import db
@@ -261,7 +262,7 @@ def authenticate(username: str, password: str) -> Account | None:
 def check_code(account: Account, code: str) -> bool:
     """The second step of signing in: a TOTP code of the account's secret, not used before.
     A wrong code counts toward the lockout like a wrong password."""
-    step = second_factor.matching_step(account.totp_secret or "", code)
+    step = second_factor.matching_step(second_factor.secret_of(account), code)
     used = (
         account.totp_last_step is not None and step is not None and step <= account.totp_last_step
     )
@@ -269,6 +270,8 @@ def check_code(account: Account, code: str) -> bool:
         _failed(account, "动态口令错误")
         return False
     account.totp_last_step = step
+    if not keys.is_sealed(account.totp_secret):  # enrolled before secrets were sealed
+        account.totp_secret = second_factor.sealed(second_factor.secret_of(account))
     _succeeded(account)
     return True
 
@@ -280,10 +283,21 @@ def enrol_second_factor(account: Account, secret: str, code: str) -> Account:
         raise AccountError(
             "动态口令不正确：请核对手机上的 6 位数字后重试（注意手机时间是否准确）。", "code"
         )
-    account.totp_secret, account.totp_last_step = secret, step
+    account.totp_secret, account.totp_last_step = second_factor.sealed(secret), step
     audit.record("account.totp_enrolled", object_type="account", object_id=account.id,
                  summary=f"{account} 绑定了动态口令", actor=_as(account))  # fmt: skip
     return account
+
+
+def seal_secrets() -> int:
+    """Seal every second-factor secret still stored in clear; returns how many."""
+    clear = [a for a in db.session.scalars(select(Account).where(Account.totp_secret.is_not(None)))
+             if not keys.is_sealed(a.totp_secret)]  # fmt: skip
+    for account in clear:
+        account.totp_secret = second_factor.sealed(account.totp_secret)
+    if clear:
+        audit.record("account.secrets_sealed", summary=f"加密 {len(clear)} 个动态口令密钥")
+    return len(clear)
 
 
 def reset_second_factor(account: Account) -> Account:

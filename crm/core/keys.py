@@ -6,12 +6,14 @@ The key is CRM_AUDIT_KEY, or the file AUDIT_KEY_FILE (instance/audit_key by defa
 mode 0600 on first use, like instance/secret_key: back it up apart from the database.
 """
 
+import base64
 import hashlib
 import hmac
 import os
 import secrets
 from pathlib import Path
 
+from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
 
@@ -50,3 +52,30 @@ def derived(purpose: str) -> bytes:
 
 def mac(purpose: str, text: str) -> str:
     return hmac.new(derived(purpose), text.encode(), hashlib.sha256).hexdigest()
+
+
+SEALED = "v1:"  # the start of a value sealed here
+
+
+def seal(purpose: str, text: str) -> str:
+    """Encrypt and authenticate (Fernet: AES-128-CBC with an HMAC) under the purpose's key."""
+    return SEALED + _fernet(purpose).encrypt(text.encode()).decode()
+
+
+def unseal(purpose: str, value: str) -> str:
+    """The text of a sealed value; a value stored before sealing existed comes back as it is.
+    Raises ValueError for a sealed value this key did not make."""
+    if not value.startswith(SEALED):
+        return value
+    try:
+        return _fernet(purpose).decrypt(value.removeprefix(SEALED).encode()).decode()
+    except InvalidToken as error:
+        raise ValueError("sealed under another key") from error
+
+
+def is_sealed(value: str) -> bool:
+    return value.startswith(SEALED)
+
+
+def _fernet(purpose: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(derived(purpose)))

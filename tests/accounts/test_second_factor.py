@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import time_machine
 
 from crm import create_app
-from crm.accounts import services
+from crm.accounts import second_factor, services
 from crm.accounts.models import Account, Role, SignInFailure
 from crm.audit.models import AuditEntry
 from crm.config import Defaults
@@ -76,7 +76,8 @@ def test_an_admin_enrols_at_the_first_sign_in_and_is_not_signed_in_before(app, c
     done = client.post("/login/code", data={"code": pyotp.TOTP(secret).now()})
     assert done.headers["Location"] == "/instructors/"
     assert client.get("/instructors/").status_code == 200
-    assert account(app, "admin").totp_secret == secret
+    with app.app_context():
+        assert second_factor.secret_of(account(app, "admin")) == secret
 
 
 def test_each_later_sign_in_needs_a_fresh_code(app, client, auth):
@@ -259,3 +260,32 @@ def test_disabling_an_account_ends_its_sessions_at_once(app, client):
     assert client.post(f"/accounts/{target}/disable").status_code == 303
     assert phone.get("/branches/").status_code == 302
     assert phone.post("/login", data={"username": "zdy", "password": PASSWORD}).status_code == 422
+
+
+OLD_SECRET = pyotp.random_base32()  # as stored before secrets were sealed
+
+
+def test_the_secret_is_stored_sealed_and_a_copy_of_the_database_cannot_make_codes(
+    app, client, runner
+):
+    """Issue 17.9: TOTP secrets were stored in clear."""
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        f.AccountFactory(username="old", roles=[Role.ADMIN], totp_secret=OLD_SECRET)
+    secret = enrol(client, "admin")
+    stored = account(app, "admin").totp_secret
+    assert secret not in stored
+    assert stored.startswith("v1:")
+    other = create_app(settings(app.config["DATABASE_URL"], AUDIT_KEY="another-servers-key"))
+    with other.app_context():  # the same database, without this server's key
+        copy = db.session.scalar(sa.select(Account).where(Account.username == "admin"))
+        assert services.check_code(copy, pyotp.TOTP(secret).now()) is False
+        db.session.rollback()
+    result = runner.invoke(args=["accounts", "seal-secrets"])
+    assert result.exit_code == 0, result.output
+    assert "已加密 1 个" in result.output
+    assert account(app, "old").totp_secret.startswith("v1:")
+    later = app.test_client()
+    later.post("/login", data={"username": "old", "password": PASSWORD})
+    assert later.post("/login/code",
+                      data={"code": pyotp.TOTP(OLD_SECRET).now()}).status_code == 302  # fmt: skip
