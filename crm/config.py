@@ -65,6 +65,9 @@ class Defaults:
     SESSION_COOKIE_SECURE = False  # Secure anyway on every request that came over TLS
     # How many proxies (nginx) stand in front and set X-Forwarded-For/-Proto: 0 trusts none.
     PROXY_COUNT = 0
+    # The proxies whose X-Forwarded-* headers are believed (addresses or networks); from any
+    # other peer they are dropped. docs/deploy.md.
+    TRUSTED_PROXIES = ("127.0.0.1", "::1")
     # Sign-in attempts per client address; the store is memory:// for one server, a
     # redis://host:6379 URI shared by several (deploy/).
     LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"

@@ -3,7 +3,8 @@
 import multiprocessing
 import os
 
-bind = os.environ.get("CRM_BIND", "0.0.0.0:8000")
+# A private address (or unix:/run/crm/web.sock), never 0.0.0.0: only nginx talks to gunicorn.
+bind = os.environ.get("CRM_BIND", "127.0.0.1:8000")
 # Sync workers: each request is short and the database does the waiting.
 workers = int(os.environ.get("CRM_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"

@@ -1,6 +1,8 @@
 """Web hardening: headers on every response, cookies marked Secure under TLS, the proxy in
 front trusted only as far as configured, and the sign-in rate limit's store."""
 
+import ipaddress
+
 from flask import Flask, Response, abort, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
@@ -37,12 +39,39 @@ class SessionInterface(SecureCookieSessionInterface):
         )
 
 
+class TrustedProxyFix:
+    """ProxyFix for requests that come from the proxy only: behind nginx the client's address
+    and scheme come from its X-Forwarded-* headers, believed for exactly PROXY_COUNT proxies and
+    only when the peer is one of TRUSTED_PROXIES; from anyone else the headers are dropped, so
+    a forged X-Forwarded-For neither lands in the audit log nor passes the per-address limit."""
+
+    FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+                 "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX", "HTTP_FORWARDED")  # fmt: skip
+
+    def __init__(self, wsgi_app, hops: int, trusted: list[str]) -> None:
+        self.direct = wsgi_app
+        self.fixed = ProxyFix(wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        self.trusted = [ipaddress.ip_network(item, strict=False) for item in trusted]
+
+    def __call__(self, environ, start_response):
+        if self._from_proxy(environ.get("REMOTE_ADDR", "")):
+            return self.fixed(environ, start_response)
+        for name in self.FORWARDED:
+            environ.pop(name, None)
+        return self.direct(environ, start_response)
+
+    def _from_proxy(self, peer: str) -> bool:
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(address in network for network in self.trusted)
+
+
 def install(app: Flask) -> None:
     app.session_interface = SessionInterface()
     if hops := app.config["PROXY_COUNT"]:
-        # Behind nginx: the client's address and scheme come from its X-Forwarded-* headers,
-        # believed for exactly as many proxies as are in front (none by default).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, hops, list(app.config["TRUSTED_PROXIES"]))  # type: ignore[method-assign]
     app.before_request(_refuse_nul)
     app.after_request(_harden)
     limiter.init_app(app)

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm import ROOT
+from crm.audit.models import AuditEntry
 from crm.extensions import db
 from tests.core.test_access import ROLES, build, every_rule, url_ids
 
@@ -56,6 +57,35 @@ def test_behind_the_configured_proxy_tls_and_the_client_address_come_from_it(mig
     untrusted = create_app(settings(migrated)).test_client().get(
         "/login", headers={"X-Forwarded-Proto": "https"})  # fmt: skip
     assert "Strict-Transport-Security" not in untrusted.headers
+
+
+def test_forwarded_headers_are_believed_from_the_proxy_only(migrated, world):
+    """Issue 17.10: with CRM_PROXY_COUNT=1 the headers were believed from any peer, so a client
+    could forge its address in the audit log and slip past the per-address sign-in limit."""
+    from crm import create_app
+    from tests.conftest import settings
+
+    app = create_app(settings(migrated, PROXY_COUNT=1, TRUSTED_PROXIES=["10.0.0.10"],
+                              RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per minute"))  # fmt: skip
+    client = app.test_client()
+    forged = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}
+    direct = {"REMOTE_ADDR": "203.0.113.9"}
+    answers = [
+        client.post("/login", data={"username": "nobody", "password": "x" * 8},
+                    headers={**forged, "X-Forwarded-For": f"198.51.100.{n}"},
+                    environ_base=direct).status_code
+        for n in range(3)
+    ]  # fmt: skip
+    assert answers == [422, 422, 429]  # a new forged address each time changed nothing
+    assert "Strict-Transport-Security" not in client.get("/login", headers=forged,
+                                                         environ_base=direct).headers  # fmt: skip
+    via_proxy = client.get("/login", headers=forged, environ_base={"REMOTE_ADDR": "10.0.0.10"})
+    assert "Strict-Transport-Security" in via_proxy.headers
+    with app.app_context():
+        addresses = set(db.session.scalars(sa.select(AuditEntry.ip).where(
+            AuditEntry.action == "login.failure")))  # fmt: skip
+        db.engine.dispose()
+    assert addresses == {"203.0.113.9"}
 
 
 def test_no_template_has_inline_script_or_event_handlers():
