@@ -192,3 +192,12 @@ def world(app):
             account_a=a.instructor.account_id, check_a=check.id, report_a=report.id,
             link_a=link.id, goal_a=card.goals[0].id, note_a=note.id,
         )  # fmt: skip
+
+
+def with_version(client, url: str, data: dict) -> dict:
+    """An edit form's data with the version its page shows, as a browser sends it back."""
+    page = client.get(url).get_data(as_text=True)
+    found = re.search(r'name="version"[^>]*value="(\d+)"', page) or re.search(
+        r'value="(\d+)"[^>]*name="version"', page
+    )
+    return {**data, "version": found.group(1) if found else ""}

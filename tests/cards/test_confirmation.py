@@ -17,6 +17,7 @@ from crm.extensions import db
 from crm.members.models import Member
 from tests import factories as f
 from tests.cards.test_vanguard import entry_form
+from tests.conftest import with_version
 
 
 def issue(client, branch) -> str:
@@ -82,7 +83,12 @@ def test_a_link_expires_is_revoked_by_a_new_one_and_ends_with_the_secretary(
     assert (expired.status_code, "已过期" in expired.text) == (410, True)
     auth.login("zdy001")  # (the session did not outlive the trip)
     latest = issue(client, branch)
-    client.post(f"/members/{branch.secretary}/edit", data={"name": "钟华", "role": "member"})
+    client.post(
+        f"/members/{branch.secretary}/edit",
+        data=with_version(
+            client, f"/members/{branch.secretary}/edit", {"name": "钟华", "role": "member"}
+        ),
+    )
     assert "书记已变更" in client.get(f"/confirm/{latest}").text
     unknown = client.get("/confirm/" + "x" * 43)
     assert (unknown.status_code, "链接无效" in unknown.text) == (404, True)

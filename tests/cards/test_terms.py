@@ -14,6 +14,7 @@ from crm.cards.models import GoalCard, Rating
 from crm.extensions import db
 from crm.members.models import Member
 from tests import factories as f
+from tests.conftest import with_version
 
 
 def on(day: date):
@@ -45,10 +46,12 @@ def test_a_year_with_a_change_of_secretary_in_june(app, client, auth, branch):
         )
     with on(date(year, 6, 18)):  # 换届: 钟华 steps down, 甲 is elected
         auth.login("zdy001")
-        assert client.post(f"/members/{branch.secretary}/edit",
-                           data={"name": "钟华", "role": "committee"}).status_code == 303  # fmt: skip
-        assert client.post(f"/members/{branch.members['甲']}/edit",
-                           data={"name": "甲", "role": "secretary", "phone": "13907970001"}).status_code == 303  # fmt: skip
+        url = f"/members/{branch.secretary}/edit"
+        assert client.post(url, data=with_version(client, url, {
+            "name": "钟华", "role": "committee"})).status_code == 303  # fmt: skip
+        url = f"/members/{branch.members['甲']}/edit"
+        assert client.post(url, data=with_version(client, url, {
+            "name": "甲", "role": "secretary", "phone": "13907970001"})).status_code == 303  # fmt: skip
         after = cards(app)
         assert after == [
             ("钟华", year, date(year, 6, 18), ["发展党员 2 名", "每月主题党日"], 1, False),
@@ -97,7 +100,12 @@ def test_a_rated_card_stands_through_a_change_of_secretary(app, client, auth, br
         f.GoalCardFactory(member=secretary, branch_id=branch.id, year=clock.today().year,
                           locked=True, rating=Rating.GOOD, rated_on=clock.today())  # fmt: skip
     auth.login("zdy001")
-    client.post(f"/members/{branch.secretary}/edit", data={"name": "钟华", "role": "member"})
+    client.post(
+        f"/members/{branch.secretary}/edit",
+        data=with_version(
+            client, f"/members/{branch.secretary}/edit", {"name": "钟华", "role": "member"}
+        ),
+    )
     assert [(c[0], c[2], c[5]) for c in cards(app)] == [("钟华", None, True)]
 
 

@@ -15,6 +15,7 @@ from crm.members.models import Member
 from crm.rules import RuleError
 from tests import factories as f
 from tests.cards.test_scoping_and_pdf import pdf_text
+from tests.conftest import with_version
 
 
 def card_of(app, branch, year: int, **fields) -> int:
@@ -109,8 +110,9 @@ def test_a_member_who_left_is_marked_offered_nowhere_and_refused_clearly(
     left_on = clock.today() - timedelta(days=20)
     auth.login("zdy001")
     member = branch.members["乙"]
-    edited = client.post(f"/members/{member}/edit", data={"name": "乙", "role": "member",
-                                                          "left_on": left_on.isoformat()})  # fmt: skip
+    url = f"/members/{member}/edit"
+    edited = client.post(url, data=with_version(client, url, {
+        "name": "乙", "role": "member", "left_on": left_on.isoformat()}))  # fmt: skip
     assert edited.status_code == 303
     with app.app_context():
         gone = db.session.get(Member, member)
@@ -141,8 +143,9 @@ def test_a_member_who_left_is_marked_offered_nowhere_and_refused_clearly(
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Meeting)) == 0
     text, _ = pdf_text(client.get(f"/members/{member}/card.pdf").data, tmp_path)
     assert "已转出" in text
-    future = client.post(f"/members/{branch.members['丙']}/edit", data={
-        "name": "丙", "role": "member", "left_on": (clock.today() + timedelta(days=1)).isoformat()})  # fmt: skip
+    url = f"/members/{branch.members['丙']}/edit"
+    future = client.post(url, data=with_version(client, url, {
+        "name": "丙", "role": "member", "left_on": (clock.today() + timedelta(days=1)).isoformat()}))  # fmt: skip
     assert "转出日期不能晚于今天。" in future.text
 
 

@@ -15,6 +15,7 @@ from crm.instructors.models import Instructor
 from crm.members.models import Member
 from crm.organizations import services as organizations
 from tests import factories as f
+from tests.conftest import with_version
 from tests.privacy_scan import WHOLE_NUMBER, readable_text
 
 
@@ -112,12 +113,13 @@ def test_an_instructor_edits_a_member_without_seeing_or_losing_the_number(app, c
     assert phone not in form_page
     masked = f"{phone[:3]}****{phone[-4:]}"
     assert f'value="{masked}"' in form_page
-    refused = client.post(f"/members/{world.member_a}/edit", data={"name": "", "role": "secretary",
-                                                                   "phone": masked})  # fmt: skip
+    url = f"/members/{world.member_a}/edit"
+    refused = client.post(url, data=with_version(client, url, {
+        "name": "", "role": "secretary", "phone": masked}))  # fmt: skip
     assert refused.status_code == 422
     assert phone not in refused.text
-    saved = client.post(f"/members/{world.member_a}/edit",
-                        data={"name": "改名", "role": "secretary", "phone": masked})  # fmt: skip
+    saved = client.post(url, data=with_version(client, url, {
+        "name": "改名", "role": "secretary", "phone": masked}))  # fmt: skip
     assert saved.status_code == 303
     with app.app_context():
         assert db.session.get(Member, world.member_a).phone == phone
