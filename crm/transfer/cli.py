@@ -30,6 +30,8 @@ def import_(kind: str, file: Path, commit: bool) -> None:
     click.echo(
         f"新增 {c['created']}，更新 {c['updated']}，未变 {c['unchanged']}，重复行 {c['duplicate']}"
     )
+    for note in result.notes[:100]:
+        click.echo(f"  {note.sheet} {note.text}".rstrip())
     for problem in result.problems[:100]:
         where = f"{problem.sheet} 第 {problem.row} 行 {problem.column}".strip()
         click.echo(f"  {where}“{problem.value}”：{problem.reason}", err=True)

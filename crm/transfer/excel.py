@@ -15,6 +15,10 @@ from openpyxl.utils import get_column_letter
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
+# A spreadsheet bomb (issue 18.13): a small file that unpacks to far more than it holds.
+MAX_UNPACKED = 200 * 1024 * 1024  # all of the workbook's parts together, unpacked
+MAX_RATIO = 100  # unpacked size / packed size of one part larger than RATIO_FROM
+RATIO_FROM = 5 * 1024 * 1024
 HEADER_SEARCH_ROWS = 15
 
 
@@ -45,13 +49,30 @@ class Row:
     def text(self, key: str) -> str:
         return clean_text(self.values.get(key))
 
+    def name(self, key: str) -> str:
+        """A name (of a person, an organization, a branch): the text without the spaces typed
+        between Chinese characters to line names up ("刘　军" is 刘军); a space next to a Latin
+        letter or a digit is kept ("ABC Technology", "8 号")."""
+        return close_cjk_spaces(self.text(key))
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A row read and left out on purpose, with why (a total, a footnote, a 序号 alone)."""
+
+    number: int
+    reason: str
+
 
 @dataclass
 class Sheet:
     name: str
     rows: list[Row] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # required headers not found
+    ignored: bool = False  # not a data sheet: its header matches too little
     read: int = 0  # rows read, blank ones included
+    skipped: list[Skipped] = field(default_factory=list)
+    matched: int = 0  # how many of our columns its header names
 
 
 # Full-width digits, Latin letters, spaces and the signs dates and codes use, made half-width.
@@ -74,6 +95,34 @@ def clean_text(value: Any) -> str:
     if isinstance(value, datetime | date):
         return value.strftime("%Y-%m-%d")
     return str(value).translate(HALF_WIDTH).strip()
+
+
+CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_CJK_SPACES = re.compile(rf"(?<=[{CJK}])\s+(?=[{CJK}])")
+
+
+def close_cjk_spaces(text: str) -> str:
+    return _CJK_SPACES.sub("", text)
+
+
+# Rows offices put inside or under a table that are not records (issue 18.1).
+TOTALS = ("合计", "小计", "总计", "累计")
+NOTES = ("注：", "注:", "注 ", "备注：", "备注:", "说明：", "说明:", "填表人", "审核人", "制表人",
+         "制表日期", "填报日期", "填表日期", "填报单位", "负责人：", "联系人：", "联系电话：")  # fmt: skip
+
+
+def not_a_record(values: list[Any]) -> str | None:
+    """Why a row is not a record, or None: a total, a footnote, a 序号 with nothing else."""
+    texts = [re.sub(r"\s", "", clean_text(v)) for v in values if clean_text(v)]
+    if not texts:
+        return None
+    if any(t.startswith(TOTALS) for t in texts[:3]):
+        return "合计行"
+    if texts[0].startswith(NOTES) or (len(texts) == 1 and texts[0].startswith(("注", "*", "※"))):
+        return "表下的注释"
+    if len(texts) == 1 and texts[0].isdigit():
+        return "只有序号的空行"
+    return None
 
 
 def header_key(text: Any) -> str:
@@ -103,7 +152,13 @@ def parse_date(value: Any) -> date | None:
     text = re.sub(r"\s", "", clean_text(value))
     for pattern in DATE_PATTERNS:
         if match := pattern.match(text):
-            return date(*map(int, match.groups()))
+            year, month, day = map(int, match.groups())
+            try:
+                return date(year, month, day)
+            except ValueError:
+                raise ValueError(
+                    f"“{text}”不是存在的日期（{year} 年 {month} 月没有 {day} 日）"
+                ) from None
     raise ValueError(f"“{text}”不是日期，请写成 2022-06-20、2022/6/20 或 2022年6月20日")
 
 
@@ -137,6 +192,25 @@ def check_file(path: Path) -> None:
         raise FileRefusedError("文件超过 20 MB，请拆分后分批导入。")
     if not zipfile.is_zipfile(path):
         raise FileRefusedError("文件已损坏或不是 Excel 文件，无法读取。")
+    _check_unpacked(path)
+
+
+def _check_unpacked(path: Path) -> None:
+    """Judge a workbook by what its parts say they unpack to, before parsing any: too much in
+    all, or one part packed far tighter than an office file ever is (a bomb)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise FileRefusedError("文件已损坏或不是 Excel 文件，无法读取。") from error
+    if sum(part.file_size for part in parts) > MAX_UNPACKED:
+        raise FileRefusedError("文件解压后超过 200 MB，请拆分后分批导入。")
+    for part in parts:
+        if part.file_size > RATIO_FROM and part.file_size > MAX_RATIO * max(part.compress_size, 1):
+            raise FileRefusedError(
+                f"文件中的“{part.filename}”解压后是压缩时的 {part.file_size // max(part.compress_size, 1)} 倍，"
+                "不像正常的 Excel 文件，已拒绝。"
+            )
 
 
 def read(path: Path, columns: list[Column]) -> Iterator[Sheet]:
@@ -151,19 +225,38 @@ def read(path: Path, columns: list[Column]) -> Iterator[Sheet]:
         if sum((ws.max_row or 0) for ws in workbook.worksheets) > MAX_ROWS:
             raise TOO_MANY
         seen = 0
+        found: list[Sheet] = []
         for worksheet in workbook.worksheets:
             sheet = _read_sheet(worksheet, columns, MAX_ROWS - seen)
-            if sheet is not None:
-                seen += sheet.read
-                yield sheet
+            seen += sheet.read
+            found.append(sheet)
     finally:
         workbook.close()
+    yield from choose(found)
+
+
+def choose(found: list[Sheet]) -> list[Sheet]:
+    """The data sheets, by how well their header matches (issue 18.3): every sheet whose
+    header names all the required columns; when none does, the best match alone, so its
+    missing columns are named. Any other sheet (a 填表说明 laid out as 字段 | 说明) is
+    returned as ignored: no rows, and `ignored` set."""
+    candidates = [sheet for sheet in found if sheet.matched]
+    complete = [sheet for sheet in candidates if not sheet.missing]
+    if not complete and candidates:
+        complete = [max(candidates, key=lambda sheet: sheet.matched)]
+    for sheet in found:
+        if sheet not in complete:
+            sheet.rows, sheet.ignored = [], True
+    return found
 
 
 TOO_MANY = FileRefusedError("文件超过 100,000 行，请拆分后分批导入。")
 
 
-def _read_sheet(worksheet, columns: list[Column], allowed: int) -> Sheet | None:
+def _read_sheet(worksheet, columns: list[Column], allowed: int) -> Sheet:
+    # Some exporters declare a sheet's size as "A1": read what is there, not what it says.
+    if hasattr(worksheet, "reset_dimensions"):
+        worksheet.reset_dimensions()
     rows = worksheet.iter_rows(values_only=True)
     head = [list(row) for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
     found = _find_header(head, columns)
@@ -171,9 +264,9 @@ def _read_sheet(worksheet, columns: list[Column], allowed: int) -> Sheet | None:
         for count, _ in enumerate(rows, start=len(head) + 1):
             if count > allowed:
                 raise TOO_MANY
-        return None
+        return Sheet(worksheet.title, ignored=True)
     header_index, positions = found
-    sheet = Sheet(worksheet.title)
+    sheet = Sheet(worksheet.title, matched=len(positions))
     sheet.missing = [c.title for c in columns if c.required and c.key not in positions]
     letters = {key: get_column_letter(index + 1) for key, index in positions.items()}
     data = head[header_index + 1 :]
@@ -182,6 +275,9 @@ def _read_sheet(worksheet, columns: list[Column], allowed: int) -> Sheet | None:
             raise TOO_MANY
         sheet.read = offset
         if values is None or all(clean_text(v) == "" for v in values):
+            continue
+        if why := not_a_record(list(values)):
+            sheet.skipped.append(Skipped(offset, why))
             continue
         picked = {key: values[index] if index < len(values) else None
                   for key, index in positions.items()}  # fmt: skip

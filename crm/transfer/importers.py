@@ -5,6 +5,7 @@ An importer's `apply(row)` checks the whole row before it changes anything, and 
 column. The import runs in one transaction, so a dry run and the real one count alike.
 """
 
+import difflib
 import secrets
 from datetime import date
 from typing import Any
@@ -24,7 +25,15 @@ from crm.organizations.models import District, Organization, OrganizationKind
 from crm.pairings import services as pairings
 from crm.pairings.models import Pairing, PairingStatus
 from crm.rules import RuleError
-from crm.transfer.excel import Column, Row, clean_text, parse_bool, parse_date, parse_int
+from crm.transfer.excel import (
+    Column,
+    Row,
+    clean_text,
+    close_cjk_spaces,
+    parse_bool,
+    parse_date,
+    parse_int,
+)
 
 
 class RowError(ValueError):
@@ -33,6 +42,52 @@ class RowError(ValueError):
     def __init__(self, column: str, reason: str) -> None:
         super().__init__(reason)
         self.column, self.reason = column, reason
+
+
+# One table of the names offices give a column, for every importer (issue 18.2). A header is
+# compared after excel.header_key: half-width, no spaces, no bracketed notes — so
+# 县（市、区） is read as 县 and 所属县(市、区) as 所属县.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "district": (
+        "县市区",
+        "所属县市区",
+        "所在县市区",
+        "县",
+        "所属县",
+        "所在县",
+        "县区",
+        "区县",
+        "所属区县",
+        "所在区县",
+        "地区",
+        "所属地区",
+    ),
+    "person": ("姓名", "指导员姓名", "指导员"),
+    "username": ("用户名", "登录名", "账号", "登录账号", "指导员用户名"),
+    "phone": ("手机号码", "手机", "手机号", "联系电话", "电话", "联系方式"),
+    "hired_on": ("聘用日期", "入职日期", "聘用时间", "入职时间"),
+    "status": ("状态", "在岗状态"),
+    "org_name": ("组织名称", "单位名称", "企业名称", "两新组织名称", "组织全称"),
+    "credit_code": ("统一社会信用代码", "信用代码", "社会信用代码", "统一代码"),
+    "org_kind": ("组织类型", "类型", "组织类别"),
+    "industry": ("行业", "所属行业", "行业类别"),
+    "address": ("地址", "详细地址", "单位地址", "注册地址"),
+    "headcount": ("从业人数", "职工人数", "员工人数", "从业人员数"),
+    "party_member_count": ("党员人数", "党员数"),
+    "owner_name": ("业主姓名", "负责人", "法定代表人", "出资人"),
+    "branch_name": ("党组织名称", "党组织全称"),
+    "branch_kind": ("党组织类型", "组织形式", "党组织形式"),
+    "secretary_name": ("书记姓名", "党组织书记", "书记"),
+    "secretary_phone": ("书记电话", "书记手机", "书记联系电话"),
+    "founded_on": ("成立日期", "党组织成立日期", "成立时间"),
+    "started_on": ("开始日期", "结对日期", "结对时间", "建立日期", "联系指导开始日期"),
+    "ended_on": ("结束日期", "解除日期"),
+}
+
+
+def headers(key: str, *first: str) -> tuple[str, ...]:
+    """The names a column is known by: the template's own first, then the shared synonyms."""
+    return tuple(dict.fromkeys((*first, *SYNONYMS[key])))
 
 
 def _field(row: Row, key: str, parse, *, required: bool = False, title: str = "") -> Any:
@@ -55,6 +110,18 @@ def _changed(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
+# Other names of 赣州's districts (issue 18.4): the official full names of the two zones, and
+# counties renamed since (read under the new name, with a note in the preview).
+DISTRICT_ALIASES: dict[str, tuple[str, str]] = {
+    "赣州经济技术开发区": ("赣州经开区", ""), "经济技术开发区": ("赣州经开区", ""),
+    "经开区": ("赣州经开区", ""), "赣州蓉江新区": ("蓉江新区", ""),
+    "南康市": ("南康区", "南康市已于 2013 年撤市设区"),
+    "赣县": ("赣县区", "赣县已于 2016 年撤县设区"),
+    "龙南县": ("龙南市", "龙南县已于 2020 年撤县设市"),
+}  # fmt: skip
+PREFIXES = ("江西省赣州市", "江西省", "赣州市")
+
+
 class Importer:
     columns: list[Column] = []
     sample: list[Any] = []
@@ -62,19 +129,45 @@ class Importer:
     def __init__(self) -> None:
         self.districts = {d.name: d for d in db.session.execute(select(District)).scalars()}
         self.seen: dict[Any, tuple[int, tuple]] = {}
+        self.notes: list[str] = []
+
+    def take_notes(self) -> list[str]:
+        """What the last row's reading wants said in the preview (a renamed county)."""
+        notes, self.notes = self.notes, []
+        return notes
 
     def district(self, row: Row, key: str = "district") -> District:
-        text = row.text(key)
-        found = self.districts.get(text) or next(
-            (d for name, d in self.districts.items() if text and name.startswith(text)), None
+        """The district a cell names: exactly, with or without 赣州市 before it, or by an alias;
+        nothing matched by its first characters. Anything else is refused naming the closest
+        names."""
+        written = row.name(key)
+        text = written
+        for prefix in PREFIXES:
+            if text.startswith(prefix) and text != prefix:
+                text = text.removeprefix(prefix)
+                break
+        if text in self.districts:
+            return self.districts[text]
+        if text in DISTRICT_ALIASES:
+            name, note = DISTRICT_ALIASES[text]
+            if note:
+                self.notes.append(f"“{written}”按{name}读入：{note}")
+            return self.districts[name]
+        if not text:
+            raise RowError(key, "县市区不能为空")
+        close = difflib.get_close_matches(text, [*self.districts, *DISTRICT_ALIASES], n=3,
+                                          cutoff=0.3)  # fmt: skip
+        hint = (
+            f"，是否是：{'、'.join(close)}？"
+            if close
+            else "，请填写赣州的县（市、区）全称，如“章贡区”"
         )
-        if found is None:
-            raise RowError(key, f"“{text}”不是赣州的县市区")
-        return found
+        raise RowError(key, f"“{written}”不是赣州的县市区{hint}")
 
     def once(self, row: Row, key: Any) -> bool:
-        """False for a row repeating an earlier one; RowError if it repeats it differently."""
-        values = tuple(sorted((k, str(v)) for k, v in row.values.items()))
+        """False for a row repeating an earlier one; RowError if it repeats it differently.
+        Values are compared as read (full-width made half-width, spaces trimmed, "10" as 10)."""
+        values = tuple(sorted((k, close_cjk_spaces(row.text(k))) for k in row.values))
         if key in self.seen:
             number, earlier = self.seen[key]
             if earlier != values:
@@ -101,12 +194,12 @@ def _enum(enum, aliases: dict[str, Any] | None = None):
 
 class Instructors(Importer):
     columns = [
-        Column("name", ("姓名", "指导员姓名"), required=True),
-        Column("username", ("用户名", "登录名", "账号"), required=True),
-        Column("phone", ("手机号码", "手机", "联系电话", "电话"), required=True),
-        Column("district", ("县市区", "所属县市区", "县(市、区)"), required=True),
-        Column("hired_on", ("聘用日期", "入职日期"), required=True),
-        Column("status", ("状态", "在岗状态")),
+        Column("name", headers("person"), required=True),
+        Column("username", headers("username"), required=True),
+        Column("phone", headers("phone"), required=True),
+        Column("district", headers("district"), required=True),
+        Column("hired_on", headers("hired_on"), required=True),
+        Column("status", headers("status")),
     ]
     sample = ["张伟", "zdy116", "13807971234", "章贡区", "2022-06-20", "在岗"]
 
@@ -121,8 +214,8 @@ class Instructors(Importer):
         if not username:
             raise RowError("username", "用户名不能为空")
         values = {
-            "name": row.text("name") or _missing("name", "姓名"),
-            "phone": _phone(row.text("phone")),
+            "name": row.name("name") or _missing("name", "姓名"),
+            "phone": _phone(row.text("phone")) or _missing("phone", "手机号码"),
             "district_id": self.district(row).id,
             "hired_on": _field(row, "hired_on", parse_date, required=True, title="聘用日期"),
             "status": _field(row, "status", _enum(InstructorStatus)) if row.text("status")
@@ -193,22 +286,22 @@ class Organizations(Importer):
     联合党支部). An organization is found by its credit code: updated, never duplicated."""
 
     columns = [
-        Column("name", ("组织名称", "单位名称", "企业名称"), required=True),
-        Column("credit_code", ("统一社会信用代码", "信用代码"), required=True),
-        Column("kind", ("组织类型", "类型"), required=True),
-        Column("district", ("县市区", "所属县市区"), required=True),
-        Column("industry", ("行业", "所属行业")),
-        Column("address", ("地址", "详细地址")),
-        Column("headcount", ("从业人数", "职工人数")),
-        Column("party_member_count", ("党员人数",)),
-        Column("owner_name", ("业主姓名", "负责人", "法定代表人")),
+        Column("name", headers("org_name"), required=True),
+        Column("credit_code", headers("credit_code"), required=True),
+        Column("kind", headers("org_kind"), required=True),
+        Column("district", headers("district"), required=True),
+        Column("industry", headers("industry")),
+        Column("address", headers("address")),
+        Column("headcount", headers("headcount")),
+        Column("party_member_count", headers("party_member_count")),
+        Column("owner_name", headers("owner_name")),
         Column("owner_is_member", ("业主是否党员",)),
         Column("owner_is_secretary", ("业主是否兼任书记", "业主是否书记")),
-        Column("branch_name", ("党组织名称",)),
-        Column("branch_kind", ("党组织类型", "组织形式")),
-        Column("secretary_name", ("书记姓名", "党组织书记")),
-        Column("secretary_phone", ("书记电话", "书记手机")),
-        Column("founded_on", ("成立日期", "党组织成立日期")),
+        Column("branch_name", headers("branch_name")),
+        Column("branch_kind", headers("branch_kind")),
+        Column("secretary_name", headers("secretary_name")),
+        Column("secretary_phone", headers("secretary_phone")),
+        Column("founded_on", headers("founded_on")),
         Column("under_guidance", ("是否列入联系指导", "列入联系指导")),
     ]
     sample = ["赣州华兴电子科技有限公司", "914403001922038216", "非公企业", "章贡区", "电子信息",
@@ -233,13 +326,13 @@ class Organizations(Importer):
             raise RowError("credit_code", str(error)) from error
         district = self.district(row)
         values = {
-            "name": row.text("name") or _missing("name", "组织名称"),
+            "name": row.name("name") or _missing("name", "组织名称"),
             "kind": _field(row, "kind", self.ORG_KINDS, required=True, title="组织类型"),
             "district_id": district.id, "industry": row.text("industry")[:40],
             "address": row.text("address")[:200],
             "headcount": _field(row, "headcount", parse_int) or 0,
             "party_member_count": _field(row, "party_member_count", parse_int) or 0,
-            "owner_name": row.text("owner_name")[:50],
+            "owner_name": row.name("owner_name")[:50],
             "owner_is_member": _field(row, "owner_is_member", parse_bool),
             "owner_is_secretary": _field(row, "owner_is_secretary", parse_bool),
         }  # fmt: skip
@@ -259,7 +352,7 @@ class Organizations(Importer):
         return outcome
 
     def _branch_values(self, row: Row, district: District) -> dict | None:
-        name = row.text("branch_name")
+        name = row.name("branch_name")
         if not name:
             return None
         kind = (
@@ -269,7 +362,7 @@ class Organizations(Importer):
         )
         return {
             "name": name[:100], "kind": kind,
-            "secretary_name": row.text("secretary_name")[:50],
+            "secretary_name": row.name("secretary_name")[:50],
             "secretary_phone": _phone(row.text("secretary_phone")),
             "founded_on": _field(row, "founded_on", parse_date),
             "under_guidance": _field(row, "under_guidance", parse_bool),
@@ -304,12 +397,12 @@ class Organizations(Importer):
 
 class AgencyBranches(Importer):
     columns = [
-        Column("name", ("党组织名称", "机关党组织名称"), required=True),
-        Column("district", ("县市区", "所属县市区"), required=True),
-        Column("kind", ("组织形式", "党组织类型")),
-        Column("secretary_name", ("书记姓名", "党组织书记")),
-        Column("secretary_phone", ("书记电话", "书记手机")),
-        Column("member_count", ("党员人数",)),
+        Column("name", headers("branch_name", "党组织名称", "机关党组织名称"), required=True),
+        Column("district", headers("district"), required=True),
+        Column("kind", headers("branch_kind", "组织形式")),
+        Column("secretary_name", headers("secretary_name")),
+        Column("secretary_phone", headers("secretary_phone")),
+        Column("member_count", headers("party_member_count")),
     ]
     sample = ["赣州市商务局机关党支部", "章贡区", "党支部", "王明", "13907971111", 23]
 
@@ -319,11 +412,11 @@ class AgencyBranches(Importer):
             select(Branch).where(Branch.sector == Sector.AGENCY)).scalars()}  # fmt: skip
 
     def apply(self, row: Row) -> str:
-        name = row.text("name") or _missing("name", "党组织名称")
+        name = row.name("name") or _missing("name", "党组织名称")
         values = {
             "district_id": self.district(row).id,
             "kind": _field(row, "kind", _enum(BranchKind)) if row.text("kind") else BranchKind.BRANCH,
-            "secretary_name": row.text("secretary_name")[:50],
+            "secretary_name": row.name("secretary_name")[:50],
             "secretary_phone": _phone(row.text("secretary_phone")),
             "member_count": _field(row, "member_count", parse_int) or 0,
         }  # fmt: skip
@@ -355,9 +448,9 @@ class Pairings(Importer):
     columns = [
         Column("agency", ("机关党组织", "机关企事业单位党组织", "结对机关党组织"), required=True),
         Column("branch", ("两新党组织", "两新组织党组织", "结对两新党组织"), required=True),
-        Column("started_on", ("开始日期", "结对日期"), required=True),
-        Column("status", ("状态",)),
-        Column("ended_on", ("结束日期",)),
+        Column("started_on", headers("started_on"), required=True),
+        Column("status", headers("status")),
+        Column("ended_on", headers("ended_on")),
         Column("purpose", ("共建内容", "结对内容")),
     ]
     sample = [
@@ -371,10 +464,10 @@ class Pairings(Importer):
 
     def apply(self, row: Row) -> str:
         agency = _branch_named(
-            Sector.AGENCY, row.text("agency") or _missing("agency", "机关党组织"), "agency"
+            Sector.AGENCY, row.name("agency") or _missing("agency", "机关党组织"), "agency"
         )
         branch = _branch_named(
-            Sector.TWO_NEW, row.text("branch") or _missing("branch", "两新党组织"), "branch"
+            Sector.TWO_NEW, row.name("branch") or _missing("branch", "两新党组织"), "branch"
         )
         values = {
             "started_on": _field(row, "started_on", parse_date, required=True, title="开始日期"),
@@ -411,9 +504,13 @@ class Assignments(Importer):
     them by a spreadsheet: that is a reassignment, done on the branch's page."""
 
     columns = [
-        Column("username", ("指导员用户名", "用户名", "登录名"), required=True),
-        Column("branch", ("党组织名称", "联系指导的党组织", "党组织"), required=True),
-        Column("started_on", ("开始日期", "联系指导开始日期"), required=True),
+        Column("username", headers("username", "指导员用户名"), required=True),
+        Column(
+            "branch",
+            headers("branch_name", "党组织名称", "联系指导的党组织", "党组织"),
+            required=True,
+        ),
+        Column("started_on", headers("started_on"), required=True),
     ]
     sample = ["zdy001", "赣州华兴电子科技有限公司党支部", "2024-01-02"]
 
@@ -425,7 +522,7 @@ class Assignments(Importer):
         if instructor is None:
             raise RowError("username", f"没有用户名为“{username}”的指导员")
         branch = _branch_named(
-            Sector.TWO_NEW, row.text("branch") or _missing("branch", "党组织名称"), "branch"
+            Sector.TWO_NEW, row.name("branch") or _missing("branch", "党组织名称"), "branch"
         )
         started_on: date = _field(row, "started_on", parse_date, required=True, title="开始日期")
         if not self.once(row, branch.id):

@@ -31,11 +31,22 @@ class Problem:
     reason: str
 
 
+@dataclass(frozen=True)
+class Note:
+    """What the preview says about a sheet or a row that is not an error: a sheet ignored, a
+    total row skipped, a renamed county read under its new name."""
+
+    sheet: str
+    row: int
+    text: str
+
+
 @dataclass
 class Result:
     kind: str
     counts: Counter = field(default_factory=Counter)  # created, updated, unchanged, duplicate
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     committed: bool = False
 
     @property
@@ -69,7 +80,13 @@ def run_import(kind: str, path: Path, *, commit: bool,
     sheets = 0
     try:
         for sheet in excel.read(path, importer.columns):
+            if sheet.ignored:
+                result.notes.append(Note(sheet.name, 0, f"工作表“{sheet.name}”的表头与模板不符，"
+                                                        "不是数据表，已忽略"))  # fmt: skip
+                continue
             sheets += 1
+            result.notes += [Note(sheet.name, s.number, f"第 {s.number} 行是{s.reason}，已跳过")
+                             for s in sheet.skipped]  # fmt: skip
             if sheet.missing:
                 result.problems.append(
                     Problem(sheet.name, 0, "", "", f"缺少列：{'、'.join(sheet.missing)}")
@@ -99,6 +116,7 @@ def _apply(importer: Importer, row: excel.Row, result: Result) -> None:
     try:
         with db.session.no_autoflush:
             result.counts[importer.apply(row)] += 1
+        result.notes += [Note(row.sheet, row.number, text) for text in importer.take_notes()]
     except RowError as error:
         title = next((c.title for c in importer.columns if c.key == error.column), "")
         letter = row.letters.get(error.column, "")
@@ -114,8 +132,14 @@ def _summary(result: Result, path: Path) -> str:
 
 
 def count_rows(path: Path) -> int:
-    """Roughly how many rows the file holds, for a progress bar."""
-    workbook = load_workbook(path, read_only=True)
+    """Roughly how many rows the file holds, for a progress bar. Raises excel.FileRefusedError,
+    with the same messages as the import itself, for a file it cannot read (issue 18.10: the
+    command line printed a traceback)."""
+    excel.check_file(path)
+    try:
+        workbook = load_workbook(path, read_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken file
+        raise excel.FileRefusedError("文件已损坏或不是 Excel 文件，无法读取。") from error
     try:
         return sum((ws.max_row or 0) for ws in workbook.worksheets)
     finally:
@@ -156,14 +180,35 @@ def write_sheets(
         sheet.freeze_panes = "A2"
         sheet.append([_bold(sheet, header) for header in headers])
         for row in rows:
-            sheet.append(list(row))
+            sheet.append([_as_text(sheet, value) for value in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def _bold(sheet: Any, value: str) -> WriteOnlyCell:
+# OWASP, CSV/formula injection: a text beginning with one of these is a formula (or becomes
+# one when the cell is edited) in Excel, WPS and LibreOffice.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(sheet: Any, value: Any) -> Any:
+    """Every exported text stays text: one that would start a formula is written as a string
+    cell with Excel's quote prefix, so `=HYPERLINK(…)` typed as a name is shown, never run."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    return _text_cell(sheet, value)
+
+
+def _text_cell(sheet: Any, value: Any) -> Any:
     cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def _bold(sheet: Any, value: str) -> WriteOnlyCell:
+    cell = _text_cell(sheet, value)
     cell.font = Font(bold=True)
     return cell
 
