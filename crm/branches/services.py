@@ -99,10 +99,13 @@ def install() -> None:
 
 
 def _keep_spells(session: Session, flush_context: Any, instances: Any) -> None:
+    # session.new builds its set anew at each reading: taken once, or a flush of n new rows
+    # costs n² (an import of 25,000 organizations: 16 s became 300 s).
+    new = session.new
     changed = [
         b
-        for b in (*session.new, *session.dirty)
-        if isinstance(b, Branch) and (b in session.new or _guidance_changed(b))
+        for b in (*new, *session.dirty)
+        if isinstance(b, Branch) and (b in new or _guidance_changed(b))
     ]
     if not changed:
         return
