@@ -31,8 +31,14 @@ def year_arg(default: int) -> int:
 class IdConverter(IntegerConverter):
     """`<int:…>` in every route: an id too large for the database matches no route (404)."""
 
-    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None,
-                 max: int | None = DB_INT_MAX, signed: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        url_map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = DB_INT_MAX,
+        signed: bool = False,
+    ) -> None:
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 

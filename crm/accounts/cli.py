@@ -15,8 +15,14 @@ accounts_cli = AppGroup("accounts", help="管理账号。")
 @accounts_cli.command("create")
 @click.argument("username")
 @click.option("--name", required=True, help="姓名")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice([role.value for role in Role]), help="角色，可重复")  # fmt: skip
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([role.value for role in Role]),
+    help="角色，可重复",
+)
 @click.password_option(help="密码（不给出时交互输入）")
 def create(username: str, name: str, roles: tuple[str, ...], password: str) -> None:
     """Create an account, asking for its password."""
@@ -84,8 +90,12 @@ def set_password(username: str, password: str) -> None:
             services.set_password(account, password, temporary=True)
         except services.AccountError as error:
             raise click.ClickException(str(error)) from error
-        audit.record("account.password_set", object_type="account", object_id=account.id,
-                     summary=f"命令行为 {account} 设置临时密码")  # fmt: skip
+        audit.record(
+            "account.password_set",
+            object_type="account",
+            object_id=account.id,
+            summary=f"命令行为 {account} 设置临时密码",
+        )
         db.session.commit()
     click.echo(f"已为 {username} 设置临时密码：下次登录时须修改。")
 
@@ -97,8 +107,12 @@ def reset_second_factor(username: str) -> None:
     with acting_as("cli:accounts"):
         account = _account(username)
         services.reset_second_factor(account)
-        audit.record("account.second_factor", object_type="account", object_id=account.id,
-                     summary=f"命令行重置 {account} 的动态口令")  # fmt: skip
+        audit.record(
+            "account.second_factor",
+            object_type="account",
+            object_id=account.id,
+            summary=f"命令行重置 {account} 的动态口令",
+        )
         db.session.commit()
     click.echo(f"已重置 {username} 的动态口令。")
 

@@ -291,8 +291,11 @@ def enrol_second_factor(account: Account, secret: str, code: str) -> Account:
 
 def seal_secrets() -> int:
     """Seal every second-factor secret still stored in clear; returns how many."""
-    clear = [a for a in db.session.scalars(select(Account).where(Account.totp_secret.is_not(None)))
-             if not keys.is_sealed(a.totp_secret)]  # fmt: skip
+    clear = [
+        a
+        for a in db.session.scalars(select(Account).where(Account.totp_secret.is_not(None)))
+        if not keys.is_sealed(a.totp_secret)
+    ]
     for account in clear:
         account.totp_secret = second_factor.sealed(account.totp_secret)
     if clear:
@@ -323,8 +326,12 @@ def request_disable(account: Account, why: str) -> None:
     if not account.active or account.disable_requested_at is not None:
         return
     account.disable_requested_at = utcnow()
-    audit.record("account.disable_requested", object_type="account", object_id=account.id,
-                 summary=f"{why}：请安全管理员停用账号 {account.username}")  # fmt: skip
+    audit.record(
+        "account.disable_requested",
+        object_type="account",
+        object_id=account.id,
+        summary=f"{why}：请安全管理员停用账号 {account.username}",
+    )
 
 
 def unlock(account: Account) -> Account:
@@ -360,8 +367,11 @@ def listing(text: str = "", role: str = "", state: str = "") -> Select:
 
 def disable_requests() -> int:
     """Accounts whose instructor left and that can still sign in."""
-    return db.session.scalar(select(func.count()).select_from(
-        listing(state="disable_requested").order_by(None).subquery()))  # fmt: skip
+    return db.session.scalar(
+        select(func.count()).select_from(
+            listing(state="disable_requested").order_by(None).subquery()
+        )
+    )
 
 
 def policy_summary() -> list[tuple[str, str]]:
@@ -403,8 +413,9 @@ def _failed(account: Account, why: str) -> None:
     attempt while locked is refused without counting."""
     config = current_app.config
     minutes = config["LOCKOUT_MINUTES"]
-    here = _failures_here(account) or SignInFailure(account_id=account.id, address=_address(),
-                                                    failures=0)  # fmt: skip
+    here = _failures_here(account) or SignInFailure(
+        account_id=account.id, address=_address(), failures=0
+    )
     locked = locked_out(account)
     if not locked:
         db.session.add(here)
@@ -412,13 +423,21 @@ def _failed(account: Account, why: str) -> None:
         account.failed_logins += 1
         if here.failures >= config["LOCKOUT_FAILURES"]:
             here.locked_until, here.failures = utcnow() + timedelta(minutes=minutes), 0
-            audit.record("account.locked_here", object_type="account", object_id=account.id,
-                         summary=f"{account.username} 自 {here.address} 连续登录失败，该地址锁定 {minutes} 分钟")  # fmt: skip
+            audit.record(
+                "account.locked_here",
+                object_type="account",
+                object_id=account.id,
+                summary=f"{account.username} 自 {here.address} 连续登录失败，该地址锁定 {minutes} 分钟",
+            )
         if account.failed_logins >= config["LOCKOUT_ACCOUNT_FAILURES"]:
             account.locked_until = utcnow() + timedelta(minutes=minutes)
             account.failed_logins = 0
-            audit.record("account.locked", object_type="account", object_id=account.id,
-                         summary=f"{account.username} 自多个地址登录失败，账号锁定 {minutes} 分钟")  # fmt: skip
+            audit.record(
+                "account.locked",
+                object_type="account",
+                object_id=account.id,
+                summary=f"{account.username} 自多个地址登录失败，账号锁定 {minutes} 分钟",
+            )
     audit.record("login.failure", object_type="account", object_id=account.id,
                  summary=f"用户名：{account.username}，{why}" + ("（已锁定）" if locked else ""))  # fmt: skip
 

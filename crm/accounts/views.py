@@ -243,9 +243,12 @@ def change_password():
         start_session(current_user._get_current_object())
         flash("密码已修改。", "success")
         return redirect(home_url(current_user), 303)
-    page = render_template("accounts/change_password.html", form=form,
-                           expired=services.password_expired(current_user),
-                           temporary=current_user.must_change_password)  # fmt: skip
+    page = render_template(
+        "accounts/change_password.html",
+        form=form,
+        expired=services.password_expired(current_user),
+        temporary=current_user.must_change_password,
+    )
     return page, form_status(form)
 
 
@@ -256,8 +259,11 @@ OPEN_WHILE_EXPIRED = {"accounts.change_password", "accounts.logout", "static", "
 
 @bp.before_app_request
 def expired_password_first():
-    if (current_user.is_authenticated and request.endpoint not in OPEN_WHILE_EXPIRED
-            and services.needs_new_password(current_user)):  # fmt: skip
+    if (
+        current_user.is_authenticated
+        and request.endpoint not in OPEN_WHILE_EXPIRED
+        and services.needs_new_password(current_user)
+    ):
         if wants_json():
             return jsonify(error="密码已过期，请先在网页上修改密码。"), 403
         return redirect(url_for("accounts.change_password"))
@@ -271,8 +277,9 @@ def expired_password_first():
 @allow(Role.SECURITY_ADMIN)
 def index():
     """Every account, searchable, with its roles, lock and second factor: and the policies."""
-    statement = services.listing(search_text(), request.args.get("role", ""),
-                                 request.args.get("state", ""))  # fmt: skip
+    statement = services.listing(
+        search_text(), request.args.get("role", ""), request.args.get("state", "")
+    )
     return render_template("accounts/index.html", page=paginate(statement), roles=Role,
                            states=services.STATES.items(), asked=services.disable_requests(),
                            policy=services.policy_summary())  # fmt: skip
@@ -289,13 +296,24 @@ def detail(account_id: int):
     form.scope_district_id.choices = options([(0, "全市"), *district_choices()])
     # The instructor's role follows their record; the privileged ones, the command line.
     kept = account.roles - set(ASSIGNABLE)
-    if submit(form, lambda: services.set_roles(
-            account, {*kept, *filter(None, map(Role.parse, form.roles.data))},
-            form.scope_district_id.data or None, by=current_user)):  # fmt: skip
+    if submit(
+        form,
+        lambda: services.set_roles(
+            account,
+            {*kept, *filter(None, map(Role.parse, form.roles.data))},
+            form.scope_district_id.data or None,
+            by=current_user,
+        ),
+    ):
         flash(f"已更新 {account.name} 的角色。", "success")
         return redirect(url_for(".detail", account_id=account.id), 303)
-    page = render_template("accounts/detail.html", account=account, form=form,
-                           own=account.id == current_user.id, privileged=PRIVILEGED)  # fmt: skip
+    page = render_template(
+        "accounts/detail.html",
+        account=account,
+        form=form,
+        own=account.id == current_user.id,
+        privileged=PRIVILEGED,
+    )
     return page, form_status(form)
 
 

@@ -41,8 +41,10 @@ class Checkpoint:
 
 
 def checkpoint_file() -> Path:
-    return Path(current_app.config.get("AUDIT_CHECKPOINTS") or
-                Path(current_app.instance_path) / "audit-checkpoints.jsonl")  # fmt: skip
+    return Path(
+        current_app.config.get("AUDIT_CHECKPOINTS")
+        or Path(current_app.instance_path) / "audit-checkpoints.jsonl"
+    )
 
 
 def write_checkpoint(session: Session) -> Checkpoint | None:
@@ -57,8 +59,9 @@ def write_checkpoint(session: Session) -> Checkpoint | None:
         sa.select(sa.func.min(AuditEntry.id)).where(AuditEntry.mac.is_not(None))
     )
     unsigned = Checkpoint(utcnow().isoformat(), head.id, head.hash, count, first_signed)
-    point = Checkpoint(**{**asdict(unsigned), "mac": keys.mac("audit-checkpoint",
-                                                              unsigned.signed_text())})  # fmt: skip
+    point = Checkpoint(
+        **{**asdict(unsigned), "mac": keys.mac("audit-checkpoint", unsigned.signed_text())}
+    )
     path = checkpoint_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -120,11 +123,20 @@ def verify(session: Session, anchors: list[tuple[int, str]] = ()) -> Report:
 def _against(session: Session, verdict: chain.Verdict, point: Checkpoint) -> list[chain.Break]:
     when = point.at[:16].replace("T", " ")
     if verdict.last_id is None or verdict.last_id < point.last_id:
-        return [chain.Break(point.last_id, f"日志末尾被截去：{when} 的检查点记到第 {point.last_id} 条，"
-                                           f"现在只到第 {verdict.last_id or 0} 条")]  # fmt: skip
+        return [
+            chain.Break(
+                point.last_id,
+                f"日志末尾被截去：{when} 的检查点记到第 {point.last_id} 条，"
+                f"现在只到第 {verdict.last_id or 0} 条",
+            )
+        ]
     if verdict.hashes.get(point.last_id) != point.hash:
-        return [chain.Break(point.last_id, f"与 {when} 的检查点不符：第 {point.last_id} 条不在或被改写，"
-                                           "其前的日志被改动")]  # fmt: skip
+        return [
+            chain.Break(
+                point.last_id,
+                f"与 {when} 的检查点不符：第 {point.last_id} 条不在或被改写，其前的日志被改动",
+            )
+        ]
     purged_since = session.scalar(
         sa.select(sa.func.count()).where(
             AuditEntry.action == chain.PURGE_ACTION, AuditEntry.id > point.last_id
@@ -133,8 +145,12 @@ def _against(session: Session, verdict: chain.Verdict, point: Checkpoint) -> lis
     now = session.scalar(sa.select(sa.func.count()).where(AuditEntry.id <= point.last_id))
     if not purged_since and now != point.count:
         first = session.scalar(sa.select(sa.func.min(AuditEntry.id)))
-        return [chain.Break(first or 0, f"检查点之前的记录被删除：{when} 时共 {point.count} 条，"
-                                        f"现在只有 {now} 条")]  # fmt: skip
+        return [
+            chain.Break(
+                first or 0,
+                f"检查点之前的记录被删除：{when} 时共 {point.count} 条，现在只有 {now} 条",
+            )
+        ]
     return []
 
 

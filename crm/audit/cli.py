@@ -13,8 +13,13 @@ audit_cli = AppGroup("audit", help="审计日志。")
 
 
 @audit_cli.command("verify")
-@click.option("--anchor", "anchor_texts", multiple=True, metavar="ID:HASH",
-              help="月报上印的锚点（第几条及其哈希），可重复")  # fmt: skip
+@click.option(
+    "--anchor",
+    "anchor_texts",
+    multiple=True,
+    metavar="ID:HASH",
+    help="月报上印的锚点（第几条及其哈希），可重复",
+)
 def verify(anchor_texts: tuple[str, ...]) -> None:
     """Recompute the hash chain, check every MAC with the key outside the database, and check
     the chain against the latest checkpoint and any anchors given; exit 1 and name each entry

@@ -79,9 +79,17 @@ def record(action: str, **fields: Any) -> None:
     chain.append(db.session.connection(), [entry_values(action, **fields)])
 
 
-def downloaded(body: Response | bytes, filename: str, mimetype: str | None = None, *,
-               action: str = "download", object_type: str | None = None, object_id: Any = None,
-               summary: str = "", inline: bool = False) -> Response:  # fmt: skip
+def downloaded(
+    body: Response | bytes,
+    filename: str,
+    mimetype: str | None = None,
+    *,
+    action: str = "download",
+    object_type: str | None = None,
+    object_id: Any = None,
+    summary: str = "",
+    inline: bool = False,
+) -> Response:
     """Every file the app hands out (a PDF, a workbook, an export) passes here: in the audit
     log first (who took what), then answered under its name, out of shared caches."""
     with writing():

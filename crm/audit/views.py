@@ -36,5 +36,11 @@ def export():
         for e in db.session.scalars(statement)
     )  # fmt: skip
     body = write_rows("审计日志", EXPORT_HEADERS, rows)
-    return services.downloaded(body, "审计日志.xlsx", XLSX, action="audit.export",
-                               object_type="audit_entry", summary=services.filters_text(filters))  # fmt: skip
+    return services.downloaded(
+        body,
+        "审计日志.xlsx",
+        XLSX,
+        action="audit.export",
+        object_type="audit_entry",
+        summary=services.filters_text(filters),
+    )

@@ -237,8 +237,14 @@ GOAL_NAMES = {"title": "目标", "target": "指标", "measure": "衡量方式"}
 NOTE_NAMES = {"noted_on": "日期", "text": "进展"}
 
 
-def _card_subject(card: GoalCard, record: Goal | GoalNote, what: str, day: date,
-                  author_id: int | None, by: Account) -> corrections.Subject:  # fmt: skip
+def _card_subject(
+    card: GoalCard,
+    record: Goal | GoalNote,
+    what: str,
+    day: date,
+    author_id: int | None,
+    by: Account,
+) -> corrections.Subject:
     """A card's goals and notes settle when the card is first rated: from then on (once a
     reviewer has unlocked it) each change is a version with a reason."""
     free = card.rated_on is None and author_id in (None, by.id)
@@ -251,8 +257,11 @@ def correct_goal(goal: Goal, new: NewGoal, *, reason: str, by: Account) -> Goal:
     subject = _card_subject(
         card, goal, f"{card.year} 年目标“{goal.title}”", clock.today(), None, by
     )
-    values = {"title": new.title.strip(), "target": new.target.strip(),
-              "measure": new.measure.strip()}  # fmt: skip
+    values = {
+        "title": new.title.strip(),
+        "target": new.target.strip(),
+        "measure": new.measure.strip(),
+    }
     corrections.amend(subject, values, GOAL_NAMES, reason=reason, by=by)
     return goal
 
@@ -276,18 +285,21 @@ def correct_note(note: GoalNote, *, on: date, text: str, reason: str, by: Accoun
         raise RuleError("日期不能晚于今天。", "on")
     if on.year != card.year:
         raise RuleError(f"进展日期应在 {card.year} 年内。", "on")
-    subject = _card_subject(card, note, f"{note.noted_on:%Y-%m-%d} 的履职进展", note.noted_on,
-                            note.by_id, by)  # fmt: skip
-    corrections.amend(subject, {"noted_on": on, "text": text.strip()}, NOTE_NAMES,
-                             reason=reason, by=by)  # fmt: skip
+    subject = _card_subject(
+        card, note, f"{note.noted_on:%Y-%m-%d} 的履职进展", note.noted_on, note.by_id, by
+    )
+    corrections.amend(
+        subject, {"noted_on": on, "text": text.strip()}, NOTE_NAMES, reason=reason, by=by
+    )
     return note
 
 
 def withdraw_note(note: GoalNote, *, reason: str, by: Account) -> Correction:
     card = db.session.get(GoalCard, note.card_id)
     _unlocked(card)
-    subject = _card_subject(card, note, f"{note.noted_on:%Y-%m-%d} 的履职进展", note.noted_on,
-                            note.by_id, by)  # fmt: skip
+    subject = _card_subject(
+        card, note, f"{note.noted_on:%Y-%m-%d} 的履职进展", note.noted_on, note.by_id, by
+    )
     return corrections.withdraw(subject, reason=reason, by=by)
 
 
@@ -390,8 +402,12 @@ def correct_entry(
         raise RuleError(
             f"日期应在 {entry.card.year} 年内；记到另一年，请撤回这条后重新登记。", "done_on"
         )
-    values = {"done_on": new.done_on, "category": new.category, "deed": new.deed.strip(),
-              "points": new.points}  # fmt: skip
+    values = {
+        "done_on": new.done_on,
+        "category": new.category,
+        "deed": new.deed.strip(),
+        "points": new.points,
+    }
     undone = (["确认", entry.confirmed_as, "待重新确认"],) if entry.confirmed else ()
     subject = _entry_subject(entry, by)
     corrections.amend(subject, values, ENTRY_NAMES, reason=reason, by=by, also=undone)

@@ -93,8 +93,12 @@ def goal_card_pdf(card_id: int):
     """The 党组织书记履职目标卡 on A4: goals, progress, self-assessment, rating, signatures."""
     card = _visible_card(card_id)
     pdf = render_pdf("cards/goal_card_pdf.html", card=card, printed=clock.now())
-    return _pdf(pdf, f"履职目标卡-{card.branch.name}-{card.member.name}-{card.year}.pdf",
-                "goal_card", card.id)  # fmt: skip
+    return _pdf(
+        pdf,
+        f"履职目标卡-{card.branch.name}-{card.member.name}-{card.year}.pdf",
+        "goal_card",
+        card.id,
+    )
 
 
 def _card_page(card: GoalCard, status: int = 200, **forms):
@@ -278,11 +282,14 @@ def _correction(record, form, endpoint: str, title: str, back: str, withdraw_for
     """The shared correction page of one of the cards' records; `endpoint` names its pair of
     routes ("goal" → .edit_goal and .withdraw_goal)."""
     return correction_page(
-        record, form, title=title, back=back,
+        record,
+        form,
+        title=title,
+        back=back,
         action=url_for(f".edit_{endpoint}", **{f"{endpoint}_id": record.id}),
         withdraw_action=url_for(f".withdraw_{endpoint}", **{f"{endpoint}_id": record.id}),
         withdraw_form=withdraw_form,
-    )  # fmt: skip
+    )
 
 
 def _card_url(card: GoalCard) -> str:
@@ -294,9 +301,15 @@ def _card_url(card: GoalCard) -> str:
 def edit_goal(goal_id: int):
     goal, card = _goal(goal_id)
     form = GoalEditForm(obj=goal)
-    if submit(form, lambda: services.correct_goal(goal, services.NewGoal(
-        form.title.data, form.target.data or "", form.measure.data or ""),
-        reason=form.reason.data or "", by=current_user)):  # fmt: skip
+    if submit(
+        form,
+        lambda: services.correct_goal(
+            goal,
+            services.NewGoal(form.title.data, form.target.data or "", form.measure.data or ""),
+            reason=form.reason.data or "",
+            by=current_user,
+        ),
+    ):
         flash("已保存更正。", "success")
         return redirect(_card_url(card), 303)
     return _correction(goal, form, "goal", "更正履职目标", _card_url(card))
@@ -307,12 +320,14 @@ def edit_goal(goal_id: int):
 def withdraw_goal(goal_id: int):
     goal, card = _goal(goal_id)
     form = WithdrawForm()
-    if submit(form, lambda: services.withdraw_goal(goal, reason=form.reason.data or "",
-                                                  by=current_user)):  # fmt: skip
+    if submit(
+        form, lambda: services.withdraw_goal(goal, reason=form.reason.data or "", by=current_user)
+    ):
         flash("已撤回这项目标。", "success")
         return redirect(_card_url(card), 303)
-    return _correction(goal, GoalEditForm(formdata=None, obj=goal), "goal", "更正履职目标",
-                       _card_url(card), form)  # fmt: skip
+    return _correction(
+        goal, GoalEditForm(formdata=None, obj=goal), "goal", "更正履职目标", _card_url(card), form
+    )
 
 
 @bp.route("/goal-notes/<int:note_id>/edit", methods=["GET", "POST"])
@@ -320,9 +335,16 @@ def withdraw_goal(goal_id: int):
 def edit_note(note_id: int):
     note, card = _note(note_id)
     form = NoteEditForm(obj=note, on=note.noted_on)
-    if submit(form, lambda: services.correct_note(note, on=form.on.data, text=form.text.data,
-                                                  reason=form.reason.data or "",
-                                                  by=current_user)):  # fmt: skip
+    if submit(
+        form,
+        lambda: services.correct_note(
+            note,
+            on=form.on.data,
+            text=form.text.data,
+            reason=form.reason.data or "",
+            by=current_user,
+        ),
+    ):
         flash("已保存更正。", "success")
         return redirect(_card_url(card), 303)
     return _correction(note, form, "note", "更正履职进展", _card_url(card))
@@ -333,12 +355,19 @@ def edit_note(note_id: int):
 def withdraw_note(note_id: int):
     note, card = _note(note_id)
     form = WithdrawForm()
-    if submit(form, lambda: services.withdraw_note(note, reason=form.reason.data or "",
-                                                  by=current_user)):  # fmt: skip
+    if submit(
+        form, lambda: services.withdraw_note(note, reason=form.reason.data or "", by=current_user)
+    ):
         flash("已撤回这条进展。", "success")
         return redirect(_card_url(card), 303)
-    return _correction(note, NoteEditForm(formdata=None, obj=note, on=note.noted_on), "note",
-                       "更正履职进展", _card_url(card), form)  # fmt: skip
+    return _correction(
+        note,
+        NoteEditForm(formdata=None, obj=note, on=note.noted_on),
+        "note",
+        "更正履职进展",
+        _card_url(card),
+        form,
+    )
 
 
 def _member_url(entry: VanguardEntry) -> str:
@@ -350,13 +379,26 @@ def _member_url(entry: VanguardEntry) -> str:
 def edit_entry(entry_id: int):
     entry = _entry(entry_id)
     form = EntryEditForm(obj=entry)
-    if submit(form, lambda: services.correct_entry(entry, services.NewEntry(
-        entry.client_key, form.done_on.data, form.deed.data, form.category.data,
-        form.points.data), reason=form.reason.data or "", by=current_user)):  # fmt: skip
+    if submit(
+        form,
+        lambda: services.correct_entry(
+            entry,
+            services.NewEntry(
+                entry.client_key,
+                form.done_on.data,
+                form.deed.data,
+                form.category.data,
+                form.points.data,
+            ),
+            reason=form.reason.data or "",
+            by=current_user,
+        ),
+    ):
         flash("已保存更正。" + ("" if entry.confirmed else "确认后计入积分。"), "success")
         return redirect(_member_url(entry), 303)
-    return _correction(entry, form, "entry", f"更正{entry.card.member.name}的储绩记录",
-                       _member_url(entry))  # fmt: skip
+    return _correction(
+        entry, form, "entry", f"更正{entry.card.member.name}的储绩记录", _member_url(entry)
+    )
 
 
 @bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
@@ -364,12 +406,19 @@ def edit_entry(entry_id: int):
 def withdraw_entry(entry_id: int):
     entry = _entry(entry_id)
     form = WithdrawForm()
-    if submit(form, lambda: services.withdraw_entry(entry, reason=form.reason.data or "",
-                                                   by=current_user)):  # fmt: skip
+    if submit(
+        form, lambda: services.withdraw_entry(entry, reason=form.reason.data or "", by=current_user)
+    ):
         flash("已撤回这条储绩记录，不再计分。", "success")
         return redirect(_member_url(entry), 303)
-    return _correction(entry, EntryEditForm(formdata=None, obj=entry), "entry",
-                       f"更正{entry.card.member.name}的储绩记录", _member_url(entry), form)  # fmt: skip
+    return _correction(
+        entry,
+        EntryEditForm(formdata=None, obj=entry),
+        "entry",
+        f"更正{entry.card.member.name}的储绩记录",
+        _member_url(entry),
+        form,
+    )
 
 
 # --- the secretary's confirmation link ---------------------------------------------------------
@@ -472,5 +521,6 @@ def ranking_pdf(branch_id: int):
 
 
 def _pdf(body: bytes, filename: str, object_type: str, object_id: int):
-    return audit.downloaded(body, filename, "application/pdf", object_type=object_type,
-                            object_id=object_id, inline=True)  # fmt: skip
+    return audit.downloaded(
+        body, filename, "application/pdf", object_type=object_type, object_id=object_id, inline=True
+    )

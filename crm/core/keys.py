@@ -28,8 +28,9 @@ def master_key() -> bytes:
 
 
 def key_file() -> Path:
-    return Path(current_app.config.get("AUDIT_KEY_FILE") or
-                Path(current_app.instance_path) / "audit_key")  # fmt: skip
+    return Path(
+        current_app.config.get("AUDIT_KEY_FILE") or Path(current_app.instance_path) / "audit_key"
+    )
 
 
 def _from_file(path: Path) -> bytes:

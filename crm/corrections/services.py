@@ -135,11 +135,19 @@ def _keep(
         )
     )
     correction = Correction(
-        object_type=object_type, object_id=record.id, number=(earlier or 1) + 1,
-        what=subject.what[:200], branch_id=subject.branch_id, day=subject.day,
-        withdrawn=withdrawn, late=late, reason=reason.strip()[:200], changes=changes or [],
-        made_at=clock.now(), by_id=by.id,
-    )  # fmt: skip
+        object_type=object_type,
+        object_id=record.id,
+        number=(earlier or 1) + 1,
+        what=subject.what[:200],
+        branch_id=subject.branch_id,
+        day=subject.day,
+        withdrawn=withdrawn,
+        late=late,
+        reason=reason.strip()[:200],
+        changes=changes or [],
+        made_at=clock.now(),
+        by_id=by.id,
+    )
     db.session.add(correction)
     db.session.flush()
     action = "withdraw" if withdrawn else "correct"

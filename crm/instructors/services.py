@@ -45,9 +45,12 @@ def create_instructor(
     phone = normalize_phone(phone)
     check_hired_on(hired_on)
     account = accounts.create_account(
-        username, name, "", [Role.INSTRUCTOR],
+        username,
+        name,
+        "",
+        [Role.INSTRUCTOR],
         password_hash=password_hash or accounts.unusable_password(),
-    )  # fmt: skip
+    )
     account.active = password_hash is not None
     instructor = Instructor(
         account=account, phone=phone, district_id=district_id, hired_on=hired_on

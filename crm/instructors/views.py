@@ -98,8 +98,11 @@ def create():
     if instructor := submit(form, lambda: services.create_instructor(
         username=form.username.data, **form.values()
     )):  # fmt: skip
-        flash(f"已添加指导员 {instructor.name}。登录账号 {instructor.account.username} 待安全管理员"
-              "设置临时密码并启用。", "success")  # fmt: skip
+        flash(
+            f"已添加指导员 {instructor.name}。登录账号 {instructor.account.username} 待安全管理员"
+            "设置临时密码并启用。",
+            "success",
+        )
         return redirect(url_for(".detail", instructor_id=instructor.id))
     return render_template("instructors/form.html", form=form, instructor=None), form_status(form)
 

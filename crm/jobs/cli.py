@@ -47,8 +47,14 @@ def run() -> None:
                         timezone=clock.LOCAL_TIME)  # fmt: skip
     scheduler.add_job(review_job, args=(app,), trigger=every, id="review-figures",
                       max_instances=1, coalesce=True)  # fmt: skip
-    scheduler.add_job(checkpoint_job, args=(app,), trigger=CronTrigger(minute=5, timezone=clock.LOCAL_TIME),
-                      id="audit-checkpoint", max_instances=1, coalesce=True)  # fmt: skip
+    scheduler.add_job(
+        checkpoint_job,
+        args=(app,),
+        trigger=CronTrigger(minute=5, timezone=clock.LOCAL_TIME),
+        id="audit-checkpoint",
+        max_instances=1,
+        coalesce=True,
+    )
     click.echo(
         "定时任务已启动：每月 1 日 02:00 生成上月月报；每天 02:30 备份，03:30 清理无主文件；"
         "每小时记录审计日志检查点；"

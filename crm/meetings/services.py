@@ -84,9 +84,12 @@ CHANGED_NAMES = {"kind": "会议类别", "held_on": "会议日期", "topics": "�
 
 def _subject(meeting: Meeting, by: Account) -> corrections.Subject:
     return corrections.Subject(
-        meeting, f"{meeting.branch.name}{meeting.held_on:%Y-%m-%d}{meeting.kind.label}",
-        meeting.branch_id, meeting.held_on, free=meeting.created_by_id == by.id,
-    )  # fmt: skip
+        meeting,
+        f"{meeting.branch.name}{meeting.held_on:%Y-%m-%d}{meeting.kind.label}",
+        meeting.branch_id,
+        meeting.held_on,
+        free=meeting.created_by_id == by.id,
+    )
 
 
 def correct_meeting(
@@ -103,16 +106,23 @@ def correct_meeting(
     if not attendees and not change.other_attendees.strip():
         raise RuleError("请选择参会党员，或填写其他参会人员。", "attendee_ids")
     values = {
-        "kind": change.kind, "held_on": change.held_on, "topics": change.topics.strip(),
-        "outcome": change.outcome.strip(), "other_attendees": change.other_attendees.strip(),
+        "kind": change.kind,
+        "held_on": change.held_on,
+        "topics": change.topics.strip(),
+        "outcome": change.outcome.strip(),
+        "other_attendees": change.other_attendees.strip(),
         "attendees": sorted(attendees, key=lambda m: m.name),
-    }  # fmt: skip
+    }
     corrections.amend(
-        _subject(meeting, by), values, CHANGED_NAMES, reason=reason, by=by,
+        _subject(meeting, by),
+        values,
+        CHANGED_NAMES,
+        reason=reason,
+        by=by,
         show=lambda name, value: corrections.shown(
             [m.name for m in value] if name == "attendees" else value
         ),
-    )  # fmt: skip
+    )
     return meeting
 
 

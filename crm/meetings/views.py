@@ -86,9 +86,11 @@ def _answer(meeting: Meeting):
 def detail(meeting_id: int):
     meeting = services.visible_meeting(current_user, meeting_id) or abort(404)
     return render_template(
-        "meetings/detail.html", meeting=meeting, versions=corrections.history(meeting),
+        "meetings/detail.html",
+        meeting=meeting,
+        versions=corrections.history(meeting),
         may_correct=_may_correct(),
-    )  # fmt: skip
+    )
 
 
 def _may_correct() -> bool:
@@ -111,10 +113,22 @@ def edit(meeting_id: int):
     form = _form(meeting.branch, MeetingEditForm(obj=meeting), keep=meeting.attendees)
     if request.method == "GET":
         form.attendee_ids.data = [m.id for m in meeting.attendees]
-    if submit(form, lambda: services.correct_meeting(meeting, services.MeetingChange(
-        form.kind.data, form.held_on.data, form.topics.data, form.outcome.data or "",
-        form.attendee_ids.data or [], form.other_attendees.data or "",
-    ), reason=form.reason.data or "", by=current_user)):  # fmt: skip
+    if submit(
+        form,
+        lambda: services.correct_meeting(
+            meeting,
+            services.MeetingChange(
+                form.kind.data,
+                form.held_on.data,
+                form.topics.data,
+                form.outcome.data or "",
+                form.attendee_ids.data or [],
+                form.other_attendees.data or "",
+            ),
+            reason=form.reason.data or "",
+            by=current_user,
+        ),
+    ):
         flash("已保存更正。", "success")
         return redirect(url_for(".detail", meeting_id=meeting.id), 303)
     return _correction_page(meeting, form)
@@ -125,20 +139,26 @@ def edit(meeting_id: int):
 def withdraw(meeting_id: int):
     meeting = _correctable(meeting_id)
     form = WithdrawForm()
-    if submit(form, lambda: services.withdraw_meeting(
-        meeting, reason=form.reason.data or "", by=current_user)):  # fmt: skip
+    if submit(
+        form,
+        lambda: services.withdraw_meeting(meeting, reason=form.reason.data or "", by=current_user),
+    ):
         flash("已撤回，这次会议不再计入统计。", "success")
         return redirect(url_for(".detail", meeting_id=meeting.id), 303)
-    edit_form = _form(meeting.branch, MeetingEditForm(formdata=None, obj=meeting),
-                      keep=meeting.attendees)  # fmt: skip
+    edit_form = _form(
+        meeting.branch, MeetingEditForm(formdata=None, obj=meeting), keep=meeting.attendees
+    )
     edit_form.attendee_ids.data = [m.id for m in meeting.attendees]
     return _correction_page(meeting, edit_form, form)
 
 
 def _correction_page(meeting: Meeting, form: MeetingEditForm, withdraw_form=None):
     return correction_page(
-        meeting, form, title=f"更正{meeting.kind.label}（{meeting.held_on:%Y-%m-%d}）",
+        meeting,
+        form,
+        title=f"更正{meeting.kind.label}（{meeting.held_on:%Y-%m-%d}）",
         back=url_for(".detail", meeting_id=meeting.id),
         action=url_for(".edit", meeting_id=meeting.id),
-        withdraw_action=url_for(".withdraw", meeting_id=meeting.id), withdraw_form=withdraw_form,
-    )  # fmt: skip
+        withdraw_action=url_for(".withdraw", meeting_id=meeting.id),
+        withdraw_form=withdraw_form,
+    )

@@ -19,8 +19,10 @@ def collect(field: MultipleFileField) -> list[StoredPhoto]:
     uploads = [upload for upload in request.files.getlist(field.name) if upload.filename]
     kept, judged, errors = [], [], []
     if len(tokens_sent) + len(uploads) > limit:  # the new ones are not even opened
-        errors.append(f"每次最多 {limit} 张照片，这次有 {len(tokens_sent) + len(uploads)} 张，"
-                      "请重新选择，不超过这个数。")  # fmt: skip
+        errors.append(
+            f"每次最多 {limit} 张照片，这次有 {len(tokens_sent) + len(uploads)} 张，"
+            "请重新选择，不超过这个数。"
+        )
         uploads = []
     for token in tokens_sent:
         try:

@@ -79,9 +79,15 @@ def download(report_id: int):
     report = services.visible_report(current_user, report_id) or abort(404)
     response = send_file(services.file_of(report), mimetype="application/pdf", max_age=0)
     response.headers["X-Content-SHA256"] = report.sha256
-    return audit.downloaded(response, f"{report.title}-{report.month:%Y-%m}-v{report.version}.pdf",
-                            action="report.download", object_type="report", object_id=report.id,
-                            summary=str(report), inline=True)  # fmt: skip
+    return audit.downloaded(
+        response,
+        f"{report.title}-{report.month:%Y-%m}-v{report.version}.pdf",
+        action="report.download",
+        object_type="report",
+        object_id=report.id,
+        summary=str(report),
+        inline=True,
+    )
 
 
 @bp.route("/<int:report_id>.xlsx")
@@ -93,6 +99,11 @@ def workbook(report_id: int):
     if not path.exists():  # a version made before workbooks were kept
         abort(404)
     response = send_file(path, mimetype=XLSX, max_age=0)
-    return audit.downloaded(response, f"{report.title}-{report.month:%Y-%m}-v{report.version}.xlsx",
-                            action="report.download", object_type="report", object_id=report.id,
-                            summary=f"{report}（Excel）")  # fmt: skip
+    return audit.downloaded(
+        response,
+        f"{report.title}-{report.month:%Y-%m}-v{report.version}.xlsx",
+        action="report.download",
+        object_type="report",
+        object_id=report.id,
+        summary=f"{report}（Excel）",
+    )

@@ -66,8 +66,10 @@ def overview():
     visits, solved = figures.by_month(months, scope, recent_stored=recent_stored)
     month_view = spans[0]
     quarters = quarter.recent_quarters(today)
-    chosen_quarter = next((q for q in quarters if q.key == request.args.get("quarter")),
-                          quarter.quarter_of(chosen.first, today))  # fmt: skip
+    chosen_quarter = next(
+        (q for q in quarters if q.key == request.args.get("quarter")),
+        quarter.quarter_of(chosen.first, today),
+    )
     meeting_lines = quarter.by_district(chosen_quarter, scope)
     return render_template(
         "review/overview.html", spans=spans, districts=names, chosen=chosen, names=figures.NAMES,

@@ -155,8 +155,9 @@ class Importer:
             return self.districts[name]
         if not text:
             raise RowError(key, "县市区不能为空")
-        close = difflib.get_close_matches(text, [*self.districts, *DISTRICT_ALIASES], n=3,
-                                          cutoff=0.3)  # fmt: skip
+        close = difflib.get_close_matches(
+            text, [*self.districts, *DISTRICT_ALIASES], n=3, cutoff=0.3
+        )
         hint = (
             f"，是否是：{'、'.join(close)}？"
             if close

@@ -81,12 +81,15 @@ def run_import(kind: str, path: Path, *, commit: bool,
     try:
         for sheet in excel.read(path, importer.columns):
             if sheet.ignored:
-                result.notes.append(Note(sheet.name, 0, f"工作表“{sheet.name}”的表头与模板不符，"
-                                                        "不是数据表，已忽略"))  # fmt: skip
+                result.notes.append(
+                    Note(sheet.name, 0, f"工作表“{sheet.name}”的表头与模板不符，不是数据表，已忽略")
+                )
                 continue
             sheets += 1
-            result.notes += [Note(sheet.name, s.number, f"第 {s.number} 行是{s.reason}，已跳过")
-                             for s in sheet.skipped]  # fmt: skip
+            result.notes += [
+                Note(sheet.name, s.number, f"第 {s.number} 行是{s.reason}，已跳过")
+                for s in sheet.skipped
+            ]
             if sheet.missing:
                 result.problems.append(
                     Problem(sheet.name, 0, "", "", f"缺少列：{'、'.join(sheet.missing)}")

@@ -43,8 +43,12 @@ def index():
 def template(kind: str):
     if kind not in KINDS:
         abort(404)
-    return audit.downloaded(services.template(kind), f"导入模板-{KINDS[kind][0]}.xlsx", XLSX,
-                            object_type="import_template")  # fmt: skip
+    return audit.downloaded(
+        services.template(kind),
+        f"导入模板-{KINDS[kind][0]}.xlsx",
+        XLSX,
+        object_type="import_template",
+    )
 
 
 def _serializer() -> URLSafeSerializer:
@@ -126,8 +130,14 @@ def export(name: str):
     rows = list(rows)
     body = services.write_rows(EXPORTS[name], headers, rows)
     filters = "&".join(f"{k}={v}" for k, v in request.args.items())
-    return audit.downloaded(body, f"{EXPORTS[name]}.xlsx", XLSX, action="export",
-                            object_type=name, summary=f"{EXPORTS[name]} {len(rows)} 行 {filters}")  # fmt: skip
+    return audit.downloaded(
+        body,
+        f"{EXPORTS[name]}.xlsx",
+        XLSX,
+        action="export",
+        object_type=name,
+        summary=f"{EXPORTS[name]} {len(rows)} 行 {filters}",
+    )
 
 
 def _instructors(args):
