@@ -21,15 +21,15 @@ def import_(kind: str, file: Path, commit: bool) -> None:
     """Import a spreadsheet: a dry run unless --commit; exits 1 when any row has a problem."""
     with acting_as("cli:transfer"):
         try:
-            total = services.count_rows(file)
-            with click.progressbar(length=total, label="读取中", show_pos=True) as bar:
-                result = services.run_import(kind, file, commit=commit, progress=bar.update)
+            result = services.run_import(kind, file, commit=commit, progress=_progress())
         except FileRefusedError as error:
             raise click.ClickException(str(error)) from error
     c = result.counts
     click.echo(
         f"新增 {c['created']}，更新 {c['updated']}，未变 {c['unchanged']}，重复行 {c['duplicate']}"
     )
+    for sheet in result.sheets:
+        click.echo(f"  {sheet.line}")
     for note in result.notes[:100]:
         click.echo(f"  {note.sheet} {note.text}".rstrip())
     for problem in result.problems[:100]:
@@ -41,3 +41,17 @@ def import_(kind: str, file: Path, commit: bool) -> None:
         click.echo(f"有 {len(result.problems)} 个问题，没有写入任何数据。", err=True)
         raise SystemExit(1)
     click.echo("已全部写入。" if result.committed else "预演完成，没有问题；加 --commit 写入。")
+
+
+def _progress():
+    """Every 1,000 records read, a line on stderr: the file is read as it is imported, so
+    its length is not known beforehand."""
+    done = 0
+
+    def tell(count: int) -> None:
+        nonlocal done
+        done += count
+        if done % 1000 == 0:
+            click.echo(f"已读取 {done:,} 条……", err=True)
+
+    return tell

@@ -3,27 +3,20 @@ headers in any order and any width of characters, dates typed three ways, traili
 
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-MAX_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 100_000
-# A spreadsheet bomb (issue 18.13): a small file that unpacks to far more than it holds.
-MAX_UNPACKED = 200 * 1024 * 1024  # all of the workbook's parts together, unpacked
-MAX_RATIO = 100  # unpacked size / packed size of one part larger than RATIO_FROM
-RATIO_FROM = 5 * 1024 * 1024
+from crm.transfer import formats
+from crm.transfer.formats import MAX_FILLED, MAX_ROWS, FileRefusedError
+
+__all__ = ["FileRefusedError"]
+
 HEADER_SEARCH_ROWS = 15
-
-
-class FileRefusedError(ValueError):
-    """The file cannot be read as a spreadsheet of ours; the message says why, in Chinese."""
 
 
 @dataclass(frozen=True)
@@ -66,11 +59,15 @@ class Skipped:
 
 @dataclass
 class Sheet:
+    """A sheet of the file. Its records are read as `rows` is iterated, once; `read` (the last
+    row reached) and `skipped` grow as they are."""
+
     name: str
-    rows: list[Row] = field(default_factory=list)
+    rows: Iterator[Row] = field(default_factory=lambda: iter(()))
     missing: list[str] = field(default_factory=list)  # required headers not found
     ignored: bool = False  # not a data sheet: its header matches too little
-    read: int = 0  # rows read, blank ones included
+    header: int = 0  # the header's row number
+    read: int = 0  # the last row read, blank ones included
     skipped: list[Skipped] = field(default_factory=list)
     matched: int = 0  # how many of our columns its header names
 
@@ -184,55 +181,14 @@ def parse_bool(value: Any) -> bool:
     raise ValueError(f"“{text}”请填“是”或“否”")
 
 
-def check_file(path: Path) -> None:
-    """Refuse what is not an .xlsx we can read: by name, size and content."""
-    if path.suffix.lower() != ".xlsx":
-        raise FileRefusedError("请上传 .xlsx 格式的 Excel 文件（旧的 .xls 请先另存为 .xlsx）。")
-    if path.stat().st_size > MAX_BYTES:
-        raise FileRefusedError("文件超过 20 MB，请拆分后分批导入。")
-    if not zipfile.is_zipfile(path):
-        raise FileRefusedError("文件已损坏或不是 Excel 文件，无法读取。")
-    _check_unpacked(path)
-
-
-def _check_unpacked(path: Path) -> None:
-    """Judge a workbook by what its parts say they unpack to, before parsing any: too much in
-    all, or one part packed far tighter than an office file ever is (a bomb)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            parts = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as error:
-        raise FileRefusedError("文件已损坏或不是 Excel 文件，无法读取。") from error
-    if sum(part.file_size for part in parts) > MAX_UNPACKED:
-        raise FileRefusedError("文件解压后超过 200 MB，请拆分后分批导入。")
-    for part in parts:
-        if part.file_size > RATIO_FROM and part.file_size > MAX_RATIO * max(part.compress_size, 1):
-            raise FileRefusedError(
-                f"文件中的“{part.filename}”解压后是压缩时的 {part.file_size // max(part.compress_size, 1)} 倍，"
-                "不像正常的 Excel 文件，已拒绝。"
-            )
-
-
 def read(path: Path, columns: list[Column]) -> Iterator[Sheet]:
-    """Each worksheet of the workbook that holds our columns, its rows keyed by column."""
-    check_file(path)
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise FileRefusedError("文件已损坏或不是 Excel 文件，无法读取。") from error
-    try:
-        # The size a sheet declares, when it does; rows are counted while read all the same.
-        if sum((ws.max_row or 0) for ws in workbook.worksheets) > MAX_ROWS:
-            raise TOO_MANY
-        seen = 0
-        found: list[Sheet] = []
-        for worksheet in workbook.worksheets:
-            sheet = _read_sheet(worksheet, columns, MAX_ROWS - seen)
-            seen += sheet.read
-            found.append(sheet)
-    finally:
-        workbook.close()
-    yield from choose(found)
+    """Each sheet of the file (.xlsx, .xls, .ods or CSV, see formats), the data sheets with
+    their rows keyed by column and read as they are iterated: memory stays flat in the
+    number of rows. Reading stops at the first limit it meets, with a FileRefusedError."""
+    with formats.open_book(path) as grids:
+        budget = [MAX_ROWS]  # rows left to read, over all sheets
+        sheets = [_start(grid, columns, budget) for grid in grids]
+        yield from choose(sheets)
 
 
 def choose(found: list[Sheet]) -> list[Sheet]:
@@ -246,46 +202,61 @@ def choose(found: list[Sheet]) -> list[Sheet]:
         complete = [max(candidates, key=lambda sheet: sheet.matched)]
     for sheet in found:
         if sheet not in complete:
-            sheet.rows, sheet.ignored = [], True
+            sheet.rows, sheet.ignored = iter(()), True
     return found
 
 
-TOO_MANY = FileRefusedError("文件超过 100,000 行，请拆分后分批导入。")
-
-
-def _read_sheet(worksheet, columns: list[Column], allowed: int) -> Sheet:
-    # Some exporters declare a sheet's size as "A1": read what is there, not what it says.
-    if hasattr(worksheet, "reset_dimensions"):
-        worksheet.reset_dimensions()
-    rows = worksheet.iter_rows(values_only=True)
-    head = [list(row) for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
+def _start(grid: formats.Grid, columns: list[Column], budget: list[int]) -> Sheet:
+    """A sheet with its header found in its first rows; its records are left to be read."""
+    rows = _bounded(grid, budget)
+    head = [row for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
     found = _find_header(head, columns)
-    if found is None:  # not a sheet of ours, but it counts towards the file's size
-        for count, _ in enumerate(rows, start=len(head) + 1):
-            if count > allowed:
-                raise TOO_MANY
-        return Sheet(worksheet.title, ignored=True)
+    if found is None:
+        return Sheet(grid.name, ignored=True, read=len(head))
     header_index, positions = found
-    sheet = Sheet(worksheet.title, matched=len(positions))
+    sheet = Sheet(grid.name, matched=len(positions), header=header_index + 1, read=len(head))
     sheet.missing = [c.title for c in columns if c.required and c.key not in positions]
-    letters = {key: get_column_letter(index + 1) for key, index in positions.items()}
-    data = head[header_index + 1 :]
-    for offset, values in enumerate(_chain(data, rows), start=header_index + 2):
-        if offset > allowed:
-            raise TOO_MANY
-        sheet.read = offset
-        if values is None or all(clean_text(v) == "" for v in values):
-            continue
-        if why := not_a_record(list(values)):
-            sheet.skipped.append(Skipped(offset, why))
-            continue
-        picked = {key: values[index] if index < len(values) else None
-                  for key, index in positions.items()}  # fmt: skip
-        sheet.rows.append(Row(sheet.name, offset, picked, letters))
+    sheet.rows = _records(
+        sheet, _chain(head[header_index + 1 :], rows), header_index + 2, positions
+    )
     return sheet
 
 
-def _chain(first: list, rest) -> Iterator:
+def _records(sheet: Sheet, rows: Iterator[list], first: int, positions: dict[str, int]
+             ) -> Iterator[Row]:  # fmt: skip
+    letters = {key: get_column_letter(index + 1) for key, index in positions.items()}
+    for number, values in enumerate(rows, start=first):
+        sheet.read = max(sheet.read, number)
+        if all(clean_text(v) == "" for v in values):
+            continue
+        if why := not_a_record(values):
+            sheet.skipped.append(Skipped(number, why))
+            continue
+        picked = {key: values[index] if index < len(values) else None
+                  for key, index in positions.items()}  # fmt: skip
+        yield Row(sheet.name, number, picked, letters)
+
+
+def _bounded(grid: formats.Grid, budget: list[int]) -> Iterator[list]:
+    """The grid's rows, stopping the whole read at the first row past the file's row budget
+    or holding more values than any list of ours has columns (issue 18.13)."""
+    for number, values in enumerate(grid.rows, start=1):
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise FileRefusedError(TOO_MANY)
+        filled = sum(1 for v in values if v is not None and v != "")
+        if filled > MAX_FILLED:
+            raise FileRefusedError(
+                f"工作表“{grid.name}”第 {number} 行有 {filled:,} 个填了内容的单元格，"
+                f"超过 {MAX_FILLED} 个，不像名册；请删去多余的列后再导入。"
+            )
+        yield values
+
+
+TOO_MANY = "文件超过 100,000 行，请拆分后分批导入。"
+
+
+def _chain(first: list, rest: Iterator) -> Iterator:
     yield from first
     yield from rest
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
@@ -42,11 +42,48 @@ class Note:
 
 
 @dataclass
+class SheetReport:
+    """What the preview says of one sheet, in the spreadsheet's own row numbers: which rows
+    were read, how many were skipped or refused, and what its records will do."""
+
+    name: str
+    ignored: bool = False
+    header: int = 0  # the header's row; 0 when the sheet has none of ours
+    last: int = 0  # the last row read
+    skipped: int = 0
+    refused: int = 0
+    counts: Counter = field(default_factory=Counter)  # created, updated, unchanged, duplicate
+
+    @property
+    def records(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def rows_read(self) -> str:
+        if self.ignored or not self.header:
+            return "未读取"
+        if self.last <= self.header:
+            return f"表头在第 {self.header} 行，其下没有数据"
+        return f"第 {self.header + 1}–{self.last} 行"
+
+    @property
+    def line(self) -> str:
+        """The sheet in one line, for the command line."""
+        if self.ignored:
+            return f"工作表“{self.name}”：表头与模板不符，未读取"
+        c = self.counts
+        return (f"工作表“{self.name}”：读取{self.rows_read}，记录 {self.records} 条（新增 "
+                f"{c['created']}，更新 {c['updated']}，未变 {c['unchanged']}，重复 {c['duplicate']}），"
+                f"跳过 {self.skipped} 行，有问题 {self.refused} 行")  # fmt: skip
+
+
+@dataclass
 class Result:
     kind: str
     counts: Counter = field(default_factory=Counter)  # created, updated, unchanged, duplicate
     problems: list[Problem] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    sheets: list[SheetReport] = field(default_factory=list)
     committed: bool = False
 
     @property
@@ -71,35 +108,40 @@ def importer_for(kind: str) -> Importer:
 def run_import(kind: str, path: Path, *, commit: bool,
                progress: Callable[[int], None] | None = None) -> Result:  # fmt: skip
     """Read the file and apply every row in one transaction; commit only when asked and only
-    when no row had a problem, else roll everything back (a dry run always does).
+    when no row had a problem, else roll everything back (a dry run always does). Rows are
+    applied as they are read; `progress` is told of each.
 
-    Raises excel.FileRefusedError for a file that is not a readable .xlsx within the limits.
+    Raises excel.FileRefusedError for a file that cannot be read or passes a limit.
     """
     importer = importer_for(kind)
     result = Result(kind)
-    sheets = 0
     try:
         for sheet in excel.read(path, importer.columns):
+            report = SheetReport(sheet.name, ignored=sheet.ignored, header=sheet.header)
+            result.sheets.append(report)
             if sheet.ignored:
                 result.notes.append(
                     Note(sheet.name, 0, f"工作表“{sheet.name}”的表头与模板不符，不是数据表，已忽略")
                 )
                 continue
-            sheets += 1
-            result.notes += [
-                Note(sheet.name, s.number, f"第 {s.number} 行是{s.reason}，已跳过")
-                for s in sheet.skipped
-            ]
             if sheet.missing:
                 result.problems.append(
                     Problem(sheet.name, 0, "", "", f"缺少列：{'、'.join(sheet.missing)}")
                 )
                 continue
+            notes, problems = len(result.notes), len(result.problems)
             for row in sheet.rows:
-                _apply(importer, row, result)
+                _apply(importer, row, result, report)
                 if progress:
                     progress(1)
-        if sheets == 0:
+            result.notes += [
+                Note(sheet.name, s.number, f"第 {s.number} 行是{s.reason}，已跳过")
+                for s in sheet.skipped
+            ]
+            result.notes[notes:] = sorted(result.notes[notes:], key=lambda note: note.row)
+            report.last, report.skipped = sheet.read, len(sheet.skipped)
+            report.refused = len(result.problems) - problems
+        if not any(not report.ignored for report in result.sheets):
             titles = "、".join(c.title for c in importer.columns if c.required)
             result.problems.append(Problem("", 0, "", "", f"没有找到表头，应包含：{titles}"))
         db.session.flush()
@@ -115,10 +157,12 @@ def run_import(kind: str, path: Path, *, commit: bool,
     return result
 
 
-def _apply(importer: Importer, row: excel.Row, result: Result) -> None:
+def _apply(importer: Importer, row: excel.Row, result: Result, report: SheetReport) -> None:
     try:
         with db.session.no_autoflush:
-            result.counts[importer.apply(row)] += 1
+            outcome = importer.apply(row)
+        result.counts[outcome] += 1
+        report.counts[outcome] += 1
         result.notes += [Note(row.sheet, row.number, text) for text in importer.take_notes()]
     except RowError as error:
         title = next((c.title for c in importer.columns if c.key == error.column), "")
@@ -132,21 +176,6 @@ def _summary(result: Result, path: Path) -> str:
     c = result.counts
     return (f"{path.name}：新增 {c['created']}，更新 {c['updated']}，未变 {c['unchanged']}，"
             f"重复 {c['duplicate']}")[:200]  # fmt: skip
-
-
-def count_rows(path: Path) -> int:
-    """Roughly how many rows the file holds, for a progress bar. Raises excel.FileRefusedError,
-    with the same messages as the import itself, for a file it cannot read (issue 18.10: the
-    command line printed a traceback)."""
-    excel.check_file(path)
-    try:
-        workbook = load_workbook(path, read_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise excel.FileRefusedError("文件已损坏或不是 Excel 文件，无法读取。") from error
-    try:
-        return sum((ws.max_row or 0) for ws in workbook.worksheets)
-    finally:
-        workbook.close()
 
 
 def template(kind: str) -> bytes:

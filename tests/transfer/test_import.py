@@ -183,12 +183,13 @@ def test_files_that_cannot_be_read_get_a_clear_message(app, client, auth, tmp_pa
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
+    sheet.append(["组织名称", "统一社会信用代码", "组织类型", "县市区"])
     for n in range(100_001):
         sheet.append([n])
     book.save(many)
     cases = [
-        ("old.xls", b"\xd0\xcf\x11\xe0 old excel", "请上传 .xlsx 格式"),
-        ("broken.xlsx", b"this is not a zip", "文件已损坏或不是 Excel 文件"),
+        ("old.xls", b"\xd0\xcf\x11\xe0 old excel", "文件已损坏或不是 Excel 文件"),
+        ("broken.xlsx", b"\x00\x01\x02 binary junk", "文件已损坏或不是 Excel 文件"),
         (big.name, big.read_bytes(), "文件超过 20 MB"),
         (many.name, many.read_bytes(), "超过 100,000 行"),
     ]

@@ -162,9 +162,10 @@ def test_a_latin_name_keeps_its_spaces(app, tmp_path):
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("list.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, ".xlsx"),
-        ("list.csv", "组织名称,县市区\n某公司,章贡区\n".encode("gbk"), ".xlsx"),
+        ("list.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "无法读取"),
+        ("list.csv", "组织名称,县市区\n某公司,章贡区\n".encode("gbk"), "缺少列：统一社会信用代码"),
         ("broken.xlsx", b"PK\x03\x04 not really a zip", "无法读取"),
+        ("list.xlsx", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "这是 PDF 文件"),
     ],
 )
 def test_the_command_line_answers_a_file_it_cannot_read_in_chinese(app, runner, tmp_path, name,
