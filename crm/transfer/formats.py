@@ -421,7 +421,9 @@ def _csv_rows(file: io.TextIOWrapper, delimiter: str, encoding: str) -> Iterator
             + SAVE_AS
         ) from error
     except csv.Error as error:
-        raise FileRefusedError(f"文件第 {reader.line_num} 行不是正常的 CSV 内容，无法读取。") from error
+        raise FileRefusedError(
+            f"文件第 {reader.line_num} 行不是正常的 CSV 内容，无法读取。"
+        ) from error
 
 
 def _undecodable_line(path: Path, encoding: str) -> int | None:

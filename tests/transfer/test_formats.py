@@ -128,7 +128,9 @@ def test_a_csv_that_changes_encoding_half_way_names_the_line(app, tmp_path):
     body = (head + "".join(good)).encode("gbk") + "赣州坏行有限公司".encode("utf-16-le") + b"\r\n"
     path = tmp_path / "mixed.csv"
     path.write_bytes(body)
-    with pytest.raises(FileRefusedError, match=f"第 {len(good) + 2} 行有不是 GB18030/GBK 编码的文字"):
+    with pytest.raises(
+        FileRefusedError, match=f"第 {len(good) + 2} 行有不是 GB18030/GBK 编码的文字"
+    ):
         run(app, path)
 
 
