@@ -59,6 +59,8 @@ def kind_of(path: Path) -> str:
         raise FileRefusedError("文件超过 20 MB，请拆分后分批导入。")
     with path.open("rb") as file:
         head = file.read(SAMPLE)
+    if not head.strip():
+        raise FileRefusedError("文件是空的。")
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(path)
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):

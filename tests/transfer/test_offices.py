@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from openpyxl import Workbook
 
 from crm.audit.services import acting_as
 from crm.extensions import db
@@ -16,19 +15,9 @@ from crm.transfer import services
 from crm.transfer.excel import header_key
 from crm.transfer.importers import KINDS
 from tests import factories as f
+from tests.transfer.books import xlsx as book
 
 HEADER = ["序号", "组织名称", "统一社会信用代码", "组织类型", "县市区", "从业人数"]
-
-
-def book(path: Path, sheets: dict[str, list[list]]) -> Path:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for name, rows in sheets.items():
-        sheet = workbook.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    workbook.save(path)
-    return path
 
 
 def run(app, path: Path, kind: str = "organizations", commit: bool = False):
