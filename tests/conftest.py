@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from crm import clock, create_app
 from crm.cards import services as cards
 from crm.extensions import db
-from tests import privacy_scan
+from tests import html_check, privacy_scan
 from tests.postgres import throwaway_postgres
 
 PASSWORD = "Test@2026pw"
@@ -59,11 +59,13 @@ def app(migrated, tmp_path):
                               REPORTS_DIR=str(tmp_path / "reports"),
                               AUDIT_CHECKPOINTS=str(tmp_path / "audit-checkpoints.jsonl")))  # fmt: skip
     leaks = privacy_scan.install(app)
+    html_faults = html_check.install(app)
     yield app
     with app.app_context():
         empty_tables()
         db.engine.dispose()
     assert leaks == [], "whole phone numbers shown to users without the right to them"
+    assert sorted(set(html_faults)) == [], "pages with duplicate ids or unlabelled fields"
 
 
 def empty_tables() -> None:

@@ -10,6 +10,7 @@ from flask import Flask
 from crm.accounts.models import Role
 from crm.clock import LOCAL_TIME
 from crm.core.forms import errors_in
+from crm.core.navigation import sections
 from crm.privacy.masking import mask_phone, phone_for_viewer
 
 
@@ -25,7 +26,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         phone=phone_for_viewer, masked=mask_phone, local_datetime=local_datetime, day=iso_date
     )
-    app.jinja_env.globals.update(Role=Role, errors_in=errors_in)
+    app.jinja_env.globals.update(Role=Role, errors_in=errors_in, menu_sections=sections)
 
     @app.url_defaults
     def static_version(endpoint: str, values: dict) -> None:

@@ -14,8 +14,10 @@ def reason_field() -> TextAreaField:
 
 
 class WithdrawForm(Form):
+    # Shown on the correction page beside the correction's own 更正原因: an id of its own.
     reason = TextAreaField(
         "撤回原因",
+        id="withdraw-reason",
         validators=[DataRequired("请说明撤回原因。"), Length(max=200, message="最多 200 个字。")],
         description="撤回的记录保留并注明，不再计入任何统计。",
     )

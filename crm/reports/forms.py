@@ -12,4 +12,5 @@ class MakeReportForm(Form):
 
 
 class BatchForm(Form):
-    month = SelectField("月份", validators=[InputRequired("请选择月份。")])
+    # On the same page as MakeReportForm's month: an id of its own.
+    month = SelectField("月份", id="batch-month", validators=[InputRequired("请选择月份。")])
