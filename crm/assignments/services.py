@@ -54,6 +54,18 @@ def branch_scope(account: Account) -> ColumnElement[bool]:
     return or_(*visible) if visible else false()
 
 
+def districts_in_scope(account: Account) -> list[District]:
+    """The districts a list's filter offers the account, by the same rule as branch_scope():
+    a choice outside the scope could only give an empty list. Every district for whoever sees
+    the whole city; a district reviewer's own; the districts of an instructor's branches."""
+    query = select(District).order_by(District.position)
+    if not account.sees_everything:
+        query = query.where(
+            District.id.in_(select(Branch.district_id).where(branch_scope(account)))
+        )
+    return list(db.session.execute(query).scalars())
+
+
 def instructor_scope(account: Account) -> ColumnElement[bool]:
     """The instructors `account` may see, by the same rule as branch_scope()."""
     if account.sees_everything:

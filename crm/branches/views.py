@@ -17,7 +17,7 @@ from crm.http import whole_number
 from crm.instructors.services import of_account
 from crm.meetings import services as meetings
 from crm.members import services as members
-from crm.organizations.services import district_choices, districts
+from crm.organizations.services import district_choices
 from crm.pairings import services as pairings
 from crm.problems import services as problem_services
 from crm.visits import services as visit_services
@@ -39,7 +39,7 @@ def index():
         sector=request.args.get("sector", ""),
         district_id=request.args.get("district_id", type=whole_number),
         sectors=Sector,
-        districts=districts(),
+        districts=assignments.districts_in_scope(current_user),
     )
 
 

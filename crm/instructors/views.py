@@ -14,7 +14,7 @@ from crm.instructors import services
 from crm.instructors.forms import InstructorForm, NewInstructorForm
 from crm.instructors.models import Instructor
 from crm.meetings import services as meetings
-from crm.organizations.services import district_choices, districts
+from crm.organizations.services import district_choices
 from crm.review import caseload, stored
 from crm.visits import services as visits
 
@@ -57,8 +57,7 @@ def index():
         "instructors/index.html", page=page, low=low, high=high, q=q, district_id=district_id,
         flag=flag, sort=sort, descending=descending, sorts=caseload.SORTS, counted_at=counted_at,
         quarter=clock.quarter_label(today), quarter_start=meetings.quiet_since(today),
-        districts=[d for d in districts() if current_user.sees_everything
-                   or d.id == current_user.scope_district_id],
+        districts=assignments.districts_in_scope(current_user),
     )  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
-from crm.assignments.services import organization_scope, visible_organization
+from crm.assignments.services import districts_in_scope, organization_scope, visible_organization
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import contains, paginate, search_text
 from crm.extensions import db
@@ -27,7 +27,7 @@ def index():
         kind=request.args.get("kind", ""),
         district_id=request.args.get("district_id", type=whole_number),
         kinds=OrganizationKind,
-        districts=services.districts(),
+        districts=districts_in_scope(current_user),
     )
 
 
