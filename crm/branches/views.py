@@ -90,6 +90,7 @@ def detail(branch_id: int):
         kinds=meetings.kept_up([branch.id], clock.today())[branch.id],
         may_record=current_user.has_role(Role.INSTRUCTOR, Role.ADMIN),
         today=clock.today(),
+        due=visit_services.due_of(branch.id, clock.today()),
     )
 
 

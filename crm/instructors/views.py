@@ -74,11 +74,16 @@ def detail(instructor_id: int):
 def _detail_page(instructor: Instructor, form: AssignForm | None):
     low, high = assignments.caseload_bounds()
     history = assignments.history_of_instructor(instructor.id)
-    current = [a for a in history if a.is_current]
+    today = clock.today()
+    due = {row.branch.id: row for row in visits.due_list(instructor, today)}
+    # The most overdue first: what a reviewer opens this page to find.
+    current = sorted((a for a in history if a.is_current),
+                     key=lambda a: (-due[a.branch_id].days_overdue, a.branch.name))  # fmt: skip
     return render_template(
         "instructors/detail.html",
         instructor=instructor,
         current=current,
+        due=due,
         kinds=meetings.kept_up([a.branch_id for a in current], clock.today()),
         figures=caseload.row_of(instructor, clock.today()),
         timeline=visits.recent_by(instructor.id),

@@ -183,6 +183,7 @@ class DueBranch:
     problems: ProblemCounts = field(default_factory=ProblemCounts)
     today: date = field(default_factory=clock.today)
     last_kind: VisitKind | None = None
+    last_onsite: date | None = None  # the 赣州 day of its last on-site visit
 
     @property
     def overdue_for_visit(self) -> bool:
@@ -195,6 +196,18 @@ class DueBranch:
         return (self.today - self.last_visit.astimezone(clock.LOCAL_TIME).date()).days
 
     @property
+    def days_overdue(self) -> int:
+        """Days past the day its on-site visit was due; 0 when not overdue."""
+        return max((self.today - self.due_on).days, 0)
+
+    @property
+    def last_onsite_days(self) -> int | None:
+        """Days since its last on-site visit (by anyone), None when it has had none."""
+        if self.last_onsite is None:
+            return None
+        return (self.today - self.last_onsite).days
+
+    @property
     def urgency(self) -> tuple[int, date]:
         if self.overdue_for_visit:
             return 0, self.due_on
@@ -205,10 +218,22 @@ def due_list(instructor: Instructor, today: date) -> list[DueBranch]:
     """The instructor's current branches, most urgent first: overdue for an on-site visit
     (none within VISIT_CADENCE_DAYS of the last one, or of the assignment's start), then
     those with problems past due, then the rest by when their next visit is due."""
+    rows = _due(Assignment.instructor_id == instructor.id, today)
+    return sorted(rows, key=lambda row: (row.urgency, row.branch.name))
+
+
+def due_of(branch_id: int, today: date) -> DueBranch | None:
+    """When the branch's next on-site visit is due, for its current instructor; None when
+    nobody guides it (nothing is then due)."""
+    rows = _due(Assignment.branch_id == branch_id, today)
+    return rows[0] if rows else None
+
+
+def _due(which: ColumnElement[bool], today: date) -> list[DueBranch]:
     held = (
         db.session.execute(
             select(Assignment)
-            .where(Assignment.instructor_id == instructor.id, Assignment.ended_on.is_(None))
+            .where(which, Assignment.ended_on.is_(None))
             .options(selectinload(Assignment.branch).selectinload(Branch.organizations))
         )
         .scalars()
@@ -221,18 +246,19 @@ def due_list(instructor: Instructor, today: date) -> list[DueBranch]:
     rows = []
     for assignment in held:
         last_any, last_onsite = last.get(assignment.branch_id, (None, None))
-        due = overdue.due_on(assignment.started_on, _local_day(last_onsite))
+        onsite_day = _local_day(last_onsite)
         rows.append(
             DueBranch(
                 assignment.branch,
-                due,
+                overdue.due_on(assignment.started_on, onsite_day),
                 last_any,
                 counts.get(assignment.branch_id, ProblemCounts()),
                 today,
                 kinds.get(assignment.branch_id),
+                onsite_day,
             )
         )
-    return sorted(rows, key=lambda row: (row.urgency, row.branch.name))
+    return rows
 
 
 def _last_visits(branch_ids: list[int]) -> dict[int, tuple[datetime | None, datetime | None]]:
