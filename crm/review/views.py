@@ -14,6 +14,7 @@ from crm.organizations.services import districts
 from crm.review import alerts, figures, quarter, services, stored, tally
 from crm.review.forms import AlertNoteForm, CheckForm, CommentForm
 from crm.review.models import SpotCheck
+from crm.visits import services as visits
 from crm.visits.services import visible_visit
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -108,6 +109,8 @@ def alerts_page():
         "review/alerts.html", rules=alerts.RULES, rule=alerts.BY_KEY[rule], page=page,
         counts=counts, today=today, form=AlertNoteForm(rule=rule), counted_at=counted_at,
         notes=alerts.latest_notes(rule, [item.id for item in page.items]),
+        due=visits.due_by_branch([item.id for item in page.items], today)
+        if rule == "overdue_visits" else {},
     )  # fmt: skip
 
 

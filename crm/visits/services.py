@@ -184,6 +184,7 @@ class DueBranch:
     today: date = field(default_factory=clock.today)
     last_kind: VisitKind | None = None
     last_onsite: date | None = None  # the 赣州 day of its last on-site visit
+    instructor: Instructor | None = None  # who guides it now
 
     @property
     def overdue_for_visit(self) -> bool:
@@ -229,12 +230,20 @@ def due_of(branch_id: int, today: date) -> DueBranch | None:
     return rows[0] if rows else None
 
 
+def due_by_branch(branch_ids: list[int], today: date) -> dict[int, DueBranch]:
+    """due_of() for each of the branches that someone guides, in as many statements as for one."""
+    return {row.branch.id: row for row in _due(Assignment.branch_id.in_(branch_ids), today)}
+
+
 def _due(which: ColumnElement[bool], today: date) -> list[DueBranch]:
     held = (
         db.session.execute(
             select(Assignment)
             .where(which, Assignment.ended_on.is_(None))
-            .options(selectinload(Assignment.branch).selectinload(Branch.organizations))
+            .options(
+                selectinload(Assignment.branch).selectinload(Branch.organizations),
+                selectinload(Assignment.instructor),
+            )
         )
         .scalars()
         .all()
@@ -256,6 +265,7 @@ def _due(which: ColumnElement[bool], today: date) -> list[DueBranch]:
                 today,
                 kinds.get(assignment.branch_id),
                 onsite_day,
+                assignment.instructor,
             )
         )
     return rows

@@ -51,3 +51,22 @@ def test_the_instructor_and_branch_pages_say_how_many_days_overdue(app, client, 
     assert f"超期 {302 - cadence} 天" in branch
     assert "上次实地走访 302 天前" in branch
     assert "超期" not in client.get(f"/branches/{ids[2]}").text.split("实地走访")[1][:200]
+
+
+def test_an_overdue_alert_row_names_the_instructor_and_the_days(app, client, auth):
+    today = clock.today()
+    with app.app_context():
+        cadence = app.config["VISIT_CADENCE_DAYS"]
+        f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
+        late = f.AssignmentFactory(
+            instructor__account__name="刘军", started_on=today - timedelta(400)
+        )
+        f.VisitFactory(instructor=late.instructor, branch=late.branch,
+                       visited_at=clock.now() - timedelta(days=120))  # fmt: skip
+        db.session.commit()
+    auth.login("reviewer")
+    page = client.get("/review/alerts?rule=overdue_visits").text
+    row = " ".join(re.sub(r"<[^>]+>", " ", page.split("<tbody>")[1].split("</tr>")[0]).split())
+    assert "刘军" in row
+    assert f"超期 {120 - cadence} 天" in row
+    assert "上次实地走访 120 天前" in row
