@@ -1,6 +1,6 @@
 """What kind of answer a request wants, and answers that are files."""
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import Response, abort, flash, jsonify, make_response, redirect, request
 from werkzeug.routing import IntegerConverter
@@ -76,3 +76,11 @@ def named_file(response: Response | bytes, filename: str, mimetype: str | None =
     response.cache_control.private = True
     response.cache_control.no_store = True
     return response
+
+
+def local_target(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: never redirect off-site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None

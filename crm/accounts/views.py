@@ -1,5 +1,4 @@
 import time
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -32,7 +31,7 @@ from crm.core.lists import paginate, search_text
 from crm.core.qr import qr_data_uri
 from crm.core.security import limiter, login_rate
 from crm.extensions import db, login_manager, writing
-from crm.http import wants_json
+from crm.http import local_target, wants_json
 from crm.organizations.services import district_choices
 
 bp = Blueprint("accounts", __name__)
@@ -86,14 +85,6 @@ def home_url(account: Account) -> str:
     if account.has_role(Role.INSTRUCTOR):
         return url_for("branches.index")
     return url_for("audit.index")
-
-
-def local_target(target: str | None) -> str | None:
-    """`target` if it is a path on this site, else None: never redirect off-site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 @bp.route("/")

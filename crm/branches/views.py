@@ -20,6 +20,7 @@ from crm.members import services as members
 from crm.organizations.services import district_choices
 from crm.pairings import services as pairings
 from crm.problems import services as problem_services
+from crm.review import alerts
 from crm.visits import services as visit_services
 
 bp = Blueprint("branches", __name__, url_prefix="/branches")
@@ -91,6 +92,10 @@ def detail(branch_id: int):
         may_record=current_user.has_role(Role.INSTRUCTOR, Role.ADMIN),
         today=clock.today(),
         due=visit_services.due_of(branch.id, clock.today()),
+        follow_ups=alerts.notes_about(branch_ids=[branch.id])
+        if current_user.has_role(Role.ADMIN, Role.REVIEWER)
+        else None,
+        rules=alerts.BY_KEY,
     )
 
 

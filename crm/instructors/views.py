@@ -15,7 +15,7 @@ from crm.instructors.forms import InstructorForm, NewInstructorForm
 from crm.instructors.models import Instructor
 from crm.meetings import services as meetings
 from crm.organizations.services import district_choices
-from crm.review import caseload, stored
+from crm.review import alerts, caseload, stored
 from crm.visits import services as visits
 
 bp = Blueprint("instructors", __name__, url_prefix="/instructors")
@@ -84,6 +84,13 @@ def _detail_page(instructor: Instructor, form: AssignForm | None):
         instructor=instructor,
         current=current,
         due=due,
+        follow_ups=alerts.notes_about(
+            branch_ids=[a.branch_id for a in current], instructor_ids=[instructor.id]
+        )
+        if current_user.has_role(Role.ADMIN, Role.REVIEWER)
+        else None,
+        rules=alerts.BY_KEY,
+        branch_names={a.branch_id: a.branch.name for a in current},
         kinds=meetings.kept_up([a.branch_id for a in current], clock.today()),
         figures=caseload.row_of(instructor, clock.today()),
         timeline=visits.recent_by(instructor.id),

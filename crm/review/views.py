@@ -9,6 +9,7 @@ from crm.accounts.models import Role
 from crm.core.forms import Form, form_status, submit
 from crm.core.lists import paginate
 from crm.extensions import db
+from crm.http import local_target
 from crm.meetings.models import MeetingKind
 from crm.organizations.services import districts
 from crm.review import alerts, figures, quarter, services, stored, tally
@@ -124,6 +125,10 @@ def note_alert():
         flash("已记录处理情况。", "success")
     else:
         flash("；".join(m for ms in form.errors.values() for m in ms) or "记录失败。", "warning")
+    # Back to the page, the filter and the row the reviewer was on, not to the list's start.
+    back = local_target(request.form.get("back"))
+    if back and back.startswith(url_for(".alerts_page")):
+        return redirect(back, 303)
     return redirect(url_for(".alerts_page", rule=rule if rule in alerts.BY_KEY else None), 303)
 
 

@@ -70,3 +70,37 @@ def test_an_overdue_alert_row_names_the_instructor_and_the_days(app, client, aut
     assert "刘军" in row
     assert f"超期 {120 - cadence} 天" in row
     assert "上次实地走访 120 天前" in row
+
+
+def test_a_follow_up_note_keeps_the_reviewer_where_they_were_and_shows_on_both_pages(
+    app, client, auth
+):
+    """Issue 19.3: after 记录 the list jumped back to page 1, and the note was seen nowhere
+    but on its alert row."""
+    today = clock.today()
+    with app.app_context():
+        app.config["PAGE_SIZE"] = 2
+        f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
+        me = f.InstructorFactory()
+        held = [f.AssignmentFactory(instructor=me, branch__name=f"{n}号党支部",
+                                    started_on=today - timedelta(400)) for n in range(1, 4)]  # fmt: skip
+        db.session.commit()
+        first, last, instructor = held[0].branch_id, held[-1].branch_id, me.id
+    auth.login("reviewer")
+    where = "/review/alerts?rule=overdue_visits&page=2"
+    assert f'id="alert-{last}"' in client.get(where).text  # the third branch is on page 2
+    answer = client.post("/review/alerts/notes", data={
+        "rule": "overdue_visits", "object_id": last, "note": "已电话督促，本周内走访",
+        "back": f"{where}#alert-{last}"})  # fmt: skip
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == f"{where}#alert-{last}"
+    for page in (f"/branches/{last}", f"/instructors/{instructor}"):
+        text = client.get(page).text
+        assert "督办记录" in text
+        assert "已电话督促，本周内走访" in text, page
+    assert "已电话督促" not in client.get(f"/branches/{first}").text
+
+    elsewhere = client.post("/review/alerts/notes", data={
+        "rule": "overdue_visits", "object_id": last, "note": "再次督促",
+        "back": "https://example.invalid/review/alerts"})  # fmt: skip
+    assert elsewhere.headers["Location"] == "/review/alerts?rule=overdue_visits"

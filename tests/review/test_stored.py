@@ -180,7 +180,7 @@ def alert_pages(client) -> dict[str, tuple[str, list[str]]]:
     for rule in alerts.RULES:
         page = client.get(f"/review/alerts?rule={rule.key}").text
         tabs = re.findall(r'<span class="count">(\d+)</span>', page)
-        rows = re.findall(r'<tr>\s*<td><a href="([^"]+)"', page)
+        rows = re.findall(r'<tr[^>]*>\s*<td><a href="([^"]+)"', page)
         out[rule.key] = (",".join(tabs), rows)
     return out
 
