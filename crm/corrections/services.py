@@ -30,7 +30,7 @@ class Subject:
     """What the rule needs to know of a record: what people call it, its branch and date,
     and whether the one changing it may do so freely (its author, before it settles)."""
 
-    record: Withdrawable
+    record: Any  # a mapped record with an id (a Withdrawable, for amend and withdraw)
     what: str
     branch_id: int
     day: date
@@ -96,6 +96,13 @@ def _differs(before: Any, after: Any) -> bool:
     if isinstance(before, list) and isinstance(after, list):
         return set(before) != set(after)
     return before != after
+
+
+def keep_change(subject: Subject, changes: list[list[str]], *, reason: str, by: Account
+                ) -> Correction:  # fmt: skip
+    """Keep a change made by a rule of the record's own (a visit corrected as sent back) as
+    its next version: [[field, before, after], …], the reason, who and when, audited."""
+    return _keep(subject, reason, by, late=in_closed_month(subject.day), changes=changes)
 
 
 def withdraw(subject: Subject, *, reason: str, by: Account) -> Correction:

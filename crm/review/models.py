@@ -51,6 +51,7 @@ class CheckOutcome(LabeledEnum):
     CONFIRMED = "confirmed", "属实"
     PROBLEM = "problem", "有问题"
     UNREACHABLE = "unreachable", "无法核实"
+    RECHECK = "recheck", "待复核"  # sent back, corrected by the instructor: to be checked again
 
 
 class SpotCheck(Audited, db.Model):

@@ -30,6 +30,18 @@ def comment(visit: Visit, text: str, *, by: Account, send_back: bool) -> VisitCo
     return entry
 
 
+def visit_corrected(visit: Visit) -> Visit:
+    """After the instructor corrects a visit sent back: a spot check still waiting on it waits
+    for a second look now (待复核), not for a first."""
+    for check in db.session.scalars(
+        select(SpotCheck).where(SpotCheck.visit_id == visit.id,
+                                SpotCheck.outcome == CheckOutcome.PENDING)
+    ):  # fmt: skip
+        check.outcome = CheckOutcome.RECHECK
+    db.session.flush()
+    return visit
+
+
 def comments_on(visit_id: int) -> list[VisitComment]:
     return list(db.session.execute(
         select(VisitComment).where(VisitComment.visit_id == visit_id)

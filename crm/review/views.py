@@ -8,6 +8,7 @@ from crm.accounts.access import allow
 from crm.accounts.models import Role
 from crm.core.forms import Form, form_status, submit
 from crm.core.lists import paginate
+from crm.corrections import services as corrections
 from crm.extensions import db
 from crm.http import local_target
 from crm.meetings.models import MeetingKind
@@ -142,8 +143,11 @@ def visit(visit_id: int):
                                              send_back=form.action.data == "return")):  # fmt: skip
         flash("已退回指导员修改。" if form.action.data == "return" else "已留言。", "success")
         return redirect(url_for("visits.detail", visit_id=found.id), 303)
-    page = render_template("review/visit.html", visit=found, form=form,
-                           comments=services.comments_on(found.id))  # fmt: skip
+    # The reviewers' comments and send-backs and the instructor's corrections, as they came.
+    history = sorted([*services.comments_on(found.id),
+                      *corrections.traces("visit", [found.id]).get(found.id, [])],
+                     key=lambda event: getattr(event, "at", None) or event.made_at)  # fmt: skip
+    page = render_template("review/visit.html", visit=found, form=form, history=history)
     return page, form_status(form)
 
 

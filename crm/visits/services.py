@@ -16,6 +16,7 @@ from crm.accounts.models import Account
 from crm.assignments import services as assignments
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch
+from crm.corrections import services as corrections
 from crm.db import as_utc
 from crm.extensions import add_once, db
 from crm.instructors.models import Instructor
@@ -355,19 +356,35 @@ def visible_photo(account: Account, photo_id: int) -> Photo | None:
     ).scalar_one_or_none()
 
 
-def correct(visit: Visit, *, summary: str, people_met: str, clarified: frozenset[Clarity]) -> Visit:
-    """The instructor's correction of a visit a reviewer sent back; it is no longer returned.
-    Raises RuleError for a visit that was not sent back or an empty summary."""
+def correct(visit: Visit, *, summary: str, people_met: str, clarified: frozenset[Clarity],
+            by: Account) -> Visit:  # fmt: skip
+    """The instructor's correction of a visit a reviewer sent back; it is no longer returned,
+    and what changed is kept as its next version for the reviewer to read. Raises RuleError
+    for a visit that was not sent back, an empty summary, or nothing changed."""
     if visit.returned_at is None:
         raise RuleError("这条走访没有被退回。")
     if not summary.strip():
         raise RuleError("请简要写下这次走访做了什么。", "summary")
+    before = (visit.summary, visit.people_met, _clarity_text(visit.clarified))
     visit.summary, visit.people_met = summary.strip(), people_met.strip()
     for item in Clarity:
         setattr(visit, item.column, item in clarified)
+    after = (visit.summary, visit.people_met, _clarity_text(visit.clarified))
+    changes = [[name, old, new] for name, old, new in zip(("走访情况", "见到的人", "五清"), before,
+                                                          after, strict=True) if old != new]  # fmt: skip
+    if not changes:
+        raise RuleError("没有任何改动：请按退回意见修改后再提交。", "summary")
+    day = visit.visited_at.astimezone(clock.LOCAL_TIME).date()
+    subject = corrections.Subject(visit, f"{day:%Y-%m-%d} 的走访", visit.branch_id, day, False)
+    corrections.keep_change(subject, changes, reason=f"按退回意见更正：{visit.return_note}"[:200],
+                            by=by)  # fmt: skip
     visit.returned_at, visit.return_note = None, ""
     db.session.flush()
     return visit
+
+
+def _clarity_text(items) -> str:
+    return "、".join(item.label for item in items) or "（无）"
 
 
 def recent_by(instructor_id: int, limit: int = 15) -> list[Visit]:

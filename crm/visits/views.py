@@ -13,6 +13,7 @@ from crm.http import answer_saved
 from crm.instructors.services import of_account
 from crm.photos import uploads
 from crm.photos.services import StoredPhoto
+from crm.review import services as review
 from crm.visits import services
 from crm.visits.forms import CorrectionForm, VisitForm
 from crm.visits.models import Clarity, Visit
@@ -97,10 +98,10 @@ def correct(visit_id: int):
     form = CorrectionForm(obj=visit)
     if request.method == "GET":
         form.clarified.data = [item.value for item in visit.clarified]
-    if submit(form, lambda: services.correct(
+    if submit(form, lambda: review.visit_corrected(services.correct(
         visit, summary=form.summary.data, people_met=form.people_met.data or "",
-        clarified=frozenset(Clarity(v) for v in form.clarified.data or ()),
-    )):  # fmt: skip
-        return redirect(url_for("visits.detail", visit_id=visit.id, saved=1), 303)
+        clarified=frozenset(Clarity(v) for v in form.clarified.data or ()), by=current_user,
+    ))):  # fmt: skip
+        return redirect(url_for("visits.detail", visit_id=visit.id, corrected=1), 303)
     page = render_template("visits/correct.html", form=form, visit=visit)
     return page, form_status(form)
