@@ -39,14 +39,15 @@ def refresh(today: date) -> int:
     for count in (tally.refresh_recent, caseload.refresh, alerts.refresh):
         stored += count(today)
         db.session.commit()
-    _store_overview_days(today)
+    store_overview_days(today)
     return stored
 
 
-def _store_overview_days(today: date) -> None:
+def store_overview_days(today: date) -> None:
     """Store the settled days the overview reads by default, if some are not (after an install,
-    or a branch moved between districts, every day is forgotten: storing them again took 36 s
-    at national scale), so that no reviewer waits for them."""
+    a restore, a demo load, or a branch moved between districts, every day is forgotten:
+    storing them again took 36 s at national scale, and 1 s for the first reviewer of a
+    restored city), so that no reviewer waits for them. Quick when they are stored."""
     pairs = figures.overview_pairs(figures.month(today.year, today.month, today), today)
     figures.figures([p for pair in pairs for p in pair], None, recent_stored=True)
     figures.by_month(figures.last_twelve_months(today), None, recent_stored=True)
@@ -54,10 +55,12 @@ def _store_overview_days(today: date) -> None:
 
 
 def refresh_if_large(today: date) -> int | None:
-    """The scheduler's job: refresh() and commit, when some scope is over the limit (the whole
-    dataset is); else nothing (None)."""
+    """The scheduler's job, at start-up and every REVIEW_REFRESH_MINUTES: refresh() and commit,
+    when some scope is over the limit (the whole dataset is); else only the overview's stored
+    days, which every size reads (None)."""
     total = db.session.execute(select(func.count()).select_from(Instructor)).scalar_one()
     if total <= current_app.config["REVIEW_LIVE_LIMIT"]:
+        store_overview_days(today)
         return None
     return refresh(today)
 

@@ -218,3 +218,19 @@ def test_a_secretary_has_one_phone_number(app):
         secretaries = scalar("SELECT count(*) FROM member WHERE role = 'secretary'")
     assert secretaries > 900
     assert differing == 0
+
+
+def test_the_overview_days_are_stored_by_the_load_not_by_the_first_reviewer(app, client):
+    """Issue 19.8: the first reviewer after a load waited about a second while the overview's
+    settled days were counted and stored; the load stores them now."""
+    from crm.review.models import DayTally
+
+    def stored_days() -> int:
+        with app.app_context():
+            return db.session.scalar(sa.select(sa.func.count()).select_from(DayTally))
+
+    before = stored_days()
+    assert before > 0
+    client.post("/login", data={"username": "reviewer", "password": app.config["DEMO_PASSWORD"]})
+    assert client.get("/review/").status_code == 200
+    assert stored_days() == before
