@@ -1,5 +1,6 @@
 """Search, filter and paginate the list pages the same way everywhere."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask import current_app, request
@@ -8,6 +9,14 @@ from sqlalchemy import ColumnElement, Select
 
 from crm.extensions import db
 from crm.http import whole_number
+
+PAGE_SIZES = (20, 50, 100)  # what a list offers as 每页 N 条
+
+
+def page_size() -> int:
+    """Rows a page: the size the user chose of PAGE_SIZES, else the configured PAGE_SIZE."""
+    asked = request.args.get("per_page", type=whole_number)
+    return asked if asked in PAGE_SIZES else current_app.config["PAGE_SIZE"]
 
 
 def search_text() -> str:
@@ -26,9 +35,9 @@ def paginate(statement: Select, total: int | None = None) -> Pagination:
     page = db.paginate(
         statement,
         page=request.args.get("page", 1, type=whole_number),
-        per_page=current_app.config["PAGE_SIZE"],
+        per_page=page_size(),
         error_out=False,
-        max_per_page=current_app.config["PAGE_SIZE"],
+        max_per_page=max(*PAGE_SIZES, current_app.config["PAGE_SIZE"]),
         count=total is None,
     )
     if total is not None:
@@ -73,7 +82,20 @@ class ListPage:
     def next_num(self) -> int:
         return self.page + 1
 
+    def iter_pages(self, *, left_edge: int = 2, left_current: int = 2, right_current: int = 4,
+                   right_edge: int = 2) -> Iterator[int | None]:  # fmt: skip
+        """The page numbers to link, None for a gap: as Flask-SQLAlchemy's Pagination does."""
+        shown = [n for n in range(1, self.pages + 1)
+                 if n <= left_edge or n > self.pages - right_edge
+                 or self.page - left_current <= n < self.page + right_current]  # fmt: skip
+        for before, n in zip([0, *shown], shown, strict=False):
+            if n - before > 1:
+                yield None
+            yield n
 
-def paginate_list(items: list, per_page: int = 100) -> ListPage:
+
+def paginate_list(items: list) -> ListPage:
+    """A page of a list already in memory, by the same page and size arguments as paginate()."""
+    per_page = page_size()
     page = max(1, request.args.get("page", 1, type=whole_number))
     return ListPage(items, min(page, max(1, -(-len(items) // per_page))), per_page)

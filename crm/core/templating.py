@@ -10,6 +10,7 @@ from flask import Flask
 from crm.accounts.models import Role
 from crm.clock import LOCAL_TIME
 from crm.core.forms import errors_in
+from crm.core.lists import PAGE_SIZES
 from crm.core.navigation import sections
 from crm.privacy.masking import mask_phone, phone_for_viewer
 
@@ -26,7 +27,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         phone=phone_for_viewer, masked=mask_phone, local_datetime=local_datetime, day=iso_date
     )
-    app.jinja_env.globals.update(Role=Role, errors_in=errors_in, menu_sections=sections)
+    app.jinja_env.globals.update(
+        Role=Role, errors_in=errors_in, menu_sections=sections, PAGE_SIZES=PAGE_SIZES
+    )
 
     @app.url_defaults
     def static_version(endpoint: str, values: dict) -> None:

@@ -7,7 +7,7 @@ from crm import charts, clock
 from crm.accounts.access import allow
 from crm.accounts.models import Role
 from crm.core.forms import Form, form_status, submit
-from crm.core.lists import paginate
+from crm.core.lists import paginate, paginate_list
 from crm.corrections import services as corrections
 from crm.extensions import db
 from crm.http import local_target
@@ -126,11 +126,15 @@ def note_alert():
         flash("已记录处理情况。", "success")
     else:
         flash("；".join(m for ms in form.errors.values() for m in ms) or "记录失败。", "warning")
-    # Back to the page, the filter and the row the reviewer was on, not to the list's start.
+    return redirect(_back_to(".alerts_page") or url_for(
+        ".alerts_page", rule=rule if rule in alerts.BY_KEY else None), 303)  # fmt: skip
+
+
+def _back_to(endpoint: str) -> str | None:
+    """The page, filter and row the reviewer acted on (the form's `back`), when it is on this
+    list: after recording, they stay where they were instead of the list's start."""
     back = local_target(request.form.get("back"))
-    if back and back.startswith(url_for(".alerts_page")):
-        return redirect(back, 303)
-    return redirect(url_for(".alerts_page", rule=rule if rule in alerts.BY_KEY else None), 303)
+    return back if back and back.startswith(url_for(endpoint)) else None
 
 
 @bp.route("/visits/<int:visit_id>", methods=["GET", "POST"])
@@ -165,7 +169,8 @@ def checks():
             flash(f"已抽取 {len(drawn)} 条走访。" if drawn else "没有新的可抽取的走访。", "success")
         return redirect(url_for(".checks", quarter=quarter), 303)
     return render_template("review/checks.html", quarter=quarter,
-                           checks=services.checks(quarter, current_user), form=CheckForm())  # fmt: skip
+                           page=paginate_list(services.checks(quarter, current_user)),
+                           form=CheckForm())  # fmt: skip
 
 
 @bp.route("/checks/<int:check_id>", methods=["POST"])
@@ -179,4 +184,4 @@ def record_check(check_id: int):
         flash("已记录核查结果。", "success")
     else:
         flash("；".join(m for ms in form.errors.values() for m in ms), "warning")
-    return redirect(url_for(".checks", quarter=check.quarter), 303)
+    return redirect(_back_to(".checks") or url_for(".checks", quarter=check.quarter), 303)
