@@ -11,7 +11,7 @@ from crm.branches import services
 from crm.branches.forms import BranchForm
 from crm.branches.models import Branch, Sector
 from crm.core.forms import form_status, options, submit
-from crm.core.lists import contains, paginate, search_text
+from crm.core.lists import contains, paginate, search_text, sorted_list
 from crm.extensions import db
 from crm.http import whole_number
 from crm.instructors.services import of_account
@@ -31,10 +31,13 @@ bp = Blueprint("branches", __name__, url_prefix="/branches")
 def index():
     if not current_user.has_role(Role.ADMIN, Role.REVIEWER):
         return _my_branches()
-    page = paginate(listing(request.args))
+    statement, sorting = sorted_list(listing(request.args), BRANCH_SORTS, "district",
+                                     tiebreak=Branch.id)  # fmt: skip
+    page = paginate(statement)
     return render_template(
         "branches/index.html",
         page=page,
+        sorting=sorting,
         guides=assignments.current_instructors(branch.id for branch in page.items),
         q=search_text(),
         sector=request.args.get("sector", ""),
@@ -42,6 +45,13 @@ def index():
         sectors=Sector,
         districts=assignments.districts_in_scope(current_user),
     )
+
+
+BRANCH_SORTS = {
+    "name": ("名称", Branch.name),
+    "district": ("县市区", Branch.district_id),
+    "members": ("党员", Branch.member_count),
+}
 
 
 def listing(args) -> Select:

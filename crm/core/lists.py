@@ -1,7 +1,8 @@
 """Search, filter and paginate the list pages the same way everywhere."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, request
 from flask_sqlalchemy.pagination import Pagination
@@ -17,6 +18,42 @@ def page_size() -> int:
     """Rows a page: the size the user chose of PAGE_SIZES, else the configured PAGE_SIZE."""
     asked = request.args.get("per_page", type=whole_number)
     return asked if asked in PAGE_SIZES else current_app.config["PAGE_SIZE"]
+
+
+@dataclass(frozen=True)
+class Sorting:
+    """The column a list is sorted by, as the user chose it by clicking its header."""
+
+    key: str
+    descending: bool
+    labels: Mapping[str, str]  # the sortable columns: key → header
+
+
+def sorted_list(statement: Select, columns: Mapping[str, tuple[str, ColumnElement]],
+                default: str, *, tiebreak: ColumnElement, newest_first: bool = False
+                ) -> tuple[Select, Sorting]:  # fmt: skip
+    """The statement ordered by the column the request names (`sort`, `order=desc`), one of
+    `columns` (key → (header, column)), else by `default` (going down when `newest_first`);
+    then by `tiebreak`, so that pages never share or skip a row."""
+    key = request.args.get("sort", default)
+    key = key if key in columns else default
+    order = request.args.get("order")
+    descending = order == "desc" if order else (newest_first and key == default)
+    column = columns[key][1]
+    ordered = statement.order_by(None).order_by(
+        column.desc() if descending else column.asc(), tiebreak
+    )
+    return ordered, Sorting(key, descending, {k: label for k, (label, _) in columns.items()})
+
+
+def sorted_items(items: list, columns: Mapping[str, tuple[str, Callable[[Any], Any]]],
+                 default: str) -> tuple[list, Sorting]:  # fmt: skip
+    """sorted_list() for a list already in memory: `columns` maps key → (header, key function)."""
+    key = request.args.get("sort", default)
+    key = key if key in columns else default
+    descending = request.args.get("order") == "desc"
+    ordered = sorted(items, key=columns[key][1], reverse=descending)
+    return ordered, Sorting(key, descending, {k: label for k, (label, _) in columns.items()})
 
 
 def search_text() -> str:

@@ -18,7 +18,7 @@ from crm.accounts.models import Role
 from crm.assignments.services import guides
 from crm.branches.models import Branch
 from crm.core.forms import form_status, shown_again, submit
-from crm.core.lists import paginate
+from crm.core.lists import paginate, sorted_list
 from crm.extensions import db
 from crm.http import answer_saved, whole_number
 from crm.pairings import services
@@ -29,6 +29,13 @@ from crm.rules import RuleError
 bp = Blueprint("pairings", __name__, url_prefix="/pairings")
 
 VIEWS = {"all": "全部结对", "unpaired": "未结对的两新党组织", "overloaded": "结对过多的机关党组织"}
+
+
+PAIRING_SORTS = {
+    "started": ("开始", Pairing.started_on),
+    "status": ("状态", Pairing.status),
+    "ended": ("结束", Pairing.ended_on),
+}
 
 
 @bp.route("/")
@@ -46,6 +53,8 @@ def index():
         statement = services.ledger(current_user)
         if status := PairingStatus.parse(request.args.get("status")):
             statement = statement.where(Pairing.status == status)
+        statement, context["sorting"] = sorted_list(statement, PAIRING_SORTS, "started",
+                                                    tiebreak=Pairing.id.desc(), newest_first=True)  # fmt: skip
         context["page"] = paginate(statement)
     return render_template("pairings/index.html", **context)
 

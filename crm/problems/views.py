@@ -8,7 +8,7 @@ from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import visible_branch
 from crm.core.forms import form_status, options, submit
-from crm.core.lists import paginate
+from crm.core.lists import paginate, sorted_list
 from crm.problems import services
 from crm.problems.forms import AdvanceForm, ProblemForm
 from crm.problems.models import OPEN_STATUSES, Problem, ProblemCategory, ProblemStatus
@@ -43,8 +43,18 @@ def index():
         )
     if category := ProblemCategory.parse(request.args.get("category")):
         statement = statement.where(Problem.category == category)
+    statement, sorting = sorted_list(statement, PROBLEM_SORTS, "closed" if show == "closed" else "due",
+                                     tiebreak=Problem.id, newest_first=show == "closed")  # fmt: skip
     return render_template("problems/index.html", page=paginate(statement), show=show,
-                           shows=SHOWS, today=today, categories=ProblemCategory)  # fmt: skip
+                           shows=SHOWS, today=today, categories=ProblemCategory,
+                           sorting=sorting)  # fmt: skip
+
+
+PROBLEM_SORTS = {
+    "due": ("期限", Problem.due_on),
+    "raised": ("登记日期", Problem.raised_on),
+    "closed": ("办结日期", Problem.closed_on),
+}
 
 
 @bp.route("/problems/<int:problem_id>")

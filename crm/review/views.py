@@ -7,7 +7,7 @@ from crm import charts, clock
 from crm.accounts.access import allow
 from crm.accounts.models import Role
 from crm.core.forms import Form, form_status, submit
-from crm.core.lists import paginate, paginate_list
+from crm.core.lists import paginate, paginate_list, sorted_items
 from crm.corrections import services as corrections
 from crm.extensions import db
 from crm.http import local_target
@@ -168,9 +168,16 @@ def checks():
         else:
             flash(f"已抽取 {len(drawn)} 条走访。" if drawn else "没有新的可抽取的走访。", "success")
         return redirect(url_for(".checks", quarter=quarter), 303)
-    return render_template("review/checks.html", quarter=quarter,
-                           page=paginate_list(services.checks(quarter, current_user)),
-                           form=CheckForm())  # fmt: skip
+    found, sorting = sorted_items(services.checks(quarter, current_user), CHECK_SORTS, "visited")
+    return render_template("review/checks.html", quarter=quarter, page=paginate_list(found),
+                           sorting=sorting, form=CheckForm())  # fmt: skip
+
+
+CHECK_SORTS = {
+    "visited": ("走访", lambda check: (check.visit.visited_at, check.id)),
+    "instructor": ("指导员", lambda check: (check.visit.instructor.name, check.id)),
+    "outcome": ("结果", lambda check: (check.outcome.label, check.id)),
+}
 
 
 @bp.route("/checks/<int:check_id>", methods=["POST"])
