@@ -236,26 +236,31 @@ def reports_of(account: Account) -> Select:
     )  # fmt: skip
 
 
-def subjects_for(account: Account) -> list[tuple[str, str]]:
-    """(subject key, label) of every report the account may make."""
-    choices: list[tuple[str, str]] = []
+def subjects_for(account: Account) -> list[tuple[str, str, str]]:
+    """(subject key, label, group) of every report the account may make, in three groups:
+    全市, 县市区, 指导员 (the picker's optgroups)."""
+    choices: list[tuple[str, str, str]] = []
     if account.sees_everything:
-        choices.append((Subject(ReportKind.CITY).key, "全市工作月报"))
+        choices.append((Subject(ReportKind.CITY).key, "全市工作月报", "全市"))
     districts = db.session.scalars(select(District).order_by(District.position)).all()
     for district in districts:
         if account.sees_everything or (
             account.has_role(Role.REVIEWER) and account.scope_district_id == district.id
         ):
             choices.append(
-                (Subject(ReportKind.DISTRICT, district.id).key, f"{district.name}工作月报")
+                (
+                    Subject(ReportKind.DISTRICT, district.id).key,
+                    f"{district.name}工作月报",
+                    "县市区",
+                )
             )
     instructors = db.session.scalars(
         select(Instructor).join(Instructor.account).where(instructor_scope(account))
         .options(selectinload(Instructor.account), selectinload(Instructor.district))
         .order_by(Instructor.district_id, Instructor.id)
     ).all()  # fmt: skip
-    choices += [(Subject(ReportKind.INSTRUCTOR, i.id).key, f"{i.name}（{i.district.name}）指导员月报")
-                for i in instructors]  # fmt: skip
+    choices += [(Subject(ReportKind.INSTRUCTOR, i.id).key, f"{i.name}（{i.district.name}）指导员月报",
+                 "指导员") for i in instructors]  # fmt: skip
     return choices
 
 

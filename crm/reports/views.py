@@ -1,5 +1,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from crm import clock
 from crm.accounts.access import allow
@@ -61,7 +62,8 @@ def _forms() -> tuple[MakeReportForm, BatchForm]:
     months = options([(f"{m:%Y-%m}", f"{m.year} 年 {m.month} 月")
                       for m in services.past_months(clock.today())])  # fmt: skip
     form, batch_form = MakeReportForm(), BatchForm()
-    form.subject.choices = options(services.subjects_for(current_user))
+    form.subject.choices = [SelectChoice(key, label, optgroup=group)
+                            for key, label, group in services.subjects_for(current_user)]  # fmt: skip
     form.month.choices = batch_form.month.choices = months
     return form, batch_form
 

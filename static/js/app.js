@@ -365,6 +365,24 @@
           .catch(function () { form.submit(); });
       });
     });
+    // A long select (the report picker's 136 reports): typing in the search box beside it
+    // leaves the options that contain the text, and chooses the first of them.
+    document.querySelectorAll("[data-filters-select]").forEach(function (box) {
+      var select = document.getElementById(box.dataset.filtersSelect);
+      if (!select) return;
+      box.addEventListener("input", function () {
+        var text = box.value.trim(), first = null;
+        Array.prototype.forEach.call(select.options, function (option) {
+          var shown = !text || option.text.indexOf(text) !== -1;
+          option.hidden = !shown;
+          if (shown && !first) first = option;
+        });
+        Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (group) {
+          group.hidden = !group.querySelector("option:not([hidden])");
+        });
+        if (first && select.selectedOptions[0] && select.selectedOptions[0].hidden) first.selected = true;
+      });
+    });
     document.querySelectorAll("[data-print]").forEach(function (button) {  // no inline script: CSP
       button.addEventListener("click", function () { window.print(); });
     });

@@ -36,3 +36,27 @@ def test_a_reviewer_reads_the_overview_at_a_desk(app, live_server, page: Page):
     page.get_by_label("搜索").fill("zw")
     page.get_by_role("button", name="筛选").click()
     expect(page.get_by_role("link", name="张伟")).to_be_visible()
+
+
+def test_the_report_picker_is_grouped_and_searched(app, live_server, page: Page):
+    """Issue 19.7: the picker was one list of 136 reports. Grouped 全市 / 县市区 / 指导员, and
+    typing a name leaves the reports that hold it, the first of them chosen."""
+    with app.app_context():
+        f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
+        f.InstructorFactory(account__name="张伟")
+        f.InstructorFactory(account__name="李娜")
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名").fill("reviewer")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="月报").click()
+    picker = page.get_by_label("报告", exact=True)
+    groups = picker.locator("optgroup").evaluate_all("groups => groups.map(g => g.label)")
+    assert groups == ["全市", "县市区", "指导员"]
+    page.get_by_label("查找报告").fill("张伟")
+    shown = picker.evaluate("s => [...s.options].filter(o => !o.hidden).map(o => o.text)")
+    assert len(shown) == 1
+    assert shown[0].startswith("张伟")
+    assert picker.evaluate("s => s.selectedOptions[0].text").startswith("张伟")
+    page.get_by_label("查找报告").fill("")
+    assert picker.evaluate("s => [...s.options].filter(o => o.hidden).length") == 0
