@@ -323,3 +323,27 @@ def test_each_report_has_its_figures_as_a_workbook_with_the_pdfs_numbers(
     auth.logout()
     auth.login("zdy-other")
     assert client.get(f"/reports/{report_id}.xlsx").status_code == 404
+
+
+def test_a_report_is_offered_to_preview_and_to_download_under_its_chinese_name(
+    app, client, auth, world
+):
+    """Issue 19.7: 预览 opens the PDF in the browser, 下载 saves it as an attachment whose name
+    is the report's own, in Chinese."""
+    from urllib.parse import unquote
+
+    auth.login("admin")
+    listed = client.get("/reports/").text
+    assert f'href="/reports/{world.report_a}.pdf"' in listed
+    assert f'href="/reports/{world.report_a}.pdf?download=1"' in listed
+    preview = client.get(f"/reports/{world.report_a}.pdf")
+    assert preview.headers["Content-Disposition"].startswith("inline")
+    saved = client.get(f"/reports/{world.report_a}.pdf?download=1")
+    disposition = saved.headers["Content-Disposition"]
+    assert disposition.startswith("attachment")
+    with app.app_context():
+        from crm.reports.models import Report
+
+        title = db.session.get(Report, world.report_a).title
+    assert title in unquote(disposition)
+    assert saved.data == preview.data
