@@ -50,6 +50,31 @@ def quarter_span(quarter: str) -> tuple[date, date]:
     return first, date.fromordinal(last.toordinal() - 1)
 
 
+def is_quarter(text: str) -> bool:
+    """Whether `text` is a quarter written like 2026Q4."""
+    try:
+        quarter_span(text)
+    except (ValueError, IndexError):
+        return False
+    return len(text) == 6
+
+
+def quarter_name(quarter: str) -> str:
+    """A quarter written like 2026Q4, as people write it: 2026 年第四季度."""
+    first, _ = quarter_span(quarter)
+    return f"{first.year} 年第{'一二三四'[(first.month - 1) // 3]}季度"
+
+
+def recent_quarters(day: date, count: int = 8) -> list[str]:
+    """The quarter of `day` and the ones before it, newest first, written like 2026Q4."""
+    year, number = day.year, (day.month - 1) // 3 + 1
+    found = []
+    for _ in range(count):
+        found.append(f"{year}Q{number}")
+        year, number = (year, number - 1) if number > 1 else (year - 1, 4)
+    return found
+
+
 def quarter_label(day: date) -> str:
     """本季度 as people say it: 2026 年第四季度（10–12 月）."""
     number = (day.month - 1) // 3 + 1

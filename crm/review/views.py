@@ -169,8 +169,12 @@ def checks():
             flash(f"已抽取 {len(drawn)} 条走访。" if drawn else "没有新的可抽取的走访。", "success")
         return redirect(url_for(".checks", quarter=quarter), 303)
     found, sorting = sorted_items(services.checks(quarter, current_user), CHECK_SORTS, "visited")
+    quarters = clock.recent_quarters(clock.today())
+    if not clock.is_quarter(quarter):  # a hand-written address: the current quarter instead
+        quarter = quarters[0]
     return render_template("review/checks.html", quarter=quarter, page=paginate_list(found),
-                           sorting=sorting, form=CheckForm())  # fmt: skip
+                           sorting=sorting, form=CheckForm(), quarter_name=clock.quarter_name,
+                           quarters=quarters if quarter in quarters else [quarter, *quarters])  # fmt: skip
 
 
 CHECK_SORTS = {

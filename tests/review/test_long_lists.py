@@ -22,6 +22,10 @@ def test_the_spot_check_list_is_paged_and_sized(app, client, auth):
     auth.login("reviewer")
     first = client.get(f"/review/checks?quarter={quarter}").text
     assert len(rows(first)) == 10
+    year, number = int(quarter[:4]), int(quarter[-1])
+    assert f"{year} 年第{'一二三四'[number - 1]}季度" in first  # not 2026Q4
+    assert f">{quarter}<" not in first
+    assert client.get("/review/checks?quarter=2026Q9").status_code == 200  # the current one
     assert "第 1 / 3 页，共 25 条" in first
     assert 'aria-label="第 3 页"' in first
     assert re.search(r"每页\s*<a[^>]*>20</a>\s*<a[^>]*>50</a>\s*<a[^>]*>100</a>", first)
