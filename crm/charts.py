@@ -72,7 +72,8 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
 
 def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
                *, width: int = 640, height: int = 240) -> Markup:  # fmt: skip
-    """Lines over time (months), with a light grid and the value of the last point."""
+    """Lines over time (months), with a light grid and every point's value written by it (the
+    first series above its points, the others below), so the figures are read, not guessed."""
     left, right, top, bottom = 44, 16, 28, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = _nice_max([v for _, values in series for v in values])
@@ -95,6 +96,12 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
         points = " ".join(f"{left + i * step_x:.1f},{top + plot_h - plot_h * v / peak:.1f}"
                           for i, v in enumerate(values))  # fmt: skip
         body.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for i, value in enumerate(values):
+            x, y = left + i * step_x, top + plot_h - plot_h * value / peak
+            label_y = y - 6 if number == 0 else y + 14
+            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>')
+            body.append(f'<text x="{x:.1f}" y="{label_y:.1f}" text-anchor="middle" font-size="10" '
+                        f'fill="{colour}">{_number(value)}</text>')  # fmt: skip
     return _svg(width, height, body, title)
 
 
