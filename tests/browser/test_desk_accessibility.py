@@ -31,7 +31,8 @@ def test_no_serious_accessibility_fault_on_a_reviewer_page(
     desk = [
         "/review/", "/review/alerts", "/review/checks", "/instructors/", "/instructors/1",
         "/branches/", "/organizations/", f"/organizations/{organization}", "/pairings/",
-        f"/review/visits/{visit}", "/problems/?show=overdue",
+        f"/review/visits/{visit}", "/problems/?show=overdue", "/reports/",
+        "/review/alerts?rule=overdue_visits", "/branches/?sort=members&order=desc",
     ]  # fmt: skip
     shared = [
         p for p in phone if not p.endswith("/new") and "/account/" not in p and "correct" not in p
