@@ -44,7 +44,7 @@ def test_offline_works_in_the_tab_one_signs_in_with(app, live_server, served, pa
         card = page.locator(".branch-card", has_text=name)
         card.get_by_role("link", name="记走访").click()
         expect(page.get_by_role("heading", name="记走访")).to_contain_text(name)
-        page.get_by_role("link", name="我的党组织").click()
+        page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的党组织").click()
         expect(page.get_by_role("heading", name="我联系指导的党组织")).to_be_visible()
     for number, name in enumerate(BRANCHES[:2], 1):  # two visits saved with no network
         page.locator(".branch-card", has_text=name).get_by_role("link", name="记走访").click()
