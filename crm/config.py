@@ -34,6 +34,9 @@ class Defaults:
     PG_BIN = "/usr/lib/postgresql/15/bin"
     DEMO_SEED = 20220620
     PAGE_SIZE = 50
+    # argon2id's parameters (argon2.PasswordHasher's keywords); none: the library's current
+    # ones, which a stored hash is brought up to at its next sign-in.
+    PASSWORD_HASHING: dict = {}
     # The caseload table and the alerts are counted on each request up to this many
     # instructors in the reviewer's scope; beyond it (a province, the nation) they are read
     # from figures the scheduler counts for everyone every REVIEW_REFRESH_MINUTES

@@ -14,6 +14,7 @@ from tests import html_check, privacy_scan
 from tests.postgres import throwaway_postgres
 
 PASSWORD = "Test@2026pw"
+TEST_HASHING = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 # Reference data the migrations load; every test starts from it and nothing else.
 KEPT_TABLES = {"district", "alembic_version"}
 
@@ -29,6 +30,9 @@ def settings(database_url: str, **overrides) -> dict:
         # with the default (admins, security admins and auditors give a TOTP code).
         "TOTP_REQUIRED_ROLES": (),
         "AUDIT_KEY": "test-audit-key",  # a deployment's is outside the database (crm.core.keys)
+        # argon2 at its cheapest: a sign-in cost 0.1-0.2 s at the production parameters, and the
+        # suite signs in about 700 times; the tests of hashing set the production ones.
+        "PASSWORD_HASHING": TEST_HASHING,
         **overrides,
     }
 

@@ -40,9 +40,10 @@ from crm.review.models import SpotCheck
 
 __all__ = ["Branch", "Instructor"]
 from crm.visits.models import Visit, VisitKind
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, TEST_HASHING
 
-PASSWORD_HASH = PasswordHasher().hash(PASSWORD)  # hashed once: argon2 is slow on purpose
+# Hashed once, with the tests' cheap parameters (the app's in tests, so no rehash at sign-in).
+PASSWORD_HASH = PasswordHasher(**TEST_HASHING).hash(PASSWORD)
 
 _codes = count(100_000_000)  # far from the literal codes tests write (valid_credit_code(900))
 

@@ -3,6 +3,7 @@
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,9 +29,22 @@ from crm.db import as_utc, utcnow
 from crm.extensions import db
 from crm.rules import RuleError
 
-_hasher = PasswordHasher()  # argon2id with the library's current parameters
-# Verified against when the username is unknown, so both failures take the same time.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+@cache
+def _hasher_with(parameters: tuple[tuple[str, int], ...]) -> PasswordHasher:
+    return PasswordHasher(**dict(parameters))
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with PASSWORD_HASHING's parameters: the library's current ones unless set
+    (the tests set cheap ones, except the tests of hashing)."""
+    return _hasher_with(tuple(sorted(current_app.config["PASSWORD_HASHING"].items())))
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Verified against when the username is unknown, so both failures take the same time."""
+    return hasher.hash("not a password of anyone")
 
 
 class AccountError(RuleError):
@@ -55,7 +69,7 @@ def hash_password(password: str, *, username: str = "") -> str:
         passwords.check(password, username=username)
     except passwords.PasswordPolicyError as error:
         raise WeakPasswordError(str(error)) from None
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_roles(roles: Iterable[Role]) -> frozenset[Role]:
@@ -240,7 +254,7 @@ def authenticate(username: str, password: str) -> Account | None:
     """
     account = find_by_username(username)
     if account is None or not account.active:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(_hasher()), password)
         audit.record("login.failure", summary=f"用户名：{username[:64]}")
         return None
     # The hash is checked on every path, a locked account's too: every refusal takes the same
@@ -249,8 +263,8 @@ def authenticate(username: str, password: str) -> Account | None:
     if locked_out(account) or not right:
         _failed(account, "密码错误")
         return None
-    if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = _hasher.hash(password)
+    if _hasher().check_needs_rehash(account.password_hash):
+        account.password_hash = _hasher().hash(password)
     if second_factor.wanted(account):
         audit.record("login.password", object_type="account", object_id=account.id,
                      summary=f"{account} 密码正确，待验证动态口令", actor=_as(account))  # fmt: skip
@@ -458,6 +472,6 @@ def _as(account: Account) -> audit.Actor:
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
