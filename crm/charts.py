@@ -100,8 +100,10 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
             x, y = left + i * step_x, top + plot_h - plot_h * value / peak
             label_y = y - 6 if number == 0 else y + 14
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>')
-            body.append(f'<text x="{x:.1f}" y="{label_y:.1f}" text-anchor="middle" font-size="10" '
-                        f'fill="{colour}">{_number(value)}</text>')  # fmt: skip
+            body.append(
+                f'<text x="{x:.1f}" y="{label_y:.1f}" text-anchor="middle" font-size="10" '
+                f'fill="{colour}">{_number(value)}</text>'
+            )
     return _svg(width, height, body, title)
 
 

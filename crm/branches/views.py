@@ -31,8 +31,9 @@ bp = Blueprint("branches", __name__, url_prefix="/branches")
 def index():
     if not current_user.has_role(Role.ADMIN, Role.REVIEWER):
         return _my_branches()
-    statement, sorting = sorted_list(listing(request.args), BRANCH_SORTS, "district",
-                                     tiebreak=Branch.id)  # fmt: skip
+    statement, sorting = sorted_list(
+        listing(request.args), BRANCH_SORTS, "district", tiebreak=Branch.id
+    )
     page = paginate(statement)
     return render_template(
         "branches/index.html",

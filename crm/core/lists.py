@@ -29,9 +29,14 @@ class Sorting:
     labels: Mapping[str, str]  # the sortable columns: key → header
 
 
-def sorted_list(statement: Select, columns: Mapping[str, tuple[str, ColumnElement]],
-                default: str, *, tiebreak: ColumnElement, newest_first: bool = False
-                ) -> tuple[Select, Sorting]:  # fmt: skip
+def sorted_list(
+    statement: Select,
+    columns: Mapping[str, tuple[str, ColumnElement]],
+    default: str,
+    *,
+    tiebreak: ColumnElement,
+    newest_first: bool = False,
+) -> tuple[Select, Sorting]:
     """The statement ordered by the column the request names (`sort`, `order=desc`), one of
     `columns` (key → (header, column)), else by `default` (going down when `newest_first`);
     then by `tiebreak`, so that pages never share or skip a row."""
@@ -46,8 +51,9 @@ def sorted_list(statement: Select, columns: Mapping[str, tuple[str, ColumnElemen
     return ordered, Sorting(key, descending, {k: label for k, (label, _) in columns.items()})
 
 
-def sorted_items(items: list, columns: Mapping[str, tuple[str, Callable[[Any], Any]]],
-                 default: str) -> tuple[list, Sorting]:  # fmt: skip
+def sorted_items(
+    items: list, columns: Mapping[str, tuple[str, Callable[[Any], Any]]], default: str
+) -> tuple[list, Sorting]:
     """sorted_list() for a list already in memory: `columns` maps key → (header, key function)."""
     key = request.args.get("sort", default)
     key = key if key in columns else default
@@ -119,12 +125,22 @@ class ListPage:
     def next_num(self) -> int:
         return self.page + 1
 
-    def iter_pages(self, *, left_edge: int = 2, left_current: int = 2, right_current: int = 4,
-                   right_edge: int = 2) -> Iterator[int | None]:  # fmt: skip
+    def iter_pages(
+        self,
+        *,
+        left_edge: int = 2,
+        left_current: int = 2,
+        right_current: int = 4,
+        right_edge: int = 2,
+    ) -> Iterator[int | None]:
         """The page numbers to link, None for a gap: as Flask-SQLAlchemy's Pagination does."""
-        shown = [n for n in range(1, self.pages + 1)
-                 if n <= left_edge or n > self.pages - right_edge
-                 or self.page - left_current <= n < self.page + right_current]  # fmt: skip
+        shown = [
+            n
+            for n in range(1, self.pages + 1)
+            if n <= left_edge
+            or n > self.pages - right_edge
+            or self.page - left_current <= n < self.page + right_current
+        ]
         for before, n in zip([0, *shown], shown, strict=False):
             if n - before > 1:
                 yield None

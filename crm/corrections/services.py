@@ -98,8 +98,9 @@ def _differs(before: Any, after: Any) -> bool:
     return before != after
 
 
-def keep_change(subject: Subject, changes: list[list[str]], *, reason: str, by: Account
-                ) -> Correction:  # fmt: skip
+def keep_change(
+    subject: Subject, changes: list[list[str]], *, reason: str, by: Account
+) -> Correction:
     """Keep a change made by a rule of the record's own (a visit corrected as sent back) as
     its next version: [[field, before, after], …], the reason, who and when, audited."""
     return _keep(subject, reason, by, late=in_closed_month(subject.day), changes=changes)

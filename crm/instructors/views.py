@@ -77,8 +77,10 @@ def _detail_page(instructor: Instructor, form: AssignForm | None):
     today = clock.today()
     due = {row.branch.id: row for row in visits.due_list(instructor, today)}
     # The most overdue first: what a reviewer opens this page to find.
-    current = sorted((a for a in history if a.is_current),
-                     key=lambda a: (-due[a.branch_id].days_overdue, a.branch.name))  # fmt: skip
+    current = sorted(
+        (a for a in history if a.is_current),
+        key=lambda a: (-due[a.branch_id].days_overdue, a.branch.name),
+    )
     return render_template(
         "instructors/detail.html",
         instructor=instructor,

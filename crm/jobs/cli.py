@@ -48,8 +48,9 @@ def run() -> None:
     scheduler.add_job(review_job, args=(app,), trigger=every, id="review-figures",
                       max_instances=1, coalesce=True)  # fmt: skip
     # And once at start-up: the first reviewer after an install or a restore does not wait.
-    scheduler.add_job(review_job, args=(app,), trigger="date", id="review-figures-now",
-                      misfire_grace_time=None)  # fmt: skip
+    scheduler.add_job(
+        review_job, args=(app,), trigger="date", id="review-figures-now", misfire_grace_time=None
+    )
     scheduler.add_job(
         checkpoint_job,
         args=(app,),

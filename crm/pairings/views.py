@@ -53,8 +53,9 @@ def index():
         statement = services.ledger(current_user)
         if status := PairingStatus.parse(request.args.get("status")):
             statement = statement.where(Pairing.status == status)
-        statement, context["sorting"] = sorted_list(statement, PAIRING_SORTS, "started",
-                                                    tiebreak=Pairing.id.desc(), newest_first=True)  # fmt: skip
+        statement, context["sorting"] = sorted_list(
+            statement, PAIRING_SORTS, "started", tiebreak=Pairing.id.desc(), newest_first=True
+        )
         context["page"] = paginate(statement)
     return render_template("pairings/index.html", **context)
 

@@ -43,11 +43,22 @@ def index():
         )
     if category := ProblemCategory.parse(request.args.get("category")):
         statement = statement.where(Problem.category == category)
-    statement, sorting = sorted_list(statement, PROBLEM_SORTS, "closed" if show == "closed" else "due",
-                                     tiebreak=Problem.id, newest_first=show == "closed")  # fmt: skip
-    return render_template("problems/index.html", page=paginate(statement), show=show,
-                           shows=SHOWS, today=today, categories=ProblemCategory,
-                           sorting=sorting)  # fmt: skip
+    statement, sorting = sorted_list(
+        statement,
+        PROBLEM_SORTS,
+        "closed" if show == "closed" else "due",
+        tiebreak=Problem.id,
+        newest_first=show == "closed",
+    )
+    return render_template(
+        "problems/index.html",
+        page=paginate(statement),
+        show=show,
+        shows=SHOWS,
+        today=today,
+        categories=ProblemCategory,
+        sorting=sorting,
+    )
 
 
 PROBLEM_SORTS = {

@@ -259,8 +259,14 @@ def subjects_for(account: Account) -> list[tuple[str, str, str]]:
         .options(selectinload(Instructor.account), selectinload(Instructor.district))
         .order_by(Instructor.district_id, Instructor.id)
     ).all()  # fmt: skip
-    choices += [(Subject(ReportKind.INSTRUCTOR, i.id).key, f"{i.name}（{i.district.name}）指导员月报",
-                 "指导员") for i in instructors]  # fmt: skip
+    choices += [
+        (
+            Subject(ReportKind.INSTRUCTOR, i.id).key,
+            f"{i.name}（{i.district.name}）指导员月报",
+            "指导员",
+        )
+        for i in instructors
+    ]
     return choices
 
 

@@ -62,8 +62,10 @@ def _forms() -> tuple[MakeReportForm, BatchForm]:
     months = options([(f"{m:%Y-%m}", f"{m.year} 年 {m.month} 月")
                       for m in services.past_months(clock.today())])  # fmt: skip
     form, batch_form = MakeReportForm(), BatchForm()
-    form.subject.choices = [SelectChoice(key, label, optgroup=group)
-                            for key, label, group in services.subjects_for(current_user)]  # fmt: skip
+    form.subject.choices = [
+        SelectChoice(key, label, optgroup=group)
+        for key, label, group in services.subjects_for(current_user)
+    ]
     form.month.choices = batch_form.month.choices = months
     return form, batch_form
 

@@ -251,23 +251,29 @@ def latest_notes(rule: str, object_ids: list[int]) -> dict[int, AlertNote]:
     return {note.object_id: note for note in notes}
 
 
-def notes_about(*, branch_ids: list[int] = (), instructor_ids: list[int] = (),
-                limit: int = 20) -> list[AlertNote]:  # fmt: skip
+def notes_about(
+    *, branch_ids: list[int] = (), instructor_ids: list[int] = (), limit: int = 20
+) -> list[AlertNote]:
     """The follow-up notes recorded on alerts about these branches (and their problems) or
     these instructors, newest first: what the branch and instructor pages show."""
     branch_rules = [rule.key for rule in RULES if rule.object_type == "branch"]
     about = [
         and_(AlertNote.rule.in_(branch_rules), AlertNote.object_id.in_(branch_ids)),
-        and_(AlertNote.rule == "overdue_problems", AlertNote.object_id.in_(
-            select(Problem.id).where(Problem.branch_id.in_(branch_ids)))),
+        and_(
+            AlertNote.rule == "overdue_problems",
+            AlertNote.object_id.in_(select(Problem.id).where(Problem.branch_id.in_(branch_ids))),
+        ),
         and_(AlertNote.rule == "caseload", AlertNote.object_id.in_(instructor_ids)),
-    ]  # fmt: skip
+    ]
     return list(
         db.session.execute(
-            select(AlertNote).where(or_(*about)).order_by(AlertNote.at.desc(), AlertNote.id.desc())
-            .limit(limit).options(selectinload(AlertNote.by))
+            select(AlertNote)
+            .where(or_(*about))
+            .order_by(AlertNote.at.desc(), AlertNote.id.desc())
+            .limit(limit)
+            .options(selectinload(AlertNote.by))
         ).scalars()
-    )  # fmt: skip
+    )
 
 
 def record(rule: str, object_id: int, note: str, *, by: Account) -> AlertNote:

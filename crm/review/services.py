@@ -34,9 +34,10 @@ def visit_corrected(visit: Visit) -> Visit:
     """After the instructor corrects a visit sent back: a spot check still waiting on it waits
     for a second look now (待复核), not for a first."""
     for check in db.session.scalars(
-        select(SpotCheck).where(SpotCheck.visit_id == visit.id,
-                                SpotCheck.outcome == CheckOutcome.PENDING)
-    ):  # fmt: skip
+        select(SpotCheck).where(
+            SpotCheck.visit_id == visit.id, SpotCheck.outcome == CheckOutcome.PENDING
+        )
+    ):
         check.outcome = CheckOutcome.RECHECK
     db.session.flush()
     return visit

@@ -126,8 +126,11 @@ def note_alert():
         flash("已记录处理情况。", "success")
     else:
         flash("；".join(m for ms in form.errors.values() for m in ms) or "记录失败。", "warning")
-    return redirect(_back_to(".alerts_page") or url_for(
-        ".alerts_page", rule=rule if rule in alerts.BY_KEY else None), 303)  # fmt: skip
+    return redirect(
+        _back_to(".alerts_page")
+        or url_for(".alerts_page", rule=rule if rule in alerts.BY_KEY else None),
+        303,
+    )
 
 
 def _back_to(endpoint: str) -> str | None:
@@ -148,9 +151,13 @@ def visit(visit_id: int):
         flash("已退回指导员修改。" if form.action.data == "return" else "已留言。", "success")
         return redirect(url_for("visits.detail", visit_id=found.id), 303)
     # The reviewers' comments and send-backs and the instructor's corrections, as they came.
-    history = sorted([*services.comments_on(found.id),
-                      *corrections.traces("visit", [found.id]).get(found.id, [])],
-                     key=lambda event: getattr(event, "at", None) or event.made_at)  # fmt: skip
+    history = sorted(
+        [
+            *services.comments_on(found.id),
+            *corrections.traces("visit", [found.id]).get(found.id, []),
+        ],
+        key=lambda event: getattr(event, "at", None) or event.made_at,
+    )
     page = render_template("review/visit.html", visit=found, form=form, history=history)
     return page, form_status(form)
 
@@ -172,9 +179,15 @@ def checks():
     quarters = clock.recent_quarters(clock.today())
     if not clock.is_quarter(quarter):  # a hand-written address: the current quarter instead
         quarter = quarters[0]
-    return render_template("review/checks.html", quarter=quarter, page=paginate_list(found),
-                           sorting=sorting, form=CheckForm(), quarter_name=clock.quarter_name,
-                           quarters=quarters if quarter in quarters else [quarter, *quarters])  # fmt: skip
+    return render_template(
+        "review/checks.html",
+        quarter=quarter,
+        page=paginate_list(found),
+        sorting=sorting,
+        form=CheckForm(),
+        quarter_name=clock.quarter_name,
+        quarters=quarters if quarter in quarters else [quarter, *quarters],
+    )
 
 
 CHECK_SORTS = {

@@ -104,8 +104,25 @@ def close_cjk_spaces(text: str) -> str:
 
 # Rows offices put inside or under a table that are not records (issue 18.1).
 TOTALS = ("合计", "小计", "总计", "累计")
-NOTES = ("注：", "注:", "注 ", "备注：", "备注:", "说明：", "说明:", "填表人", "审核人", "制表人",
-         "制表日期", "填报日期", "填表日期", "填报单位", "负责人：", "联系人：", "联系电话：")  # fmt: skip
+NOTES = (
+    "注：",
+    "注:",
+    "注 ",
+    "备注：",
+    "备注:",
+    "说明：",
+    "说明:",
+    "填表人",
+    "审核人",
+    "制表人",
+    "制表日期",
+    "填报日期",
+    "填表日期",
+    "填报单位",
+    "负责人：",
+    "联系人：",
+    "联系电话：",
+)
 
 
 def not_a_record(values: list[Any]) -> str | None:
@@ -222,8 +239,9 @@ def _start(grid: formats.Grid, columns: list[Column], budget: list[int]) -> Shee
     return sheet
 
 
-def _records(sheet: Sheet, rows: Iterator[list], first: int, positions: dict[str, int]
-             ) -> Iterator[Row]:  # fmt: skip
+def _records(
+    sheet: Sheet, rows: Iterator[list], first: int, positions: dict[str, int]
+) -> Iterator[Row]:
     letters = {key: get_column_letter(index + 1) for key, index in positions.items()}
     for number, values in enumerate(rows, start=first):
         sheet.read = max(sheet.read, number)

@@ -382,8 +382,11 @@ def _csv(path: Path) -> Iterator[list[Grid]]:
 
 
 def _encoding(sample: bytes) -> str:
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                      (codecs.BOM_UTF16_BE, "utf-16")):  # fmt: skip
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if sample.startswith(bom):
             return name
     try:
@@ -407,8 +410,13 @@ def _delimiter(text: str) -> str:
     return best if score[best][0] else ","
 
 
-CODEC_NAMES = {"gb18030": "GB18030/GBK", "big5": "Big5", "utf-8": "UTF-8", "utf-8-sig": "UTF-8",
-               "utf-16": "UTF-16"}  # fmt: skip
+CODEC_NAMES = {
+    "gb18030": "GB18030/GBK",
+    "big5": "Big5",
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+}
 
 
 def _csv_rows(file: io.TextIOWrapper, delimiter: str, encoding: str) -> Iterator[list[Any]]:

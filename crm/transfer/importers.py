@@ -113,12 +113,14 @@ def _changed(obj: Any, values: dict[str, Any]) -> bool:
 # Other names of 赣州's districts (issue 18.4): the official full names of the two zones, and
 # counties renamed since (read under the new name, with a note in the preview).
 DISTRICT_ALIASES: dict[str, tuple[str, str]] = {
-    "赣州经济技术开发区": ("赣州经开区", ""), "经济技术开发区": ("赣州经开区", ""),
-    "经开区": ("赣州经开区", ""), "赣州蓉江新区": ("蓉江新区", ""),
+    "赣州经济技术开发区": ("赣州经开区", ""),
+    "经济技术开发区": ("赣州经开区", ""),
+    "经开区": ("赣州经开区", ""),
+    "赣州蓉江新区": ("蓉江新区", ""),
     "南康市": ("南康区", "南康市已于 2013 年撤市设区"),
     "赣县": ("赣县区", "赣县已于 2016 年撤县设区"),
     "龙南县": ("龙南市", "龙南县已于 2020 年撤县设市"),
-}  # fmt: skip
+}
 PREFIXES = ("江西省赣州市", "江西省", "赣州市")
 
 

@@ -72,9 +72,11 @@ class SheetReport:
         if self.ignored:
             return f"工作表“{self.name}”：表头与模板不符，未读取"
         c = self.counts
-        return (f"工作表“{self.name}”：读取{self.rows_read}，记录 {self.records} 条（新增 "
-                f"{c['created']}，更新 {c['updated']}，未变 {c['unchanged']}，重复 {c['duplicate']}），"
-                f"跳过 {self.skipped} 行，有问题 {self.refused} 行")  # fmt: skip
+        return (
+            f"工作表“{self.name}”：读取{self.rows_read}，记录 {self.records} 条（新增 "
+            f"{c['created']}，更新 {c['updated']}，未变 {c['unchanged']}，重复 {c['duplicate']}），"
+            f"跳过 {self.skipped} 行，有问题 {self.refused} 行"
+        )
 
 
 @dataclass

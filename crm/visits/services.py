@@ -356,8 +356,9 @@ def visible_photo(account: Account, photo_id: int) -> Photo | None:
     ).scalar_one_or_none()
 
 
-def correct(visit: Visit, *, summary: str, people_met: str, clarified: frozenset[Clarity],
-            by: Account) -> Visit:  # fmt: skip
+def correct(
+    visit: Visit, *, summary: str, people_met: str, clarified: frozenset[Clarity], by: Account
+) -> Visit:
     """The instructor's correction of a visit a reviewer sent back; it is no longer returned,
     and what changed is kept as its next version for the reviewer to read. Raises RuleError
     for a visit that was not sent back, an empty summary, or nothing changed."""
@@ -370,14 +371,18 @@ def correct(visit: Visit, *, summary: str, people_met: str, clarified: frozenset
     for item in Clarity:
         setattr(visit, item.column, item in clarified)
     after = (visit.summary, visit.people_met, _clarity_text(visit.clarified))
-    changes = [[name, old, new] for name, old, new in zip(("走访情况", "见到的人", "五清"), before,
-                                                          after, strict=True) if old != new]  # fmt: skip
+    changes = [
+        [name, old, new]
+        for name, old, new in zip(("走访情况", "见到的人", "五清"), before, after, strict=True)
+        if old != new
+    ]
     if not changes:
         raise RuleError("没有任何改动：请按退回意见修改后再提交。", "summary")
     day = visit.visited_at.astimezone(clock.LOCAL_TIME).date()
     subject = corrections.Subject(visit, f"{day:%Y-%m-%d} 的走访", visit.branch_id, day, False)
-    corrections.keep_change(subject, changes, reason=f"按退回意见更正：{visit.return_note}"[:200],
-                            by=by)  # fmt: skip
+    corrections.keep_change(
+        subject, changes, reason=f"按退回意见更正：{visit.return_note}"[:200], by=by
+    )
     visit.returned_at, visit.return_note = None, ""
     db.session.flush()
     return visit

@@ -98,10 +98,18 @@ def correct(visit_id: int):
     form = CorrectionForm(obj=visit)
     if request.method == "GET":
         form.clarified.data = [item.value for item in visit.clarified]
-    if submit(form, lambda: review.visit_corrected(services.correct(
-        visit, summary=form.summary.data, people_met=form.people_met.data or "",
-        clarified=frozenset(Clarity(v) for v in form.clarified.data or ()), by=current_user,
-    ))):  # fmt: skip
+    if submit(
+        form,
+        lambda: review.visit_corrected(
+            services.correct(
+                visit,
+                summary=form.summary.data,
+                people_met=form.people_met.data or "",
+                clarified=frozenset(Clarity(v) for v in form.clarified.data or ()),
+                by=current_user,
+            )
+        ),
+    ):
         return redirect(url_for("visits.detail", visit_id=visit.id, corrected=1), 303)
     page = render_template("visits/correct.html", form=form, visit=visit)
     return page, form_status(form)
