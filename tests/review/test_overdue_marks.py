@@ -45,6 +45,13 @@ def test_the_instructor_and_branch_pages_say_how_many_days_overdue(app, client, 
     assert f"超期 {302 - cadence} 天 上次实地走访 302 天前" in marks[ids[1]]
     assert "超期 5 天 从未实地走访" in marks[ids[3]]
     assert "超期" not in marks[ids[2]]
+    # The same fact on one page twice: the tile's count is the rows marked overdue.
+    tile = re.search(r"<span>超期未走访</span><strong>(\d+)</strong>", page).group(1)
+    assert int(tile) == sum("超期" in mark for mark in marks.values()) == 2
+    alerts = client.get("/review/alerts?rule=overdue_visits").text  # and on the alerts page
+    assert (
+        re.search(r'超期未走访的党组织 <span class="count">(\d+)</span>', alerts).group(1) == tile
+    )
     assert f"{(today - timedelta(10) + timedelta(cadence)):%Y-%m-%d} 前" in marks[ids[2]]
 
     branch = client.get(f"/branches/{ids[1]}").text
