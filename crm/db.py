@@ -14,8 +14,11 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
+
+from crm import clock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,6 +60,30 @@ def as_utc(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class local_day(sa.sql.expression.FunctionElement[date]):  # noqa: N801 (used like func.x)
+    """The day in 赣州 of a timestamp column stored as naive UTC, in SQL: compiled for each
+    database, so a query can group or compare by local day wherever it runs."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "local_day"
+
+
+@compiles(local_day, "postgresql")
+def _local_day_postgresql(element: local_day, compiler: Any, **kw: Any) -> str:
+    (column,) = element.clauses
+    zone = clock.LOCAL_TIME.key
+    return f"CAST(timezone('{zone}', timezone('UTC', {compiler.process(column, **kw)})) AS DATE)"
+
+
+@compiles(local_day)
+def _local_day_sqlite(element: local_day, compiler: Any, **kw: Any) -> str:
+    # SQLite has no time zones; China keeps one fixed offset all year.
+    (column,) = element.clauses
+    hours = clock.LOCAL_TIME.utcoffset(datetime(2000, 1, 1)).total_seconds() / 3600
+    return f"date({compiler.process(column, **kw)}, '{hours:+.0f} hours')"
 
 
 class LabeledEnum(enum.StrEnum):

@@ -1,14 +1,15 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from crm import clock
 from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import visible_branch
+from crm.branches.models import Branch
 from crm.core.forms import form_status, options, submit
-from crm.core.lists import paginate, sorted_list
+from crm.core.lists import contains, paginate, search_text, sorted_list
 from crm.problems import services
 from crm.problems.forms import AdvanceForm, ProblemForm
 from crm.problems.models import OPEN_STATUSES, Problem, ProblemCategory, ProblemStatus
@@ -27,10 +28,15 @@ def index():
     today = clock.today()
     statement = (
         select(Problem)
+        .join(Branch, Branch.id == Problem.branch_id)
         .where(services.problem_scope(current_user))
         .options(selectinload(Problem.branch))
         .order_by(Problem.due_on, Problem.id)
     )
+    if text := search_text():
+        statement = statement.where(
+            or_(contains(Branch.name, text), contains(Problem.description, text))
+        )
     if show == "open":
         statement = statement.where(Problem.status.in_(OPEN_STATUSES))
     elif show == "overdue":
@@ -58,10 +64,12 @@ def index():
         today=today,
         categories=ProblemCategory,
         sorting=sorting,
+        q=text,
     )
 
 
 PROBLEM_SORTS = {
+    "branch": ("党组织", Branch.name),
     "due": ("期限", Problem.due_on),
     "raised": ("登记日期", Problem.raised_on),
     "closed": ("办结日期", Problem.closed_on),

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from crm import clock
 from crm.accounts.models import Account, AccountRole, Role
@@ -24,6 +24,7 @@ from crm.assignments.services import (
     unassigned_branches,
 )
 from crm.branches.models import Branch
+from crm.core.lists import contains
 from crm.db import as_utc, replace_rows
 from crm.extensions import db
 from crm.instructors.models import Instructor
@@ -36,6 +37,8 @@ from crm.review.models import AlertFlag, AlertNote, AlertTally
 from crm.rules import RuleError
 from crm.visits import overdue
 from crm.visits.models import Visit
+
+GUIDE = aliased(Account, name="guide")  # the instructor's account, for their name
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,12 @@ def _overdue_visits(account: Account, today: date) -> Select:
     return (
         select(Branch)
         .join(Assignment, and_(Assignment.branch_id == Branch.id, held_at(today)))
+        .join(Instructor, Instructor.id == Assignment.instructor_id)
+        .join(GUIDE, GUIDE.id == Instructor.account_id)
         .outerjoin(visited, visited.c.branch_id == Branch.id)
         .where(branch_scope(account), overdue.overdue_at(today, visited))
         .options(selectinload(Branch.district))
-        .order_by(Branch.district_id, Branch.name, Branch.id)
+        .order_by(overdue.due_from(), Branch.id)
     )
 
 
@@ -94,6 +99,7 @@ def _caseload(account: Account, today: date) -> Select:
     held = func.coalesce(counted.c.held, 0)
     return (
         select(Instructor)
+        .join(GUIDE, GUIDE.id == Instructor.account_id)
         .outerjoin(counted, counted.c.instructor_id == Instructor.id)
         .where(
             instructor_scope(account),
@@ -123,6 +129,8 @@ def _flagged_visits(account: Account, today: date) -> Select:
     return (
         select(Visit)
         .join(Branch, Branch.id == Visit.branch_id)
+        .join(Instructor, Instructor.id == Visit.instructor_id)
+        .join(GUIDE, GUIDE.id == Instructor.account_id)
         .where(
             branch_scope(account),
             Visit.visited_at >= since,
@@ -151,6 +159,54 @@ _STATEMENTS = {
     "caseload": _caseload, "unassigned": _unassigned, "unpaired": _unpaired,
     "flagged_visits": _flagged_visits, "quiet_meetings": _quiet_meetings,
 }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How the page sorts and searches a rule's rows: the columns a reviewer sorts by (key →
+    (header, column)), the one it starts with, and the text columns the search box looks in.
+    Every column is of a table that both statement() and stored_statement() join."""
+
+    sorts: dict[str, tuple[str, ColumnElement]]
+    default: str
+    searched: tuple[ColumnElement[str], ...]
+    newest_first: bool = False
+
+
+def listing(rule: str) -> Listing:
+    branch_name, district = ("党组织", Branch.name), ("县市区", Branch.district_id)
+    instructor = ("指导员", GUIDE.name)
+    match BY_KEY[rule].object_type, rule:
+        case _, "overdue_visits":
+            sorts = {
+                "due": ("应走访日", overdue.due_from()),
+                "name": branch_name,
+                "district": district,
+                "instructor": instructor,
+            }
+            return Listing(sorts, "due", (Branch.name, GUIDE.name))
+        case "problem", _:
+            sorts = {"due": ("办结期限", Problem.due_on), "branch": branch_name}
+            return Listing(sorts, "due", (Branch.name, Problem.description))
+        case "instructor", _:
+            sorts = {"district": ("县市区", Instructor.district_id), "name": instructor}
+            return Listing(sorts, "district", (GUIDE.name,))
+        case "visit", _:
+            sorts = {
+                "visited": ("走访时间", Visit.visited_at),
+                "branch": branch_name,
+                "instructor": instructor,
+            }
+            return Listing(sorts, "visited", (Branch.name, GUIDE.name), newest_first=True)
+        case _:
+            return Listing({"district": district, "name": branch_name}, "district", (Branch.name,))
+
+
+def searched(statement: Select, rule: str, text: str) -> Select:
+    """The rows whose name (of the branch, the instructor, the problem) contains the text."""
+    if not text:
+        return statement
+    return statement.where(or_(*(contains(column, text) for column in listing(rule).searched)))
 
 
 def counts(account: Account, today: date) -> dict[str, int]:
@@ -217,18 +273,30 @@ def stored_counts(account: Account) -> dict[str, int]:
     return {rule.key: int(found.get(rule.key, 0)) for rule in RULES}
 
 
-def stored_statement(rule: str, account: Account) -> Select:
+def stored_statement(rule: str, account: Account, today: date) -> Select:
     """The objects the rule flagged at the last refresh within the account's district, in the
-    rule's order, with what the page shows of them loaded."""
+    rule's order, with what the page shows of them loaded and what listing() sorts by joined
+    (outer: a branch flagged then may have lost its instructor since)."""
     kind = BY_KEY[rule].object_type
     model = MODELS[kind]
-    return (
+    statement = (
         select(model)
         .join(AlertFlag, and_(AlertFlag.object_id == model.id, AlertFlag.rule == rule))
         .where(_in_district(AlertFlag.district_id, account))
         .options(*LOADS[kind])
         .order_by(AlertFlag.position)
     )
+    if rule == "overdue_visits":
+        statement = statement.outerjoin(
+            Assignment, and_(Assignment.branch_id == Branch.id, held_at(today))
+        ).outerjoin(Instructor, Instructor.id == Assignment.instructor_id)
+    elif kind in ("problem", "visit"):
+        statement = statement.join(Branch, Branch.id == model.branch_id)
+    if kind == "visit":
+        statement = statement.join(Instructor, Instructor.id == Visit.instructor_id)
+    if rule == "overdue_visits" or kind in ("visit", "instructor"):
+        statement = statement.outerjoin(GUIDE, GUIDE.id == Instructor.account_id)
+    return statement
 
 
 def stored_at() -> datetime | None:

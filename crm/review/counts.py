@@ -8,7 +8,7 @@ what today's figures are counted with.
 """
 
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import and_, func, select
@@ -19,6 +19,7 @@ from crm.assignments.services import held_at
 from crm.branches.models import Branch, GuidanceSpell
 from crm.branches.services import guided_at
 from crm.cards.models import GoalCard, GoalNote, VanguardCard, VanguardEntry
+from crm.db import local_day
 from crm.extensions import db
 from crm.meetings.models import Meeting
 from crm.members.models import Member
@@ -31,16 +32,6 @@ from crm.visits.models import Visit
 
 FLOWS = ("visits", "raised", "solved", "meetings", "entries", "notes")
 STOCKS = ("guided", "covered", "not_visited", "overdue_open", "overdue_closed_later", "pairings")
-
-
-def local_day(column: sa.ColumnElement[datetime]) -> sa.ColumnElement[date]:
-    """The day in 赣州 of a timestamp stored as naive UTC."""
-    if db.engine.dialect.name == "postgresql":
-        local = func.timezone(clock.LOCAL_TIME.key, func.timezone("UTC", column))
-        return sa.cast(local, sa.Date)
-    # SQLite has no time zones; China keeps one fixed offset all year.
-    hours = clock.LOCAL_TIME.utcoffset(datetime.now()).total_seconds() / 3600
-    return func.date(column, f"{hours:+.0f} hours", type_=sa.Date)
 
 
 def unindexed(column: sa.ColumnElement) -> sa.ColumnElement:

@@ -7,7 +7,7 @@ from crm import charts, clock
 from crm.accounts.access import allow
 from crm.accounts.models import Role
 from crm.core.forms import Form, form_status, submit
-from crm.core.lists import paginate, paginate_list, sorted_items
+from crm.core.lists import paginate, paginate_list, search_text, sorted_items, sorted_list
 from crm.corrections import services as corrections
 from crm.extensions import db
 from crm.http import local_target
@@ -93,27 +93,45 @@ def overview():
 @bp.route("/alerts")
 @allow(Role.REVIEWER, Role.ADMIN)
 def alerts_page():
-    """What needs acting on, by rule; each flagged object with what was last done about it."""
+    """What needs acting on, by rule; each flagged object with what was last done about it,
+    searched and sorted as the reviewer chooses."""
     today = clock.today()
     rule = request.args.get("rule", alerts.RULES[0].key)
     if rule not in alerts.BY_KEY:
         abort(404)
     if stored.counted_live(current_user):
         counted_at, counts = None, alerts.counts(current_user, today)
-        page = paginate(alerts.statement(rule, current_user, today), total=counts[rule])
+        rows = alerts.statement(rule, current_user, today)
     else:
-        counted_at, counts = (
-            stored.counted_at(alerts.stored_at, alerts.refresh, today),
-            alerts.stored_counts(current_user),
-        )
-        page = paginate(alerts.stored_statement(rule, current_user), total=counts[rule])
+        counted_at = stored.counted_at(alerts.stored_at, alerts.refresh, today)
+        counts = alerts.stored_counts(current_user)
+        rows = alerts.stored_statement(rule, current_user, today)
+    text = search_text()
+    listing = alerts.listing(rule)
+    model = alerts.MODELS[alerts.BY_KEY[rule].object_type]
+    rows, sorting = sorted_list(
+        alerts.searched(rows, rule, text),
+        listing.sorts,
+        listing.default,
+        tiebreak=model.id,
+        newest_first=listing.newest_first,
+    )
+    page = paginate(rows, total=None if text else counts[rule])
+    ids = [item.id for item in page.items]
     return render_template(
-        "review/alerts.html", rules=alerts.RULES, rule=alerts.BY_KEY[rule], page=page,
-        counts=counts, today=today, form=AlertNoteForm(rule=rule), counted_at=counted_at,
-        notes=alerts.latest_notes(rule, [item.id for item in page.items]),
-        due=visits.due_by_branch([item.id for item in page.items], today)
-        if rule == "overdue_visits" else {},
-    )  # fmt: skip
+        "review/alerts.html",
+        rules=alerts.RULES,
+        rule=alerts.BY_KEY[rule],
+        page=page,
+        sorting=sorting,
+        q=text,
+        counts=counts,
+        today=today,
+        form=AlertNoteForm(rule=rule),
+        counted_at=counted_at,
+        notes=alerts.latest_notes(rule, ids),
+        due=visits.due_by_branch(ids, today) if rule == "overdue_visits" else {},
+    )
 
 
 @bp.route("/alerts/notes", methods=["POST"])

@@ -12,10 +12,11 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import and_, select
+from sqlalchemy import and_, case, func, select
 
 from crm import clock
 from crm.assignments.models import Assignment
+from crm.db import local_day
 from crm.visits.models import Visit, VisitKind
 
 
@@ -52,3 +53,16 @@ def overdue_at(day: date, visited: sa.Subquery) -> sa.ColumnElement[bool]:
     """For an assignment in force at the end of `day` (assignments.services.held_at) with
     `visited` (visited_recently(day)) outer-joined on its branch: the branch is overdue then."""
     return and_(Assignment.started_on < day - cadence(), visited.c.branch_id.is_(None))
+
+
+def due_from() -> sa.ColumnElement[date]:
+    """due_on() less the cadence, in SQL, for an assignment in the FROM: the later of the day
+    it began and the 赣州 day of its branch's last on-site visit. Ascending, the most overdue
+    come first."""
+    last = (
+        select(func.max(Visit.visited_at))
+        .where(Visit.branch_id == Assignment.branch_id, Visit.kind == VisitKind.ONSITE)
+        .scalar_subquery()
+    )
+    day = local_day(last)
+    return case((day > Assignment.started_on, day), else_=Assignment.started_on)

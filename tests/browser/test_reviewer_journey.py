@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from crm import clock
 from crm.accounts.models import Role
 from crm.extensions import db
+from crm.visits.models import VisitKind
 from tests import factories as f
 from tests.conftest import PASSWORD
 
@@ -115,3 +116,45 @@ def test_each_reviewer_task_takes_at_most_five_clicks(app, live_server, page: Pa
     print("clicks from the overview:", counted)
     assert counted == {task: n for task, n in counted.items() if n <= MOST}, counted
     assert len(counted) == 4
+
+
+DESK_LISTS = (
+    "/instructors/",
+    "/branches/",
+    "/problems/",
+    "/review/checks",
+    "/review/alerts?rule=overdue_visits",
+    "/pairings/",
+)
+ONE_LINE = 44  # px: a row of one line of text and its padding (they were 60–65 px)
+
+
+def test_desk_tables_keep_a_row_to_one_line(app, live_server, page: Page):
+    """At 1366×768 a row of every long desk list is one line high, so a screen holds a page's
+    worth of rows (issue 19.7)."""
+    journey_world(app)
+    with app.app_context():
+        for n in range(30):
+            held = f.AssignmentFactory(
+                branch__name=f"赣州市章贡区某某电子科技有限公司党支部{n}",
+                started_on=clock.today() - timedelta(days=400),
+            )
+            f.ProblemFactory(branch=held.branch, description="企业招工难，需要对接人社部门，" * 3)
+            f.PairingFactory(branch=held.branch)
+            call = f.VisitFactory(
+                instructor=held.instructor, branch=held.branch, kind=VisitKind.REMOTE
+            )
+            f.SpotCheckFactory(visit=call)  # a phone call: the branch stays overdue
+        db.session.commit()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名").fill("reviewer")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    heights = {}
+    for url in DESK_LISTS:
+        page.goto(f"{live_server}{url}")
+        rows = page.locator("main table").first.locator("tbody tr")
+        assert rows.count() >= 10, url
+        heights[url] = max(box["height"] for box in (r.bounding_box() for r in rows.all()))
+    print("tallest row, px:", heights)
+    assert {url: h for url, h in heights.items() if h > ONE_LINE} == {}

@@ -182,7 +182,9 @@ def test_a_card_s_records_and_their_versions_do_not_query_per_row(app, client, a
     ["/review/", "/instructors/", "/review/checks?quarter=2026Q4",
      *(f"/review/alerts?rule={rule}" for rule in
        ("overdue_visits", "overdue_problems", "caseload", "unassigned", "unpaired", "flagged_visits",
-        "quiet_meetings"))],
+        "quiet_meetings")),
+     "/review/alerts?rule=overdue_visits&sort=instructor&order=desc&q=测试",
+     "/review/alerts?rule=flagged_visits&sort=instructor&q=测试"],
 )  # fmt: skip
 def test_review_pages_run_as_many_statements_for_many_rows_as_for_few(
     app, client, auth, count_queries, url
