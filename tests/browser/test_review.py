@@ -32,7 +32,7 @@ def test_a_reviewer_reads_the_overview_at_a_desk(app, live_server, page: Page):
     ).to_be_visible()
     page.get_by_role("link", name="预警").first.click()
     expect(page.get_by_role("heading", name="预警")).to_be_visible()
-    page.get_by_role("link", name="指导员", exact=True).click()
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="指导员").click()
     page.get_by_label("搜索").fill("zw")
     page.get_by_role("button", name="筛选").click()
     expect(page.get_by_role("link", name="张伟")).to_be_visible()
