@@ -10,7 +10,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.exc import IntegrityError
 
-from crm.db import Base, write_lock
+from crm.db import Base
+from crm.locking import write_lock
 
 T = TypeVar("T")
 

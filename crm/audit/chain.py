@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from crm.audit.models import AuditEntry
 from crm.core import keys
+from crm.locking import Lock, advisory_lock
 
 GENESIS = "0" * 64
-LOCK_KEY = 18_600_186  # the advisory lock appends take on PostgreSQL
 RETENTION_DAYS = 186  # the least the law allows (网络安全法 第二十一条: 不少于六个月)
 HASHED = ("at", "actor_id", "actor_name", "ip", "action", "object_type", "object_id",
           "summary", "changes")  # fmt: skip
@@ -61,8 +61,7 @@ def sign(entry_hash: str) -> str:
 
 def lock(connection: sa.Connection) -> None:
     """Hold the end of the chain to the end of the transaction (SQLite's write lock does it there)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    advisory_lock(connection, Lock.AUDIT_CHAIN)
 
 
 def _last_hash(connection: sa.Connection) -> str:

@@ -1,7 +1,6 @@
 """PDF from a Jinja template with WeasyPrint, which may fetch nothing at all."""
 
 from flask import render_template
-from weasyprint import HTML
 
 
 class FetchRefusedError(ValueError):
@@ -15,5 +14,7 @@ def _refuse(url: str, *args, **kwargs):
 def render_pdf(template: str, **context) -> bytes:
     """The template rendered to PDF. Fonts come from the system (Noto Sans CJK SC, named in
     the template's CSS on `html`); any URL in the page is refused."""
+    from weasyprint import HTML  # 0.6 s to import: only where a PDF is made, not at every start
+
     html = render_template(template, **context)
     return HTML(string=html, url_fetcher=_refuse).write_pdf()

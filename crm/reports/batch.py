@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from crm import clock
 from crm.accounts.models import Account
-from crm.db import reads_first
 from crm.extensions import db, writing
+from crm.locking import reads_first
 from crm.reports import services
 from crm.reports.models import BatchStatus, ReportBatch, ScheduledReport
 from crm.rules import RuleError

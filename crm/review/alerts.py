@@ -25,10 +25,11 @@ from crm.assignments.services import (
 )
 from crm.branches.models import Branch
 from crm.core.lists import contains
-from crm.db import as_utc, replace_rows
+from crm.db import as_utc
 from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.instructors.services import in_post_at
+from crm.locking import Lock, replace_rows
 from crm.meetings import services as meetings
 from crm.pairings.services import unpaired_branches
 from crm.problems.models import Problem
@@ -229,7 +230,6 @@ LOADS = {
     "instructor": (selectinload(Instructor.district),),
     "visit": (selectinload(Visit.branch), selectinload(Visit.instructor)),
 }  # fmt: skip
-LOCK_KEY = 20_261_129  # refresh()'s swap, one at a time (crm.db.replace_rows)
 
 
 def refresh(today: date) -> int:
@@ -250,11 +250,11 @@ def refresh(today: date) -> int:
             for position, (object_id, district_id) in enumerate(db.session.execute(flagged))
         ]  # fmt: skip
     tallies = Counter((row["rule"], row["district_id"]) for row in rows)
-    replace_rows(db.session, AlertFlag, rows, LOCK_KEY)
+    replace_rows(db.session, AlertFlag, rows, Lock.ALERTS_SWAP)
     replace_rows(db.session, AlertTally, [
         {"rule": rule, "district_id": district_id, "flagged": n, "counted_at": now}
         for (rule, district_id), n in tallies.items()
-    ], LOCK_KEY)  # fmt: skip
+    ], Lock.ALERTS_SWAP)  # fmt: skip
     return len(rows)
 
 

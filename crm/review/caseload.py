@@ -26,10 +26,11 @@ from crm.assignments.services import (
     instructor_scope,
 )
 from crm.core.names import initials
-from crm.db import as_utc, replace_rows
+from crm.db import as_utc
 from crm.extensions import db
 from crm.instructors import services as instructors
 from crm.instructors.models import Instructor
+from crm.locking import Lock, replace_rows
 from crm.meetings import services as meetings
 from crm.problems import services as problems
 from crm.problems.models import Problem, ProblemStatus
@@ -44,7 +45,6 @@ SORTS = {
 }  # fmt: skip
 COUNTS = ("visits", "overdue_branches", "open_problems", "overdue_problems", "quiet_meetings",
           "raised", "solved")  # fmt: skip
-LOCK_KEY = 20_261_128  # refresh()'s swap, one at a time (crm.db.replace_rows)
 
 
 @dataclass
@@ -251,7 +251,7 @@ def refresh(today: date) -> int:
             "last": numbers.get("last"),
             "rate": numbers["solved"] / numbers["raised"] if numbers["raised"] else None,
         })  # fmt: skip
-    replace_rows(db.session, CaseloadFigures, rows, LOCK_KEY)
+    replace_rows(db.session, CaseloadFigures, rows, Lock.CASELOAD_SWAP)
     return len(rows)
 
 

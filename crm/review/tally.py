@@ -25,8 +25,9 @@ from crm import clock
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch, GuidanceSpell
 from crm.cards.models import GoalCard, GoalNote, VanguardCard, VanguardEntry
-from crm.db import as_utc, replace_rows
+from crm.db import as_utc
 from crm.extensions import db, writing
+from crm.locking import Lock, advisory_lock, replace_rows
 from crm.meetings.models import Meeting
 from crm.members.models import Member
 from crm.organizations.models import District
@@ -37,8 +38,6 @@ from crm.review.models import DayTally, RecentTally, StockTally
 from crm.visits.models import Visit
 
 LIVE_DAYS = 2
-LOCK_KEY = 20_261_127  # the advisory lock both sides take on PostgreSQL
-RECENT_LOCK_KEY = 20_261_130  # refresh_recent()'s swap, one at a time (crm.db.replace_rows)
 
 
 def settled(today: date) -> date:
@@ -171,8 +170,7 @@ def _scope(
 
 
 def _lock() -> None:
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    advisory_lock(db.session, Lock.TALLY)
 
 
 # --- today and yesterday, stored for scopes too large to count them on each request -------------
@@ -191,7 +189,7 @@ def refresh_recent(today: date) -> int:
          **{n: stocks[day].get(d, Counter())[n] for n in counts.STOCKS}}
         for day in days for d in districts
     ]  # fmt: skip
-    replace_rows(db.session, RecentTally, rows, RECENT_LOCK_KEY)
+    replace_rows(db.session, RecentTally, rows, Lock.RECENT_SWAP)
     return len(rows)
 
 
@@ -261,8 +259,7 @@ def _forget(session: Session, flush_context: UOWTransaction) -> None:
     if flow_days == set() and stock_from is None:
         return
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    advisory_lock(connection, Lock.TALLY)
     if flow_days is None:
         connection.execute(sa.delete(DayTally))
     elif flow_days:

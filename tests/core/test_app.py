@@ -89,8 +89,8 @@ def test_server_error_page_shows_no_stack_trace(migrated):
 
 
 def test_a_request_that_writes_outside_writing_is_stopped_on_sqlite(migrated):
-    from crm.db import ReadTransactionWriteError
     from crm.extensions import db
+    from crm.locking import ReadTransactionWriteError
 
     app = create_app(settings(migrated))
 
