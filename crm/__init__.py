@@ -24,6 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     app.url_map.converters["int"] = IdConverter
+    app.extensions["factory"] = create_app  # how a worker process builds the app it serves
     config.load(app, test_config)
     register_extensions(app)
     register_blueprints(app)
@@ -63,7 +64,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from importlib import import_module
 
-    from crm.accounts.access import require_declared_access
+    from crm.core.access import require_declared_access
 
     for feature in FEATURES_WITH_PAGES:
         app.register_blueprint(import_module(f"crm.{feature}.views").bp)

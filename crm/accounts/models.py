@@ -4,17 +4,9 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.db import Audited, LabeledEnum, TimestampMixin, as_utc, utcnow
+from crm.core.roles import Role
+from crm.db import Audited, TimestampMixin, as_utc, utcnow
 from crm.extensions import db
-
-
-class Role(LabeledEnum):
-    INSTRUCTOR = "instructor", "指导员"
-    REVIEWER = "reviewer", "审阅"
-    ADMIN = "admin", "管理员"
-    SECURITY_ADMIN = "security_admin", "安全管理员"
-    AUDITOR = "auditor", "审计员"
-
 
 # 三权分立: the system admin runs the work, the security admin keeps accounts, roles and
 # policies, the auditor reads the audit log. No account holds two of them, and these roles are

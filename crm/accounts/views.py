@@ -16,7 +16,6 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import joinedload
 
 from crm.accounts import second_factor, services
-from crm.accounts.access import allow, public, signed_in
 from crm.accounts.forms import (
     ChangePasswordForm,
     CodeForm,
@@ -26,6 +25,7 @@ from crm.accounts.forms import (
 )
 from crm.accounts.models import PRIVILEGED, Account, Role
 from crm.audit import services as audit
+from crm.core.access import allow, public, signed_in
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import paginate, search_text
 from crm.core.qr import qr_data_uri

@@ -1,17 +1,16 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import selectinload
 
 from crm import clock
-from crm.accounts.access import allow
-from crm.accounts.models import Account, Role
-from crm.assignments import services
+from crm.accounts.models import Role
+from crm.assignments import listings, services
 from crm.assignments.forms import EndForm, assign_form
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch
+from crm.core.access import allow
 from crm.core.forms import form_status, submit
-from crm.core.lists import contains, paginate, search_text
+from crm.core.lists import paginate, search_text
 from crm.extensions import db
 from crm.http import whole_number
 from crm.instructors.models import Instructor
@@ -26,33 +25,11 @@ def index():
     """Current assignments, searchable by branch or instructor name."""
     return render_template(
         "assignments/index.html",
-        page=paginate(listing(request.args)),
+        page=paginate(listings.assignments(current_user, request.args)),
         q=search_text(),
         district_id=request.args.get("district_id", type=whole_number),
         districts=districts(),
     )
-
-
-def listing(args) -> Select:
-    """Current assignments the user may see, filtered as the list page and its export are."""
-    q = args.get("q", "", type=str).strip()[:50]
-    statement = (
-        select(Assignment)
-        .join(Assignment.branch)
-        .join(Assignment.instructor)
-        .join(Instructor.account)
-        .where(Assignment.ended_on.is_(None), services.branch_scope(current_user))
-        .options(
-            contains_eager(Assignment.branch).selectinload(Branch.district),
-            contains_eager(Assignment.instructor).contains_eager(Instructor.account),
-        )
-        .order_by(Branch.district_id, Account.name, Branch.name)
-    )
-    if q:
-        statement = statement.where(or_(contains(Branch.name, q), contains(Account.name, q)))
-    if district_id := args.get("district_id", type=whole_number):
-        statement = statement.where(Branch.district_id == district_id)
-    return statement
 
 
 @bp.route("/unassigned")

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Mapper, Session, UOWTransaction
 
 from crm.audit import chain
 from crm.audit.services import entry_values
+from crm.core.masking import mask_phone
 from crm.db import Audited, Base
-from crm.privacy.masking import mask_phone
 
 MASKED = "******"
 IGNORED_FIELDS = frozenset({"created_at", "updated_at", "last_login_at", "version"})

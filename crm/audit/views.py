@@ -1,13 +1,13 @@
 from flask import Blueprint, render_template, request
 
-from crm.accounts.access import allow
 from crm.accounts.models import Role
 from crm.audit import services
+from crm.core.access import allow
 from crm.core.lists import paginate
+from crm.core.spreadsheets import write_rows
 from crm.core.templating import local_datetime
 from crm.extensions import db
 from crm.http import XLSX
-from crm.transfer.services import write_rows
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

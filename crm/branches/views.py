@@ -1,17 +1,16 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import selectinload
 
 from crm import clock
-from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
+from crm.assignments import listings
 from crm.assignments import services as assignments
 from crm.branches import services
 from crm.branches.forms import BranchForm
 from crm.branches.models import Branch, Sector
+from crm.core.access import allow, signed_in
 from crm.core.forms import form_status, options, submit
-from crm.core.lists import contains, paginate, search_text, sorted_list
+from crm.core.lists import paginate, search_text, sorted_list
 from crm.extensions import db
 from crm.http import whole_number
 from crm.instructors.services import of_account
@@ -32,7 +31,7 @@ def index():
     if not current_user.has_role(Role.ADMIN, Role.REVIEWER):
         return _my_branches()
     statement, sorting = sorted_list(
-        listing(request.args), BRANCH_SORTS, "district", tiebreak=Branch.id
+        listings.branches(current_user, request.args), BRANCH_SORTS, "district", tiebreak=Branch.id
     )
     page = paginate(statement)
     return render_template(
@@ -53,24 +52,6 @@ BRANCH_SORTS = {
     "district": ("县市区", Branch.district_id),
     "members": ("党员", Branch.member_count),
 }
-
-
-def listing(args) -> Select:
-    """The branches the user may see, filtered as the list page and its export are."""
-    q = args.get("q", "", type=str).strip()[:50]
-    statement = (
-        select(Branch)
-        .where(assignments.branch_scope(current_user))
-        .options(selectinload(Branch.district))
-        .order_by(Branch.district_id, Branch.name)
-    )
-    if q:
-        statement = statement.where(or_(contains(Branch.name, q), Branch.secretary_name == q))
-    if chosen := Sector.parse(args.get("sector")):
-        statement = statement.where(Branch.sector == chosen)
-    if district_id := args.get("district_id", type=whole_number):
-        statement = statement.where(Branch.district_id == district_id)
-    return statement
 
 
 def _my_branches():

@@ -12,7 +12,6 @@ from flask import (
 from flask_login import current_user
 
 from crm import clock
-from crm.accounts.access import allow, public, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import visible_branch
 from crm.audit import services as audit
@@ -32,6 +31,7 @@ from crm.cards.forms import (
     UnlockForm,
 )
 from crm.cards.models import ConfirmationLink, Goal, GoalCard, GoalNote, VanguardEntry
+from crm.core.access import allow, public, signed_in
 from crm.core.forms import form_status, options, shown_again, submit
 from crm.core.pdf import render_pdf
 from crm.core.qr import qr_data_uri

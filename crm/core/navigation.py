@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from flask import request, url_for
 
-from crm.accounts.models import Account, Role
+from crm.core.roles import HoldsRoles, Role
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ SECTIONS = (
 )
 
 
-def sections(account: Account) -> list[Section]:
+def sections(account: HoldsRoles) -> list[Section]:
     """The account's menu, the section of the current page marked: the one whose address
     begins the page's address the longest way (/review/alerts is 预警, not 概览)."""
     found: list[Section] = []

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from flask import Flask
 
-from crm.accounts.models import Role
 from crm.clock import LOCAL_TIME
 from crm.core.forms import errors_in
 from crm.core.lists import PAGE_SIZES
+from crm.core.masking import mask_phone, phone_for_viewer
 from crm.core.navigation import sections
-from crm.privacy.masking import mask_phone, phone_for_viewer
+from crm.core.roles import Role
 
 
 def local_datetime(value: datetime | None) -> str:

@@ -2,7 +2,7 @@ from flask import Blueprint, current_app, jsonify, send_from_directory
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from crm.accounts.access import public
+from crm.core.access import public
 from crm.extensions import db
 
 bp = Blueprint("core", __name__)

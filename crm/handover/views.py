@@ -3,11 +3,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from crm import clock
-from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments import services as assignments
 from crm.assignments.services import Move, visible_branch
 from crm.branches.models import Branch
+from crm.core.access import allow, signed_in
 from crm.core.forms import form_status, options, submit
 from crm.extensions import db
 from crm.handover import services

@@ -2,10 +2,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from crm import clock
-from crm.accounts.access import allow
 from crm.accounts.models import Role
 from crm.assignments import services as assignments
 from crm.assignments.forms import AssignForm, assign_form
+from crm.core.access import allow
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import paginate, paginate_list, search_text
 from crm.extensions import db

@@ -4,10 +4,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from crm import clock
-from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import visible_branch
 from crm.branches.models import Branch
+from crm.core.access import allow, signed_in
 from crm.core.forms import options, submit
 from crm.corrections import services as corrections
 from crm.corrections.forms import WithdrawForm

@@ -2,16 +2,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from crm import clock
-from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import visible_branch
 from crm.cards import services as cards
+from crm.core.access import allow, signed_in
 from crm.core.forms import form_status, submit
+from crm.core.masking import mask_phone, sees_whole_numbers, unmasked
 from crm.corrections import services as corrections
 from crm.http import year_arg
 from crm.members import services
 from crm.members.forms import MemberForm
-from crm.privacy.masking import mask_phone, sees_whole_numbers, unmasked
 
 bp = Blueprint("members", __name__)
 

@@ -3,8 +3,8 @@ from dataclasses import asdict
 from flask import Blueprint, jsonify
 from flask_login import current_user
 
-from crm.accounts.access import allow
 from crm.accounts.models import Role
+from crm.core.access import allow
 from crm.offline import services
 
 bp = Blueprint("offline", __name__, url_prefix="/offline")

@@ -1,13 +1,12 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import selectinload
 
-from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
-from crm.assignments.services import districts_in_scope, organization_scope, visible_organization
+from crm.assignments import listings
+from crm.assignments.services import districts_in_scope, visible_organization
+from crm.core.access import allow, signed_in
 from crm.core.forms import form_status, options, submit
-from crm.core.lists import contains, paginate, search_text
+from crm.core.lists import paginate, search_text
 from crm.extensions import db
 from crm.http import whole_number
 from crm.organizations import services
@@ -22,33 +21,13 @@ bp = Blueprint("organizations", __name__, url_prefix="/organizations")
 def index():
     return render_template(
         "organizations/index.html",
-        page=paginate(listing(request.args)),
+        page=paginate(listings.organizations(current_user, request.args)),
         q=search_text(),
         kind=request.args.get("kind", ""),
         district_id=request.args.get("district_id", type=whole_number),
         kinds=OrganizationKind,
         districts=districts_in_scope(current_user),
     )
-
-
-def listing(args) -> Select:
-    """The organizations the user may see, filtered as the list page and its export are."""
-    q = args.get("q", "", type=str).strip()[:50]
-    statement = (
-        select(Organization)
-        .where(organization_scope(current_user))
-        .options(selectinload(Organization.district), selectinload(Organization.branches))
-        .order_by(Organization.district_id, Organization.name)
-    )
-    if q:
-        statement = statement.where(
-            or_(contains(Organization.name, q), contains(Organization.credit_code, q.upper()))
-        )
-    if chosen := OrganizationKind.parse(args.get("kind")):
-        statement = statement.where(Organization.kind == chosen)
-    if district_id := args.get("district_id", type=whole_number):
-        statement = statement.where(Organization.district_id == district_id)
-    return statement
 
 
 @bp.route("/<int:organization_id>")

@@ -13,10 +13,10 @@ from flask import (
 from flask_login import current_user
 
 from crm import clock
-from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import guides
 from crm.branches.models import Branch
+from crm.core.access import allow, signed_in
 from crm.core.forms import form_status, shown_again, submit
 from crm.core.lists import paginate, sorted_list
 from crm.extensions import db

@@ -1,8 +1,8 @@
 from flask import Blueprint, abort, request, send_file
 from flask_login import current_user
 
-from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
+from crm.core.access import allow, signed_in
 from crm.meetings import services as meetings
 from crm.photos import services
 from crm.photos.services import PhotoError

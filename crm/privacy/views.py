@@ -1,7 +1,7 @@
 from flask import Blueprint, abort, jsonify, render_template
 from flask_login import current_user
 
-from crm.accounts.access import signed_in
+from crm.core.access import signed_in
 from crm.extensions import db, writing
 from crm.http import wants_json
 from crm.privacy import services

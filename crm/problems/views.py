@@ -4,10 +4,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from crm import clock
-from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import visible_branch
 from crm.branches.models import Branch
+from crm.core.access import allow, signed_in
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import contains, paginate, search_text, sorted_list
 from crm.problems import services

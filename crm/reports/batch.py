@@ -41,8 +41,10 @@ def make_many(subjects: Iterable[services.Subject], month: date, *, by_id: int |
     db.session.commit()  # outside requests SQLite's write lock is taken at a transaction's start
     settings = {k: v for k, v in current_app.config.items() if k.isupper()}
     context = multiprocessing.get_context("spawn")  # nothing of this process's connections
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(settings,)) as pool:  # fmt: skip
+    factory = current_app.extensions["factory"]  # pickled by name: the worker imports it
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(factory, settings)
+    ) as pool:
         futures = [pool.submit(_in_worker, key, month, by_id, scheduled) for key in keys]
         for future in as_completed(futures):
             if (report_id := future.result()) is not None:
@@ -51,11 +53,9 @@ def make_many(subjects: Iterable[services.Subject], month: date, *, by_id: int |
     return made
 
 
-def _start_worker(settings: dict) -> None:
+def _start_worker(factory: Callable[[dict], Flask], settings: dict) -> None:
     global _worker_app
-    from crm import create_app
-
-    _worker_app = create_app(settings)
+    _worker_app = factory(settings)
 
 
 def _in_worker(key: str, month: date, by_id: int | None, scheduled: bool) -> int | None:

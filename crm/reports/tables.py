@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from crm import clock
+from crm.core.spreadsheets import write_sheets
 from crm.reports.content import INSTRUCTOR_COLUMNS, AreaMonth, InstructorMonth
 from crm.review.figures import NAMES
-from crm.transfer.services import write_sheets
 
 TOTAL = "合计"
 

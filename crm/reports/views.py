@@ -3,9 +3,9 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from crm import clock
-from crm.accounts.access import allow
 from crm.accounts.models import Role
 from crm.audit import services as audit
+from crm.core.access import allow
 from crm.core.forms import form_status, options, submit
 from crm.core.lists import paginate
 from crm.extensions import db

@@ -4,8 +4,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from crm import charts, clock
-from crm.accounts.access import allow
 from crm.accounts.models import Role
+from crm.core.access import allow
 from crm.core.forms import Form, form_status, submit
 from crm.core.lists import paginate, paginate_list, search_text, sorted_items, sorted_list
 from crm.corrections import services as corrections

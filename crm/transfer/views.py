@@ -14,17 +14,16 @@ from flask import (
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from crm.accounts.access import allow
 from crm.accounts.models import Role
+from crm.assignments import listings
 from crm.assignments import services as assignments
-from crm.assignments import views as assignment_views
 from crm.audit import services as audit
-from crm.branches import views as branch_views
+from crm.core import spreadsheets
+from crm.core.access import allow
+from crm.core.masking import phone_for_viewer
 from crm.extensions import db, writing
 from crm.http import XLSX, whole_number
-from crm.organizations import views as organization_views
 from crm.pairings import services as pairings
-from crm.privacy.masking import phone_for_viewer
 from crm.transfer import services
 from crm.transfer.excel import FileRefusedError
 from crm.transfer.importers import KINDS
@@ -128,7 +127,7 @@ def export(name: str):
         abort(404)
     headers, rows = _EXPORTERS[name](request.args)
     rows = list(rows)
-    body = services.write_rows(EXPORTS[name], headers, rows)
+    body = spreadsheets.write_rows(EXPORTS[name], headers, rows)
     filters = "&".join(f"{k}={v}" for k, v in request.args.items())
     return audit.downloaded(
         body,
@@ -155,7 +154,7 @@ def _instructors(args):
 
 
 def _organizations(args):
-    statement = organization_views.listing(args)
+    statement = listings.organizations(current_user, args)
     return (["组织名称", "统一社会信用代码", "组织类型", "县市区", "行业", "地址", "从业人数", "党员人数", "党组织"],
             ([o.name, o.credit_code, o.kind.label, o.district.name, o.industry, o.address, o.headcount,
               o.party_member_count, o.branch.name if o.branch else ""]
@@ -163,7 +162,7 @@ def _organizations(args):
 
 
 def _branches(args):
-    statement = branch_views.listing(args)
+    statement = listings.branches(current_user, args)
     return (["党组织名称", "类别", "组织形式", "县市区", "书记", "书记电话", "党员人数", "列入联系指导"],
             ([b.name, b.sector.label, b.kind.label, b.district.name, b.secretary_name,
               phone_for_viewer(b.secretary_phone), b.member_count, "是" if b.under_guidance else "否"]
@@ -171,7 +170,7 @@ def _branches(args):
 
 
 def _assignments(args):
-    statement = assignment_views.listing(args)
+    statement = listings.assignments(current_user, args)
     return (["党组织", "县市区", "指导员", "指导员用户名", "开始日期"],
             ([a.branch.name, a.branch.district.name, a.instructor.name, a.instructor.account.username,
               a.started_on] for a in db.session.execute(statement).scalars()))  # fmt: skip

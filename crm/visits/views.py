@@ -5,9 +5,9 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm import clock
-from crm.accounts.access import allow, signed_in
 from crm.accounts.models import Role
 from crm.assignments.services import visible_branch
+from crm.core.access import allow, signed_in
 from crm.core.forms import form_status, submit
 from crm.http import answer_saved
 from crm.instructors.services import of_account

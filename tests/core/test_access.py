@@ -6,8 +6,8 @@ import pytest
 from flask import Blueprint
 
 from crm import create_app
-from crm.accounts.access import PUBLIC, SIGNED_IN, UndeclaredAccessError, declared_access
 from crm.accounts.models import Role
+from crm.core.access import PUBLIC, SIGNED_IN, UndeclaredAccessError, declared_access
 from tests.conftest import settings
 
 ROLES = {

@@ -4,8 +4,8 @@ import pytest
 import sqlalchemy as sa
 
 from crm import create_app
-from crm.accounts.access import public
 from crm.config import MissingSecretKeyError
+from crm.core.access import public
 from crm.extensions import db
 from tests.conftest import settings
 

@@ -4,7 +4,7 @@ no answer says public and private at once."""
 
 import pytest
 
-from crm.accounts.access import PUBLIC, SIGNED_IN, declared_access
+from crm.core.access import PUBLIC, SIGNED_IN, declared_access
 from tests.core.test_access import ROLES, build, every_rule, url_ids
 
 

@@ -4,8 +4,8 @@ every role, so a new download that forgets cannot pass."""
 import pytest
 import sqlalchemy as sa
 
-from crm.accounts.access import PUBLIC, SIGNED_IN, declared_access
 from crm.audit.models import AuditEntry
+from crm.core.access import PUBLIC, SIGNED_IN, declared_access
 from crm.extensions import db
 from tests.core.test_access import ROLES, build, every_rule, url_ids
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm.accounts.access import PUBLIC, SIGNED_IN, declared_access
+from crm.core.access import PUBLIC, SIGNED_IN, declared_access
 from crm.extensions import db
 from tests.core.test_access import ROLES, build, every_rule, url_ids
 from tests.core.test_security import row_counts

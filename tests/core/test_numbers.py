@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from crm.accounts.access import PUBLIC, SIGNED_IN, declared_access
+from crm.core.access import PUBLIC, SIGNED_IN, declared_access
 from crm.extensions import db
 from tests.core.test_access import ROLES, build, every_rule, url_ids
 from tests.core.test_hostile_input import FIELD, SKIPPED

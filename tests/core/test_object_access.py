@@ -7,8 +7,8 @@ visit, photo, problem, members, meeting, cards, pairing, spot check and report P
 
 import pytest
 
-from crm.accounts.access import PUBLIC, SIGNED_IN, declared_access
 from crm.accounts.models import Role
+from crm.core.access import PUBLIC, SIGNED_IN, declared_access
 from crm.extensions import db
 from tests import factories as f
 from tests.core.test_access import build, every_rule, url_ids

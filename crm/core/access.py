@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort
 from flask_login import current_user
 
-from crm.accounts.models import Role
+from crm.core.roles import Role
 from crm.extensions import login_manager
 
 View = TypeVar("View", bound=Callable[..., Any])
