@@ -74,9 +74,12 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Two passes, each on every core (pytest-xdist). The SQLite pass runs every test and records the
+# SQL each one sends; the PostgreSQL pass runs those marked `postgresql` and as few others as send
+# every statement seen (tests/statements.py).
 test: setup lint
-	$(PYTEST)
-	CRM_TEST_DATABASE=postgresql $(PYTEST) -m "db and not browser"
+	$(PYTEST) -n auto --dist loadgroup
+	CRM_TEST_DATABASE=postgresql $(PYTEST) -n auto --dist loadgroup -m "db and not browser"
 
 # Not part of `make test`: the registry this machine reaches serves no vulnerability data, so
 # here pip-audit can audit nothing (docs/security.md, "Scanning").

@@ -13,6 +13,8 @@ from crm.extensions import db
 from tests import html_check, privacy_scan
 from tests.postgres import throwaway_postgres
 
+pytest_plugins = ["tests.statements"]  # which tests the PostgreSQL pass runs
+
 PASSWORD = "Test@2026pw"
 TEST_HASHING = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 # Reference data the migrations load; every test starts from it and nothing else.

@@ -15,6 +15,8 @@ from crm.extensions import db
 from tests import factories as f
 from tests.conftest import settings
 
+pytestmark = pytest.mark.postgresql  # the chain's lock and PostgreSQL's trigger
+
 
 def some_entries(app, count: int = 3) -> list[int]:
     with app.app_context(), acting_as("cli:test"):

@@ -7,6 +7,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from crm import create_app
@@ -17,6 +18,8 @@ from crm.visits.models import Visit
 from tests import factories as f
 from tests.conftest import PASSWORD, settings
 from tests.visits.conftest import visit_form
+
+pytestmark = pytest.mark.postgresql  # backup and restore are made differently for each database
 
 
 class Writer(threading.Thread):

@@ -105,3 +105,14 @@ def test_a_branch_handed_over_is_dropped_and_a_new_one_kept(app, live_server, pa
     expect(page.get_by_role("heading", name="记走访")).to_contain_text("新分配的党支部")
     page.goto(f"{live_server}/branches/{ids['branches'][2]}")
     expect(page.get_by_text("这个页面没有存在手机上")).to_be_visible()
+
+
+def test_nothing_moves_under_the_thumb_as_offline_gets_ready(app, live_server, served, page: Page):
+    """The line that says how offline stands fills in a second after sign-in; the links below
+    it stay where they were, so a tap made as it fills lands on what was aimed at."""
+    first_day(app)
+    sign_in(page, live_server)
+    link = page.get_by_role("link", name="记走访").first
+    before = link.bounding_box()
+    expect(page.get_by_text("离线可用")).to_be_visible(timeout=15_000)
+    assert link.bounding_box() == before

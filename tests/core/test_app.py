@@ -9,6 +9,8 @@ from crm.core.access import public
 from crm.extensions import db
 from tests.conftest import settings
 
+pytestmark = pytest.mark.postgresql  # each database's connection settings and SQLite's write lock
+
 
 def test_a_deployment_refuses_to_start_without_a_secret_key(monkeypatch):
     monkeypatch.delenv("CRM_SECRET_KEY", raising=False)

@@ -1,8 +1,11 @@
+import pytest
 import sqlalchemy as sa
 
 from crm import create_app
 from crm.extensions import db
 from tests.conftest import settings
+
+pytestmark = pytest.mark.postgresql  # the migrations and the models agree on each database
 
 
 def test_migrations_build_the_whole_schema(app, runner):

@@ -4,10 +4,14 @@ pairings, not only caseloads; the order is checked against the rows sorted here.
 import re
 from datetime import timedelta
 
+import pytest
+
 from crm import clock
 from crm.accounts.models import Role
 from crm.extensions import db
 from tests import factories as f
+
+pytestmark = pytest.mark.postgresql  # sorted text: the database's collation decides
 
 
 def test_branches_sort_by_members_both_ways_and_the_header_says_so(app, client, auth):

@@ -3,10 +3,15 @@
 from collections import Counter
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from crm import clock
 from crm.extensions import db
+
+# the demo's bulk loader has a branch for each database;
+# in one xdist group, so that one worker loads the demo, once
+pytestmark = [pytest.mark.postgresql, pytest.mark.xdist_group("demo")]
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 

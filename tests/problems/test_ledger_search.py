@@ -5,10 +5,14 @@ what they may see."""
 import re
 from datetime import timedelta
 
+import pytest
+
 from crm import clock
 from crm.accounts.models import Role
 from crm.extensions import db
 from tests import factories as f
+
+pytestmark = pytest.mark.postgresql  # LIKE with its escape character, sorted text
 
 
 def build(app) -> None:

@@ -212,6 +212,7 @@ def test_the_command_makes_one_report_and_copies_it_out(app, runner, october, tm
     assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".pdf", ".xlsx"]
 
 
+@pytest.mark.postgresql  # two schedulers claim at once: the unique row decides
 @time_machine.travel(NOON, tick=False)
 def test_two_schedulers_at_once_make_each_report_once(app, october):
     with app.app_context():

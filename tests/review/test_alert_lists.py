@@ -17,6 +17,8 @@ from crm.extensions import db
 from crm.visits.models import VisitKind
 from tests import factories as f
 
+pytestmark = pytest.mark.postgresql  # sorted and searched text, NULLs in a sort
+
 # branch name → (instructor, district, days since taken over, days since last on-site visit)
 BRANCHES = {
     "甲公司党支部": ("刘军", "章贡区", 400, 302),

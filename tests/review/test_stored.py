@@ -21,6 +21,8 @@ from crm.visits.models import VisitKind
 from tests import factories as f
 from tests.review.test_review import build_alerts
 
+pytestmark = pytest.mark.postgresql  # stored figures swapped under an advisory lock
+
 NOON = datetime(2026, 11, 18, 12, 0, tzinfo=clock.LOCAL_TIME)  # no month or year boundary near
 # (name, district, branches, visits this month, visits 45 days ago, problems raised this year
 #  and solved of them)

@@ -22,6 +22,8 @@ from crm.review.models import DayTally, StockTally
 from crm.visits.models import Visit
 from tests import factories as f
 
+pytestmark = pytest.mark.postgresql  # counted days stored under a lock, dates grouped in SQL
+
 NOON = datetime(2026, 11, 27, 12, 0, tzinfo=clock.LOCAL_TIME)
 NOV = {n: date(2026, 11, n) for n in range(1, 28)}
 FIRST, LAST, AS_OF = NOV[1], NOV[27], NOV[20]
