@@ -10,9 +10,27 @@ from crm.http import IdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES_WITH_PAGES = (
-    "core", "accounts", "audit", "organizations", "branches", "instructors", "assignments",
-    "photos", "problems", "visits", "members", "meetings", "cards", "pairings", "handover", "transfer", "review", "reports", "privacy", "offline",
-)  # fmt: skip
+    "core",
+    "accounts",
+    "audit",
+    "organizations",
+    "branches",
+    "instructors",
+    "assignments",
+    "photos",
+    "problems",
+    "visits",
+    "members",
+    "meetings",
+    "cards",
+    "pairings",
+    "handover",
+    "transfer",
+    "review",
+    "reports",
+    "privacy",
+    "offline",
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

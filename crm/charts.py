@@ -48,8 +48,13 @@ def _nice_max(values: Sequence[float]) -> float:
     return top
 
 
-def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
-              *, width: int = 640) -> Markup:  # fmt: skip
+def bar_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    *,
+    width: int = 640,
+) -> Markup:
     """Horizontal bars, one group a label (districts read best this way), a legend above."""
     row, gap, left, top = 14 * len(series) + 6, 4, 96, 28
     height = top + len(labels) * (row + gap) + 24
@@ -63,15 +68,25 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
         for number, (_, values) in enumerate(series):
             value = values[index]
             bar_y = y + 3 + number * 14
-            body.append(f'<rect x="{left}" y="{bar_y}" width="{max(value * scale, 0.5):.1f}" '
-                        f'height="12" fill="{COLOURS[number % len(COLOURS)]}"/>')  # fmt: skip
-            body.append(f'<text x="{left + value * scale + 4:.1f}" y="{bar_y + 10}" font-size="10">'
-                        f'{_number(value)}</text>')  # fmt: skip
+            body.append(
+                f'<rect x="{left}" y="{bar_y}" width="{max(value * scale, 0.5):.1f}" '
+                f'height="12" fill="{COLOURS[number % len(COLOURS)]}"/>'
+            )
+            body.append(
+                f'<text x="{left + value * scale + 4:.1f}" y="{bar_y + 10}" font-size="10">'
+                f"{_number(value)}</text>"
+            )
     return _svg(width, height, body, title)
 
 
-def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
-               *, width: int = 640, height: int = 240) -> Markup:  # fmt: skip
+def line_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    *,
+    width: int = 640,
+    height: int = 240,
+) -> Markup:
     """Lines over time (months), with a light grid and every point's value written by it (the
     first series above its points, the others below), so the figures are read, not guessed."""
     left, right, top, bottom = 44, 16, 28, 36
@@ -89,12 +104,16 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{_number(value)}</text>'
         )
     for index, label in enumerate(labels):
-        body.append(f'<text x="{left + index * step_x:.1f}" y="{height - 14}" text-anchor="middle" '
-                    f'font-size="10">{escape(label)}</text>')  # fmt: skip
+        body.append(
+            f'<text x="{left + index * step_x:.1f}" y="{height - 14}" text-anchor="middle" '
+            f'font-size="10">{escape(label)}</text>'
+        )
     for number, (_, values) in enumerate(series):
         colour = COLOURS[number % len(COLOURS)]
-        points = " ".join(f"{left + i * step_x:.1f},{top + plot_h - plot_h * v / peak:.1f}"
-                          for i, v in enumerate(values))  # fmt: skip
+        points = " ".join(
+            f"{left + i * step_x:.1f},{top + plot_h - plot_h * v / peak:.1f}"
+            for i, v in enumerate(values)
+        )
         body.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for i, value in enumerate(values):
             x, y = left + i * step_x, top + plot_h - plot_h * value / peak

@@ -63,8 +63,9 @@ def answer_saved(detail_url: str, next_url: str, message: str):
     return redirect(next_url, 303)
 
 
-def named_file(response: Response | bytes, filename: str, mimetype: str | None = None, *,
-               inline: bool = False) -> Response:  # fmt: skip
+def named_file(
+    response: Response | bytes, filename: str, mimetype: str | None = None, *, inline: bool = False
+) -> Response:
     """A file answer under its Chinese name, kept out of shared caches."""
     if isinstance(response, bytes):
         response = make_response(response)

@@ -36,4 +36,4 @@ __all__ = [
     "reports",
     "review",
     "visits",
-]  # fmt: skip
+]

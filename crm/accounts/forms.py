@@ -27,14 +27,17 @@ class ChangePasswordForm(SetPasswordForm):
 
 
 class CodeForm(Form):
-    code = StringField("动态口令", validators=[DataRequired("请输入手机验证器上的 6 位数字。"),
-                                              Length(max=12)],
-                       description="打开手机上的验证器（如微信小程序“腾讯身份验证器”、Google Authenticator），输入显示的 6 位数字。")  # fmt: skip
+    code = StringField(
+        "动态口令",
+        validators=[DataRequired("请输入手机验证器上的 6 位数字。"), Length(max=12)],
+        description="打开手机上的验证器（如微信小程序“腾讯身份验证器”、Google Authenticator），输入显示的 6 位数字。",
+    )
 
 
 class RolesForm(Form):
     # Any value is read (and a privileged role refused with why, by the service); the page
     # offers only the roles it may grant.
-    roles = SelectMultipleField("角色", choices=options(Role.choices()), validate_choice=False,
-                                **checkbox_list())  # fmt: skip
+    roles = SelectMultipleField(
+        "角色", choices=options(Role.choices()), validate_choice=False, **checkbox_list()
+    )
     scope_district_id = SelectField("审阅范围", coerce=whole_number, default=0)

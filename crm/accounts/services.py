@@ -191,9 +191,11 @@ def set_password(account: Account, password: str, *, temporary: bool = False) ->
     remembered = passwords.history_size()
     if remembered:
         earlier = db.session.scalars(
-            select(PasswordHistory.password_hash).where(PasswordHistory.account_id == account.id)
-            .order_by(PasswordHistory.id.desc()).limit(remembered - 1)
-        ).all()  # fmt: skip
+            select(PasswordHistory.password_hash)
+            .where(PasswordHistory.account_id == account.id)
+            .order_by(PasswordHistory.id.desc())
+            .limit(remembered - 1)
+        ).all()
         if any(_verify(old, password) for old in [account.password_hash, *earlier]):
             raise WeakPasswordError(f"新密码不能与最近 {remembered} 次使用过的密码相同。")
     if not account.password_hash.startswith(UNUSABLE):
@@ -266,8 +268,13 @@ def authenticate(username: str, password: str) -> Account | None:
     if _hasher().check_needs_rehash(account.password_hash):
         account.password_hash = _hasher().hash(password)
     if second_factor.wanted(account):
-        audit.record("login.password", object_type="account", object_id=account.id,
-                     summary=f"{account} 密码正确，待验证动态口令", actor=_as(account))  # fmt: skip
+        audit.record(
+            "login.password",
+            object_type="account",
+            object_id=account.id,
+            summary=f"{account} 密码正确，待验证动态口令",
+            actor=_as(account),
+        )
     else:
         _succeeded(account)
     return account
@@ -298,8 +305,13 @@ def enrol_second_factor(account: Account, secret: str, code: str) -> Account:
             "动态口令不正确：请核对手机上的 6 位数字后重试（注意手机时间是否准确）。", "code"
         )
     account.totp_secret, account.totp_last_step = second_factor.sealed(secret), step
-    audit.record("account.totp_enrolled", object_type="account", object_id=account.id,
-                 summary=f"{account} 绑定了动态口令", actor=_as(account))  # fmt: skip
+    audit.record(
+        "account.totp_enrolled",
+        object_type="account",
+        object_id=account.id,
+        summary=f"{account} 绑定了动态口令",
+        actor=_as(account),
+    )
     return account
 
 
@@ -393,17 +405,29 @@ def policy_summary() -> list[tuple[str, str]]:
     config = current_app.config
     required = "、".join(Role(value).label for value in config["TOTP_REQUIRED_ROLES"]) or "无"
     return [
-        ("密码策略", "等保 2.0：至少 8 位、3 类字符" if passwords.policy() == "dengbao"
-         else "OWASP ASVS：至少 12 位，不限字符组成"),
-        ("密码有效期", f"{config['PASSWORD_MAX_AGE_DAYS']} 天" if passwords.policy() == "dengbao"
-         else "不限"),
+        (
+            "密码策略",
+            "等保 2.0：至少 8 位、3 类字符"
+            if passwords.policy() == "dengbao"
+            else "OWASP ASVS：至少 12 位，不限字符组成",
+        ),
+        (
+            "密码有效期",
+            f"{config['PASSWORD_MAX_AGE_DAYS']} 天" if passwords.policy() == "dengbao" else "不限",
+        ),
         ("不得重复使用", f"最近 {passwords.history_size()} 次的密码"),
-        ("登录失败锁定", f"同一地址连续 {config['LOCKOUT_FAILURES']} 次失败，该地址锁定 {config['LOCKOUT_MINUTES']} 分钟；"
-                         f"各地址累计 {config['LOCKOUT_ACCOUNT_FAILURES']} 次，整个账号锁定"),
-        ("会话", f"闲置 {config['SESSION_IDLE_MINUTES']} 分钟或登录 {config['SESSION_MAX_HOURS']} 小时后失效"),
+        (
+            "登录失败锁定",
+            f"同一地址连续 {config['LOCKOUT_FAILURES']} 次失败，该地址锁定 {config['LOCKOUT_MINUTES']} 分钟；"
+            f"各地址累计 {config['LOCKOUT_ACCOUNT_FAILURES']} 次，整个账号锁定",
+        ),
+        (
+            "会话",
+            f"闲置 {config['SESSION_IDLE_MINUTES']} 分钟或登录 {config['SESSION_MAX_HOURS']} 小时后失效",
+        ),
         ("必须使用动态口令", required),
         ("登录频率限制", config["LOGIN_RATE_LIMIT"]),
-    ]  # fmt: skip
+    ]
 
 
 def _address() -> str:
@@ -452,8 +476,12 @@ def _failed(account: Account, why: str) -> None:
                 object_id=account.id,
                 summary=f"{account.username} 自多个地址登录失败，账号锁定 {minutes} 分钟",
             )
-    audit.record("login.failure", object_type="account", object_id=account.id,
-                 summary=f"用户名：{account.username}，{why}" + ("（已锁定）" if locked else ""))  # fmt: skip
+    audit.record(
+        "login.failure",
+        object_type="account",
+        object_id=account.id,
+        summary=f"用户名：{account.username}，{why}" + ("（已锁定）" if locked else ""),
+    )
 
 
 def _succeeded(account: Account) -> None:
@@ -461,8 +489,13 @@ def _succeeded(account: Account) -> None:
     if (here := _failures_here(account)) is not None:
         db.session.delete(here)
     account.last_login_at = utcnow()
-    audit.record("login.success", object_type="account", object_id=account.id,
-                 summary=str(account), actor=_as(account))  # fmt: skip
+    audit.record(
+        "login.success",
+        object_type="account",
+        object_id=account.id,
+        summary=str(account),
+        actor=_as(account),
+    )
 
 
 def _as(account: Account) -> audit.Actor:

@@ -108,8 +108,12 @@ def login():
             next_url = local_target(request.args.get("next"))
             if second_factor.wanted(account):
                 session.clear()
-                session[PENDING] = {"id": account.id, "at": time.time(), "next": next_url,
-                                    "v": account.session_version}  # fmt: skip
+                session[PENDING] = {
+                    "id": account.id,
+                    "at": time.time(),
+                    "next": next_url,
+                    "v": account.session_version,
+                }
                 return redirect(url_for(".second_step"))
             return _signed_in(account, next_url)
         form.password.errors.append("用户名或密码不正确。")
@@ -189,8 +193,12 @@ def enrol():
         session.pop("totp_secret", None)
         flash("已绑定动态口令：以后登录时需输入手机验证器上的数字。", "success")
         return redirect(home_url(current_user), 303)
-    page = render_template("accounts/second_step.html", form=form, account=current_user,
-                           **_enrolment(current_user, secret))  # fmt: skip
+    page = render_template(
+        "accounts/second_step.html",
+        form=form,
+        account=current_user,
+        **_enrolment(current_user, secret),
+    )
     return page, form_status(form)
 
 
@@ -227,8 +235,10 @@ def change_password():
                 session.clear()
                 flash("当前密码连续输错，账号已锁定，请稍后重新登录。", "warning")
                 return redirect(url_for(".login"), 303)
-    changed = not form.errors and submit(form, lambda: services.change_own_password(
-        current_user, form.current.data, form.password.data))  # fmt: skip
+    changed = not form.errors and submit(
+        form,
+        lambda: services.change_own_password(current_user, form.current.data, form.password.data),
+    )
     if changed:
         # Other sessions ended with the change; this one goes on.
         start_session(current_user._get_current_object())
@@ -244,8 +254,13 @@ def change_password():
 
 
 # Until an expired password is changed, only these pages answer.
-OPEN_WHILE_EXPIRED = {"accounts.change_password", "accounts.logout", "static", "core.service_worker",
-                      "core.healthz"}  # fmt: skip
+OPEN_WHILE_EXPIRED = {
+    "accounts.change_password",
+    "accounts.logout",
+    "static",
+    "core.service_worker",
+    "core.healthz",
+}
 
 
 @bp.before_app_request
@@ -271,9 +286,14 @@ def index():
     statement = services.listing(
         search_text(), request.args.get("role", ""), request.args.get("state", "")
     )
-    return render_template("accounts/index.html", page=paginate(statement), roles=Role,
-                           states=services.STATES.items(), asked=services.disable_requests(),
-                           policy=services.policy_summary())  # fmt: skip
+    return render_template(
+        "accounts/index.html",
+        page=paginate(statement),
+        roles=Role,
+        states=services.STATES.items(),
+        asked=services.disable_requests(),
+        policy=services.policy_summary(),
+    )
 
 
 @bp.route("/accounts/<int:account_id>", methods=["GET", "POST"])
@@ -281,8 +301,11 @@ def index():
 def detail(account_id: int):
     """One account: its roles (三权分立 enforced), and the actions that keep it safe."""
     account = db.session.get(Account, account_id) or abort(404)
-    form = RolesForm(obj=account, roles=[r.value for r in account.roles if r in ASSIGNABLE],
-                     scope_district_id=account.scope_district_id or 0)  # fmt: skip
+    form = RolesForm(
+        obj=account,
+        roles=[r.value for r in account.roles if r in ASSIGNABLE],
+        scope_district_id=account.scope_district_id or 0,
+    )
     form.roles.choices = options((r.value, r.label) for r in ASSIGNABLE)
     form.scope_district_id.choices = options([(0, "全市"), *district_choices()])
     # The instructor's role follows their record; the privileged ones, the command line.
@@ -331,8 +354,12 @@ def act(account_id: int, action: str):
         return redirect(url_for(".detail", account_id=account.id), 303)
     with writing():
         change(account)
-        audit.record(f"account.{action.replace('-', '_')}", object_type="account",
-                     object_id=account.id, summary=message.format(account))  # fmt: skip
+        audit.record(
+            f"account.{action.replace('-', '_')}",
+            object_type="account",
+            object_id=account.id,
+            summary=message.format(account),
+        )
         db.session.commit()
     flash(message.format(account.name), "success")
     return redirect(url_for(".detail", account_id=account.id), 303)

@@ -58,12 +58,15 @@ def create():
     if instructor is None and branch is None:
         abort(404)
     form = assign_form(instructor=instructor, branch=branch)
-    if assignment := submit(form, lambda: services.assign(
-        db.session.get(Instructor, form.instructor_id.data),
-        db.session.get(Branch, form.branch_id.data),
-        on=form.started_on.data,
-        reassign=form.reassign.data,
-    )):  # fmt: skip
+    if assignment := submit(
+        form,
+        lambda: services.assign(
+            db.session.get(Instructor, form.instructor_id.data),
+            db.session.get(Branch, form.branch_id.data),
+            on=form.started_on.data,
+            reassign=form.reassign.data,
+        ),
+    ):
         flash(f"已将“{assignment.branch.name}”分配给 {assignment.instructor.name}。", "success")
         return redirect(url_for("instructors.detail", instructor_id=assignment.instructor_id))
     return render_template(
@@ -85,11 +88,14 @@ def end(assignment_id: int):
     form = EndForm()
     if request.method == "GET":
         form.ended_on.data = clock.today()
-    if submit(form, lambda: services.end_assignment(
-        assignment, on=form.ended_on.data, reason=form.reason.data
-    )):  # fmt: skip
-        flash(f"已结束 {assignment.instructor.name} 对“{assignment.branch.name}”的联系指导。",
-              "success")  # fmt: skip
+    if submit(
+        form,
+        lambda: services.end_assignment(assignment, on=form.ended_on.data, reason=form.reason.data),
+    ):
+        flash(
+            f"已结束 {assignment.instructor.name} 对“{assignment.branch.name}”的联系指导。",
+            "success",
+        )
         return redirect(url_for("instructors.detail", instructor_id=assignment.instructor_id))
     page = render_template("assignments/end.html", form=form, assignment=assignment)
     return page, form_status(form)

@@ -27,8 +27,17 @@ from crm.locking import Lock, advisory_lock
 
 GENESIS = "0" * 64
 RETENTION_DAYS = 186  # the least the law allows (网络安全法 第二十一条: 不少于六个月)
-HASHED = ("at", "actor_id", "actor_name", "ip", "action", "object_type", "object_id",
-          "summary", "changes")  # fmt: skip
+HASHED = (
+    "at",
+    "actor_id",
+    "actor_name",
+    "ip",
+    "action",
+    "object_type",
+    "object_id",
+    "summary",
+    "changes",
+)
 PURGE_ACTION = "audit.purge"
 
 
@@ -37,8 +46,9 @@ def digest(previous: str, values: dict[str, Any]) -> str:
     fields = {key: values.get(key) for key in HASHED}
     at = fields["at"]
     fields["at"] = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
-    text = json.dumps([previous, fields], ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":"), default=str)  # fmt: skip
+    text = json.dumps(
+        [previous, fields], ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 

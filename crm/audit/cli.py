@@ -56,8 +56,12 @@ def checkpoint() -> None:
 
 
 @audit_cli.command("purge")
-@click.option("--before", required=True, type=click.DateTime(["%Y-%m-%d"]),
-              help="删除此日期（UTC）以前的记录；必须早于保留期（186 天）。")  # fmt: skip
+@click.option(
+    "--before",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="删除此日期（UTC）以前的记录；必须早于保留期（186 天）。",
+)
 def purge(before: datetime) -> None:
     """Delete the entries older than a day past the retention period; the purge is logged."""
     try:

@@ -4,7 +4,7 @@ import contextvars
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, has_request_context, request
@@ -13,7 +13,7 @@ from sqlalchemy import Select, delete, select
 
 from crm.audit import chain
 from crm.audit.models import AuditEntry
-from crm.clock import LOCAL_TIME
+from crm.clock import local_midnight
 from crm.db import utcnow
 from crm.extensions import db, writing
 from crm.http import named_file
@@ -110,19 +110,26 @@ def purge(before: datetime, now: datetime | None = None) -> int:
     now = now or utcnow()
     oldest_allowed = now - timedelta(days=chain.RETENTION_DAYS)
     if before > oldest_allowed:
-        raise PurgeRefusedError(f"审计日志至少保留 {chain.RETENTION_DAYS} 天："
-                                f"只能删除 {oldest_allowed.date()} 以前的记录")  # fmt: skip
+        raise PurgeRefusedError(
+            f"审计日志至少保留 {chain.RETENTION_DAYS} 天："
+            f"只能删除 {oldest_allowed.date()} 以前的记录"
+        )
     chain.lock(db.session.connection())
     last = db.session.execute(
-        select(AuditEntry.id, AuditEntry.hash).where(AuditEntry.at < before)
-        .order_by(AuditEntry.id.desc()).limit(1)
-    ).first()  # fmt: skip
+        select(AuditEntry.id, AuditEntry.hash)
+        .where(AuditEntry.at < before)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
     if last is None:
         return 0
     removed = db.session.execute(delete(AuditEntry).where(AuditEntry.id <= last.id)).rowcount
-    record(chain.PURGE_ACTION, object_type="audit_entry",
-           summary=f"删除 {before.date()} 以前的 {removed} 条记录",
-           changes={"resumes_after": [last.id, last.hash]})  # fmt: skip
+    record(
+        chain.PURGE_ACTION,
+        object_type="audit_entry",
+        summary=f"删除 {before.date()} 以前的 {removed} 条记录",
+        changes={"resumes_after": [last.id, last.hash]},
+    )
     return removed
 
 
@@ -170,4 +177,4 @@ def _local_midnight(text: str) -> datetime | None:
         day = datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
         return None
-    return datetime.combine(day, time(), tzinfo=LOCAL_TIME)
+    return local_midnight(day)

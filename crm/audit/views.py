@@ -11,8 +11,18 @@ from crm.http import XLSX
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-EXPORT_HEADERS = ["编号", "时间（北京时间）", "操作人", "地址", "操作", "对象类型", "对象编号",
-                  "摘要", "变更", "哈希"]  # fmt: skip
+EXPORT_HEADERS = [
+    "编号",
+    "时间（北京时间）",
+    "操作人",
+    "地址",
+    "操作",
+    "对象类型",
+    "对象编号",
+    "摘要",
+    "变更",
+    "哈希",
+]
 
 
 @bp.route("/")
@@ -20,8 +30,9 @@ EXPORT_HEADERS = ["编号", "时间（北京时间）", "操作人", "地址", "
 def index():
     """The audit log, newest first, filtered by actor, action, object and day."""
     filters = services.filters_from(request.args)
-    return render_template("audit/index.html", filters=filters,
-                           page=paginate(services.search(filters)))  # fmt: skip
+    return render_template(
+        "audit/index.html", filters=filters, page=paginate(services.search(filters))
+    )
 
 
 @bp.route("/export.xlsx")
@@ -31,10 +42,20 @@ def export():
     filters = services.filters_from(request.args)
     statement = services.search(filters, newest_first=False).execution_options(yield_per=2000)
     rows = (
-        [e.id, local_datetime(e.at), e.actor_name, e.ip or "", e.action, e.object_type or "",
-         e.object_id or "", e.summary, services.changes_text(e.changes), e.hash]
+        [
+            e.id,
+            local_datetime(e.at),
+            e.actor_name,
+            e.ip or "",
+            e.action,
+            e.object_type or "",
+            e.object_id or "",
+            e.summary,
+            services.changes_text(e.changes),
+            e.hash,
+        ]
         for e in db.session.scalars(statement)
-    )  # fmt: skip
+    )
     body = write_rows("审计日志", EXPORT_HEADERS, rows)
     return services.downloaded(
         body,

@@ -19,8 +19,11 @@ backup_cli = AppGroup("backup", help="备份与恢复。")
 
 
 @backup_cli.command("create")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="备份文件存放的文件夹（默认 CRM_BACKUP_DIR）。")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="备份文件存放的文件夹（默认 CRM_BACKUP_DIR）。",
+)
 def create(out: Path | None) -> None:
     """Back up the database with the stored photos and PDFs, while the app keeps serving."""
     with acting_as("cli:backup"):

@@ -80,8 +80,14 @@ def create(out_dir: Path | None = None, *, scheduled_for: date | None = None) ->
         db.session.rollback()
         _finish(record_id, status=BackupStatus.FAILED, error=str(error)[:500])
         raise
-    _finish(record_id, status=BackupStatus.DONE, path=str(made.path), size=made.size,
-            sha256=_sha256(made.path), counts=made.counts)  # fmt: skip
+    _finish(
+        record_id,
+        status=BackupStatus.DONE,
+        path=str(made.path),
+        size=made.size,
+        sha256=_sha256(made.path),
+        counts=made.counts,
+    )
     return made
 
 
@@ -102,8 +108,12 @@ def _finish(record_id: int, **values: Any) -> None:
         setattr(record, key, value)
     record.finished_at = utcnow()
     if record.status is BackupStatus.DONE:
-        audit.record("backup.create", object_type="backup_record", object_id=record.id,
-                     summary=f"备份 {Path(record.path).name}，{record.size:,} 字节")  # fmt: skip
+        audit.record(
+            "backup.create",
+            object_type="backup_record",
+            object_id=record.id,
+            summary=f"备份 {Path(record.path).name}，{record.size:,} 字节",
+        )
     db.session.commit()
 
 
@@ -116,12 +126,19 @@ def _make(out_dir: Path, record_id: int) -> Made:
         database, revision, counts = _copy_database(work)
         if anchors.checkpoint_file().exists():
             shutil.copy2(anchors.checkpoint_file(), work / "audit-checkpoints.jsonl")
-        files = {name: _copy_files(Path(current_app.config[setting]), work / name)
-                 for name, setting in (("media", "MEDIA_DIR"), ("reports", "REPORTS_DIR"))}  # fmt: skip
+        files = {
+            name: _copy_files(Path(current_app.config[setting]), work / name)
+            for name, setting in (("media", "MEDIA_DIR"), ("reports", "REPORTS_DIR"))
+        }
         manifest = {
-            "format": FORMAT, "made_at": utcnow().isoformat(), "record_id": record_id,
-            "database": database, "revision": revision, "counts": counts, "files": files,
-        }  # fmt: skip
+            "format": FORMAT,
+            "made_at": utcnow().isoformat(),
+            "record_id": record_id,
+            "database": database,
+            "revision": revision,
+            "counts": counts,
+            "files": files,
+        }
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
         target = out_dir / f"{stamp}.tar.gz"
         partial = target.with_suffix(".partial")
@@ -160,8 +177,15 @@ def _copy_postgres(target: Path) -> tuple[str, str | None, dict[str, int]]:
     with engine.connect() as connection, connection.begin():
         snapshot = connection.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
         counts, revision = _count_rows(connection), _revision(connection)
-        _run(pg_bin("pg_dump"), "--format=custom", f"--snapshot={snapshot}", "--no-owner",
-             "--file", target, _libpq_url())  # fmt: skip
+        _run(
+            pg_bin("pg_dump"),
+            "--format=custom",
+            f"--snapshot={snapshot}",
+            "--no-owner",
+            "--file",
+            target,
+            _libpq_url(),
+        )
     _run(pg_bin("pg_restore"), "--list", target)  # the dump reads back
     return "postgresql", revision, counts
 
@@ -187,8 +211,12 @@ def _tables() -> list[str]:
 
 
 def _count_rows(connection: sa.Connection) -> dict[str, int]:
-    return {name: connection.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
-            for name in _tables()}  # fmt: skip
+    return {
+        name: connection.execute(
+            sa.select(sa.func.count()).select_from(sa.table(name))
+        ).scalar_one()
+        for name in _tables()
+    }
 
 
 def _revision(connection: sa.Connection) -> str | None:
@@ -241,8 +269,11 @@ def restore(path: Path) -> dict[str, Any]:
 def _refuse_unless_empty() -> None:
     inspector = sa.inspect(db.engine)
     present = set(inspector.get_table_names())
-    filled = [name for name in present - KEPT_BY_MIGRATIONS
-              if db.session.execute(sa.select(sa.literal(1)).select_from(sa.table(name)).limit(1)).first()]  # fmt: skip
+    filled = [
+        name
+        for name in present - KEPT_BY_MIGRATIONS
+        if db.session.execute(sa.select(sa.literal(1)).select_from(sa.table(name)).limit(1)).first()
+    ]
     db.session.rollback()
     if filled:
         raise BackupError(
@@ -270,8 +301,16 @@ def _restore_postgres(dump: Path) -> None:
         connection.execute(sa.text("DROP SCHEMA public CASCADE"))
         connection.execute(sa.text("CREATE SCHEMA public"))
     db.engine.dispose()
-    _run(pg_bin("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
-         "--single-transaction", "--dbname", _libpq_url(), dump)  # fmt: skip
+    _run(
+        pg_bin("pg_restore"),
+        "--no-owner",
+        "--no-privileges",
+        "--exit-on-error",
+        "--single-transaction",
+        "--dbname",
+        _libpq_url(),
+        dump,
+    )
 
 
 def _counts() -> dict[str, int]:
@@ -288,12 +327,13 @@ def prune(keep_days: int, today: date | None = None) -> int:
     backups made by hand are the operator's to delete, and the newest is always kept."""
     oldest_kept = (today or clock.today()) - timedelta(days=keep_days - 1)
     nightly = db.session.scalars(
-        sa.select(BackupRecord).where(BackupRecord.status == BackupStatus.DONE,
-                                      BackupRecord.scheduled_for < oldest_kept)
+        sa.select(BackupRecord)
+        .where(BackupRecord.status == BackupStatus.DONE, BackupRecord.scheduled_for < oldest_kept)
         .order_by(BackupRecord.scheduled_for)
-    ).all()  # fmt: skip
-    newest = db.session.scalar(sa.select(sa.func.max(BackupRecord.id))
-                               .where(BackupRecord.status == BackupStatus.DONE))  # fmt: skip
+    ).all()
+    newest = db.session.scalar(
+        sa.select(sa.func.max(BackupRecord.id)).where(BackupRecord.status == BackupStatus.DONE)
+    )
     removed = 0
     for record in nightly:
         if record.id == newest:
@@ -325,8 +365,12 @@ def _run(*command: str | Path) -> None:
     if password := db.engine.url.password:
         env["PGPASSWORD"] = password
     # An argument list, no shell: the programs are pg_dump and pg_restore from PG_BIN.
-    result = subprocess.run([str(part) for part in command], capture_output=True, text=True,  # noqa: S603
-                            env=env)  # fmt: skip
+    result = subprocess.run(  # noqa: S603
+        [str(part) for part in command],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if result.returncode != 0:
         raise BackupError(f"{Path(str(command[0])).name} 失败：{result.stderr.strip()[:300]}")
 

@@ -32,9 +32,16 @@ class BranchForm(Form):
 
     version = version_field()
     FIELDS = (
-        "name", "kind", "sector", "district_id", "secretary_name", "secretary_phone",
-        "member_count", "founded_on", "under_guidance",
-    )  # fmt: skip
+        "name",
+        "kind",
+        "sector",
+        "district_id",
+        "secretary_name",
+        "secretary_phone",
+        "member_count",
+        "founded_on",
+        "under_guidance",
+    )
 
     def values(self) -> dict:
         return {name: self[name].data for name in self.FIELDS}

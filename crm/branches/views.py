@@ -95,9 +95,12 @@ def detail(branch_id: int):
 @allow(Role.ADMIN)
 def create():
     form = _form()
-    if branch := submit(form, lambda: services.create_branch(
-        services.organizations_by_codes(form.codes()), **form.values()
-    )):  # fmt: skip
+    if branch := submit(
+        form,
+        lambda: services.create_branch(
+            services.organizations_by_codes(form.codes()), **form.values()
+        ),
+    ):
         flash(f"已登记“{branch.name}”。", "success")
         return redirect(url_for(".detail", branch_id=branch.id))
     return render_template("branches/form.html", form=form, branch=None), form_status(form)
@@ -119,9 +122,13 @@ def edit(branch_id: int):
         form.member_count.data = present
         form.member_count.render_kw = {"readonly": True}
         form.member_count.description = "按党员名册中在册的党员计算。"
-    if submit(form, lambda: services.update_branch(
-        branch, services.organizations_by_codes(form.codes()), **form.values()
-    ), record=branch):  # fmt: skip
+    if submit(
+        form,
+        lambda: services.update_branch(
+            branch, services.organizations_by_codes(form.codes()), **form.values()
+        ),
+        record=branch,
+    ):
         flash("已保存。", "success")
         return redirect(url_for(".detail", branch_id=branch.id))
     return render_template("branches/form.html", form=form, branch=branch), form_status(form)

@@ -39,9 +39,15 @@ class GoalCardForm(Form):
     goals = FieldList(FormField(GoalRowForm), min_entries=4, max_entries=12)
 
     def new_goals(self) -> list[NewGoal]:
-        return [NewGoal(row.form.title.data.strip(), (row.form.target.data or "").strip(),
-                        (row.form.measure.data or "").strip())
-                for row in self.goals if (row.form.title.data or "").strip()]  # fmt: skip
+        return [
+            NewGoal(
+                row.form.title.data.strip(),
+                (row.form.target.data or "").strip(),
+                (row.form.measure.data or "").strip(),
+            )
+            for row in self.goals
+            if (row.form.title.data or "").strip()
+        ]
 
 
 class GoalForm(Form):

@@ -69,8 +69,9 @@ class Goal(Audited, Withdrawable, db.Model):
     __tablename__ = "goal"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    card_id: Mapped[int] = mapped_column(sa.ForeignKey("goal_card.id", ondelete="CASCADE"),
-                                         index=True)  # fmt: skip
+    card_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("goal_card.id", ondelete="CASCADE"), index=True
+    )
     title: Mapped[str] = mapped_column(sa.String(200))
     target: Mapped[str] = mapped_column(sa.String(200), default="")
     measure: Mapped[str] = mapped_column(sa.String(200), default="")
@@ -85,8 +86,9 @@ class GoalNote(Audited, Withdrawable, db.Model):
     __tablename__ = "goal_note"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    card_id: Mapped[int] = mapped_column(sa.ForeignKey("goal_card.id", ondelete="CASCADE"),
-                                         index=True)  # fmt: skip
+    card_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("goal_card.id", ondelete="CASCADE"), index=True
+    )
     noted_on: Mapped[date] = mapped_column(index=True)
     text: Mapped[str] = mapped_column(sa.Text)
     by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))

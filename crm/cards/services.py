@@ -68,8 +68,12 @@ def open_goal_card(secretary: Member, year: int, goals: Sequence[NewGoal]) -> Go
         )
     if not goals:
         raise RuleError("请至少填写一项履职目标。", "goals")
-    card = GoalCard(branch_id=secretary.branch_id, member=secretary, year=year,
-                    goals=[Goal(title=g.title, target=g.target, measure=g.measure) for g in goals])  # fmt: skip
+    card = GoalCard(
+        branch_id=secretary.branch_id,
+        member=secretary,
+        year=year,
+        goals=[Goal(title=g.title, target=g.target, measure=g.measure) for g in goals],
+    )
     db.session.add(card)
     db.session.flush()
     return card
@@ -210,8 +214,12 @@ def rate(card: GoalCard, rating: Rating, comment: str, *, by: Account) -> GoalCa
         raise RuleError("书记尚未填写年终自评，暂不能评定。", "rating")
     card.rating, card.rating_comment = rating, comment.strip()
     card.rated_on, card.rated_by_id, card.locked = clock.today(), by.id, True
-    audit.record("goal_card.rate", object_type="goal_card", object_id=card.id,
-                 summary=f"评定为{rating.label}并锁定")  # fmt: skip
+    audit.record(
+        "goal_card.rate",
+        object_type="goal_card",
+        object_id=card.id,
+        summary=f"评定为{rating.label}并锁定",
+    )
     db.session.flush()
     return card
 
@@ -225,8 +233,12 @@ def unlock(card: GoalCard, reason: str, *, by: Account) -> GoalCard:
     card.locked = False
     card.unlocked_on, card.unlocked_by_id = clock.today(), by.id
     card.unlock_reason = reason.strip()[:200]
-    audit.record("goal_card.unlock", object_type="goal_card", object_id=card.id,
-                 summary=f"解锁：{reason.strip()}"[:200])  # fmt: skip
+    audit.record(
+        "goal_card.unlock",
+        object_type="goal_card",
+        object_id=card.id,
+        summary=f"解锁：{reason.strip()}"[:200],
+    )
     db.session.flush()
     return card
 
@@ -366,9 +378,15 @@ def add_entry(member: Member, new: NewEntry, *, by: Account) -> VanguardEntry:
     card = vanguard_card(member, year) or add_once(
         VanguardCard(member=member, year=year), lambda: vanguard_card(member, year)
     )
-    entry = VanguardEntry(card_id=card.id, done_on=new.done_on, deed=new.deed.strip(),
-                          category=new.category, points=new.points, client_key=new.client_key,
-                          created_by_id=by.id)  # fmt: skip
+    entry = VanguardEntry(
+        card_id=card.id,
+        done_on=new.done_on,
+        deed=new.deed.strip(),
+        category=new.category,
+        points=new.points,
+        client_key=new.client_key,
+        created_by_id=by.id,
+    )
     if (stored := add_once(entry, lambda: entry_by_key(by.id, new.client_key))) is not entry:
         return stored
     db.session.flush()

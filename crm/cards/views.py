@@ -61,9 +61,15 @@ def goal_card(branch_id: int):
     form = GoalCardForm() if services.keeps_cards(current_user, branch.id) else None
     if form is not None and request.method == "GET":
         form.year.data = year
-    if form is not None and secretary is not None and (card := submit(
-        form, lambda: services.open_goal_card(secretary, form.year.data, form.new_goals())
-    )):  # fmt: skip
+    if (
+        form is not None
+        and secretary is not None
+        and (
+            card := submit(
+                form, lambda: services.open_goal_card(secretary, form.year.data, form.new_goals())
+            )
+        )
+    ):
         flash(f"已建立 {card.year} 年履职目标卡。", "success")
         return redirect(url_for(".goal_card", branch_id=branch.id, year=card.year), 303)
     if request.method == "POST" and form is None:
@@ -108,8 +114,10 @@ def _card_page(card: GoalCard, status: int = 200, **forms):
         "note_form": NoteForm(on=clock.today()) if editable else None,
         "assessment_form": AssessmentForm(obj=card) if editable else None,
         "rating_form": RatingForm() if editable and card.self_assessment else None,
-        "unlock_form": UnlockForm() if card.locked and current_user.has_role(Role.REVIEWER) else None,
-    }  # fmt: skip
+        "unlock_form": UnlockForm()
+        if card.locked and current_user.has_role(Role.REVIEWER)
+        else None,
+    }
     page = render_template(
         "cards/goal_card.html",
         card=card,
@@ -146,34 +154,56 @@ def _card_change(card_id: int, form_name: str, form, action, done: str):
 @allow(Role.INSTRUCTOR, Role.ADMIN)
 def add_goal(card_id: int):
     form = GoalForm()
-    return _card_change(card_id, "goal_form", form, lambda card: services.add_goal(
-        card, services.NewGoal(form.title.data, form.target.data or "", form.measure.data or "")
-    ), "已添加目标。")  # fmt: skip
+    return _card_change(
+        card_id,
+        "goal_form",
+        form,
+        lambda card: services.add_goal(
+            card, services.NewGoal(form.title.data, form.target.data or "", form.measure.data or "")
+        ),
+        "已添加目标。",
+    )
 
 
 @bp.route("/goal-cards/<int:card_id>/notes", methods=["POST"])
 @allow(Role.INSTRUCTOR, Role.ADMIN)
 def add_note(card_id: int):
     form = NoteForm()
-    return _card_change(card_id, "note_form", form, lambda card: services.add_note(
-        card, on=form.on.data, text=form.text.data, by=current_user), "已记录进展。")  # fmt: skip
+    return _card_change(
+        card_id,
+        "note_form",
+        form,
+        lambda card: services.add_note(card, on=form.on.data, text=form.text.data, by=current_user),
+        "已记录进展。",
+    )
 
 
 @bp.route("/goal-cards/<int:card_id>/assessment", methods=["POST"])
 @allow(Role.INSTRUCTOR, Role.ADMIN)
 def assess(card_id: int):
     form = AssessmentForm()
-    return _card_change(card_id, "assessment_form", form, lambda card: services.self_assess(
-        card, form.self_assessment.data or ""), "已保存年终自评。")  # fmt: skip
+    return _card_change(
+        card_id,
+        "assessment_form",
+        form,
+        lambda card: services.self_assess(card, form.self_assessment.data or ""),
+        "已保存年终自评。",
+    )
 
 
 @bp.route("/goal-cards/<int:card_id>/rating", methods=["POST"])
 @allow(Role.INSTRUCTOR)
 def rate(card_id: int):
     form = RatingForm()
-    return _card_change(card_id, "rating_form", form, lambda card: services.rate(
-        card, form.rating.data, form.comment.data or "", by=current_user),
-        "已评定，目标卡已锁定。")  # fmt: skip
+    return _card_change(
+        card_id,
+        "rating_form",
+        form,
+        lambda card: services.rate(
+            card, form.rating.data, form.comment.data or "", by=current_user
+        ),
+        "已评定，目标卡已锁定。",
+    )
 
 
 @bp.route("/goal-cards/<int:card_id>/unlock", methods=["POST"])
@@ -210,16 +240,26 @@ def create_entry(branch_id: int):
         form.points.data = low
     elif done := services.entry_by_key(current_user.id, form.client_key.data or ""):
         return _entry_answer(done)
-    if entry := submit(form, lambda: services.add_entry(
-        services.member_for_entry(branch, form.member_id.data), _new_entry(form), by=current_user
-    )):  # fmt: skip
+    if entry := submit(
+        form,
+        lambda: services.add_entry(
+            services.member_for_entry(branch, form.member_id.data),
+            _new_entry(form),
+            by=current_user,
+        ),
+    ):
         return _entry_answer(entry)
     return shown_again(form, "cards/entry_form.html", branch=branch, low=low, high=high)
 
 
 def _new_entry(form: EntryForm) -> services.NewEntry:
-    return services.NewEntry(form.client_key.data, form.done_on.data, form.deed.data,
-                             form.category.data, form.points.data)  # fmt: skip
+    return services.NewEntry(
+        form.client_key.data,
+        form.done_on.data,
+        form.deed.data,
+        form.category.data,
+        form.points.data,
+    )
 
 
 def _entry_answer(entry: VanguardEntry):
@@ -503,9 +543,14 @@ def card_pdf(member_id: int):
     standing = next(
         (s for s in services.ranking(member.branch_id, year) if s.member.id == member.id), None
     )
-    pdf = render_pdf("cards/vanguard_pdf.html", member=member, year=year,
-                     card=services.vanguard_card(member, year), standing=standing,
-                     printed=clock.now())  # fmt: skip
+    pdf = render_pdf(
+        "cards/vanguard_pdf.html",
+        member=member,
+        year=year,
+        card=services.vanguard_card(member, year),
+        standing=standing,
+        printed=clock.now(),
+    )
     return _pdf(pdf, f"先锋储绩卡-{member.name}-{year}.pdf", "member", member.id)
 
 
@@ -515,8 +560,13 @@ def ranking_pdf(branch_id: int):
     """The branch's members ranked by their year's confirmed points, on one A4 page."""
     branch = visible_branch(current_user, branch_id) or abort(404)
     year = year_arg(clock.today().year)
-    pdf = render_pdf("cards/ranking_pdf.html", branch=branch, year=year,
-                     standings=services.ranking(branch.id, year), printed=clock.now())  # fmt: skip
+    pdf = render_pdf(
+        "cards/ranking_pdf.html",
+        branch=branch,
+        year=year,
+        standings=services.ranking(branch.id, year),
+        printed=clock.now(),
+    )
     return _pdf(pdf, f"先锋储绩排名-{branch.name}-{year}.pdf", "branch", branch.id)
 
 

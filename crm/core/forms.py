@@ -134,8 +134,10 @@ def district_field(label: str = "所属县市区") -> SelectField:
     return SelectField(label, coerce=whole_number, validators=[InputRequired("请选择县市区。")])
 
 
-CONFLICT = ("保存失败：您打开这个页面之后，别人已修改并保存了这条记录。为免覆盖对方的修改，"
-            "请刷新页面看过最新内容后再改；您填写的内容仍在下面。")  # fmt: skip
+CONFLICT = (
+    "保存失败：您打开这个页面之后，别人已修改并保存了这条记录。为免覆盖对方的修改，"
+    "请刷新页面看过最新内容后再改；您填写的内容仍在下面。"
+)
 
 
 def submit(
@@ -187,10 +189,12 @@ def _check_version(form: FlaskForm, record: Versioned) -> None:
 
 def client_key_field() -> HiddenField:
     """The key a phone's form carries so that sending it twice saves it once."""
-    return HiddenField(validators=[
-        DataRequired("表单缺少编号，请刷新后重试。"),
-        Regexp(r"^[A-Za-z0-9-]{8,64}$", message="表单编号无效，请刷新后重试。"),
-    ])  # fmt: skip
+    return HiddenField(
+        validators=[
+            DataRequired("表单缺少编号，请刷新后重试。"),
+            Regexp(r"^[A-Za-z0-9-]{8,64}$", message="表单编号无效，请刷新后重试。"),
+        ]
+    )
 
 
 def form_status(form: FlaskForm) -> int:

@@ -10,11 +10,20 @@ from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline script or style anywhere: every page's script is static/js/app.js.
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'self'", "script-src 'self'", "style-src 'self'",
-    "img-src 'self' data: blob:", "connect-src 'self'", "worker-src 'self'",
-    "form-action 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
-))  # fmt: skip
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    )
+)
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -45,8 +54,14 @@ class TrustedProxyFix:
     only when the peer is one of TRUSTED_PROXIES; from anyone else the headers are dropped, so
     a forged X-Forwarded-For neither lands in the audit log nor passes the per-address limit."""
 
-    FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
-                 "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX", "HTTP_FORWARDED")  # fmt: skip
+    FORWARDED = (
+        "HTTP_X_FORWARDED_FOR",
+        "HTTP_X_FORWARDED_PROTO",
+        "HTTP_X_FORWARDED_HOST",
+        "HTTP_X_FORWARDED_PORT",
+        "HTTP_X_FORWARDED_PREFIX",
+        "HTTP_FORWARDED",
+    )
 
     def __init__(self, wsgi_app, hops: int, trusted: list[str]) -> None:
         self.direct = wsgi_app

@@ -19,13 +19,23 @@ def local_datetime(value: datetime | None) -> str:
     return value.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def percent(value: float | None) -> str:
+    """A share as the pages, the PDFs and the spreadsheets all write it: 0.375 → 38%; — for
+    a share of nothing (no branch, no problem)."""
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
 def iso_date(value: date | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
-        phone=phone_for_viewer, masked=mask_phone, local_datetime=local_datetime, day=iso_date
+        phone=phone_for_viewer,
+        masked=mask_phone,
+        local_datetime=local_datetime,
+        day=iso_date,
+        percent=percent,
     )
     app.jinja_env.globals.update(
         Role=Role, errors_in=errors_in, menu_sections=sections, PAGE_SIZES=PAGE_SIZES

@@ -18,14 +18,26 @@ from crm.review import stored
 demo_cli = AppGroup("demo", help="演示数据。")
 
 LABELS = {
-    "accounts": "工作人员账号", "instructors": "指导员", "organizations": "两新组织",
-    "branches.two_new": "两新组织党组织", "branches.agency": "机关企事业单位党组织",
-    "assignments": "联系指导关系", "handovers": "改派", "pairings": "结对共建",
-    "visits": "走访记录", "problems": "问题", "problems.resolved": "其中已解决",
-    "members": "党员", "meetings": "三会记录", "goal_cards": "书记履职目标卡",
-    "vanguard_entries": "先锋储绩记录", "pairing_activities": "结对共建活动",
-    "visits_sent_back": "退回修改的走访", "spot_checks": "抽查", "alert_notes": "预警处理记录",
-}  # fmt: skip
+    "accounts": "工作人员账号",
+    "instructors": "指导员",
+    "organizations": "两新组织",
+    "branches.two_new": "两新组织党组织",
+    "branches.agency": "机关企事业单位党组织",
+    "assignments": "联系指导关系",
+    "handovers": "改派",
+    "pairings": "结对共建",
+    "visits": "走访记录",
+    "problems": "问题",
+    "problems.resolved": "其中已解决",
+    "members": "党员",
+    "meetings": "三会记录",
+    "goal_cards": "书记履职目标卡",
+    "vanguard_entries": "先锋储绩记录",
+    "pairing_activities": "结对共建活动",
+    "visits_sent_back": "退回修改的走访",
+    "spot_checks": "抽查",
+    "alert_notes": "预警处理记录",
+}
 
 
 @demo_cli.command("load")

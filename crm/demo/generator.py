@@ -36,14 +36,27 @@ AGENCY_BRANCHES = 1_563
 HISTORY_DAYS = 3 * 365  # the demo holds about three years of work up to yesterday
 
 CENTRES = {
-    "章贡区": (25.85, 114.94), "南康区": (25.66, 114.76), "赣县区": (25.86, 115.01),
-    "信丰县": (25.39, 114.92), "大余县": (25.40, 114.36), "上犹县": (25.79, 114.55),
-    "崇义县": (25.68, 114.31), "安远县": (25.14, 115.39), "定南县": (24.78, 115.03),
-    "全南县": (24.74, 114.53), "宁都县": (26.47, 116.01), "于都县": (25.95, 115.42),
-    "兴国县": (26.34, 115.36), "会昌县": (25.60, 115.79), "寻乌县": (24.96, 115.65),
-    "石城县": (26.33, 116.35), "瑞金市": (25.89, 116.03), "龙南市": (24.91, 114.79),
-    "赣州经开区": (25.82, 114.87), "蓉江新区": (25.76, 114.88),
-}  # fmt: skip
+    "章贡区": (25.85, 114.94),
+    "南康区": (25.66, 114.76),
+    "赣县区": (25.86, 115.01),
+    "信丰县": (25.39, 114.92),
+    "大余县": (25.40, 114.36),
+    "上犹县": (25.79, 114.55),
+    "崇义县": (25.68, 114.31),
+    "安远县": (25.14, 115.39),
+    "定南县": (24.78, 115.03),
+    "全南县": (24.74, 114.53),
+    "宁都县": (26.47, 116.01),
+    "于都县": (25.95, 115.42),
+    "兴国县": (26.34, 115.36),
+    "会昌县": (25.60, 115.79),
+    "寻乌县": (24.96, 115.65),
+    "石城县": (26.33, 116.35),
+    "瑞金市": (25.89, 116.03),
+    "龙南市": (24.91, 114.79),
+    "赣州经开区": (25.82, 114.87),
+    "蓉江新区": (25.76, 114.88),
+}
 
 
 @dataclass
@@ -129,10 +142,12 @@ def _staff_accounts(demo: Demo, password: str) -> None:
 def _credit_code(demo: Demo, kind: OrganizationKind, district: District) -> str:
     """A valid 统一社会信用代码: authority and category, district, organization code, check."""
     prefix = {
-        OrganizationKind.ENTERPRISE: "91", OrganizationKind.MICRO: "91",
-        OrganizationKind.MARKET: "91", OrganizationKind.INDIVIDUAL: "92",
+        OrganizationKind.ENTERPRISE: "91",
+        OrganizationKind.MICRO: "91",
+        OrganizationKind.MARKET: "91",
+        OrganizationKind.INDIVIDUAL: "92",
         OrganizationKind.SOCIAL: demo.rng.choice(("51", "52")),
-    }[kind]  # fmt: skip
+    }[kind]
     while True:
         body = f"{demo.rng.randrange(10**8):08d}"
         # GB 11714 organization code: 8 digits and their own check character.
@@ -177,15 +192,20 @@ def _organization(demo: Demo, kind: OrganizationKind, district: District) -> Org
     owner_is_member = rng.random() < 0.35
     latitude, longitude = CENTRES[district.name]
     return Organization(
-        name=name, kind=kind, credit_code=_credit_code(demo, kind, district), district=district,
+        name=name,
+        kind=kind,
+        credit_code=_credit_code(demo, kind, district),
+        district=district,
         industry=industry,
         address=f"赣州市{district.name}{rng.choice(words.STREETS)}{rng.randint(1, 399)}号",
         latitude=Decimal(f"{latitude + rng.uniform(-0.08, 0.08):.6f}"),
         longitude=Decimal(f"{longitude + rng.uniform(-0.08, 0.08):.6f}"),
-        headcount=headcount, party_member_count=rng.randint(0, max(3, headcount // 12)),
-        owner_name=demo.person(), owner_is_member=owner_is_member,
+        headcount=headcount,
+        party_member_count=rng.randint(0, max(3, headcount // 12)),
+        owner_name=demo.person(),
+        owner_is_member=owner_is_member,
         owner_is_secretary=owner_is_member and rng.random() < 0.5,
-    )  # fmt: skip
+    )
 
 
 def _social_name(demo: Demo, district: District) -> str:
@@ -205,9 +225,11 @@ def _social_name(demo: Demo, district: District) -> str:
 
 
 SINGLE_KINDS = (
-    (OrganizationKind.ENTERPRISE, 55), (OrganizationKind.SOCIAL, 20),
-    (OrganizationKind.MICRO, 15), (OrganizationKind.MARKET, 10),
-)  # fmt: skip
+    (OrganizationKind.ENTERPRISE, 55),
+    (OrganizationKind.SOCIAL, 20),
+    (OrganizationKind.MICRO, 15),
+    (OrganizationKind.MARKET, 10),
+)
 JOINT_KINDS = ((OrganizationKind.INDIVIDUAL, 60), (OrganizationKind.MICRO, 40))
 
 
@@ -254,15 +276,26 @@ def _single_kind(demo: Demo, organization: Organization) -> BranchKind:
     return BranchKind.BRANCH
 
 
-def _branch(demo: Demo, name: str, kind: BranchKind, sector: Sector, district: District,
-            members: list[Organization]) -> Branch:  # fmt: skip
+def _branch(
+    demo: Demo,
+    name: str,
+    kind: BranchKind,
+    sector: Sector,
+    district: District,
+    members: list[Organization],
+) -> Branch:
     rng = demo.rng
     branch = Branch(
-        name=name, kind=kind, sector=sector, district=district, organizations=members,
-        secretary_name=demo.person(), secretary_phone=demo.mobile(),
+        name=name,
+        kind=kind,
+        sector=sector,
+        district=district,
+        organizations=members,
+        secretary_name=demo.person(),
+        secretary_phone=demo.mobile(),
         member_count=rng.randint(3, 12) * (3 if kind is BranchKind.COMMITTEE else 1),
         founded_on=demo.day(date(2008, 1, 1), date(2023, 12, 31)),
-    )  # fmt: skip
+    )
     db.session.add(branch)
     demo.counts["organizations"] += len(members)
     demo.counts[f"branches.{sector.value}"] += 1
@@ -368,8 +401,11 @@ def _handovers(demo: Demo, staff: list[Instructor], rows: list[dict]) -> None:
     low, high = assignments.caseload_bounds()
     names = {i.id: i.name for i in staff}
     for giver in demo.rng.sample(staff, 30):
-        takers = [i for i in staff if i.district_id == giver.district_id and i is not giver
-                  and counts[i.id] < high]  # fmt: skip
+        takers = [
+            i
+            for i in staff
+            if i.district_id == giver.district_id and i is not giver and counts[i.id] < high
+        ]
         if counts[giver.id] <= low or not takers:
             continue
         taker = demo.rng.choice(takers)
@@ -406,8 +442,9 @@ def _handovers(demo: Demo, staff: list[Instructor], rows: list[dict]) -> None:
         demo.counts["handovers"] += 1
 
 
-def _pairings(demo: Demo, branches: list[Branch], agency: list[Branch],
-              guided: list[Branch]) -> None:  # fmt: skip
+def _pairings(
+    demo: Demo, branches: list[Branch], agency: list[Branch], guided: list[Branch]
+) -> None:
     """Pair most guided branches and some others with agency branches of their district."""
     by_district = defaultdict(list)
     for branch in agency:
@@ -427,12 +464,23 @@ def _pairings(demo: Demo, branches: list[Branch], agency: list[Branch],
             )
             ended = rng.random() < 0.08
             ended_on = started + timedelta(days=rng.randint(180, 600)) if ended else None
-            db.session.add(Pairing(
-                agency_branch=partner, branch=branch, started_on=started,
-                ended_on=min(ended_on, demo.today - timedelta(days=1)) if ended_on else None,
-                created_at=clock.local_midnight(started),
-                purpose=rng.choice(("党建引领企业发展", "政策宣讲与惠企服务", "组织生活共过",
-                                    "人才培训与招工对接", "志愿服务共建")),
-            ))  # fmt: skip
+            db.session.add(
+                Pairing(
+                    agency_branch=partner,
+                    branch=branch,
+                    started_on=started,
+                    ended_on=min(ended_on, demo.today - timedelta(days=1)) if ended_on else None,
+                    created_at=clock.local_midnight(started),
+                    purpose=rng.choice(
+                        (
+                            "党建引领企业发展",
+                            "政策宣讲与惠企服务",
+                            "组织生活共过",
+                            "人才培训与招工对接",
+                            "志愿服务共建",
+                        )
+                    ),
+                )
+            )
             demo.counts["pairings"] += 1
     db.session.flush()

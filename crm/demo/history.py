@@ -53,10 +53,23 @@ PROBLEMS = {
     ProblemCategory.DISPUTE: ("与供应商存在货款纠纷", "员工工资争议需要调解"),
     ProblemCategory.OTHER: ("厂区周边道路破损影响运输", "希望协调解决职工子女入学"),
 }
-DEPARTMENTS = ("结对机关党组织", "区人社局", "市场监管所", "税务分局", "区工信局", "街道办事处",
-               "司法所", "区商务局")  # fmt: skip
-RESOLUTIONS = ("已协调相关部门上门办理", "对接结对单位提供帮助，问题已解决",
-               "指导企业按政策申报，已获批", "组织专场对接会，需求已满足", "经调解双方达成一致")  # fmt: skip
+DEPARTMENTS = (
+    "结对机关党组织",
+    "区人社局",
+    "市场监管所",
+    "税务分局",
+    "区工信局",
+    "街道办事处",
+    "司法所",
+    "区商务局",
+)
+RESOLUTIONS = (
+    "已协调相关部门上门办理",
+    "对接结对单位提供帮助，问题已解决",
+    "指导企业按政策申报，已获批",
+    "组织专场对接会，需求已满足",
+    "经调解双方达成一致",
+)
 
 
 @dataclass(frozen=True)
@@ -158,19 +171,27 @@ def _visit(
         minutes=rng.randrange(9 * 60)
     )
     late = rng.random() < 0.04 and (last_day - day).days > 25
-    received_at = visited_at + (timedelta(days=rng.randint(8, 20)) if late
-                                else timedelta(minutes=rng.randint(3, 240)))  # fmt: skip
+    received_at = visited_at + (
+        timedelta(days=rng.randint(8, 20)) if late else timedelta(minutes=rng.randint(3, 240))
+    )
     branch, instructor = period.branch, period.instructor
     visit = {
-        "instructor_id": instructor.id, "branch_id": branch.id,
-        "client_key": f"{rng.getrandbits(128):032x}", "visited_at": visited_at,
-        "received_at": received_at, "kind": kind, "backfilled": late,
+        "instructor_id": instructor.id,
+        "branch_id": branch.id,
+        "client_key": f"{rng.getrandbits(128):032x}",
+        "visited_at": visited_at,
+        "received_at": received_at,
+        "kind": kind,
+        "backfilled": late,
         "summary": f"{kind.label}：与{branch.secretary_name or '支部'}交流，了解{rng.choice(TOPICS)}情况并给予指导。",
         "people_met": f"书记{branch.secretary_name}" if branch.secretary_name else "",
-        "latitude": None, "longitude": None, "accuracy_m": None, "distance_m": None,
+        "latitude": None,
+        "longitude": None,
+        "accuracy_m": None,
+        "distance_m": None,
         "far_from_branch": False,
         **{item.column: rng.random() < 0.25 for item in Clarity},
-    }  # fmt: skip
+    }
     if kind is VisitKind.ONSITE and rng.random() < 0.6:
         _locate(rng, visit, branch)
     made.visits.append(visit)
@@ -190,20 +211,31 @@ def _locate(rng: random.Random, visit: dict, branch: Branch) -> None:
     visit.update(
         latitude=Decimal(f"{float(place.latitude) + dlat:.6f}"),
         longitude=Decimal(f"{float(place.longitude) + dlon:.6f}"),
-        accuracy_m=rng.randint(5, 60), distance_m=round(meters), far_from_branch=far,
-    )  # fmt: skip
+        accuracy_m=rng.randint(5, 60),
+        distance_m=round(meters),
+        far_from_branch=far,
+    )
 
 
-def _problem(rng: random.Random, visit_index: int, period: Period, day: date, last_day: date,
-             made: Made) -> None:  # fmt: skip
+def _problem(
+    rng: random.Random, visit_index: int, period: Period, day: date, last_day: date, made: Made
+) -> None:
     category = rng.choice(list(PROBLEMS))
     by = period.instructor.account_id
     problem = {
-        "branch_id": period.branch.id, "visit_id": visit_index, "raised_by_id": by,
-        "raised_on": day, "category": category, "description": rng.choice(PROBLEMS[category]),
-        "department": rng.choice(DEPARTMENTS), "responsible": "", "due_on": day + timedelta(days=30),
-        "status": ProblemStatus.OPEN, "resolution": "", "closed_on": None,
-    }  # fmt: skip
+        "branch_id": period.branch.id,
+        "visit_id": visit_index,
+        "raised_by_id": by,
+        "raised_on": day,
+        "category": category,
+        "description": rng.choice(PROBLEMS[category]),
+        "department": rng.choice(DEPARTMENTS),
+        "responsible": "",
+        "due_on": day + timedelta(days=30),
+        "status": ProblemStatus.OPEN,
+        "resolution": "",
+        "closed_on": None,
+    }
     made.problems.append(problem)
     index = len(made.problems) - 1
     steps = [_step_row(index, None, ProblemStatus.OPEN, "走访时登记", day, by)]
@@ -216,8 +248,16 @@ def _problem(rng: random.Random, visit_index: int, period: Period, day: date, la
         else rng.randint(76, 240)
     )
     if rng.random() < 0.6 and day + takes / 3 <= last_day:
-        steps.append(_step_row(index, ProblemStatus.OPEN, ProblemStatus.COORDINATING,
-                               f"已与{problem['department']}联系协调", day + takes / 3, by))  # fmt: skip
+        steps.append(
+            _step_row(
+                index,
+                ProblemStatus.OPEN,
+                ProblemStatus.COORDINATING,
+                f"已与{problem['department']}联系协调",
+                day + takes / 3,
+                by,
+            )
+        )
     closing = ProblemStatus.UNSOLVABLE if rng.random() < 0.04 else ProblemStatus.SOLVED
     note = (
         "企业已停产，暂无法推进" if closing is ProblemStatus.UNSOLVABLE else rng.choice(RESOLUTIONS)
@@ -230,8 +270,21 @@ def _problem(rng: random.Random, visit_index: int, period: Period, day: date, la
     made.steps.extend(steps)
 
 
-def _step_row(problem_index: int, from_status: ProblemStatus | None, to: ProblemStatus,
-              note: str, on: date, by: int) -> dict:  # fmt: skip
+def _step_row(
+    problem_index: int,
+    from_status: ProblemStatus | None,
+    to: ProblemStatus,
+    note: str,
+    on: date,
+    by: int,
+) -> dict:
     at = datetime.combine(on, time(17), clock.LOCAL_TIME)
-    return {"problem_id": problem_index, "from_status": from_status, "to_status": to,
-            "note": note, "on": on, "by_id": by, "at": at}  # fmt: skip
+    return {
+        "problem_id": problem_index,
+        "from_status": from_status,
+        "to_status": to,
+        "note": note,
+        "on": on,
+        "by_id": by,
+        "at": at,
+    }

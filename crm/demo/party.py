@@ -27,14 +27,20 @@ TOPICS = {
     MeetingKind.DIALOGUE: ("加班与休假安排", "职工食堂改善", "技能培训计划", "高温作业防护"),
     MeetingKind.OWNER: ("支部年度工作计划", "党员示范岗设立", "发展党员工作", "主题党日活动安排"),
 }
-GOALS = (("发展党员", "1—2 名", "按期转正"), ("主题党日", "每月 1 次", "活动记录"),
-         ("党员示范岗", "设立 2 个", "岗位成效"), ("帮扶困难职工", "5 户", "帮扶台账"),
-         ("三会一课", "按时召开", "会议记录"))  # fmt: skip
+GOALS = (
+    ("发展党员", "1—2 名", "按期转正"),
+    ("主题党日", "每月 1 次", "活动记录"),
+    ("党员示范岗", "设立 2 个", "岗位成效"),
+    ("帮扶困难职工", "5 户", "帮扶台账"),
+    ("三会一课", "按时召开", "会议记录"),
+)
 DEEDS = {
-    VanguardCategory.VOLUNTEER: "参加社区志愿服务", VanguardCategory.POST: "带头完成生产攻关任务",
-    VanguardCategory.STUDY: "完成党员学习教育", VanguardCategory.HELP: "结对帮扶困难职工",
+    VanguardCategory.VOLUNTEER: "参加社区志愿服务",
+    VanguardCategory.POST: "带头完成生产攻关任务",
+    VanguardCategory.STUDY: "完成党员学习教育",
+    VanguardCategory.HELP: "结对帮扶困难职工",
     VanguardCategory.OTHER: "参与企业安全检查",
-}  # fmt: skip
+}
 
 
 @dataclass
@@ -60,8 +66,11 @@ def load(rng: random.Random, last_day: date, counts: Counter) -> None:
     _goal_cards(rng, periods, by_branch, last_day, made)
     _vanguard(rng, members, periods, last_day, made)
     _insert(made)
-    counts.update(meetings=len(made.meetings), goal_cards=len(made.goal_cards),
-                  vanguard_entries=sum(len(card["entries"]) for card in made.vanguard))  # fmt: skip
+    counts.update(
+        meetings=len(made.meetings),
+        goal_cards=len(made.goal_cards),
+        vanguard_entries=sum(len(card["entries"]) for card in made.vanguard),
+    )
 
 
 def _members(rng: random.Random, branches: dict, counts: Counter) -> list[dict]:
@@ -75,15 +84,24 @@ def _members(rng: random.Random, branches: dict, counts: Counter) -> list[dict]:
                 if n == 0
                 else (MemberRole.COMMITTEE if n <= branch.member_count // 5 else MemberRole.MEMBER)
             )
-            name = branch.secretary_name if n == 0 and branch.secretary_name else (
-                owner.owner_name if n == 1 and owner else _person(rng))  # fmt: skip
-            rows.append({
-                "branch_id": branch.id, "name": name, "role": role,
-                "phone": _phone(rng, branch if n == 0 else None),
-                "joined_on": date(1990, 1, 1) + timedelta(days=rng.randrange(12_400)),
-                "is_owner": n == 1 and owner is not None, "is_manager": rng.random() < 0.2,
-                "is_staff_rep": rng.random() < 0.15, "active": True,
-            })  # fmt: skip
+            name = (
+                branch.secretary_name
+                if n == 0 and branch.secretary_name
+                else (owner.owner_name if n == 1 and owner else _person(rng))
+            )
+            rows.append(
+                {
+                    "branch_id": branch.id,
+                    "name": name,
+                    "role": role,
+                    "phone": _phone(rng, branch if n == 0 else None),
+                    "joined_on": date(1990, 1, 1) + timedelta(days=rng.randrange(12_400)),
+                    "is_owner": n == 1 and owner is not None,
+                    "is_manager": rng.random() < 0.2,
+                    "is_staff_rep": rng.random() < 0.15,
+                    "active": True,
+                }
+            )
     ids = bulk.insert(Member, (rows), ids=True)
     for row, member_id in zip(rows, ids, strict=True):
         row["id"] = member_id
@@ -111,14 +129,19 @@ def _meetings(rng: random.Random, period: Period, members: list[dict], made: Mad
                 days=rng.randrange((period.last - period.first).days + 1)
             )
             attendees = rng.sample(members, min(len(members), rng.randint(2, 5)))
-            made.meetings.append({
-                "branch_id": period.branch.id, "kind": kind, "held_on": held,
-                "topics": rng.choice(TOPICS[kind]), "outcome": "形成会议纪要，明确责任人和时限",
-                "other_attendees": "业主、职工代表" if kind is not MeetingKind.DECISION else "",
-                "client_key": f"{rng.getrandbits(128):032x}",
-                "created_by_id": period.instructor.account_id,
-                "attendees": [m["id"] for m in attendees],
-            })  # fmt: skip
+            made.meetings.append(
+                {
+                    "branch_id": period.branch.id,
+                    "kind": kind,
+                    "held_on": held,
+                    "topics": rng.choice(TOPICS[kind]),
+                    "outcome": "形成会议纪要，明确责任人和时限",
+                    "other_attendees": "业主、职工代表" if kind is not MeetingKind.DECISION else "",
+                    "client_key": f"{rng.getrandbits(128):032x}",
+                    "created_by_id": period.instructor.account_id,
+                    "attendees": [m["id"] for m in attendees],
+                }
+            )
 
 
 def _goal_cards(rng, periods, by_branch, last_day: date, made: Made) -> None:
@@ -130,18 +153,25 @@ def _goal_cards(rng, periods, by_branch, last_day: date, made: Made) -> None:
         secretary = next(m for m in by_branch[branch_id] if m["role"] is MemberRole.SECRETARY)
         past = year < last_day.year
         rated = past and rng.random() < 0.9
-        made.goal_cards.append({
-            "branch_id": branch_id, "member_id": secretary["id"], "year": year,
-            "self_assessment": "全年履职目标基本完成，支部活动正常开展。" if past else "",
-            "assessed_on": date(year, 12, 20) if past else None,
-            "rating": rng.choices(list(Rating), (30, 45, 20, 5))[0] if rated else None,
-            "rating_comment": "履职到位，成效明显" if rated else "",
-            "rated_on": date(year, 12, 28) if rated else None,
-            "rated_by_id": account_id if rated else None, "locked": rated,
-            "goals": rng.sample(GOALS, 3),
-            "notes": [date(year, month, 15) for month in (4, 8) if date(year, month, 15) <= last_day],
-            "by": account_id,
-        })  # fmt: skip
+        made.goal_cards.append(
+            {
+                "branch_id": branch_id,
+                "member_id": secretary["id"],
+                "year": year,
+                "self_assessment": "全年履职目标基本完成，支部活动正常开展。" if past else "",
+                "assessed_on": date(year, 12, 20) if past else None,
+                "rating": rng.choices(list(Rating), (30, 45, 20, 5))[0] if rated else None,
+                "rating_comment": "履职到位，成效明显" if rated else "",
+                "rated_on": date(year, 12, 28) if rated else None,
+                "rated_by_id": account_id if rated else None,
+                "locked": rated,
+                "goals": rng.sample(GOALS, 3),
+                "notes": [
+                    date(year, month, 15) for month in (4, 8) if date(year, month, 15) <= last_day
+                ],
+                "by": account_id,
+            }
+        )
 
 
 def _vanguard(rng, members: list[dict], periods, last_day: date, made: Made) -> None:
@@ -162,38 +192,67 @@ def _vanguard(rng, members: list[dict], periods, last_day: date, made: Made) -> 
                 # secretary's own deeds wait for a reviewer.
                 own = member["role"] is MemberRole.SECRETARY
                 confirmed = rng.random() < 0.85 and not own
-                entries.append({
-                    "done_on": done, "deed": DEEDS[category], "category": category,
-                    "points": rng.randint(1, 10), "client_key": f"{rng.getrandbits(128):032x}",
-                    "created_by_id": guide[member["branch_id"]],
-                    "confirmed_on": done + timedelta(days=3) if confirmed else None,
-                    "confirmed_by_id": None,
-                    "confirmed_as": f"书记{secretary[member['branch_id']]}（确认链接）" if confirmed else "",
-                })  # fmt: skip
+                entries.append(
+                    {
+                        "done_on": done,
+                        "deed": DEEDS[category],
+                        "category": category,
+                        "points": rng.randint(1, 10),
+                        "client_key": f"{rng.getrandbits(128):032x}",
+                        "created_by_id": guide[member["branch_id"]],
+                        "confirmed_on": done + timedelta(days=3) if confirmed else None,
+                        "confirmed_by_id": None,
+                        "confirmed_as": f"书记{secretary[member['branch_id']]}（确认链接）"
+                        if confirmed
+                        else "",
+                    }
+                )
             if entries:
-                made.vanguard.append({"member_id": member["id"], "year": year,
-                                      "entries": entries})  # fmt: skip
+                made.vanguard.append({"member_id": member["id"], "year": year, "entries": entries})
 
 
 def _insert(made: Made) -> None:
     meetings = made.meetings
-    ids = bulk.insert(Meeting, ([{k: v for k, v in m.items() if k != "attendees"}
-                                         for m in meetings]), ids=True)  # fmt: skip
-    bulk.insert(meeting_attendee, [{"meeting_id": i, "member_id": member}
-                                   for i, m in zip(ids, meetings, strict=True)
-                                   for member in m["attendees"]])  # fmt: skip
+    ids = bulk.insert(
+        Meeting, ([{k: v for k, v in m.items() if k != "attendees"} for m in meetings]), ids=True
+    )
+    bulk.insert(
+        meeting_attendee,
+        [
+            {"meeting_id": i, "member_id": member}
+            for i, m in zip(ids, meetings, strict=True)
+            for member in m["attendees"]
+        ],
+    )
     cards = made.goal_cards
-    ids = bulk.insert(GoalCard, ([{k: v for k, v in c.items()
-                                           if k not in ("goals", "notes", "by")} for c in cards]),
-                      ids=True)  # fmt: skip
-    bulk.insert(Goal, [{"card_id": i, "title": t, "target": g, "measure": m}
-                       for i, c in zip(ids, cards, strict=True) for t, g, m in c["goals"]])  # fmt: skip
-    bulk.insert(GoalNote, [{"card_id": i, "noted_on": on, "text": "按计划推进，阶段目标已完成",
-                            "by_id": c["by"]}
-                           for i, c in zip(ids, cards, strict=True) for on in c["notes"]])  # fmt: skip
+    ids = bulk.insert(
+        GoalCard,
+        ([{k: v for k, v in c.items() if k not in ("goals", "notes", "by")} for c in cards]),
+        ids=True,
+    )
+    bulk.insert(
+        Goal,
+        [
+            {"card_id": i, "title": t, "target": g, "measure": m}
+            for i, c in zip(ids, cards, strict=True)
+            for t, g, m in c["goals"]
+        ],
+    )
+    bulk.insert(
+        GoalNote,
+        [
+            {"card_id": i, "noted_on": on, "text": "按计划推进，阶段目标已完成", "by_id": c["by"]}
+            for i, c in zip(ids, cards, strict=True)
+            for on in c["notes"]
+        ],
+    )
     vanguard = made.vanguard
-    ids = bulk.insert(VanguardCard, ([{"member_id": v["member_id"], "year": v["year"]}
-                                              for v in vanguard]), ids=True)  # fmt: skip
-    bulk.insert(VanguardEntry, ([{**e, "card_id": i}
-                                         for i, v in zip(ids, vanguard, strict=True)
-                                         for e in v["entries"]]))  # fmt: skip
+    ids = bulk.insert(
+        VanguardCard,
+        ([{"member_id": v["member_id"], "year": v["year"]} for v in vanguard]),
+        ids=True,
+    )
+    bulk.insert(
+        VanguardEntry,
+        ([{**e, "card_id": i} for i, v in zip(ids, vanguard, strict=True) for e in v["entries"]]),
+    )

@@ -36,8 +36,9 @@ def create(instructor_id: int):
         row.form.to.choices = choices
     if made := submit(form, lambda: _hand_over(leaving, form)):
         flash(f"已移交 {len(made)} 个党组织，交接单见下。", "success")
-        return redirect(url_for(".notes", instructor_id=leaving.id,
-                                branch=[a.branch_id for a in made]), 303)  # fmt: skip
+        return redirect(
+            url_for(".notes", instructor_id=leaving.id, branch=[a.branch_id for a in made]), 303
+        )
     names = {a.branch_id: a.branch.name for a in held}
     page = render_template("handover/form.html", form=form, leaving=leaving, names=names)
     return page, form_status(form)
@@ -58,8 +59,15 @@ def _receivers(leaving: Instructor) -> list:
     )
     counts = assignments.current_counts(i.id for i in others)
     _, high = assignments.caseload_bounds()
-    return options([(0, "不移交"), *((i.id, f"{i.name}（已指导 {counts[i.id]}/{high}）")
-                                    for i in sorted(others, key=lambda i: counts[i.id]))])  # fmt: skip
+    return options(
+        [
+            (0, "不移交"),
+            *(
+                (i.id, f"{i.name}（已指导 {counts[i.id]}/{high}）")
+                for i in sorted(others, key=lambda i: counts[i.id])
+            ),
+        ]
+    )
 
 
 def _hand_over(leaving: Instructor, form: HandoverForm):
@@ -87,8 +95,9 @@ def notes(instructor_id: int):
     instructor = assignments.visible_instructor(current_user, instructor_id) or abort(404)
     ids = request.args.getlist("branch", type=whole_number)
     branches = [b for b in (visible_branch(current_user, i) for i in ids) if b is not None]
-    return render_template("handover/notes.html", instructor=instructor,
-                           notes=[services.note_for(b) for b in branches])  # fmt: skip
+    return render_template(
+        "handover/notes.html", instructor=instructor, notes=[services.note_for(b) for b in branches]
+    )
 
 
 @bp.route("/branches/<int:branch_id>/handover")

@@ -49,16 +49,34 @@ def index():
         caseload.count(page.items, today)  # only the rows shown, unless the sort counted them all
     else:
         counted_at = stored.counted_at(caseload.stored_at, caseload.refresh, today)
-        page = paginate(caseload.stored(current_user, q=q, district_id=district_id, flag=flag,
-                                        sort=sort, descending=descending))  # fmt: skip
+        page = paginate(
+            caseload.stored(
+                current_user,
+                q=q,
+                district_id=district_id,
+                flag=flag,
+                sort=sort,
+                descending=descending,
+            )
+        )
         page.items = caseload.lines(page.items)
     low, high = assignments.caseload_bounds()
     return render_template(
-        "instructors/index.html", page=page, low=low, high=high, q=q, district_id=district_id,
-        flag=flag, sort=sort, descending=descending, sorts=caseload.SORTS, counted_at=counted_at,
-        quarter=clock.quarter_label(today), quarter_start=meetings.quiet_since(today),
+        "instructors/index.html",
+        page=page,
+        low=low,
+        high=high,
+        q=q,
+        district_id=district_id,
+        flag=flag,
+        sort=sort,
+        descending=descending,
+        sorts=caseload.SORTS,
+        counted_at=counted_at,
+        quarter=clock.quarter_label(today),
+        quarter_start=meetings.quiet_since(today),
         districts=assignments.districts_in_scope(current_user),
-    )  # fmt: skip
+    )
 
 
 @bp.route("/<int:instructor_id>")
@@ -108,9 +126,9 @@ def _detail_page(instructor: Instructor, form: AssignForm | None):
 def create():
     form = NewInstructorForm()
     form.district_id.choices = options(district_choices())
-    if instructor := submit(form, lambda: services.create_instructor(
-        username=form.username.data, **form.values()
-    )):  # fmt: skip
+    if instructor := submit(
+        form, lambda: services.create_instructor(username=form.username.data, **form.values())
+    ):
         flash(
             f"已添加指导员 {instructor.name}。登录账号 {instructor.account.username} 待安全管理员"
             "设置临时密码并启用。",

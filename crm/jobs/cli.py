@@ -30,23 +30,52 @@ def run() -> None:
     app = current_app._get_current_object()  # the job runs on the scheduler's own thread
     catch_up()
     scheduler = BlockingScheduler(timezone=clock.LOCAL_TIME)
-    scheduler.add_job(monthly_job, args=(app,), trigger=CronTrigger(day=1, hour=2, minute=0, timezone=clock.LOCAL_TIME),
-                      id="monthly-reports", misfire_grace_time=6 * 3600, coalesce=True,
-                      max_instances=1)  # fmt: skip
-    scheduler.add_job(sweep_job, args=(app,), trigger=CronTrigger(hour=3, minute=30, timezone=clock.LOCAL_TIME),
-                      id="sweep", misfire_grace_time=6 * 3600, coalesce=True, max_instances=1)  # fmt: skip
-    scheduler.add_job(backup_job, args=(app,), trigger=CronTrigger(hour=2, minute=30, timezone=clock.LOCAL_TIME),
-                      id="backup", misfire_grace_time=6 * 3600, coalesce=True, max_instances=1)  # fmt: skip
+    scheduler.add_job(
+        monthly_job,
+        args=(app,),
+        trigger=CronTrigger(day=1, hour=2, minute=0, timezone=clock.LOCAL_TIME),
+        id="monthly-reports",
+        misfire_grace_time=6 * 3600,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        sweep_job,
+        args=(app,),
+        trigger=CronTrigger(hour=3, minute=30, timezone=clock.LOCAL_TIME),
+        id="sweep",
+        misfire_grace_time=6 * 3600,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        backup_job,
+        args=(app,),
+        trigger=CronTrigger(hour=2, minute=30, timezone=clock.LOCAL_TIME),
+        id="backup",
+        misfire_grace_time=6 * 3600,
+        coalesce=True,
+        max_instances=1,
+    )
     scheduler.add_job(
         backfill_job, args=(app,), trigger="date", id="report-backfill", misfire_grace_time=None
     )
-    scheduler.add_job(queued_job, args=(app,), trigger="interval", seconds=10, id="report-batches",
-                      max_instances=1, coalesce=True)  # fmt: skip
+    scheduler.add_job(
+        queued_job,
+        args=(app,),
+        trigger="interval",
+        seconds=10,
+        id="report-batches",
+        max_instances=1,
+        coalesce=True,
+    )
     # Every REVIEW_REFRESH_MINUTES, counted from the hour (so once just after midnight).
-    every = CronTrigger(minute=f"*/{app.config['REVIEW_REFRESH_MINUTES']}", second=20,
-                        timezone=clock.LOCAL_TIME)  # fmt: skip
-    scheduler.add_job(review_job, args=(app,), trigger=every, id="review-figures",
-                      max_instances=1, coalesce=True)  # fmt: skip
+    every = CronTrigger(
+        minute=f"*/{app.config['REVIEW_REFRESH_MINUTES']}", second=20, timezone=clock.LOCAL_TIME
+    )
+    scheduler.add_job(
+        review_job, args=(app,), trigger=every, id="review-figures", max_instances=1, coalesce=True
+    )
     # And once at start-up: the first reviewer after an install or a restore does not wait.
     scheduler.add_job(
         review_job, args=(app,), trigger="date", id="review-figures-now", misfire_grace_time=None

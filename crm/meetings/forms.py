@@ -15,11 +15,17 @@ class MeetingForm(Form):
     kind = enum_field("会议类别", MeetingKind, names={k: k.full_name for k in MeetingKind})
     held_on = date_field("会议日期")
     attendee_ids = SelectMultipleField(
-        "参会党员", coerce=whole_number, validate_choice=False,
+        "参会党员",
+        coerce=whole_number,
+        validate_choice=False,
         **checkbox_list(),
-    )  # fmt: skip
-    other_attendees = StringField("其他参会人员", validators=[Length(max=200)], default="",
-                                  description="如业主、职工代表，非党员填在这里")  # fmt: skip
+    )
+    other_attendees = StringField(
+        "其他参会人员",
+        validators=[Length(max=200)],
+        default="",
+        description="如业主、职工代表，非党员填在这里",
+    )
     topics = TextAreaField("议题", validators=[DataRequired("请填写会议议题。"), Length(max=2000)])
     outcome = TextAreaField("结果", validators=[Length(max=2000)], default="")
     photos = MultipleFileField("照片（可选，最多 6 张）")

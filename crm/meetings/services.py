@@ -55,11 +55,17 @@ def record_meeting(branch: Branch, new: NewMeeting, *, by: Account) -> Meeting:
     if len(new.photos) > limit:
         raise PhotoError(f"每次最多上传 {limit} 张照片。")
     meeting = Meeting(
-        branch=branch, kind=new.kind, held_on=new.held_on, topics=new.topics.strip(),
-        outcome=new.outcome.strip(), other_attendees=new.other_attendees.strip(),
-        client_key=new.client_key, created_by=by, attendees=attendees,
+        branch=branch,
+        kind=new.kind,
+        held_on=new.held_on,
+        topics=new.topics.strip(),
+        outcome=new.outcome.strip(),
+        other_attendees=new.other_attendees.strip(),
+        client_key=new.client_key,
+        created_by=by,
+        attendees=attendees,
         backfilled=entered_late(new.held_on, clock.now()),
-    )  # fmt: skip
+    )
     if (stored := add_once(meeting, lambda: find_by_key(by.id, new.client_key))) is not meeting:
         return stored
     if new.photos:
@@ -78,8 +84,14 @@ class MeetingChange:
     other_attendees: str
 
 
-CHANGED_NAMES = {"kind": "会议类别", "held_on": "会议日期", "topics": "议题", "outcome": "结果",
-                 "attendees": "参会党员", "other_attendees": "其他参会人员"}  # fmt: skip
+CHANGED_NAMES = {
+    "kind": "会议类别",
+    "held_on": "会议日期",
+    "topics": "议题",
+    "outcome": "结果",
+    "attendees": "参会党员",
+    "other_attendees": "其他参会人员",
+}
 
 
 def _subject(meeting: Meeting, by: Account) -> corrections.Subject:

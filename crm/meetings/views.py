@@ -29,9 +29,12 @@ def index(branch_id: int):
     branch = visible_branch(current_user, branch_id) or abort(404)
     today = clock.today()
     return render_template(
-        "meetings/index.html", branch=branch, meetings=services.of_branch(branch.id, limit=200),
-        kinds=services.kept_up([branch.id], today)[branch.id], today=today,
-    )  # fmt: skip
+        "meetings/index.html",
+        branch=branch,
+        meetings=services.of_branch(branch.id, limit=200),
+        kinds=services.kept_up([branch.id], today)[branch.id],
+        today=today,
+    )
 
 
 @bp.route("/branches/<int:branch_id>/meetings/new", methods=["GET", "POST"])
@@ -47,12 +50,16 @@ def create(branch_id: int):
     elif done := services.find_by_key(current_user.id, form.client_key.data or ""):
         return _answer(done)
     pending = uploads.collect(form.photos)
-    if not form.photos.errors and (meeting := submit(form, lambda: services.record_meeting(
-        branch, _new_meeting(form, pending), by=current_user
-    ))):  # fmt: skip
+    if not form.photos.errors and (
+        meeting := submit(
+            form,
+            lambda: services.record_meeting(branch, _new_meeting(form, pending), by=current_user),
+        )
+    ):
         return _answer(meeting)
-    return uploads.shown_again(form, pending, "meetings/form.html", branch=branch,
-                               kinds=MeetingKind)  # fmt: skip
+    return uploads.shown_again(
+        form, pending, "meetings/form.html", branch=branch, kinds=MeetingKind
+    )
 
 
 def _form(branch: Branch, form: MeetingForm | MeetingEditForm | None = None, keep=()):
@@ -66,11 +73,15 @@ def _form(branch: Branch, form: MeetingForm | MeetingEditForm | None = None, kee
 
 def _new_meeting(form: MeetingForm, pending: list[StoredPhoto]) -> services.NewMeeting:
     return services.NewMeeting(
-        client_key=form.client_key.data, kind=form.kind.data, held_on=form.held_on.data,
-        topics=form.topics.data, outcome=form.outcome.data or "",
-        attendee_ids=form.attendee_ids.data or [], other_attendees=form.other_attendees.data or "",
+        client_key=form.client_key.data,
+        kind=form.kind.data,
+        held_on=form.held_on.data,
+        topics=form.topics.data,
+        outcome=form.outcome.data or "",
+        attendee_ids=form.attendee_ids.data or [],
+        other_attendees=form.other_attendees.data or "",
         photos=pending,
-    )  # fmt: skip
+    )
 
 
 def _answer(meeting: Meeting):

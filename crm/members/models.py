@@ -42,5 +42,12 @@ class Member(Audited, Versioned, TimestampMixin, db.Model):
     @property
     def standing(self) -> list[str]:
         """业主 / 管理人员 / 职工代表, as they apply."""
-        return [label for flag, label in ((self.is_owner, "业主"), (self.is_manager, "管理人员"),
-                                          (self.is_staff_rep, "职工代表")) if flag]  # fmt: skip
+        return [
+            label
+            for flag, label in (
+                (self.is_owner, "业主"),
+                (self.is_manager, "管理人员"),
+                (self.is_staff_rep, "职工代表"),
+            )
+            if flag
+        ]

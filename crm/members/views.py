@@ -22,8 +22,13 @@ def index(branch_id: int):
     branch = visible_branch(current_user, branch_id) or abort(404)
     year = clock.today().year
     members = services.members_of(branch.id, include_left=True)
-    return render_template("members/index.html", branch=branch, members=members, year=year,
-                           standings=cards.ranking(branch.id, year))  # fmt: skip
+    return render_template(
+        "members/index.html",
+        branch=branch,
+        members=members,
+        year=year,
+        standings=cards.ranking(branch.id, year),
+    )
 
 
 @bp.route("/members/<int:member_id>")
@@ -33,10 +38,14 @@ def detail(member_id: int):
     year = year_arg(clock.today().year)
     card = cards.vanguard_card(member, year)
     return render_template(
-        "members/detail.html", member=member, year=year, card=card,
-        may_confirm=cards.may_confirm, keeps_cards=cards.keeps_cards(current_user, member.branch_id),
+        "members/detail.html",
+        member=member,
+        year=year,
+        card=card,
+        may_confirm=cards.may_confirm,
+        keeps_cards=cards.keeps_cards(current_user, member.branch_id),
         versions=corrections.traces("vanguard_entry", [e.id for e in card.entries] if card else []),
-    )  # fmt: skip
+    )
 
 
 @bp.route("/branches/<int:branch_id>/members/new", methods=["GET", "POST"])
@@ -65,5 +74,6 @@ def edit(member_id: int):
         return redirect(url_for(".index", branch_id=member.branch_id), 303)
     if masked and form.phone.data == member.phone:
         form.phone.data = mask_phone(member.phone)
-    return render_template("members/form.html", form=form, branch=member.branch,
-                           member=member), form_status(form)  # fmt: skip
+    return render_template(
+        "members/form.html", form=form, branch=member.branch, member=member
+    ), form_status(form)

@@ -27,9 +27,18 @@ class OrganizationForm(Form):
 
     version = version_field()
     FIELDS = (
-        "name", "kind", "credit_code", "district_id", "industry", "address", "headcount",
-        "party_member_count", "owner_name", "owner_is_member", "owner_is_secretary",
-    )  # fmt: skip
+        "name",
+        "kind",
+        "credit_code",
+        "district_id",
+        "industry",
+        "address",
+        "headcount",
+        "party_member_count",
+        "owner_name",
+        "owner_is_member",
+        "owner_is_secretary",
+    )
 
     def values(self) -> dict:
         return {name: self[name].data for name in self.FIELDS}

@@ -27,7 +27,17 @@ class ActivityForm(Form):
     description = TextAreaField(
         "活动内容", validators=[DataRequired("请填写活动内容。"), Length(max=2000)]
     )
-    resources = StringField("提供的资源", validators=[Length(max=200)], default="",
-                            description="如资金、场地、岗位、培训")  # fmt: skip
-    people_reached = NumberField("受益人数", default=0, validators=[
-        InputRequired("请填写人数，没有填 0。"), NumberRange(min=0, max=1_000_000, message="请填写 0 或正整数。")])  # fmt: skip
+    resources = StringField(
+        "提供的资源",
+        validators=[Length(max=200)],
+        default="",
+        description="如资金、场地、岗位、培训",
+    )
+    people_reached = NumberField(
+        "受益人数",
+        default=0,
+        validators=[
+            InputRequired("请填写人数，没有填 0。"),
+            NumberRange(min=0, max=1_000_000, message="请填写 0 或正整数。"),
+        ],
+    )

@@ -125,10 +125,16 @@ def log_activity(pairing: Pairing, new: NewActivity, *, by: Account) -> PairingA
         raise RuleError("活动日期应在结对期间内。", "held_on")
     if new.people_reached < 0:
         raise RuleError("受益人数不能为负数。", "people_reached")
-    activity = PairingActivity(pairing_id=pairing.id, held_on=new.held_on, kind=new.kind,
-                               description=new.description.strip(), resources=new.resources.strip(),
-                               people_reached=new.people_reached, client_key=new.client_key,
-                               created_by_id=by.id)  # fmt: skip
+    activity = PairingActivity(
+        pairing_id=pairing.id,
+        held_on=new.held_on,
+        kind=new.kind,
+        description=new.description.strip(),
+        resources=new.resources.strip(),
+        people_reached=new.people_reached,
+        client_key=new.client_key,
+        created_by_id=by.id,
+    )
     if (
         stored := add_once(activity, lambda: activity_by_key(by.id, new.client_key))
     ) is not activity:

@@ -68,10 +68,15 @@ def create():
         form.agency_branch_id.data = request.args.get("agency_branch_id", type=whole_number)
         form.branch_id.data = request.args.get("branch_id", type=whole_number)
         form.started_on.data = clock.today()
-    if pairing := submit(form, lambda: services.create_pairing(
-        _branch(form.agency_branch_id), _branch(form.branch_id),
-        started_on=form.started_on.data, purpose=form.purpose.data or "",
-    )):  # fmt: skip
+    if pairing := submit(
+        form,
+        lambda: services.create_pairing(
+            _branch(form.agency_branch_id),
+            _branch(form.branch_id),
+            started_on=form.started_on.data,
+            purpose=form.purpose.data or "",
+        ),
+    ):
         flash("已登记结对。", "success")
         return redirect(url_for(".detail", pairing_id=pairing.id), 303)
     return render_template("pairings/form.html", form=form), form_status(form)
@@ -89,8 +94,9 @@ def _branch(field) -> Branch:
 def detail(pairing_id: int):
     pairing = services.visible_pairing(current_user, pairing_id) or abort(404)
     end_form = EndPairingForm(ended_on=clock.today()) if current_user.is_admin else None
-    return render_template("pairings/detail.html", pairing=pairing, end_form=end_form,
-                           may_log=_may_log(pairing))  # fmt: skip
+    return render_template(
+        "pairings/detail.html", pairing=pairing, end_form=end_form, may_log=_may_log(pairing)
+    )
 
 
 def _may_log(pairing: Pairing) -> bool:
@@ -124,10 +130,21 @@ def log_activity(pairing_id: int):
         form.client_key.data, form.held_on.data = uuid4().hex, clock.today()
     elif done := services.activity_by_key(current_user.id, form.client_key.data or ""):
         return _answer(done)
-    if activity := submit(form, lambda: services.log_activity(pairing, services.NewActivity(
-        form.client_key.data, form.held_on.data, form.kind.data, form.description.data,
-        form.resources.data or "", form.people_reached.data,
-    ), by=current_user)):  # fmt: skip
+    if activity := submit(
+        form,
+        lambda: services.log_activity(
+            pairing,
+            services.NewActivity(
+                form.client_key.data,
+                form.held_on.data,
+                form.kind.data,
+                form.description.data,
+                form.resources.data or "",
+                form.people_reached.data,
+            ),
+            by=current_user,
+        ),
+    ):
         return _answer(activity)
     return shown_again(form, "pairings/activity_form.html", pairing=pairing)
 

@@ -98,8 +98,9 @@ def store(upload: Upload) -> StoredPhoto:
     stored_name = secrets.token_hex(16) + ending
     _write_durably(path_of(stored_name), encoded)
     _write_durably(path_of(stored_name + THUMB_SUFFIX), _thumbnail(image))
-    return StoredPhoto(stored_name, content_type, width, height, len(encoded),
-                       hashlib.sha256(encoded).hexdigest())  # fmt: skip
+    return StoredPhoto(
+        stored_name, content_type, width, height, len(encoded), hashlib.sha256(encoded).hexdigest()
+    )
 
 
 def _header(data: bytes, label: str) -> None:
@@ -222,9 +223,15 @@ def sweep(older_than: timedelta) -> int:
     originals = {
         p.name: p.name.removesuffix(THUMB_SUFFIX) for p in old
     }  # a thumbnail goes with its photo
-    claimed = set(db.session.scalars(
-        select(Photo.stored_name).where(Photo.stored_name.in_(set(originals.values())))
-    )) if old else set()  # fmt: skip
+    claimed = (
+        set(
+            db.session.scalars(
+                select(Photo.stored_name).where(Photo.stored_name.in_(set(originals.values())))
+            )
+        )
+        if old
+        else set()
+    )
     gone = [p for p in old if originals[p.name] not in claimed]
     for path in gone:
         path.unlink(missing_ok=True)

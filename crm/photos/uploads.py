@@ -55,5 +55,10 @@ def shown_again(form: FlaskForm, pending: list[StoredPhoto], template: str, **co
         refused = form.photos.errors
         form.validate()  # the other fields' messages too; validate() clears the photos'
         form.photos.errors = refused
-    return forms.shown_again(form, template, tokens=tokens(pending),
-                             limit=current_app.config["PHOTOS_PER_RECORD"], **context)  # fmt: skip
+    return forms.shown_again(
+        form,
+        template,
+        tokens=tokens(pending),
+        limit=current_app.config["PHOTOS_PER_RECORD"],
+        **context,
+    )

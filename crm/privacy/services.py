@@ -22,6 +22,7 @@ def reveal(account: Account, kind: str, object_id: int) -> str | None:
     record = find(account, object_id)
     if record is None or not getattr(record, field):
         return None
-    audit.record("phone.reveal", object_type=kind, object_id=object_id,
-                 summary=f"查看{label}：{record}")  # fmt: skip
+    audit.record(
+        "phone.reveal", object_type=kind, object_id=object_id, summary=f"查看{label}：{record}"
+    )
     return getattr(record, field)

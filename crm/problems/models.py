@@ -99,8 +99,9 @@ class ProblemStep(Audited, db.Model):
     __tablename__ = "problem_step"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    problem_id: Mapped[int] = mapped_column(sa.ForeignKey("problem.id", ondelete="CASCADE"),
-                                            index=True)  # fmt: skip
+    problem_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("problem.id", ondelete="CASCADE"), index=True
+    )
     from_status: Mapped[ProblemStatus | None]
     to_status: Mapped[ProblemStatus]
     note: Mapped[str] = mapped_column(sa.Text)

@@ -67,10 +67,16 @@ def new_problem(branch: Branch, new: NewProblem, *, by: Account, on: date) -> Pr
     if due_on < on:
         raise RuleError("办结期限不能早于登记日期。", "due_on")
     problem = Problem(
-        branch=branch, raised_by=by, raised_on=on, category=new.category,
-        description=new.description.strip(), department=new.department.strip(),
-        responsible=new.responsible.strip(), due_on=due_on, status=ProblemStatus.OPEN,
-    )  # fmt: skip
+        branch=branch,
+        raised_by=by,
+        raised_on=on,
+        category=new.category,
+        description=new.description.strip(),
+        department=new.department.strip(),
+        responsible=new.responsible.strip(),
+        due_on=due_on,
+        status=ProblemStatus.OPEN,
+    )
     problem.steps.append(
         ProblemStep(from_status=None, to_status=ProblemStatus.OPEN, note="登记问题", on=on, by=by)
     )

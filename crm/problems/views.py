@@ -89,10 +89,17 @@ def detail(problem_id: int):
 def advance(problem_id: int):
     problem = services.visible_problem(current_user, problem_id) or abort(404)
     form = _advance_form(problem) or abort(403)
-    if submit(form, lambda: services.advance(
-        problem, ProblemStatus(form.to_status.data), note=form.note.data, on=form.on.data,
-        by=current_user, department=form.department.data,
-    )):  # fmt: skip
+    if submit(
+        form,
+        lambda: services.advance(
+            problem,
+            ProblemStatus(form.to_status.data),
+            note=form.note.data,
+            on=form.on.data,
+            by=current_user,
+            department=form.department.data,
+        ),
+    ):
         flash(f"问题已改为“{problem.status.label}”。", "success")
         return redirect(url_for(".detail", problem_id=problem.id), 303)
     return _detail_page(problem, form)
@@ -127,12 +134,21 @@ def create(branch_id: int):
     form = ProblemForm()
     if request.method == "GET":
         form.due_on.data = services.default_due(clock.today())
-    if problem := submit(form, lambda: services.raise_problem(
-        branch,
-        NewProblem(form.category.data, form.description.data, form.department.data,
-                   form.responsible.data, form.due_on.data),
-        by=current_user, on=clock.today(),
-    )):  # fmt: skip
+    if problem := submit(
+        form,
+        lambda: services.raise_problem(
+            branch,
+            NewProblem(
+                form.category.data,
+                form.description.data,
+                form.department.data,
+                form.responsible.data,
+                form.due_on.data,
+            ),
+            by=current_user,
+            on=clock.today(),
+        ),
+    ):
         flash("问题已登记。", "success")
         return redirect(url_for(".detail", problem_id=problem.id), 303)
     return render_template("problems/form.html", form=form, branch=branch), form_status(form)

@@ -22,9 +22,15 @@ CLAIM_STALE = timedelta(minutes=30)  # a claim this old with no report: its make
 _worker_app: Flask | None = None
 
 
-def make_many(subjects: Iterable[services.Subject], month: date, *, by_id: int | None,
-              scheduled: bool = False, workers: int = 2,
-              progress: Callable[[int], None] = lambda n: None) -> list[int]:  # fmt: skip
+def make_many(
+    subjects: Iterable[services.Subject],
+    month: date,
+    *,
+    by_id: int | None,
+    scheduled: bool = False,
+    workers: int = 2,
+    progress: Callable[[int], None] = lambda n: None,
+) -> list[int]:
     """Make each subject's report for the month; return the new reports' ids.
 
     Scheduled runs claim each report first and skip those already claimed, so a report is
@@ -103,11 +109,14 @@ def claim(subject: services.Subject, month: date) -> bool:
         except IntegrityError:
             taken_over = db.session.execute(
                 update(ScheduledReport)
-                .where(ScheduledReport.subject == subject.key, ScheduledReport.month == month,
-                       ScheduledReport.report_id.is_(None),
-                       ScheduledReport.claimed_at < clock.now() - CLAIM_STALE)
+                .where(
+                    ScheduledReport.subject == subject.key,
+                    ScheduledReport.month == month,
+                    ScheduledReport.report_id.is_(None),
+                    ScheduledReport.claimed_at < clock.now() - CLAIM_STALE,
+                )
                 .values(claimed_at=clock.now())
-            )  # fmt: skip
+            )
             if taken_over.rowcount != 1:
                 db.session.rollback()
                 return False
@@ -126,8 +135,14 @@ def due_month(now_local_date: date, hour_passed: bool) -> date:
 def run_scheduled(
     month: date, *, workers: int = 2, progress: Callable[[int], None] = lambda n: None
 ) -> list[int]:
-    return make_many(services.monthly_subjects(month), month, by_id=None, scheduled=True,
-                     workers=workers, progress=progress)  # fmt: skip
+    return make_many(
+        services.monthly_subjects(month),
+        month,
+        by_id=None,
+        scheduled=True,
+        workers=workers,
+        progress=progress,
+    )
 
 
 def request_month(month: date, *, by: Account) -> ReportBatch:
@@ -164,9 +179,10 @@ def run_queued(*, workers: int = 2) -> int | None:
         return None
     with writing():
         taken = db.session.execute(
-            update(ReportBatch).where(ReportBatch.id == batch_id, ReportBatch.status == BatchStatus.QUEUED)
+            update(ReportBatch)
+            .where(ReportBatch.id == batch_id, ReportBatch.status == BatchStatus.QUEUED)
             .values(status=BatchStatus.RUNNING)
-        )  # fmt: skip
+        )
         db.session.commit()
     if taken.rowcount != 1:
         return None  # another scheduler took it
@@ -197,9 +213,10 @@ def run_queued(*, workers: int = 2) -> int | None:
 def _finish(batch_id: int, status: BatchStatus, message: str) -> None:
     with writing():
         db.session.execute(
-            update(ReportBatch).where(ReportBatch.id == batch_id)
+            update(ReportBatch)
+            .where(ReportBatch.id == batch_id)
             .values(status=status, message=message, finished_at=clock.now())
-        )  # fmt: skip
+        )
         db.session.commit()
 
 

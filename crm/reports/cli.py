@@ -36,8 +36,14 @@ class BadInputError(click.ClickException):
     "--out", type=click.Path(file_okay=False, path_type=Path), help="另存一份到此文件夹。"
 )
 @click.option("--workers", default=2, show_default=True, help="同时生成的进程数。")
-def monthly(month: str, username: str | None, district: str | None, city: bool, out: Path | None,
-            workers: int) -> None:  # fmt: skip
+def monthly(
+    month: str,
+    username: str | None,
+    district: str | None,
+    city: bool,
+    out: Path | None,
+    workers: int,
+) -> None:
     """Make a month's reports: one subject, or all of them (each instructor, district, city)."""
     if sum(map(bool, (username, district, city))) > 1:
         raise BadInputError("--instructor、--district、--city 只能选一个。")
@@ -47,10 +53,17 @@ def monthly(month: str, username: str | None, district: str | None, city: bool, 
         raise BadInputError(error.message) from None
     subjects = _subjects(username, district, city, first)
     started = time.perf_counter()
-    with acting_as("cli:reports"), click.progressbar(length=len(subjects), label=f"{first:%Y-%m} 月报",
-                                                     show_pos=True) as bar:  # fmt: skip
-        made = batch.make_many(subjects, first, by_id=None, workers=workers if len(subjects) > 1 else 0,
-                               progress=bar.update)  # fmt: skip
+    with (
+        acting_as("cli:reports"),
+        click.progressbar(length=len(subjects), label=f"{first:%Y-%m} 月报", show_pos=True) as bar,
+    ):
+        made = batch.make_many(
+            subjects,
+            first,
+            by_id=None,
+            workers=workers if len(subjects) > 1 else 0,
+            progress=bar.update,
+        )
     click.echo(f"已生成 {len(made)} 份，用时 {time.perf_counter() - started:.1f} 秒。")
     reports = db.session.scalars(
         db.select(Report).where(Report.id.in_(made)).order_by(Report.id)

@@ -240,10 +240,15 @@ class AreaMonth:
 
 
 INSTRUCTOR_COLUMNS = [
-    ("held", "联系指导"), ("visits", "本月走访"), ("not_visited", "超期未走访"),
-    ("raised", "登记问题"), ("solved", "解决问题"), ("overdue", "超期问题"),
-    ("meetings", "三会"), ("cards", "两卡记录"),
-]  # fmt: skip
+    ("held", "联系指导"),
+    ("visits", "本月走访"),
+    ("not_visited", "超期未走访"),
+    ("raised", "登记问题"),
+    ("solved", "解决问题"),
+    ("overdue", "超期问题"),
+    ("meetings", "三会"),
+    ("cards", "两卡记录"),
+]
 
 
 def area_month(district: District | None, period: Period) -> AreaMonth:
@@ -253,11 +258,16 @@ def area_month(district: District | None, period: Period) -> AreaMonth:
     all_districts = db.session.scalars(select(District).order_by(District.position)).all()
     shown = [d for d in all_districts if district is None or d.id == district.id]
     area = AreaMonth(
-        district=district, period=period, before=before, by_district=now_by,
-        then_by_district=then_by, total=figures.total(now_by), then=figures.total(then_by),
+        district=district,
+        period=period,
+        before=before,
+        by_district=now_by,
+        then_by_district=then_by,
+        total=figures.total(now_by),
+        then=figures.total(then_by),
         districts=shown,
         corrections=late_corrections(period.first, period.last, holders.Scope(district_id)),
-    )  # fmt: skip
+    )
     months = figures.last_twelve_months(period.last)
     visits, solved = figures.by_month(months, district_id)
     area.months, area.trend = months, {"走访": visits, "解决问题": solved}
@@ -268,10 +278,13 @@ def area_month(district: District | None, period: Period) -> AreaMonth:
     )
     if district is None:
         area.district_chart = charts.bar_chart(
-            f"{period.label}各县市区走访次数", [d.name for d in shown],
-            [(period.label, [now_by.get(d.id, Figures())["visits"] for d in shown]),
-             (before.label, [then_by.get(d.id, Figures())["visits"] for d in shown])],
-        )  # fmt: skip
+            f"{period.label}各县市区走访次数",
+            [d.name for d in shown],
+            [
+                (period.label, [now_by.get(d.id, Figures())["visits"] for d in shown]),
+                (before.label, [then_by.get(d.id, Figures())["visits"] for d in shown]),
+            ],
+        )
     else:
         area.instructors = instructor_lines(district, period)
         people = [(i, line) for i, line in area.instructors if i is not None]

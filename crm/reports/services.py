@@ -141,14 +141,22 @@ def _keep(
         target.write_bytes(pdf)  # before the row: a row never names a missing file
         target.with_suffix(".xlsx").write_bytes(workbook)
         report = Report(
-            kind=subject.kind, subject=subject.key, title=prepared.title, month=month,
-            version=version, sha256=digest, size=len(pdf), path=str(relative), made_at=made_at,
-            made_by_id=by.id if by else None, district_id=prepared.district_id,
+            kind=subject.kind,
+            subject=subject.key,
+            title=prepared.title,
+            month=month,
+            version=version,
+            sha256=digest,
+            size=len(pdf),
+            path=str(relative),
+            made_at=made_at,
+            made_by_id=by.id if by else None,
+            district_id=prepared.district_id,
             instructor_id=subject.id if subject.kind == ReportKind.INSTRUCTOR else None,
             figures=figures_now,
             changes=tables.differences(previous.figures, figures_now) if previous else None,
             same_as_previous=previous is not None and previous.sha256 == digest,
-        )  # fmt: skip
+        )
         db.session.add(report)
         db.session.commit()
     return report
@@ -230,10 +238,11 @@ def visible_report(account: Account, report_id: int) -> Report | None:
 
 def reports_of(account: Account) -> Select:
     return (
-        select(Report).where(report_scope(account))
+        select(Report)
+        .where(report_scope(account))
         .options(selectinload(Report.made_by))
         .order_by(Report.month.desc(), Report.kind, Report.subject, Report.version.desc())
-    )  # fmt: skip
+    )
 
 
 def subjects_for(account: Account) -> list[tuple[str, str, str]]:
@@ -255,10 +264,12 @@ def subjects_for(account: Account) -> list[tuple[str, str, str]]:
                 )
             )
     instructors = db.session.scalars(
-        select(Instructor).join(Instructor.account).where(instructor_scope(account))
+        select(Instructor)
+        .join(Instructor.account)
+        .where(instructor_scope(account))
         .options(selectinload(Instructor.account), selectinload(Instructor.district))
         .order_by(Instructor.district_id, Instructor.id)
-    ).all()  # fmt: skip
+    ).all()
     choices += [
         (
             Subject(ReportKind.INSTRUCTOR, i.id).key,

@@ -12,6 +12,7 @@ from typing import Any
 
 from crm import clock
 from crm.core.spreadsheets import write_sheets
+from crm.core.templating import percent
 from crm.reports.content import INSTRUCTOR_COLUMNS, AreaMonth, InstructorMonth
 from crm.review.figures import NAMES
 
@@ -24,10 +25,6 @@ class Table:
     headers: list[str]
     rows: list[list[Any]]
     keyed: bool = True  # figures named by their first cell; else a list of records
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
 
 
 def of_instructor(month: InstructorMonth) -> list[Table]:
@@ -143,11 +140,11 @@ def of_area(area: AreaMonth) -> list[Table]:
         [NAMES[k], area.total[k], area.then[k], area.total[k] - area.then[k]] for k in AREA_KEYS
     ]
     main += [
-        ["覆盖率（有指导员）", _percent(area.total.coverage), _percent(area.then.coverage), ""],
+        ["覆盖率（有指导员）", percent(area.total.coverage), percent(area.then.coverage), ""],
         [
             "问题解决率（本月登记）",
-            _percent(area.total.resolution_rate),
-            _percent(area.then.resolution_rate),
+            percent(area.total.resolution_rate),
+            percent(area.then.resolution_rate),
             "",
         ],
     ]

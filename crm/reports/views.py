@@ -47,8 +47,12 @@ def request_batch():
     """A whole month's reports (every instructor, district and the city), made by the
     scheduler process; the reports page shows the progress."""
     form, batch_form = _forms()
-    queued = submit(batch_form, lambda: batch.request_month(
-        services.parse_month(batch_form.month.data, clock.today()), by=current_user))  # fmt: skip
+    queued = submit(
+        batch_form,
+        lambda: batch.request_month(
+            services.parse_month(batch_form.month.data, clock.today()), by=current_user
+        ),
+    )
     if queued:
         flash(
             f"已排队生成 {queued.month:%Y-%m} 的全部 {queued.total} 份月报，进度见下表。", "success"
@@ -59,8 +63,9 @@ def request_batch():
 
 def _forms() -> tuple[MakeReportForm, BatchForm]:
     """The two forms of the reports page, offering the ended months and the allowed subjects."""
-    months = options([(f"{m:%Y-%m}", f"{m.year} 年 {m.month} 月")
-                      for m in services.past_months(clock.today())])  # fmt: skip
+    months = options(
+        [(f"{m:%Y-%m}", f"{m.year} 年 {m.month} 月") for m in services.past_months(clock.today())]
+    )
     form, batch_form = MakeReportForm(), BatchForm()
     form.subject.choices = [
         SelectChoice(key, label, optgroup=group)
@@ -72,8 +77,13 @@ def _forms() -> tuple[MakeReportForm, BatchForm]:
 
 def _page(form: MakeReportForm, batch_form: BatchForm):
     batches = batch.recent_batches() if current_user.sees_everything else []
-    return render_template("reports/index.html", form=form, batch_form=batch_form, batches=batches,
-                           page=paginate(services.reports_of(current_user)))  # fmt: skip
+    return render_template(
+        "reports/index.html",
+        form=form,
+        batch_form=batch_form,
+        batches=batches,
+        page=paginate(services.reports_of(current_user)),
+    )
 
 
 @bp.route("/<int:report_id>.pdf")

@@ -156,10 +156,14 @@ def _quiet_meetings(account: Account, today: date) -> Select:
 
 
 _STATEMENTS = {
-    "overdue_visits": _overdue_visits, "overdue_problems": _overdue_problems,
-    "caseload": _caseload, "unassigned": _unassigned, "unpaired": _unpaired,
-    "flagged_visits": _flagged_visits, "quiet_meetings": _quiet_meetings,
-}  # fmt: skip
+    "overdue_visits": _overdue_visits,
+    "overdue_problems": _overdue_problems,
+    "caseload": _caseload,
+    "unassigned": _unassigned,
+    "unpaired": _unpaired,
+    "flagged_visits": _flagged_visits,
+    "quiet_meetings": _quiet_meetings,
+}
 
 
 @dataclass(frozen=True)
@@ -226,10 +230,11 @@ def counts(account: Account, today: date) -> dict[str, int]:
 
 MODELS = {"branch": Branch, "problem": Problem, "instructor": Instructor, "visit": Visit}
 LOADS = {
-    "branch": (selectinload(Branch.district),), "problem": (selectinload(Problem.branch),),
+    "branch": (selectinload(Branch.district),),
+    "problem": (selectinload(Problem.branch),),
     "instructor": (selectinload(Instructor.district),),
     "visit": (selectinload(Visit.branch), selectinload(Visit.instructor)),
-}  # fmt: skip
+}
 
 
 def refresh(today: date) -> int:
@@ -245,16 +250,26 @@ def refresh(today: date) -> int:
             model.id, district, maintain_column_froms=True
         )
         rows += [
-            {"rule": rule.key, "object_id": object_id, "district_id": district_id,
-             "position": position, "counted_at": now}
+            {
+                "rule": rule.key,
+                "object_id": object_id,
+                "district_id": district_id,
+                "position": position,
+                "counted_at": now,
+            }
             for position, (object_id, district_id) in enumerate(db.session.execute(flagged))
-        ]  # fmt: skip
+        ]
     tallies = Counter((row["rule"], row["district_id"]) for row in rows)
     replace_rows(db.session, AlertFlag, rows, Lock.ALERTS_SWAP)
-    replace_rows(db.session, AlertTally, [
-        {"rule": rule, "district_id": district_id, "flagged": n, "counted_at": now}
-        for (rule, district_id), n in tallies.items()
-    ], Lock.ALERTS_SWAP)  # fmt: skip
+    replace_rows(
+        db.session,
+        AlertTally,
+        [
+            {"rule": rule, "district_id": district_id, "flagged": n, "counted_at": now}
+            for (rule, district_id), n in tallies.items()
+        ],
+        Lock.ALERTS_SWAP,
+    )
     return len(rows)
 
 
@@ -266,10 +281,15 @@ def _in_district(column: ColumnElement[int], account: Account) -> ColumnElement[
 
 def stored_counts(account: Account) -> dict[str, int]:
     """How many each rule flagged at the last refresh, within the account's district."""
-    found = dict(db.session.execute(
-        select(AlertTally.rule, func.sum(AlertTally.flagged))
-        .where(_in_district(AlertTally.district_id, account)).group_by(AlertTally.rule)
-    ).tuples().all())  # fmt: skip
+    found = dict(
+        db.session.execute(
+            select(AlertTally.rule, func.sum(AlertTally.flagged))
+            .where(_in_district(AlertTally.district_id, account))
+            .group_by(AlertTally.rule)
+        )
+        .tuples()
+        .all()
+    )
     return {rule.key: int(found.get(rule.key, 0)) for rule in RULES}
 
 

@@ -39,12 +39,25 @@ from crm.visits import overdue
 from crm.visits.models import Visit
 
 SORTS = {
-    "name": "姓名", "assigned": "联系指导", "visits": "本月走访", "overdue_branches": "超期未走访",
-    "open_problems": "待办问题", "overdue_problems": "超期问题", "quiet_meetings": "本季度三会未开齐",
-    "rate": "解决率", "last": "最近活动",
-}  # fmt: skip
-COUNTS = ("visits", "overdue_branches", "open_problems", "overdue_problems", "quiet_meetings",
-          "raised", "solved")  # fmt: skip
+    "name": "姓名",
+    "assigned": "联系指导",
+    "visits": "本月走访",
+    "overdue_branches": "超期未走访",
+    "open_problems": "待办问题",
+    "overdue_problems": "超期问题",
+    "quiet_meetings": "本季度三会未开齐",
+    "rate": "解决率",
+    "last": "最近活动",
+}
+COUNTS = (
+    "visits",
+    "overdue_branches",
+    "open_problems",
+    "overdue_problems",
+    "quiet_meetings",
+    "raised",
+    "solved",
+)
 
 
 @dataclass
@@ -92,13 +105,16 @@ def rows(
             for name, value in numbers.items():
                 setattr(by_id[instructor_id], name, value)
     key = {
-        "name": lambda r: r.instructor.name, "assigned": lambda r: r.caseload.count,
-        "visits": lambda r: r.visits, "overdue_branches": lambda r: r.overdue_branches,
-        "open_problems": lambda r: r.open_problems, "overdue_problems": lambda r: r.overdue_problems,
+        "name": lambda r: r.instructor.name,
+        "assigned": lambda r: r.caseload.count,
+        "visits": lambda r: r.visits,
+        "overdue_branches": lambda r: r.overdue_branches,
+        "open_problems": lambda r: r.open_problems,
+        "overdue_problems": lambda r: r.overdue_problems,
         "quiet_meetings": lambda r: r.quiet_meetings,
         "rate": lambda r: -1 if r.rate is None else r.rate,
         "last": lambda r: r.last or datetime.min.replace(tzinfo=clock.UTC),
-    }.get(sort, lambda r: r.instructor.name)  # fmt: skip
+    }.get(sort, lambda r: r.instructor.name)
     return sorted(found, key=key, reverse=descending)
 
 
@@ -202,12 +218,15 @@ def _rate(today: date, chosen: Callable) -> Iterator[tuple[int, dict]]:
     """Problems raised this year, each for whoever held its branch the day it was raised (as
     the reports count them), and how many of those are solved."""
     for instructor_id, raised, solved in db.session.execute(
-        select(Assignment.instructor_id, func.count(),
-               func.count().filter(Problem.status == ProblemStatus.SOLVED))
+        select(
+            Assignment.instructor_id,
+            func.count(),
+            func.count().filter(Problem.status == ProblemStatus.SOLVED),
+        )
         .join(Problem, and_(Problem.branch_id == Assignment.branch_id, held_at(Problem.raised_on)))
         .where(chosen(Assignment.instructor_id), Problem.raised_on >= date(today.year, 1, 1))
         .group_by(Assignment.instructor_id)
-    ):  # fmt: skip
+    ):
         yield instructor_id, {"raised": raised, "solved": solved}
 
 
@@ -220,10 +239,14 @@ QUERIES = {
     "rate": _rate,
 }
 SORTED_BY = {  # the one query a sort needs
-    "visits": "visits", "overdue_branches": "overdue_branches", "open_problems": "problems",
-    "overdue_problems": "problems", "quiet_meetings": "quiet_meetings", "rate": "rate",
+    "visits": "visits",
+    "overdue_branches": "overdue_branches",
+    "open_problems": "problems",
+    "overdue_problems": "problems",
+    "quiet_meetings": "quiet_meetings",
+    "rate": "rate",
     "last": "last",
-}  # fmt: skip
+}
 
 
 # --- the stored table, for scopes too large to count on each request ------------------------
@@ -233,9 +256,15 @@ def refresh(today: date) -> int:
     """Count every instructor's figures and store them; returns how many. The caller commits."""
     now = clock.now()
     figures = count_figures(today, None)
-    held = dict(db.session.execute(
-        select(Assignment.instructor_id, func.count()).where(Assignment.ended_on.is_(None))
-        .group_by(Assignment.instructor_id)).tuples().all())  # fmt: skip
+    held = dict(
+        db.session.execute(
+            select(Assignment.instructor_id, func.count())
+            .where(Assignment.ended_on.is_(None))
+            .group_by(Assignment.instructor_id)
+        )
+        .tuples()
+        .all()
+    )
     people = db.session.execute(
         select(Instructor.id, Instructor.district_id, Account.name, Account.username)
         .join(Instructor.account)
@@ -244,13 +273,20 @@ def refresh(today: date) -> int:
     rows = []
     for instructor_id, district_id, name, username in people:
         numbers = dict.fromkeys(COUNTS, 0) | figures.get(instructor_id, {})
-        rows.append({
-            "instructor_id": instructor_id, "district_id": district_id, "name": name,
-            "username": username, "initials": initials(name)[:100],
-            "assigned": held.get(instructor_id, 0), "counted_at": now, **numbers,
-            "last": numbers.get("last"),
-            "rate": numbers["solved"] / numbers["raised"] if numbers["raised"] else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "instructor_id": instructor_id,
+                "district_id": district_id,
+                "name": name,
+                "username": username,
+                "initials": initials(name)[:100],
+                "assigned": held.get(instructor_id, 0),
+                "counted_at": now,
+                **numbers,
+                "last": numbers.get("last"),
+                "rate": numbers["solved"] / numbers["raised"] if numbers["raised"] else None,
+            }
+        )
     replace_rows(db.session, CaseloadFigures, rows, Lock.CASELOAD_SWAP)
     return len(rows)
 
@@ -261,17 +297,27 @@ def stored_at() -> datetime | None:
 
 
 STORED_ORDER = {
-    "name": CaseloadFigures.name, "assigned": CaseloadFigures.assigned,
-    "visits": CaseloadFigures.visits, "overdue_branches": CaseloadFigures.overdue_branches,
+    "name": CaseloadFigures.name,
+    "assigned": CaseloadFigures.assigned,
+    "visits": CaseloadFigures.visits,
+    "overdue_branches": CaseloadFigures.overdue_branches,
     "open_problems": CaseloadFigures.open_problems,
     "overdue_problems": CaseloadFigures.overdue_problems,
     "quiet_meetings": CaseloadFigures.quiet_meetings,
-    "rate": func.coalesce(CaseloadFigures.rate, -1), "last": CaseloadFigures.last,
-}  # fmt: skip
+    "rate": func.coalesce(CaseloadFigures.rate, -1),
+    "last": CaseloadFigures.last,
+}
 
 
-def stored(account: Account, *, q: str = "", district_id: int | None = None, flag: str = "",
-           sort: str = "name", descending: bool = False) -> sa.Select:  # fmt: skip
+def stored(
+    account: Account,
+    *,
+    q: str = "",
+    district_id: int | None = None,
+    flag: str = "",
+    sort: str = "name",
+    descending: bool = False,
+) -> sa.Select:
     """The stored lines the account may see, filtered and sorted as rows() sorts the live ones
     (a line never counted, `last` empty, sorts first going up)."""
     statement = select(CaseloadFigures)
@@ -284,11 +330,13 @@ def stored(account: Account, *, q: str = "", district_id: int | None = None, fla
     if district_id:
         statement = statement.where(CaseloadFigures.district_id == district_id)
     if q := q.strip().lower():
-        statement = statement.where(or_(
-            CaseloadFigures.name.contains(q, autoescape=True),
-            func.lower(CaseloadFigures.username) == q,
-            CaseloadFigures.initials.startswith(q, autoescape=True),
-        ))  # fmt: skip
+        statement = statement.where(
+            or_(
+                CaseloadFigures.name.contains(q, autoescape=True),
+                func.lower(CaseloadFigures.username) == q,
+                CaseloadFigures.initials.startswith(q, autoescape=True),
+            )
+        )
     low, high = caseload_bounds()
     if flag == "under":
         statement = statement.where(CaseloadFigures.assigned < low)
@@ -303,15 +351,26 @@ def lines(stored_rows: list[CaseloadFigures]) -> list[Row]:
     """The table's rows for stored lines: their instructors loaded in one query."""
     low, high = caseload_bounds()
     instructors = {
-        i.id: i for i in db.session.scalars(
-            select(Instructor).where(Instructor.id.in_([r.instructor_id for r in stored_rows]))
-            .options(joinedload(Instructor.account), joinedload(Instructor.district)))
-    }  # fmt: skip
+        i.id: i
+        for i in db.session.scalars(
+            select(Instructor)
+            .where(Instructor.id.in_([r.instructor_id for r in stored_rows]))
+            .options(joinedload(Instructor.account), joinedload(Instructor.district))
+        )
+    }
     return [
-        Row(Caseload(instructors[r.instructor_id], r.assigned, low, high), visits=r.visits,
-            overdue_branches=r.overdue_branches, open_problems=r.open_problems,
-            overdue_problems=r.overdue_problems, quiet_meetings=r.quiet_meetings,
-            raised=r.raised, solved=r.solved,
-            last=r.last, counted=True)
-        for r in stored_rows if r.instructor_id in instructors
-    ]  # fmt: skip
+        Row(
+            Caseload(instructors[r.instructor_id], r.assigned, low, high),
+            visits=r.visits,
+            overdue_branches=r.overdue_branches,
+            open_problems=r.open_problems,
+            overdue_problems=r.overdue_problems,
+            quiet_meetings=r.quiet_meetings,
+            raised=r.raised,
+            solved=r.solved,
+            last=r.last,
+            counted=True,
+        )
+        for r in stored_rows
+        if r.instructor_id in instructors
+    ]

@@ -50,27 +50,35 @@ def flows(first: date, last: date) -> dict[tuple[date, int], Counter]:
     queries = {
         "visits": select(visit_day, Branch.district_id, func.count())
         .join(Branch, Branch.id == Visit.branch_id)
-        .where(Visit.visited_at >= clock.local_midnight(first), Visit.visited_at < clock.local_midnight(last + timedelta(days=1)))
+        .where(
+            Visit.visited_at >= clock.local_midnight(first),
+            Visit.visited_at < clock.local_midnight(last + timedelta(days=1)),
+        )
         .group_by(visit_day, Branch.district_id),
         "raised": select(Problem.raised_on, Branch.district_id, func.count())
         .join(Branch, Branch.id == Problem.branch_id)
-        .where(in_days(Problem.raised_on)).group_by(Problem.raised_on, Branch.district_id),
+        .where(in_days(Problem.raised_on))
+        .group_by(Problem.raised_on, Branch.district_id),
         "solved": select(Problem.closed_on, Branch.district_id, func.count())
         .join(Branch, Branch.id == Problem.branch_id)
         .where(unindexed(Problem.status) == ProblemStatus.SOLVED, in_days(Problem.closed_on))
         .group_by(Problem.closed_on, Branch.district_id),
         "meetings": select(Meeting.held_on, Branch.district_id, func.count())
         .join(Branch, Branch.id == Meeting.branch_id)
-        .where(Meeting.standing, in_days(Meeting.held_on)).group_by(Meeting.held_on, Branch.district_id),
+        .where(Meeting.standing, in_days(Meeting.held_on))
+        .group_by(Meeting.held_on, Branch.district_id),
         "entries": select(VanguardEntry.done_on, Branch.district_id, func.count())
         .join(VanguardCard, VanguardCard.id == VanguardEntry.card_id)
-        .join(Member, Member.id == VanguardCard.member_id).join(Branch, Branch.id == Member.branch_id)
+        .join(Member, Member.id == VanguardCard.member_id)
+        .join(Branch, Branch.id == Member.branch_id)
         .where(VanguardEntry.counts, in_days(VanguardEntry.done_on))
         .group_by(VanguardEntry.done_on, Branch.district_id),
         "notes": select(GoalNote.noted_on, Branch.district_id, func.count())
-        .join(GoalCard, GoalCard.id == GoalNote.card_id).join(Branch, Branch.id == GoalCard.branch_id)
-        .where(GoalNote.standing, in_days(GoalNote.noted_on)).group_by(GoalNote.noted_on, Branch.district_id),
-    }  # fmt: skip
+        .join(GoalCard, GoalCard.id == GoalNote.card_id)
+        .join(Branch, Branch.id == GoalCard.branch_id)
+        .where(GoalNote.standing, in_days(GoalNote.noted_on))
+        .group_by(GoalNote.noted_on, Branch.district_id),
+    }
     out: dict[tuple[date, int], Counter] = {}
     for key, statement in queries.items():
         for day, district, *numbers in db.session.execute(statement):
@@ -95,20 +103,25 @@ def stocks(day: date, district_id: int | None) -> dict[int, Counter]:
         "guided+covered": select(Branch.district_id, func.count(), func.count(Assignment.id))
         .join(GuidanceSpell, and_(GuidanceSpell.branch_id == Branch.id, guided_at(day)))
         .outerjoin(Assignment, and_(Assignment.branch_id == Branch.id, held_at(day)))
-        .where(scope).group_by(Branch.district_id),
+        .where(scope)
+        .group_by(Branch.district_id),
         "not_visited": select(Branch.district_id, func.count())
-        .select_from(Assignment).join(Branch, Branch.id == Assignment.branch_id)
+        .select_from(Assignment)
+        .join(Branch, Branch.id == Assignment.branch_id)
         .outerjoin(visited, visited.c.branch_id == Assignment.branch_id)
         .where(held_at(day), overdue.overdue_at(day, visited), scope)
         .group_by(Branch.district_id),
         "overdue_open": select(district_of, func.count())
-        .where(Problem.status.in_(OPEN_STATUSES), late).group_by(district_of),
+        .where(Problem.status.in_(OPEN_STATUSES), late)
+        .group_by(district_of),
         "overdue_closed_later": select(district_of, func.count())
         .where(unindexed(Problem.status).not_in(OPEN_STATUSES), Problem.closed_on > day, late)
         .group_by(district_of),
-        "pairings": select(Branch.district_id, func.count()).join(Pairing, Pairing.branch_id == Branch.id)
-        .where(scope, in_force_at(day)).group_by(Branch.district_id),
-    }  # fmt: skip
+        "pairings": select(Branch.district_id, func.count())
+        .join(Pairing, Pairing.branch_id == Branch.id)
+        .where(scope, in_force_at(day))
+        .group_by(Branch.district_id),
+    }
     out: dict[int, Counter] = {}
     for key, statement in queries.items():
         for district, *numbers in db.session.execute(statement):

@@ -3,7 +3,7 @@ crm.review.tally keeps) and what stood at its end."""
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, true
 
@@ -16,10 +16,18 @@ from crm.problems.models import Problem, ProblemStatus
 from crm.review import counts, tally
 
 NAMES = {
-    "instructors": "指导员", "guided": "列入指导的党组织", "covered": "有指导员的党组织",
-    "visits": "走访", "not_visited": "超期未走访的党组织", "raised": "登记问题", "solved": "解决问题",
-    "overdue": "超期问题", "meetings": "三会", "cards": "两卡记录", "pairings": "在册结对",
-}  # fmt: skip
+    "instructors": "指导员",
+    "guided": "列入指导的党组织",
+    "covered": "有指导员的党组织",
+    "visits": "走访",
+    "not_visited": "超期未走访的党组织",
+    "raised": "登记问题",
+    "solved": "解决问题",
+    "overdue": "超期问题",
+    "meetings": "三会",
+    "cards": "两卡记录",
+    "pairings": "在册结对",
+}
 
 
 @dataclass(frozen=True)
@@ -32,11 +40,11 @@ class Period:
 
     @property
     def start(self) -> datetime:  # the first instant, in 赣州's time
-        return datetime.combine(self.first, time(), clock.LOCAL_TIME)
+        return clock.local_midnight(self.first)
 
     @property
     def stop(self) -> datetime:  # the instant after the last day
-        return datetime.combine(self.last + timedelta(days=1), time(), clock.LOCAL_TIME)
+        return clock.local_midnight(self.last + timedelta(days=1))
 
     @property
     def partial(self) -> bool:
@@ -126,13 +134,16 @@ def figures(
         for day in {p.last for p in periods}
     }
     solved = {p: raised_solved(p, district_id) for p in periods if rated is None or p in rated}
-    stocks = {day: tally.stocks(day, district_id, recent_stored=recent_stored)
-              for day in {p.last for p in periods}}  # fmt: skip
+    stocks = {
+        day: tally.stocks(day, district_id, recent_stored=recent_stored)
+        for day in {p.last for p in periods}
+    }
     out = []
     for period in periods:
         by_district: dict[int, Figures] = {}
-        flows = tally.flows_by_district(period.first, period.last, district_id,
-                                        recent_stored=recent_stored)  # fmt: skip
+        flows = tally.flows_by_district(
+            period.first, period.last, district_id, recent_stored=recent_stored
+        )
         for part in (
             flows,
             stocks[period.last],
@@ -186,8 +197,9 @@ def by_month(
 ) -> tuple[list[int], list[int]]:
     """Visits and problems solved in each of the months, from the days' counts."""
     visits, solved = [0] * len(months), [0] * len(months)
-    days = tally.flows_by_day(months[0].first, months[-1].last, district_id,
-                              recent_stored=recent_stored)  # fmt: skip
+    days = tally.flows_by_day(
+        months[0].first, months[-1].last, district_id, recent_stored=recent_stored
+    )
     for day, numbers in days.items():
         n = next(n for n, m in enumerate(months) if m.first <= day <= m.last)
         visits[n] += numbers["visits"]

@@ -44,9 +44,14 @@ def visit_corrected(visit: Visit) -> Visit:
 
 
 def comments_on(visit_id: int) -> list[VisitComment]:
-    return list(db.session.execute(
-        select(VisitComment).where(VisitComment.visit_id == visit_id)
-        .options(selectinload(VisitComment.by)).order_by(VisitComment.at)).scalars())  # fmt: skip
+    return list(
+        db.session.execute(
+            select(VisitComment)
+            .where(VisitComment.visit_id == visit_id)
+            .options(selectinload(VisitComment.by))
+            .order_by(VisitComment.at)
+        ).scalars()
+    )
 
 
 def draw_sample(quarter: str, *, by: Account) -> list[SpotCheck]:
@@ -62,9 +67,11 @@ def draw_sample(quarter: str, *, by: Account) -> list[SpotCheck]:
     )
     rows = db.session.execute(
         select(Visit.id, Visit.instructor_id).where(
-            visit_scope(by), Visit.visited_at >= clock.local_midnight(first),
-            Visit.visited_at < clock.local_midnight(date.fromordinal(last.toordinal() + 1)))
-    ).all()  # fmt: skip
+            visit_scope(by),
+            Visit.visited_at >= clock.local_midnight(first),
+            Visit.visited_at < clock.local_midnight(date.fromordinal(last.toordinal() + 1)),
+        )
+    ).all()
     per_instructor: dict[int, list[int]] = {}
     for visit_id, instructor_id in rows:
         per_instructor.setdefault(instructor_id, []).append(visit_id)
@@ -82,12 +89,20 @@ def draw_sample(quarter: str, *, by: Account) -> list[SpotCheck]:
 
 
 def checks(quarter: str, account: Account) -> list[SpotCheck]:
-    return list(db.session.execute(
-        select(SpotCheck).join(Visit, Visit.id == SpotCheck.visit_id)
-        .where(SpotCheck.quarter == quarter, visit_scope(account))
-        .options(selectinload(SpotCheck.visit).selectinload(Visit.branch),
-                 selectinload(SpotCheck.visit).selectinload(Visit.instructor).selectinload(Instructor.account))
-        .order_by(SpotCheck.id)).scalars())  # fmt: skip
+    return list(
+        db.session.execute(
+            select(SpotCheck)
+            .join(Visit, Visit.id == SpotCheck.visit_id)
+            .where(SpotCheck.quarter == quarter, visit_scope(account))
+            .options(
+                selectinload(SpotCheck.visit).selectinload(Visit.branch),
+                selectinload(SpotCheck.visit)
+                .selectinload(Visit.instructor)
+                .selectinload(Instructor.account),
+            )
+            .order_by(SpotCheck.id)
+        ).scalars()
+    )
 
 
 def record_check(check: SpotCheck, outcome: CheckOutcome, note: str) -> SpotCheck:

@@ -53,8 +53,14 @@ def flows_by_district(
 ) -> dict[int, Counter]:
     """Per district, what happened from `first` to `last`. With `recent_stored`, today and
     yesterday come from RecentTally (refresh_recent) instead of the records."""
-    return _flows(first, last, district_id, DayTally.district_id, lambda day, district: district,
-                  recent_stored)  # fmt: skip
+    return _flows(
+        first,
+        last,
+        district_id,
+        DayTally.district_id,
+        lambda day, district: district,
+        recent_stored,
+    )
 
 
 def flows_by_day(
@@ -64,8 +70,14 @@ def flows_by_day(
     return _flows(first, last, district_id, DayTally.day, lambda day, district: day, recent_stored)
 
 
-def _flows(first: date, last: date, district_id: int | None, group: Any, key_of: Callable,
-           recent_stored: bool) -> dict:  # fmt: skip
+def _flows(
+    first: date,
+    last: date,
+    district_id: int | None,
+    group: Any,
+    key_of: Callable,
+    recent_stored: bool,
+) -> dict:
     """Stored days summed in SQL by `group`, and the live days counted and added to them."""
     out: dict = defaultdict(Counter)
     end = min(last, settled(clock.today()))
@@ -104,11 +116,18 @@ def stocks(
             if not (stored := _stored_stocks(day, cadence, district_id)):
                 db.session.execute(sa.delete(StockTally).where(StockTally.day == day))
                 counted = counts.stocks(day, None)
-                db.session.execute(sa.insert(StockTally), [
-                    {"day": day, "district_id": d, "cadence_days": cadence,
-                     **{n: counted.get(d, Counter())[n] for n in counts.STOCKS}}
-                    for d in _district_ids()
-                ])  # fmt: skip
+                db.session.execute(
+                    sa.insert(StockTally),
+                    [
+                        {
+                            "day": day,
+                            "district_id": d,
+                            "cadence_days": cadence,
+                            **{n: counted.get(d, Counter())[n] for n in counts.STOCKS},
+                        }
+                        for d in _district_ids()
+                    ],
+                )
                 stored = {d: c for d, c in counted.items() if district_id in (None, d)}
             db.session.commit()
     return stored
@@ -140,10 +159,18 @@ def _store_flows(first: date, last: date) -> None:
         missing = [d for d in _days(first, last) if d not in present]
         if missing:
             counted, districts = counts.flows(missing[0], missing[-1]), _district_ids()
-            db.session.execute(sa.insert(DayTally), [
-                {"day": day, "district_id": d, **{n: counted.get((day, d), Counter())[n] for n in counts.FLOWS}}
-                for day in missing for d in districts
-            ])  # fmt: skip
+            db.session.execute(
+                sa.insert(DayTally),
+                [
+                    {
+                        "day": day,
+                        "district_id": d,
+                        **{n: counted.get((day, d), Counter())[n] for n in counts.FLOWS},
+                    }
+                    for day in missing
+                    for d in districts
+                ],
+            )
         db.session.commit()
 
 
@@ -184,11 +211,17 @@ def refresh_recent(today: date) -> int:
     flows = counts.flows(*days)
     stocks = {day: counts.stocks(day, None) for day in days}
     rows = [
-        {"day": day, "district_id": d, "cadence_days": cadence, "counted_at": now,
-         **{n: flows.get((day, d), Counter())[n] for n in counts.FLOWS},
-         **{n: stocks[day].get(d, Counter())[n] for n in counts.STOCKS}}
-        for day in days for d in districts
-    ]  # fmt: skip
+        {
+            "day": day,
+            "district_id": d,
+            "cadence_days": cadence,
+            "counted_at": now,
+            **{n: flows.get((day, d), Counter())[n] for n in counts.FLOWS},
+            **{n: stocks[day].get(d, Counter())[n] for n in counts.STOCKS},
+        }
+        for day in days
+        for d in districts
+    ]
     replace_rows(db.session, RecentTally, rows, Lock.RECENT_SWAP)
     return len(rows)
 
@@ -217,14 +250,19 @@ def recent_stocks(day: date) -> dict[int, Counter]:
 # Which dates of a record place it in the flows (the days it counts on) and in the stocks (the
 # first day whose end it can change).
 FLOW_DATES = {
-    Visit: ("visited_at",), Problem: ("raised_on", "closed_on"), Meeting: ("held_on",),
-    VanguardEntry: ("done_on",), GoalNote: ("noted_on",),
-}  # fmt: skip
+    Visit: ("visited_at",),
+    Problem: ("raised_on", "closed_on"),
+    Meeting: ("held_on",),
+    VanguardEntry: ("done_on",),
+    GoalNote: ("noted_on",),
+}
 STOCK_DATES = {
-    Visit: ("visited_at",), Problem: ("raised_on", "closed_on"),
-    Assignment: ("started_on", "ended_on"), Pairing: ("started_on", "ended_on"),
+    Visit: ("visited_at",),
+    Problem: ("raised_on", "closed_on"),
+    Assignment: ("started_on", "ended_on"),
+    Pairing: ("started_on", "ended_on"),
     GuidanceSpell: ("started_on", "ended_on"),
-}  # fmt: skip
+}
 # A change that moves records between districts (or deletes a record others are counted
 # through) makes every stored count doubtful. Taking a branch in or out of guidance writes a
 # GuidanceSpell dated that day (crm.branches.services), which STOCK_DATES places.
@@ -277,9 +315,11 @@ def _touched(session: Session) -> tuple[set[date] | None, date | None]:
     new, deleted = session.new, session.deleted
     for obj in (*new, *session.dirty, *deleted):
         cls, state = type(obj), inspect(obj)
-        if cls in MOVES and (
-            obj in deleted or state.attrs[MOVES[cls]].history.has_changes()
-        ) and obj not in new:  # fmt: skip
+        if (
+            cls in MOVES
+            and (obj in deleted or state.attrs[MOVES[cls]].history.has_changes())
+            and obj not in new
+        ):
             return None, ALL
         if cls is Branch and obj not in new and state.attrs["sector"].history.has_changes():
             stock_days.add(ALL)
@@ -300,8 +340,11 @@ def _dates(session: Session, obj: Any, names: tuple[str, ...], new: Any, deleted
                 raise _UnknownDateError
             column = state.mapper.columns[name]
             key = state.mapper.primary_key[0]
-            values = [session.connection().execute(
-                select(column).where(key == state.identity[0])).scalar_one()]  # fmt: skip
+            values = [
+                session.connection()
+                .execute(select(column).where(key == state.identity[0]))
+                .scalar_one()
+            ]
         for value in values:
             if isinstance(value, datetime):
                 days.add(clock.day_of(value))

@@ -62,8 +62,16 @@ def overview():
     spans = []
     for current, before in pairs:
         now_by, then_by = next(counted), next(counted)
-        spans.append({"period": current, "before": before, "by": now_by, "then_by": then_by,
-                      "total": figures.total(now_by), "then": figures.total(then_by)})  # fmt: skip
+        spans.append(
+            {
+                "period": current,
+                "before": before,
+                "by": now_by,
+                "then_by": then_by,
+                "total": figures.total(now_by),
+                "then": figures.total(then_by),
+            }
+        )
     names = [d for d in districts() if scope is None or d.id == scope]
     months = figures.last_twelve_months(today)
     visits, solved = figures.by_month(months, scope, recent_stored=recent_stored)
@@ -75,19 +83,38 @@ def overview():
     )
     meeting_lines = quarter.by_district(chosen_quarter, scope)
     return render_template(
-        "review/overview.html", spans=spans, districts=names, chosen=chosen, names=figures.NAMES,
-        counted_at=counted_at, quarters=quarters, quarter=chosen_quarter,
-        meeting_lines=meeting_lines, meeting_total=quarter.total(meeting_lines),
-        kinds=list(MeetingKind), is_current_quarter=chosen_quarter.key == clock.quarter_of(today),
+        "review/overview.html",
+        spans=spans,
+        districts=names,
+        chosen=chosen,
+        names=figures.NAMES,
+        counted_at=counted_at,
+        quarters=quarters,
+        quarter=chosen_quarter,
+        meeting_lines=meeting_lines,
+        meeting_total=quarter.total(meeting_lines),
+        kinds=list(MeetingKind),
+        is_current_quarter=chosen_quarter.key == clock.quarter_of(today),
         district_chart=charts.bar_chart(
-            f"{chosen.label}各县市区走访次数", [d.name for d in names],
-            [(chosen.label, [month_view["by"].get(d.id, figures.Figures())["visits"] for d in names]),
-             (month_view["before"].label,
-              [month_view["then_by"].get(d.id, figures.Figures())["visits"] for d in names])]),
+            f"{chosen.label}各县市区走访次数",
+            [d.name for d in names],
+            [
+                (
+                    chosen.label,
+                    [month_view["by"].get(d.id, figures.Figures())["visits"] for d in names],
+                ),
+                (
+                    month_view["before"].label,
+                    [month_view["then_by"].get(d.id, figures.Figures())["visits"] for d in names],
+                ),
+            ],
+        ),
         trend_chart=charts.line_chart(
-            "近 12 个月走访与解决问题", [m.short_label for m in months],
-            [("走访", visits), ("解决问题", solved)]),
-    )  # fmt: skip
+            "近 12 个月走访与解决问题",
+            [m.short_label for m in months],
+            [("走访", visits), ("解决问题", solved)],
+        ),
+    )
 
 
 @bp.route("/alerts")
@@ -139,8 +166,12 @@ def alerts_page():
 def note_alert():
     form = AlertNoteForm()
     rule = form.rule.data or ""
-    if submit(form, lambda: alerts.record(rule, form.object_id.data or 0, form.note.data or "",
-                                          by=current_user)):  # fmt: skip
+    if submit(
+        form,
+        lambda: alerts.record(
+            rule, form.object_id.data or 0, form.note.data or "", by=current_user
+        ),
+    ):
         flash("已记录处理情况。", "success")
     else:
         flash("；".join(m for ms in form.errors.values() for m in ms) or "记录失败。", "warning")
@@ -164,8 +195,12 @@ def visit(visit_id: int):
     """Comment on a visit, or send it back to its instructor for correction."""
     found = visible_visit(current_user, visit_id) or abort(404)
     form = CommentForm()
-    if submit(form, lambda: services.comment(found, form.text.data, by=current_user,
-                                             send_back=form.action.data == "return")):  # fmt: skip
+    if submit(
+        form,
+        lambda: services.comment(
+            found, form.text.data, by=current_user, send_back=form.action.data == "return"
+        ),
+    ):
         flash("已退回指导员修改。" if form.action.data == "return" else "已留言。", "success")
         return redirect(url_for("visits.detail", visit_id=found.id), 303)
     # The reviewers' comments and send-backs and the instructor's corrections, as they came.

@@ -75,11 +75,17 @@ class Sheet:
 # Full-width digits, Latin letters, spaces and the signs dates and codes use, made half-width.
 # Chinese punctuation such as （） stays: it belongs to names like 腾讯科技（深圳）有限公司.
 HALF_WIDTH = str.maketrans(
-    {**{chr(0xFF10 + i): str(i) for i in range(10)},
-     **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
-     **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
-     "\u3000": " ", "\uff0d": "-", "\uff0f": "/", "\uff0e": ".", "\uff0c": ","}
-)  # fmt: skip
+    {
+        **{chr(0xFF10 + i): str(i) for i in range(10)},
+        **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
+        **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
+        "\u3000": " ",
+        "\uff0d": "-",
+        "\uff0f": "/",
+        "\uff0e": ".",
+        "\uff0c": ",",
+    }
+)
 
 
 def clean_text(value: Any) -> str:
@@ -250,8 +256,9 @@ def _records(
         if why := not_a_record(values):
             sheet.skipped.append(Skipped(number, why))
             continue
-        picked = {key: values[index] if index < len(values) else None
-                  for key, index in positions.items()}  # fmt: skip
+        picked = {
+            key: values[index] if index < len(values) else None for key, index in positions.items()
+        }
         yield Row(sheet.name, number, picked, letters)
 
 

@@ -221,9 +221,10 @@ class Instructors(Importer):
             "phone": _phone(row.text("phone")) or _missing("phone", "手机号码"),
             "district_id": self.district(row).id,
             "hired_on": _field(row, "hired_on", parse_date, required=True, title="聘用日期"),
-            "status": _field(row, "status", _enum(InstructorStatus)) if row.text("status")
+            "status": _field(row, "status", _enum(InstructorStatus))
+            if row.text("status")
             else InstructorStatus.ACTIVE,
-        }  # fmt: skip
+        }
         try:
             instructors.check_hired_on(values["hired_on"])
         except RuleError as error:
@@ -256,8 +257,9 @@ def _set_status(instructor: Instructor, status: InstructorStatus) -> None:
 
 def _create_instructor(username: str, values: dict, password_hash: str) -> Instructor:
     try:
-        account = accounts.create_account(username, values["name"], "", [Role.INSTRUCTOR],
-                                          password_hash=password_hash)  # fmt: skip
+        account = accounts.create_account(
+            username, values["name"], "", [Role.INSTRUCTOR], password_hash=password_hash
+        )
     except RuleError as error:
         raise RowError("username", error.message) from error
     instructor = Instructor(
@@ -307,20 +309,47 @@ class Organizations(Importer):
         Column("founded_on", headers("founded_on")),
         Column("under_guidance", ("是否列入联系指导", "列入联系指导")),
     ]
-    sample = ["赣州华兴电子科技有限公司", "914403001922038216", "非公企业", "章贡区", "电子信息",
-              "赣州市章贡区文清路 8 号", 120, 9, "刘强", "是", "否", "赣州华兴电子科技有限公司党支部",
-              "党支部", "钟华", "13907970000", "2018-07-01", "是"]  # fmt: skip
-    ORG_KINDS = staticmethod(_enum(OrganizationKind, {"企业": OrganizationKind.ENTERPRISE,
-                                         "商会": OrganizationKind.SOCIAL,
-                                         "行业协会": OrganizationKind.SOCIAL}))  # fmt: skip
+    sample = [
+        "赣州华兴电子科技有限公司",
+        "914403001922038216",
+        "非公企业",
+        "章贡区",
+        "电子信息",
+        "赣州市章贡区文清路 8 号",
+        120,
+        9,
+        "刘强",
+        "是",
+        "否",
+        "赣州华兴电子科技有限公司党支部",
+        "党支部",
+        "钟华",
+        "13907970000",
+        "2018-07-01",
+        "是",
+    ]
+    ORG_KINDS = staticmethod(
+        _enum(
+            OrganizationKind,
+            {
+                "企业": OrganizationKind.ENTERPRISE,
+                "商会": OrganizationKind.SOCIAL,
+                "行业协会": OrganizationKind.SOCIAL,
+            },
+        )
+    )
 
     def __init__(self) -> None:
         super().__init__()
         self.by_code = {
             o.credit_code: o for o in db.session.execute(select(Organization)).scalars()
         }
-        self.branches = {(b.name, b.district_id): b for b in db.session.execute(
-            select(Branch).where(Branch.sector == Sector.TWO_NEW)).scalars()}  # fmt: skip
+        self.branches = {
+            (b.name, b.district_id): b
+            for b in db.session.execute(
+                select(Branch).where(Branch.sector == Sector.TWO_NEW)
+            ).scalars()
+        }
 
     def apply(self, row: Row) -> str:
         try:
@@ -331,14 +360,15 @@ class Organizations(Importer):
         values = {
             "name": row.name("name") or _missing("name", "组织名称"),
             "kind": _field(row, "kind", self.ORG_KINDS, required=True, title="组织类型"),
-            "district_id": district.id, "industry": row.text("industry")[:40],
+            "district_id": district.id,
+            "industry": row.text("industry")[:40],
             "address": row.text("address")[:200],
             "headcount": _field(row, "headcount", parse_int) or 0,
             "party_member_count": _field(row, "party_member_count", parse_int) or 0,
             "owner_name": row.name("owner_name")[:50],
             "owner_is_member": _field(row, "owner_is_member", parse_bool),
             "owner_is_secretary": _field(row, "owner_is_secretary", parse_bool),
-        }  # fmt: skip
+        }
         branch_values = self._branch_values(row, district)
         if not self.once(row, code):
             return "duplicate"
@@ -364,12 +394,13 @@ class Organizations(Importer):
             else BranchKind.BRANCH
         )
         return {
-            "name": name[:100], "kind": kind,
+            "name": name[:100],
+            "kind": kind,
             "secretary_name": row.name("secretary_name")[:50],
             "secretary_phone": _phone(row.text("secretary_phone")),
             "founded_on": _field(row, "founded_on", parse_date),
             "under_guidance": _field(row, "under_guidance", parse_bool),
-        }  # fmt: skip
+        }
 
     def _cover(
         self, organization: Organization, district: District, values: dict, row: Row
@@ -411,18 +442,24 @@ class AgencyBranches(Importer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.by_name = {b.name: b for b in db.session.execute(
-            select(Branch).where(Branch.sector == Sector.AGENCY)).scalars()}  # fmt: skip
+        self.by_name = {
+            b.name: b
+            for b in db.session.execute(
+                select(Branch).where(Branch.sector == Sector.AGENCY)
+            ).scalars()
+        }
 
     def apply(self, row: Row) -> str:
         name = row.name("name") or _missing("name", "党组织名称")
         values = {
             "district_id": self.district(row).id,
-            "kind": _field(row, "kind", _enum(BranchKind)) if row.text("kind") else BranchKind.BRANCH,
+            "kind": _field(row, "kind", _enum(BranchKind))
+            if row.text("kind")
+            else BranchKind.BRANCH,
             "secretary_name": row.name("secretary_name")[:50],
             "secretary_phone": _phone(row.text("secretary_phone")),
             "member_count": _field(row, "member_count", parse_int) or 0,
-        }  # fmt: skip
+        }
         if not self.once(row, name):
             return "duplicate"
         branch = self.by_name.get(name)
@@ -476,12 +513,15 @@ class Pairings(Importer):
             "started_on": _field(row, "started_on", parse_date, required=True, title="开始日期"),
             "ended_on": _field(row, "ended_on", parse_date) if row.text("ended_on") else None,
             "purpose": row.text("purpose")[:200],
-        }  # fmt: skip
+        }
         _pairing_dates(row, values)
         if not self.once(row, (agency.id, branch.id)):
             return "duplicate"
-        pairing = db.session.execute(select(Pairing).where(
-            Pairing.agency_branch_id == agency.id, Pairing.branch_id == branch.id)).scalar_one_or_none()  # fmt: skip
+        pairing = db.session.execute(
+            select(Pairing).where(
+                Pairing.agency_branch_id == agency.id, Pairing.branch_id == branch.id
+            )
+        ).scalar_one_or_none()
         if pairing is None:
             db.session.add(Pairing(agency_branch=agency, branch=branch, **values))
             return "created"
@@ -520,8 +560,12 @@ class Assignments(Importer):
     def apply(self, row: Row) -> str:
         username = row.text("username") or _missing("username", "指导员用户名")
         account = accounts.find_by_username(username)
-        instructor = account and db.session.execute(
-            select(Instructor).where(Instructor.account_id == account.id)).scalar_one_or_none()  # fmt: skip
+        instructor = (
+            account
+            and db.session.execute(
+                select(Instructor).where(Instructor.account_id == account.id)
+            ).scalar_one_or_none()
+        )
         if instructor is None:
             raise RowError("username", f"没有用户名为“{username}”的指导员")
         branch = _branch_named(

@@ -104,8 +104,9 @@ def importer_for(kind: str) -> Importer:
     return KINDS[kind][1]()
 
 
-def run_import(kind: str, path: Path, *, commit: bool,
-               progress: Callable[[int], None] | None = None) -> Result:  # fmt: skip
+def run_import(
+    kind: str, path: Path, *, commit: bool, progress: Callable[[int], None] | None = None
+) -> Result:
     """Read the file and apply every row in one transaction; commit only when asked and only
     when no row had a problem, else roll everything back (a dry run always does). Rows are
     applied as they are read; `progress` is told of each.
@@ -167,14 +168,17 @@ def _apply(importer: Importer, row: excel.Row, result: Result, report: SheetRepo
         title = next((c.title for c in importer.columns if c.key == error.column), "")
         letter = row.letters.get(error.column, "")
         value = row.text(error.column) if error.column in row.values else ""
-        result.problems.append(Problem(row.sheet, row.number, f"{letter} {title}".strip(), value,
-                                       error.reason))  # fmt: skip
+        result.problems.append(
+            Problem(row.sheet, row.number, f"{letter} {title}".strip(), value, error.reason)
+        )
 
 
 def _summary(result: Result, path: Path) -> str:
     c = result.counts
-    return (f"{path.name}：新增 {c['created']}，更新 {c['updated']}，未变 {c['unchanged']}，"
-            f"重复 {c['duplicate']}")[:200]  # fmt: skip
+    return (
+        f"{path.name}：新增 {c['created']}，更新 {c['updated']}，未变 {c['unchanged']}，"
+        f"重复 {c['duplicate']}"
+    )[:200]
 
 
 def template(kind: str) -> bytes:

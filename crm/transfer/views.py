@@ -74,10 +74,17 @@ def preview():
     except FileRefusedError as error:
         path.unlink(missing_ok=True)
         return render_template("transfer/index.html", kinds=KINDS, refused=str(error)), 422
-    token = _serializer().dumps({"file": path.name, "kind": kind, "name": upload.filename,
-                                 "account": current_user.id})  # fmt: skip
-    return render_template("transfer/preview.html", result=result, kind=kind, token=token,
-                           name=upload.filename, label=KINDS[kind][0]), 200 if result.ok else 422  # fmt: skip
+    token = _serializer().dumps(
+        {"file": path.name, "kind": kind, "name": upload.filename, "account": current_user.id}
+    )
+    return render_template(
+        "transfer/preview.html",
+        result=result,
+        kind=kind,
+        token=token,
+        name=upload.filename,
+        label=KINDS[kind][0],
+    ), 200 if result.ok else 422
 
 
 @bp.route("/commit", methods=["POST"])
@@ -102,9 +109,14 @@ def commit():
             "success",
         )
         return redirect(url_for(".index"), 303)
-    return render_template("transfer/preview.html", result=result, kind=ticket["kind"],
-                           token=request.form["token"], name=ticket["name"],
-                           label=KINDS[ticket["kind"]][0]), 422  # fmt: skip
+    return render_template(
+        "transfer/preview.html",
+        result=result,
+        kind=ticket["kind"],
+        token=request.form["token"],
+        name=ticket["name"],
+        label=KINDS[ticket["kind"]][0],
+    ), 422
 
 
 # --- exports ------------------------------------------------------------------------------------
@@ -148,39 +160,113 @@ def _instructors(args):
     )
     if (flag := args.get("flag")) in ("under", "over"):
         rows = [row for row in rows if row.flag == flag]
-    return (["姓名", "用户名", "县市区", "手机号码", "状态", "联系指导数"],
-            ([r.instructor.name, r.instructor.account.username, r.instructor.district.name,
-              phone_for_viewer(r.instructor.phone), r.instructor.status.label, r.count] for r in rows))  # fmt: skip
+    return (
+        ["姓名", "用户名", "县市区", "手机号码", "状态", "联系指导数"],
+        (
+            [
+                r.instructor.name,
+                r.instructor.account.username,
+                r.instructor.district.name,
+                phone_for_viewer(r.instructor.phone),
+                r.instructor.status.label,
+                r.count,
+            ]
+            for r in rows
+        ),
+    )
 
 
 def _organizations(args):
     statement = listings.organizations(current_user, args)
-    return (["组织名称", "统一社会信用代码", "组织类型", "县市区", "行业", "地址", "从业人数", "党员人数", "党组织"],
-            ([o.name, o.credit_code, o.kind.label, o.district.name, o.industry, o.address, o.headcount,
-              o.party_member_count, o.branch.name if o.branch else ""]
-             for o in db.session.execute(statement.execution_options(yield_per=1000)).scalars()))  # fmt: skip
+    return (
+        [
+            "组织名称",
+            "统一社会信用代码",
+            "组织类型",
+            "县市区",
+            "行业",
+            "地址",
+            "从业人数",
+            "党员人数",
+            "党组织",
+        ],
+        (
+            [
+                o.name,
+                o.credit_code,
+                o.kind.label,
+                o.district.name,
+                o.industry,
+                o.address,
+                o.headcount,
+                o.party_member_count,
+                o.branch.name if o.branch else "",
+            ]
+            for o in db.session.execute(statement.execution_options(yield_per=1000)).scalars()
+        ),
+    )
 
 
 def _branches(args):
     statement = listings.branches(current_user, args)
-    return (["党组织名称", "类别", "组织形式", "县市区", "书记", "书记电话", "党员人数", "列入联系指导"],
-            ([b.name, b.sector.label, b.kind.label, b.district.name, b.secretary_name,
-              phone_for_viewer(b.secretary_phone), b.member_count, "是" if b.under_guidance else "否"]
-             for b in db.session.execute(statement.execution_options(yield_per=1000)).scalars()))  # fmt: skip
+    return (
+        [
+            "党组织名称",
+            "类别",
+            "组织形式",
+            "县市区",
+            "书记",
+            "书记电话",
+            "党员人数",
+            "列入联系指导",
+        ],
+        (
+            [
+                b.name,
+                b.sector.label,
+                b.kind.label,
+                b.district.name,
+                b.secretary_name,
+                phone_for_viewer(b.secretary_phone),
+                b.member_count,
+                "是" if b.under_guidance else "否",
+            ]
+            for b in db.session.execute(statement.execution_options(yield_per=1000)).scalars()
+        ),
+    )
 
 
 def _assignments(args):
     statement = listings.assignments(current_user, args)
-    return (["党组织", "县市区", "指导员", "指导员用户名", "开始日期"],
-            ([a.branch.name, a.branch.district.name, a.instructor.name, a.instructor.account.username,
-              a.started_on] for a in db.session.execute(statement).scalars()))  # fmt: skip
+    return (
+        ["党组织", "县市区", "指导员", "指导员用户名", "开始日期"],
+        (
+            [
+                a.branch.name,
+                a.branch.district.name,
+                a.instructor.name,
+                a.instructor.account.username,
+                a.started_on,
+            ]
+            for a in db.session.execute(statement).scalars()
+        ),
+    )
 
 
 def _pairings(args):
-    return (["机关党组织", "两新党组织", "开始日期", "状态", "共建内容"],
-            ([p.agency_branch.name, p.branch.name, p.started_on, p.status.label, p.purpose]
-             for p in db.session.execute(pairings.ledger(current_user)).scalars()))  # fmt: skip
+    return (
+        ["机关党组织", "两新党组织", "开始日期", "状态", "共建内容"],
+        (
+            [p.agency_branch.name, p.branch.name, p.started_on, p.status.label, p.purpose]
+            for p in db.session.execute(pairings.ledger(current_user)).scalars()
+        ),
+    )
 
 
-_EXPORTERS = {"instructors": _instructors, "organizations": _organizations, "branches": _branches,
-              "assignments": _assignments, "pairings": _pairings}  # fmt: skip
+_EXPORTERS = {
+    "instructors": _instructors,
+    "organizations": _organizations,
+    "branches": _branches,
+    "assignments": _assignments,
+    "pairings": _pairings,
+}

@@ -74,17 +74,24 @@ def record_visit(instructor: Instructor, branch: Branch, new: NewVisit) -> Visit
     _check(instructor, branch, new)
     received_at = clock.now()
     visit = Visit(
-        instructor=instructor, branch=branch, client_key=new.client_key,
-        visited_at=new.visited_at, received_at=received_at, kind=new.kind,
-        summary=new.summary.strip(), people_met=new.people_met.strip(),
+        instructor=instructor,
+        branch=branch,
+        client_key=new.client_key,
+        visited_at=new.visited_at,
+        received_at=received_at,
+        kind=new.kind,
+        summary=new.summary.strip(),
+        people_met=new.people_met.strip(),
         backfilled=entered_late(new.visited_at, received_at),
         **{item.column: item in new.clarified for item in Clarity},
-    )  # fmt: skip
+    )
     _place(visit, branch, new.location)
     # A phone's clock may run a little ahead past midnight: a problem is never dated tomorrow.
     raised_on = min(new.visited_at.astimezone(clock.LOCAL_TIME).date(), clock.today())
-    visit.problems = [problems.new_problem(branch, problem, by=instructor.account, on=raised_on)
-                      for problem in new.problems]  # fmt: skip
+    visit.problems = [
+        problems.new_problem(branch, problem, by=instructor.account, on=raised_on)
+        for problem in new.problems
+    ]
     if (stored := add_once(visit, lambda: find_by_key(instructor.id, new.client_key))) is not visit:
         return stored
     if new.photos:

@@ -33,12 +33,14 @@ def create(branch_id: int):
     elif done := services.find_by_key(instructor.id, form.client_key.data or ""):
         return _answer(_Saved.of(done))
     pending = uploads.collect(form.photos)
-    if not form.photos.errors and (saved := submit(form, lambda: _Saved.of(services.record_visit(
-        instructor, branch, _new_visit(form, pending)
-    )))):  # fmt: skip
+    if not form.photos.errors and (
+        saved := submit(
+            form,
+            lambda: _Saved.of(services.record_visit(instructor, branch, _new_visit(form, pending))),
+        )
+    ):
         return _answer(saved)
-    return uploads.shown_again(form, pending, "visits/form.html", branch=branch,
-                               clarities=Clarity)  # fmt: skip
+    return uploads.shown_again(form, pending, "visits/form.html", branch=branch, clarities=Clarity)
 
 
 def _defaults(form: VisitForm, instructor_id: int) -> None:
@@ -52,11 +54,16 @@ def _new_visit(form: VisitForm, pending: list[StoredPhoto]) -> services.NewVisit
     if form.latitude.data is not None and form.longitude.data is not None:
         location = services.Location(form.latitude.data, form.longitude.data, form.accuracy_m.data)
     return services.NewVisit(
-        client_key=form.client_key.data, visited_at=clock.local(form.visited_at.data),
-        kind=form.kind.data, summary=form.summary.data, people_met=form.people_met.data or "",
+        client_key=form.client_key.data,
+        visited_at=clock.local(form.visited_at.data),
+        kind=form.kind.data,
+        summary=form.summary.data,
+        people_met=form.people_met.data or "",
         clarified=frozenset(Clarity(value) for value in form.clarified.data or ()),
-        location=location, problems=form.new_problems(), photos=pending,
-    )  # fmt: skip
+        location=location,
+        problems=form.new_problems(),
+        photos=pending,
+    )
 
 
 @dataclass(frozen=True)
