@@ -1,7 +1,10 @@
 """`flask jobs run` (the scheduler, started by `make run` beside the web server) and
 `flask jobs sweep`."""
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -20,74 +23,69 @@ from crm.transfer import services as transfer_services
 jobs_cli = AppGroup("jobs", help="定时任务。")
 
 
-@jobs_cli.command("run")
-def run() -> None:
-    """The scheduler: the month's reports on the 1st at 02:00 (赣州), and at start-up any run
-    missed while it was down."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
+@dataclass(frozen=True)
+class Job:
+    """One of the scheduler's jobs: what runs, when, and what it is called."""
+
+    id: str
+    run: Callable[[Flask], None]
+    trigger: Callable[[Flask], Any]  # the app → an APScheduler trigger
+    options: dict = field(default_factory=dict)
+
+
+def _daily(hour: int, minute: int) -> Callable[[Flask], Any]:
+    return lambda app: _cron(hour=hour, minute=minute)
+
+
+def _cron(**fields: Any) -> Any:
     from apscheduler.triggers.cron import CronTrigger
 
-    app = current_app._get_current_object()  # the job runs on the scheduler's own thread
+    return CronTrigger(timezone=clock.LOCAL_TIME, **fields)
+
+
+MISSED_TODAY = {"misfire_grace_time": 6 * 3600}  # a run missed by less than 6 h still runs
+AT_START = {"misfire_grace_time": None}
+
+
+def _jobs() -> tuple[Job, ...]:
+    return (
+        Job(
+            "monthly-reports", monthly_job, lambda app: _cron(day=1, hour=2, minute=0), MISSED_TODAY
+        ),
+        Job("backup", backup_job, _daily(2, 30), MISSED_TODAY),
+        Job("sweep", sweep_job, _daily(3, 30), MISSED_TODAY),
+        Job("report-backfill", backfill_job, lambda app: "date", AT_START),
+        Job("report-batches", queued_job, lambda app: _interval(seconds=10)),
+        # Every REVIEW_REFRESH_MINUTES, counted from the hour (so once just after midnight),
+        Job(
+            "review-figures",
+            review_job,
+            lambda app: _cron(minute=f"*/{app.config['REVIEW_REFRESH_MINUTES']}", second=20),
+        ),
+        # and once at start-up: the first reviewer after an install or a restore does not wait.
+        Job("review-figures-now", review_job, lambda app: "date", AT_START),
+        Job("audit-checkpoint", checkpoint_job, lambda app: _cron(minute=5)),
+    )
+
+
+def _interval(**every: int) -> Any:
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    return IntervalTrigger(timezone=clock.LOCAL_TIME, **every)
+
+
+@jobs_cli.command("run")
+def run() -> None:
+    """The scheduler: the jobs above, each at most one at a time; at start-up, the month's
+    reports missed while it was down."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    app = current_app._get_current_object()  # the jobs run on the scheduler's own threads
     catch_up()
     scheduler = BlockingScheduler(timezone=clock.LOCAL_TIME)
-    scheduler.add_job(
-        monthly_job,
-        args=(app,),
-        trigger=CronTrigger(day=1, hour=2, minute=0, timezone=clock.LOCAL_TIME),
-        id="monthly-reports",
-        misfire_grace_time=6 * 3600,
-        coalesce=True,
-        max_instances=1,
-    )
-    scheduler.add_job(
-        sweep_job,
-        args=(app,),
-        trigger=CronTrigger(hour=3, minute=30, timezone=clock.LOCAL_TIME),
-        id="sweep",
-        misfire_grace_time=6 * 3600,
-        coalesce=True,
-        max_instances=1,
-    )
-    scheduler.add_job(
-        backup_job,
-        args=(app,),
-        trigger=CronTrigger(hour=2, minute=30, timezone=clock.LOCAL_TIME),
-        id="backup",
-        misfire_grace_time=6 * 3600,
-        coalesce=True,
-        max_instances=1,
-    )
-    scheduler.add_job(
-        backfill_job, args=(app,), trigger="date", id="report-backfill", misfire_grace_time=None
-    )
-    scheduler.add_job(
-        queued_job,
-        args=(app,),
-        trigger="interval",
-        seconds=10,
-        id="report-batches",
-        max_instances=1,
-        coalesce=True,
-    )
-    # Every REVIEW_REFRESH_MINUTES, counted from the hour (so once just after midnight).
-    every = CronTrigger(
-        minute=f"*/{app.config['REVIEW_REFRESH_MINUTES']}", second=20, timezone=clock.LOCAL_TIME
-    )
-    scheduler.add_job(
-        review_job, args=(app,), trigger=every, id="review-figures", max_instances=1, coalesce=True
-    )
-    # And once at start-up: the first reviewer after an install or a restore does not wait.
-    scheduler.add_job(
-        review_job, args=(app,), trigger="date", id="review-figures-now", misfire_grace_time=None
-    )
-    scheduler.add_job(
-        checkpoint_job,
-        args=(app,),
-        trigger=CronTrigger(minute=5, timezone=clock.LOCAL_TIME),
-        id="audit-checkpoint",
-        max_instances=1,
-        coalesce=True,
-    )
+    for job in _jobs():
+        options = {"max_instances": 1, "coalesce": True, **job.options}
+        scheduler.add_job(job.run, args=(app,), trigger=job.trigger(app), id=job.id, **options)
     click.echo(
         "定时任务已启动：每月 1 日 02:00 生成上月月报；每天 02:30 备份，03:30 清理无主文件；"
         "每小时记录审计日志检查点；"
