@@ -226,6 +226,46 @@ def overview_pairs(chosen: Period, today: date) -> list[tuple[Period, Period]]:
     return [(chosen, comparable_before(chosen, today)), (year, same_span_last_year(year))]
 
 
+@dataclass(frozen=True)
+class Span:
+    """A period of the overview beside the one it is compared with: each one's figures by
+    district, and their totals."""
+
+    period: Period
+    before: Period
+    by: dict[int, Figures]
+    then_by: dict[int, Figures]
+
+    @property
+    def total(self) -> Figures:
+        return total(self.by)
+
+    @property
+    def then(self) -> Figures:
+        return total(self.then_by)
+
+    def visits(self, districts: list, *, earlier: bool = False) -> list[int]:
+        """Visits in each of the districts, in their order (the period before's if earlier)."""
+        by = self.then_by if earlier else self.by
+        return [by.get(d.id, Figures())["visits"] for d in districts]
+
+
+def overview_spans(
+    chosen: Period, today: date, district_id: int | None, *, recent_stored: bool
+) -> list[Span]:
+    """The overview's periods (overview_pairs), each counted with the one before, in one pass."""
+    pairs = overview_pairs(chosen, today)
+    counted = iter(
+        figures(
+            [p for pair in pairs for p in pair],
+            district_id,
+            recent_stored=recent_stored,
+            rated=[current for current, _ in pairs],
+        )
+    )
+    return [Span(current, before, next(counted), next(counted)) for current, before in pairs]
+
+
 def last_twelve_months(today: date) -> list[Period]:
     periods = [month(today.year, today.month, today)]
     for _ in range(11):

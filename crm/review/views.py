@@ -42,46 +42,16 @@ def _chosen_month(today: date) -> figures.Period:
 @allow(Role.REVIEWER, Role.ADMIN)
 def overview():
     """The reviewer's home: the month and the year to date against the periods before, by
-    district, with charts."""
+    district, with charts, and the quarter's 三会."""
     today = clock.today()
     scope = _scope()
     chosen = _chosen_month(today)
-    pairs = figures.overview_pairs(chosen, today)
     recent_stored = not stored.counted_live(current_user)
     counted_at = (
         stored.counted_at(tally.recent_at, tally.refresh_recent, today) if recent_stored else None
     )
-    counted = iter(
-        figures.figures(
-            [p for pair in pairs for p in pair],
-            scope,
-            recent_stored=recent_stored,
-            rated=[current for current, _ in pairs],
-        )
-    )
-    spans = []
-    for current, before in pairs:
-        now_by, then_by = next(counted), next(counted)
-        spans.append(
-            {
-                "period": current,
-                "before": before,
-                "by": now_by,
-                "then_by": then_by,
-                "total": figures.total(now_by),
-                "then": figures.total(then_by),
-            }
-        )
+    spans = figures.overview_spans(chosen, today, scope, recent_stored=recent_stored)
     names = [d for d in districts() if scope is None or d.id == scope]
-    months = figures.last_twelve_months(today)
-    visits, solved = figures.by_month(months, scope, recent_stored=recent_stored)
-    month_view = spans[0]
-    quarters = quarter.recent_quarters(today)
-    chosen_quarter = next(
-        (q for q in quarters if q.key == request.args.get("quarter")),
-        quarter.quarter_of(chosen.first, today),
-    )
-    meeting_lines = quarter.by_district(chosen_quarter, scope)
     return render_template(
         "review/overview.html",
         spans=spans,
@@ -89,32 +59,49 @@ def overview():
         chosen=chosen,
         names=figures.NAMES,
         counted_at=counted_at,
-        quarters=quarters,
-        quarter=chosen_quarter,
-        meeting_lines=meeting_lines,
-        meeting_total=quarter.total(meeting_lines),
-        kinds=list(MeetingKind),
-        is_current_quarter=chosen_quarter.key == clock.quarter_of(today),
-        district_chart=charts.bar_chart(
-            f"{chosen.label}各县市区走访次数",
-            [d.name for d in names],
+        **_charts(spans[0], names, today, scope, recent_stored),
+        **_quarter(chosen, today, scope),
+    )
+
+
+def _charts(month: figures.Span, names: list, today: date, scope, recent_stored: bool) -> dict:
+    """The month's visits by district beside the month before's, and the last twelve months."""
+    months = figures.last_twelve_months(today)
+    visits, solved = figures.by_month(months, scope, recent_stored=recent_stored)
+    labels = [d.name for d in names]
+    return {
+        "district_chart": charts.bar_chart(
+            f"{month.period.label}各县市区走访次数",
+            labels,
             [
-                (
-                    chosen.label,
-                    [month_view["by"].get(d.id, figures.Figures())["visits"] for d in names],
-                ),
-                (
-                    month_view["before"].label,
-                    [month_view["then_by"].get(d.id, figures.Figures())["visits"] for d in names],
-                ),
+                (month.period.label, month.visits(names)),
+                (month.before.label, month.visits(names, earlier=True)),
             ],
         ),
-        trend_chart=charts.line_chart(
+        "trend_chart": charts.line_chart(
             "近 12 个月走访与解决问题",
             [m.short_label for m in months],
             [("走访", visits), ("解决问题", solved)],
         ),
+    }
+
+
+def _quarter(chosen: figures.Period, today: date, scope) -> dict:
+    """The quarter the reviewer chose (`quarter`; else the chosen month's), its 三会 by district."""
+    quarters = quarter.recent_quarters(today)
+    shown = next(
+        (q for q in quarters if q.key == request.args.get("quarter")),
+        quarter.quarter_of(chosen.first, today),
     )
+    lines = quarter.by_district(shown, scope)
+    return {
+        "quarters": quarters,
+        "quarter": shown,
+        "meeting_lines": lines,
+        "meeting_total": quarter.total(lines),
+        "kinds": list(MeetingKind),
+        "is_current_quarter": shown.key == clock.quarter_of(today),
+    }
 
 
 @bp.route("/alerts")
