@@ -1,3 +1,6 @@
+from dataclasses import dataclass
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -25,58 +28,73 @@ bp = Blueprint("instructors", __name__, url_prefix="/instructors")
 @allow(Role.ADMIN, Role.REVIEWER)
 def index():
     """The caseload table: sortable, by district, searchable by name or pinyin initials."""
-    q = search_text()
-    district_id = request.args.get("district_id", type=whole_number)
-    flag = request.args.get("flag", "")
-    sort = request.args.get("sort", "name")
-    descending = request.args.get("order") == "desc"
+    chosen = Caseloads(
+        q=search_text(),
+        district_id=request.args.get("district_id", type=whole_number),
+        flag=request.args.get("flag", ""),
+        sort=request.args.get("sort", "name"),
+        descending=request.args.get("order") == "desc",
+    )
     today = clock.today()
-    counted_at = None
-    if flag == "left" or stored.counted_live(current_user, district_id):
-        rows = caseload.rows(
-            current_user,
-            today,
-            q=q,
-            district_id=district_id,
-            sort=sort,
-            descending=descending,
-            counted=False,
-            departed=flag == "left",
-        )
-        if flag in ("under", "over"):
-            rows = [row for row in rows if row.caseload.flag == flag]
-        page = paginate_list(rows)
-        caseload.count(page.items, today)  # only the rows shown, unless the sort counted them all
-    else:
-        counted_at = stored.counted_at(caseload.stored_at, caseload.refresh, today)
-        page = paginate(
-            caseload.stored(
-                current_user,
-                q=q,
-                district_id=district_id,
-                flag=flag,
-                sort=sort,
-                descending=descending,
-            )
-        )
-        page.items = caseload.lines(page.items)
+    page, counted_at = _caseload_page(chosen, today)
     low, high = assignments.caseload_bounds()
     return render_template(
         "instructors/index.html",
         page=page,
         low=low,
         high=high,
-        q=q,
-        district_id=district_id,
-        flag=flag,
-        sort=sort,
-        descending=descending,
+        **vars(chosen),
         sorts=caseload.SORTS,
         counted_at=counted_at,
         quarter=clock.quarter_label(today),
         quarter_start=meetings.quiet_since(today),
         districts=assignments.districts_in_scope(current_user),
     )
+
+
+@dataclass(frozen=True)
+class Caseloads:
+    """What the reviewer chose to see of the caseload table."""
+
+    q: str
+    district_id: int | None
+    flag: str  # under, over, left or none
+    sort: str
+    descending: bool
+
+
+def _caseload_page(chosen: Caseloads, today: date):
+    """A page of the table, counted on the request or read from the stored figures (a scope
+    over REVIEW_LIVE_LIMIT), with when those were counted (None when counted now)."""
+    if chosen.flag == "left" or stored.counted_live(current_user, chosen.district_id):
+        rows = caseload.rows(
+            current_user,
+            today,
+            q=chosen.q,
+            district_id=chosen.district_id,
+            sort=chosen.sort,
+            descending=chosen.descending,
+            counted=False,
+            departed=chosen.flag == "left",
+        )
+        if chosen.flag in ("under", "over"):
+            rows = [row for row in rows if row.caseload.flag == chosen.flag]
+        page = paginate_list(rows)
+        caseload.count(page.items, today)  # only the rows shown, unless the sort counted them all
+        return page, None
+    counted_at = stored.counted_at(caseload.stored_at, caseload.refresh, today)
+    page = paginate(
+        caseload.stored(
+            current_user,
+            q=chosen.q,
+            district_id=chosen.district_id,
+            flag=chosen.flag,
+            sort=chosen.sort,
+            descending=chosen.descending,
+        )
+    )
+    page.items = caseload.lines(page.items)
+    return page, counted_at
 
 
 @bp.route("/<int:instructor_id>")
