@@ -21,7 +21,6 @@ import uuid
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-import pytest
 from flask_migrate import upgrade
 
 from crm import ROOT, create_app
@@ -29,8 +28,6 @@ from crm.extensions import db
 from tests import factories as f
 from tests.conftest import PASSWORD, settings
 from tests.postgres import _free_port
-
-pytestmark = pytest.mark.postgresql  # a server killed mid-write: the database's own durability
 
 BIN = Path(sys.executable).parent  # the virtual environment's programs
 POSTS, PHONES, KILL_AFTER = 1000, 4, 400

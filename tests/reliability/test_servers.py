@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
@@ -30,8 +29,6 @@ from tests import factories as f
 from tests.conftest import PASSWORD, settings
 from tests.postgres import _free_port, throwaway_postgres
 from tests.reliability.test_crash import start_server
-
-pytestmark = pytest.mark.postgresql  # several servers and schedulers on one database
 
 BIN = Path(sys.executable).parent  # the virtual environment's programs
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
