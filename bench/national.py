@@ -158,7 +158,7 @@ def measure(url: str) -> None:
     )
 
     # What the scheduler's review job does every REVIEW_REFRESH_MINUTES at this size (the pages
-    # below read what it stores: crm.review.stored).
+    # below read what it stores: crm.review.stored_tables).
     from crm.review import alerts, caseload, tally
 
     with app.app_context():

@@ -13,7 +13,7 @@ from crm.audit.services import acting_as
 from crm.backup import services
 from crm.backup.models import BackupRecord
 from crm.extensions import db
-from crm.review import stored
+from crm.review import stored_tables
 
 backup_cli = AppGroup("backup", help="备份与恢复。")
 
@@ -49,7 +49,7 @@ def restore(file: Path) -> None:
     with acting_as("cli:backup"):
         audit.record("backup.restore", object_type="backup", summary=f"从 {file.name} 恢复")
         db.session.commit()
-    stored.store_overview_days(clock.today())  # so the first reviewer after it does not wait
+    stored_tables.store_overview_days(clock.today())  # so the first reviewer after it does not wait
     click.echo(
         f"已从 {file} 恢复（备份于 {manifest['made_at']}，{sum(manifest['counts'].values()):,} 行，行数核对无误）。"
     )

@@ -18,7 +18,7 @@ from crm.instructors.forms import InstructorForm, NewInstructorForm
 from crm.instructors.models import Instructor
 from crm.meetings import services as meetings
 from crm.organizations.services import district_choices
-from crm.review import alerts, caseload, stored
+from crm.review import alerts, caseload, stored_tables
 from crm.visits import services as visits
 
 bp = Blueprint("instructors", __name__, url_prefix="/instructors")
@@ -66,7 +66,7 @@ class Caseloads:
 def _caseload_page(chosen: Caseloads, today: date):
     """A page of the table, counted on the request or read from the stored figures (a scope
     over REVIEW_LIVE_LIMIT), with when those were counted (None when counted now)."""
-    if chosen.flag == "left" or stored.counted_live(current_user, chosen.district_id):
+    if chosen.flag == "left" or stored_tables.counted_live(current_user, chosen.district_id):
         rows = caseload.rows(
             current_user,
             today,
@@ -80,11 +80,11 @@ def _caseload_page(chosen: Caseloads, today: date):
         if chosen.flag in ("under", "over"):
             rows = [row for row in rows if row.caseload.flag == chosen.flag]
         page = paginate_list(rows)
-        caseload.count(page.items, today)  # only the rows shown, unless the sort counted them all
+        caseload.fill_in(page.items, today)  # only the rows shown, unless the sort counted them all
         return page, None
-    counted_at = stored.counted_at(caseload.stored_at, caseload.refresh, today)
+    counted_at = stored_tables.counted_at_or_now(stored_tables.CASELOADS, today)
     page = paginate(
-        caseload.stored(
+        caseload.stored_rows(
             current_user,
             q=chosen.q,
             district_id=chosen.district_id,
@@ -93,7 +93,7 @@ def _caseload_page(chosen: Caseloads, today: date):
             descending=chosen.descending,
         )
     )
-    page.items = caseload.lines(page.items)
+    page.items = caseload.from_stored(page.items)
     return page, counted_at
 
 

@@ -16,8 +16,8 @@ from crm.audit.services import acting_as
 from crm.backup import services as backup
 from crm.extensions import db
 from crm.photos import services as photo_services
-from crm.reports import batch, services
-from crm.review import stored
+from crm.reports import services, tasks
+from crm.review import stored_tables
 from crm.transfer import services as transfer_services
 
 jobs_cli = AppGroup("jobs", help="定时任务。")
@@ -98,15 +98,15 @@ def run() -> None:
 def backfill(now: datetime | None = None) -> int:
     """Make the reports of the REPORTS_BACKFILL_MONTHS months before the due one that no
     scheduler has made, newest first: a new install (or the demo) starts with a year of them.
-    Each is claimed first (crm.reports.batch), so none is made twice."""
+    Each is claimed first (crm.reports.tasks), so none is made twice."""
     now = clock.local(now or clock.now())
-    month, made = batch.due_month(now.date(), now.hour >= 2), 0
+    month, made = tasks.due_month(now.date(), now.hour >= 2), 0
     with acting_as("scheduler"):
         for _ in range(current_app.config["REPORTS_BACKFILL_MONTHS"]):
             month = (month - timedelta(days=1)).replace(day=1)
             if month < services.earliest_month():
                 break
-            made += len(batch.run_scheduled(month))
+            made += len(tasks.run_scheduled(month))
     return made
 
 
@@ -118,11 +118,11 @@ def backfill_job(app: Flask) -> None:
 def catch_up(now: datetime | None = None) -> int:
     """Make the due month's reports that no scheduler has made (none, once they all exist)."""
     now = clock.local(now or clock.now())
-    month = batch.due_month(now.date(), now.hour >= 2)
+    month = tasks.due_month(now.date(), now.hour >= 2)
     if month < services.earliest_month():
         return 0
     with acting_as("scheduler"):
-        return len(batch.run_scheduled(month))
+        return len(tasks.run_scheduled(month))
 
 
 @jobs_cli.command("sweep")
@@ -165,12 +165,12 @@ def checkpoint_job(app: Flask) -> None:
 
 def queued_job(app: Flask) -> None:
     with app.app_context(), acting_as("scheduler"):
-        batch.run_queued()
+        tasks.run_queued()
 
 
 def review_job(app: Flask) -> None:
     with app.app_context():
-        stored.refresh_if_large(clock.today())
+        stored_tables.refresh_if_large(clock.today())
 
 
 def monthly_job(app: Flask) -> None:

@@ -14,7 +14,7 @@ from crm.audit.services import acting_as
 from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.organizations.services import district_named
-from crm.reports import batch, services
+from crm.reports import services, tasks
 from crm.reports.models import Report, ReportKind
 from crm.rules import RuleError
 
@@ -57,7 +57,7 @@ def monthly(
         acting_as("cli:reports"),
         click.progressbar(length=len(subjects), label=f"{first:%Y-%m} 月报", show_pos=True) as bar,
     ):
-        made = batch.make_many(
+        made = tasks.make_many(
             subjects,
             first,
             by_id=None,

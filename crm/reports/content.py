@@ -254,7 +254,7 @@ INSTRUCTOR_COLUMNS = [
 def area_month(district: District | None, period: Period) -> AreaMonth:
     before = figures.previous_month(period, period.last)
     district_id = district.id if district else None
-    now_by, then_by = figures.figures([period, before], district_id)
+    now_by, then_by = figures.by_district([period, before], district_id)
     all_districts = db.session.scalars(select(District).order_by(District.position)).all()
     shown = [d for d in all_districts if district is None or d.id == district.id]
     area = AreaMonth(

@@ -10,7 +10,7 @@ from crm.core.forms import form_status, options, submit
 from crm.core.lists import paginate
 from crm.extensions import db
 from crm.http import XLSX
-from crm.reports import batch, services
+from crm.reports import services, tasks
 from crm.reports.forms import BatchForm, MakeReportForm
 from crm.rules import RuleError, show_on_form
 
@@ -49,7 +49,7 @@ def request_batch():
     form, batch_form = _forms()
     queued = submit(
         batch_form,
-        lambda: batch.request_month(
+        lambda: tasks.request_month(
             services.parse_month(batch_form.month.data, clock.today()), by=current_user
         ),
     )
@@ -76,7 +76,7 @@ def _forms() -> tuple[MakeReportForm, BatchForm]:
 
 
 def _page(form: MakeReportForm, batch_form: BatchForm):
-    batches = batch.recent_batches() if current_user.sees_everything else []
+    batches = tasks.recent_batches() if current_user.sees_everything else []
     return render_template(
         "reports/index.html",
         form=form,

@@ -95,11 +95,11 @@ def rows(
     departed: bool = False,
 ) -> list[Row]:
     """The instructors the account may see, sorted. Their figures are counted here when
-    `counted`; else only the figure the sort needs, and count() the rows that are shown."""
+    `counted`; else only the figure the sort needs, and fill_in() the rows that are shown."""
     found = [Row(c) for c in caseloads(account, q=q, district_id=district_id, departed=departed)]
     if counted:
-        count(found, today)
-    elif sort in SORTED_BY:  # the figure the sort needs, for all; count() the rows shown
+        fill_in(found, today)
+    elif sort in SORTED_BY:  # the figure the sort needs, for all; fill_in() the rows shown
         by_id = {row.instructor.id: row for row in found}
         for instructor_id, numbers in count_figures(today, list(by_id), {SORTED_BY[sort]}).items():
             for name, value in numbers.items():
@@ -122,11 +122,11 @@ def row_of(instructor: Instructor, today: date) -> Row:
     """One instructor's line of the table, counted."""
     low, high = caseload_bounds()
     row = Row(Caseload(instructor, current_count(instructor.id), low, high))
-    count([row], today)
+    fill_in([row], today)
     return row
 
 
-def count(found: list[Row], today: date) -> None:
+def fill_in(found: list[Row], today: date) -> None:
     """Fill in the figures of the rows not counted yet: five queries, however many rows."""
     by_id = {row.instructor.id: row for row in found if not row.counted}
     if not by_id:
@@ -309,7 +309,7 @@ STORED_ORDER = {
 }
 
 
-def stored(
+def stored_rows(
     account: Account,
     *,
     q: str = "",
@@ -347,14 +347,14 @@ def stored(
     return statement.order_by(order, CaseloadFigures.name, CaseloadFigures.instructor_id)
 
 
-def lines(stored_rows: list[CaseloadFigures]) -> list[Row]:
+def from_stored(stored: list[CaseloadFigures]) -> list[Row]:
     """The table's rows for stored lines: their instructors loaded in one query."""
     low, high = caseload_bounds()
     instructors = {
         i.id: i
         for i in db.session.scalars(
             select(Instructor)
-            .where(Instructor.id.in_([r.instructor_id for r in stored_rows]))
+            .where(Instructor.id.in_([r.instructor_id for r in stored]))
             .options(joinedload(Instructor.account), joinedload(Instructor.district))
         )
     }
@@ -371,6 +371,6 @@ def lines(stored_rows: list[CaseloadFigures]) -> list[Row]:
             last=r.last,
             counted=True,
         )
-        for r in stored_rows
+        for r in stored
         if r.instructor_id in instructors
     ]

@@ -107,7 +107,7 @@ class Figures:
         return self["raised_solved"] / self["raised"]
 
 
-def figures(
+def by_district(
     periods: list[Period],
     district_id: int | None,
     *,
@@ -140,7 +140,7 @@ def figures(
     }
     out = []
     for period in periods:
-        by_district: dict[int, Figures] = {}
+        districts: dict[int, Figures] = {}
         flows = tally.flows_by_district(
             period.first, period.last, district_id, recent_stored=recent_stored
         )
@@ -151,13 +151,13 @@ def figures(
             {d: {"raised_solved": n} for d, n in solved.get(period, {}).items()},
         ):
             for district, numbers in part.items():
-                values = by_district.setdefault(district, Figures()).values
+                values = districts.setdefault(district, Figures()).values
                 for name, number in numbers.items():
                     values[name] = values.get(name, 0) + number
         if period in solved:  # counted: none solved is 0 %, not "not counted"
-            for figures_ in by_district.values():
+            for figures_ in districts.values():
                 figures_.values.setdefault("raised_solved", 0)
-        out.append(by_district)
+        out.append(districts)
     return out
 
 
@@ -256,7 +256,7 @@ def overview_spans(
     """The overview's periods (overview_pairs), each counted with the one before, in one pass."""
     pairs = overview_pairs(chosen, today)
     counted = iter(
-        figures(
+        by_district(
             [p for pair in pairs for p in pair],
             district_id,
             recent_stored=recent_stored,

@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.http import local_target
 from crm.meetings.models import MeetingKind
 from crm.organizations.services import districts
-from crm.review import alerts, figures, quarter, services, stored, tally
+from crm.review import alerts, figures, quarter, services, stored_tables
 from crm.review.forms import AlertNoteForm, CheckForm, CommentForm
 from crm.review.models import SpotCheck
 from crm.visits import services as visits
@@ -46,9 +46,9 @@ def overview():
     today = clock.today()
     scope = _scope()
     chosen = _chosen_month(today)
-    recent_stored = not stored.counted_live(current_user)
+    recent_stored = not stored_tables.counted_live(current_user)
     counted_at = (
-        stored.counted_at(tally.recent_at, tally.refresh_recent, today) if recent_stored else None
+        stored_tables.counted_at_or_now(stored_tables.RECENT, today) if recent_stored else None
     )
     spans = figures.overview_spans(chosen, today, scope, recent_stored=recent_stored)
     names = [d for d in districts() if scope is None or d.id == scope]
@@ -113,11 +113,11 @@ def alerts_page():
     rule = request.args.get("rule", alerts.RULES[0].key)
     if rule not in alerts.BY_KEY:
         abort(404)
-    if stored.counted_live(current_user):
+    if stored_tables.counted_live(current_user):
         counted_at, counts = None, alerts.counts(current_user, today)
         rows = alerts.statement(rule, current_user, today)
     else:
-        counted_at = stored.counted_at(alerts.stored_at, alerts.refresh, today)
+        counted_at = stored_tables.counted_at_or_now(stored_tables.ALERTS, today)
         counts = alerts.stored_counts(current_user)
         rows = alerts.stored_statement(rule, current_user, today)
     text = search_text()

@@ -42,7 +42,7 @@ def figures_of_every_page() -> dict:
     periods = [p for pair in figures.overview_pairs(chosen, today) for p in pair]
     out["overview"] = [
         {str(d): dict(sorted(f.values.items())) for d, f in sorted(by.items())}
-        for by in figures.figures(periods, None)
+        for by in figures.by_district(periods, None)
     ]
     out["caseloads"] = [
         [r.instructor.account.username, r.caseload.count, r.visits, r.overdue_branches,

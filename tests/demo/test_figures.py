@@ -164,7 +164,7 @@ def test_every_month_and_district_agrees_with_the_rows_and_adds_up(app, records)
         for month in months:
             period = content.period_of(month)
             expected = records.month(period.first, period.last)
-            city = figures.figures([period], None)[0]  # the city report's district table
+            city = figures.by_district([period], None)[0]  # the city report's district table
             counted = holders.by_district_and_instructor(period.first, period.last)
             for district in districts:
                 wanted = Counter()
@@ -225,5 +225,5 @@ def test_the_resolution_rate_is_taken_at_each_months_end(app, records):
     solved_now = [p for p in raised if p[3] == "solved"]
     assert len(solved_now) > len(solved_then)  # some were solved after the month: the point
     with app.app_context():
-        whole = figures.total(figures.figures([period], None)[0])
+        whole = figures.total(figures.by_district([period], None)[0])
     assert whole.resolution_rate == pytest.approx(len(solved_then) / len(raised))

@@ -21,7 +21,7 @@ from crm.audit.models import AuditEntry
 from crm.extensions import db
 from crm.jobs import cli
 from crm.problems.models import ProblemStatus
-from crm.reports import batch, services
+from crm.reports import services, tasks
 from crm.reports.models import Report, ReportKind, ScheduledReport
 from crm.visits.models import VisitKind
 from tests import factories as f
@@ -222,7 +222,7 @@ def test_two_schedulers_at_once_make_each_report_once(app, october):
     def scheduler():
         try:
             with app.app_context():
-                batch.run_scheduled(OCTOBER, workers=0)
+                tasks.run_scheduled(OCTOBER, workers=0)
         except BaseException as error:
             errors.append(error)
 
@@ -249,8 +249,8 @@ def test_a_run_missed_while_down_is_made_at_start_and_only_once(app, october):
         subjects = len(services.monthly_subjects(OCTOBER))
         assert cli.catch_up(NOON) == subjects  # 27 November: October's run was due on the 1st
         assert cli.catch_up(NOON) == 0
-        assert batch.due_month(date(2026, 11, 1), hour_passed=False) == date(2026, 9, 1)
-        assert batch.due_month(date(2026, 11, 1), hour_passed=True) == OCTOBER
+        assert tasks.due_month(date(2026, 11, 1), hour_passed=False) == date(2026, 9, 1)
+        assert tasks.due_month(date(2026, 11, 1), hour_passed=True) == OCTOBER
 
 
 @time_machine.travel(NOON, tick=False)
@@ -283,8 +283,8 @@ def test_a_months_batch_asked_for_from_the_web_shows_its_progress(app, client, a
     assert f"0/{expected}" in queued
     assert 'http-equiv="refresh"' in queued
     with app.app_context():
-        assert batch.run_queued(workers=0) is not None
-        assert batch.run_queued(workers=0) is None  # nothing left queued
+        assert tasks.run_queued(workers=0) is not None
+        assert tasks.run_queued(workers=0) is None  # nothing left queued
     done = client.get("/reports/").text
     assert f"{expected}/{expected}" in done
     assert "已完成" in done

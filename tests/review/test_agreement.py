@@ -185,7 +185,7 @@ def _every_page_agrees(today, timeline, people, reviewer, ids, names, who_id, wh
         f"问题{n}" for n, (_, overdue) in open_here.items() if overdue
     }
     # The overview's counts at the day's end.
-    whole = figures.total(figures.figures([figures.Period(today, today, "")], None)[0])
+    whole = figures.total(figures.by_district([figures.Period(today, today, "")], None)[0])
     assert whole["not_visited"] == len(overdue_here)
     assert whole["overdue"] == sum(o for _, o in open_here.values())
     assert whole["covered"] == sum(1 for w in held_here.values() if w)

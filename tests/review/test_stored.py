@@ -1,5 +1,5 @@
 """The review pages for scopes too large to count on each request: the caseload table's
-figures and the alerts' flags stored for everyone at once, read in SQL (crm.review.stored)."""
+figures and the alerts' flags stored for everyone at once, read in SQL (crm.review.stored_tables)."""
 
 import re
 from datetime import date, datetime, timedelta
@@ -16,7 +16,7 @@ from crm.extensions import db
 from crm.problems.models import ProblemStatus
 from crm.review import alerts, caseload, tally
 from crm.review.models import AlertFlag, CaseloadFigures, DayTally
-from crm.review.stored import refresh_if_large
+from crm.review.stored_tables import refresh_if_large
 from crm.visits.models import VisitKind
 from tests import factories as f
 from tests.review.test_review import build_alerts

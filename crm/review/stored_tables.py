@@ -9,6 +9,7 @@ days are stored as they settle, for every scope: crm.review.tally.)
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
@@ -19,6 +20,48 @@ from crm.assignments.services import instructor_scope
 from crm.extensions import db, writing
 from crm.instructors.models import Instructor
 from crm.review import alerts, caseload, figures, tally
+from crm.review.models import (
+    AlertFlag,
+    AlertTally,
+    CaseloadFigures,
+    DayTally,
+    RecentTally,
+    StockTally,
+)
+
+
+@dataclass(frozen=True)
+class StoredTable:
+    """Figures counted for everyone at once and kept in tables, read by the pages of a large
+    scope: what it holds, its tables, how it is counted again, and when it last was."""
+
+    name: str
+    models: tuple[type, ...]
+    refresh: Callable[[date], int]  # counts everything again; the caller commits
+    counted_at: Callable[[], datetime | None]
+
+
+RECENT = StoredTable(
+    "the overview's figures for today and yesterday",
+    (RecentTally,),
+    tally.refresh_recent,
+    tally.recent_at,
+)
+CASELOADS = StoredTable(
+    "the caseload table's figures", (CaseloadFigures,), caseload.refresh, caseload.stored_at
+)
+ALERTS = StoredTable(
+    "what each alert rule flags, and how many by district",
+    (AlertFlag, AlertTally),
+    alerts.refresh,
+    alerts.stored_at,
+)
+# Counted again by the scheduler every REVIEW_REFRESH_MINUTES when some scope is large.
+REFRESHED = (RECENT, CASELOADS, ALERTS)
+# The overview's settled days (DayTally, StockTally) are the sixth and seventh tables: kept for
+# every scope, a day stored once it has passed and forgotten when a record of it is written
+# (crm.review.tally.install), stored again by store_overview_days() or the first page to read it.
+SETTLED_DAYS = (DayTally, StockTally)
 
 
 def counted_live(account: Account, district_id: int | None = None) -> bool:
@@ -36,8 +79,8 @@ def refresh(today: date) -> int:
     """Count the caseload table, run the alert rules and count today's and yesterday's overview
     figures for everyone, each committed as it is done. Returns how many rows."""
     stored = 0
-    for count in (tally.refresh_recent, caseload.refresh, alerts.refresh):
-        stored += count(today)
+    for table in REFRESHED:
+        stored += table.refresh(today)
         db.session.commit()
     store_overview_days(today)
     return stored
@@ -65,16 +108,14 @@ def refresh_if_large(today: date) -> int | None:
     return refresh(today)
 
 
-def counted_at(
-    table_time: Callable[[], datetime | None], count_table: Callable[[date], int], today: date
-) -> datetime | None:
-    """When a stored table was counted (`table_time`: caseload.stored_at, alerts.stored_at or
-    tally.recent_at). If it never was (the first large page after an install, or today's
-    figures just after midnight before the scheduler's next count) it is counted now, by
-    `count_table` alone."""
-    if (at := table_time()) is None:
+def counted_at_or_now(table: StoredTable, today: date) -> datetime | None:
+    """When the table was counted. If it never was (the first large page after an install, or
+    today's figures just after midnight before the scheduler's next count), it is counted now:
+    the one place a GET writes, so that the page shows figures rather than nothing; the
+    scheduler's job (refresh_if_large) makes this rare."""
+    if (at := table.counted_at()) is None:
         with writing():
-            count_table(today)
+            table.refresh(today)
             db.session.commit()
-        at = table_time()
+        at = table.counted_at()
     return at

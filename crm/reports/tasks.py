@@ -1,4 +1,6 @@
-"""Many reports at once, on every core: each worker process runs its own app."""
+"""The reports' tasks, which commit their own work (a view or a command only starts them): many
+reports at once on every core, each worker process running its own app; the scheduler's
+claims on a month's reports; the months asked for from the web, run by the scheduler."""
 
 import multiprocessing
 from collections.abc import Callable, Iterable
