@@ -117,7 +117,12 @@ def stocks(
     day: date, district_id: int | None, *, recent_stored: bool = False
 ) -> dict[int, Counter]:
     """Per district, what stood at the end of `day`. With `recent_stored`, today's and
-    yesterday's come from RecentTally instead of the records."""
+    yesterday's come from RecentTally instead of the records.
+
+    A settled day not stored yet is counted and stored here, and committed: a page that reads
+    it (a GET) writes this cache, so that the next one does not count it again. It happens
+    after an install, a restore or a branch moving district; store_overview_days() (the
+    scheduler, the demo, a restore) stores the days the overview reads first, so it is rare."""
     cadence = current_app.config["VISIT_CADENCE_DAYS"]
     if day > settled(clock.today()):
         if recent_stored:
