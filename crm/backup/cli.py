@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from crm import clock
 from crm.audit import services as audit
 from crm.audit.services import acting_as
-from crm.backup import services
+from crm.backup import tasks
 from crm.backup.models import BackupRecord
 from crm.extensions import db
 from crm.review import stored_tables
@@ -28,8 +28,8 @@ def create(out: Path | None) -> None:
     """Back up the database with the stored photos and PDFs, while the app keeps serving."""
     with acting_as("cli:backup"):
         try:
-            made = services.create(out)
-        except services.BackupError as error:
+            made = tasks.create(out)
+        except tasks.BackupError as error:
             raise click.ClickException(error.message) from None
     total = sum(made.counts.values())
     click.echo(
@@ -42,8 +42,8 @@ def create(out: Path | None) -> None:
 def restore(file: Path) -> None:
     """Restore a backup into this instance, which must be empty; then migrate it to this version."""
     try:
-        manifest = services.restore(file)
-    except services.BackupError as error:
+        manifest = tasks.restore(file)
+    except tasks.BackupError as error:
         raise click.ClickException(error.message) from None
     upgrade(directory=current_app.extensions["migrate"].directory)
     with acting_as("cli:backup"):

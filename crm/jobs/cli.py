@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from crm import clock
 from crm.audit import anchors
 from crm.audit.services import acting_as
-from crm.backup import services as backup
+from crm.backup import tasks as backup
 from crm.extensions import db
 from crm.photos import services as photo_services
 from crm.reports import services, tasks

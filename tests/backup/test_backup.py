@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm import create_app
-from crm.backup import services
+from crm.backup import tasks
 from crm.backup.models import BackupRecord, BackupStatus
 from crm.extensions import db
 from crm.visits.models import Visit
@@ -121,7 +121,7 @@ def test_photos_and_pdfs_travel_with_the_backup(app, runner, tmp_path, world):
     assert media
     assert runner.invoke(args=["backup", "create", "--out", str(tmp_path / "b")]).exit_code == 0
     (backup,) = (tmp_path / "b").glob("*.tar.gz")
-    manifest = services.read_manifest(backup)
+    manifest = tasks.read_manifest(backup)
     assert manifest["files"]["media"]["count"] == len(media)
     assert manifest["files"]["reports"]["count"] == 1
 
@@ -135,7 +135,7 @@ def test_the_nightly_backup_runs_once_a_day_and_keeps_a_set_number_of_days(app, 
         for day in range(20, 28):
             assert backup_nightly(date(2026, 11, day)) is not None
         assert backup_nightly(today) is None  # a second scheduler, the same night
-        services.prune(2, today=today)  # (each night's job has pruned already)
+        tasks.prune(2, today=today)  # (each night's job has pruned already)
         records = db.session.scalars(sa.select(BackupRecord).order_by(BackupRecord.id)).all()
         kept = [r.scheduled_for.day for r in records if r.status is BackupStatus.DONE]
         files = sorted(tmp_path.glob("crm-backup-*.tar.gz"))

@@ -1,4 +1,5 @@
-"""Making, checking and restoring a backup.
+"""Making, checking and restoring a backup: tasks, each committing its own record (a command or
+the scheduler starts them).
 
 A backup is one file, `crm-backup-YYYYMMDD-HHMMSS.tar.gz`, holding:
 - `database.sqlite3` (SQLite's `VACUUM INTO`: one read transaction, so a consistent copy while
