@@ -90,7 +90,8 @@ def make(subject: Subject, month: date, *, by: Account | None) -> Report:
     month, with what differs from the version before (Report.changes).
 
     Rendering reads only; the files and their row are written together at the end, under the
-    write lock, so the lock is held for milliseconds rather than for the rendering.
+    write lock, and committed here (a report is kept whole or not at all), so the lock is held
+    for milliseconds rather than for the rendering.
     """
     period = content.period_of(month)
     prepared = _prepared(subject, period)
