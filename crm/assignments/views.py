@@ -58,7 +58,7 @@ def create():
     if instructor is None and branch is None:
         abort(404)
     form = assign_form(instructor=instructor, branch=branch)
-    if assignment := submit(
+    assignment = submit(
         form,
         lambda: services.assign(
             db.session.get(Instructor, form.instructor_id.data),
@@ -66,7 +66,8 @@ def create():
             on=form.started_on.data,
             reassign=form.reassign.data,
         ),
-    ):
+    )
+    if assignment:
         flash(f"已将“{assignment.branch.name}”分配给 {assignment.instructor.name}。", "success")
         return redirect(url_for("instructors.detail", instructor_id=assignment.instructor_id))
     return render_template(

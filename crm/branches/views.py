@@ -95,12 +95,13 @@ def detail(branch_id: int):
 @allow(Role.ADMIN)
 def create():
     form = _form()
-    if branch := submit(
+    branch = submit(
         form,
         lambda: services.create_branch(
             services.organizations_by_codes(form.codes()), **form.values()
         ),
-    ):
+    )
+    if branch:
         flash(f"已登记“{branch.name}”。", "success")
         return redirect(url_for(".detail", branch_id=branch.id))
     return render_template("branches/form.html", form=form, branch=None), form_status(form)

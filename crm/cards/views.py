@@ -61,15 +61,13 @@ def goal_card(branch_id: int):
     form = GoalCardForm() if services.keeps_cards(current_user, branch.id) else None
     if form is not None and request.method == "GET":
         form.year.data = year
-    if (
-        form is not None
-        and secretary is not None
-        and (
-            card := submit(
-                form, lambda: services.open_goal_card(secretary, form.year.data, form.new_goals())
-            )
-        )
-    ):
+
+    def open_card():
+        return services.open_goal_card(secretary, form.year.data, form.new_goals())
+
+    if form is not None and secretary is not None:
+        card = submit(form, open_card)
+    if card:
         flash(f"已建立 {card.year} 年履职目标卡。", "success")
         return redirect(url_for(".goal_card", branch_id=branch.id, year=card.year), 303)
     if request.method == "POST" and form is None:
@@ -240,14 +238,15 @@ def create_entry(branch_id: int):
         form.points.data = low
     elif done := services.entry_by_key(current_user.id, form.client_key.data or ""):
         return _entry_answer(done)
-    if entry := submit(
+    entry = submit(
         form,
         lambda: services.add_entry(
             services.member_for_entry(branch, form.member_id.data),
             _new_entry(form),
             by=current_user,
         ),
-    ):
+    )
+    if entry:
         return _entry_answer(entry)
     return shown_again(form, "cards/entry_form.html", branch=branch, low=low, high=high)
 
@@ -524,7 +523,8 @@ def confirm_page(token: str):
     )
     if request.method == "GET":
         form.entry_ids.data = [entry.id for entry in entries]
-    if done := submit(form, lambda: services.confirm_by_link(link, form.entry_ids.data or [])):
+    done = submit(form, lambda: services.confirm_by_link(link, form.entry_ids.data or []))
+    if done:
         return render_template("cards/confirm_done.html", count=len(done), link=link)
     return render_template(
         "cards/confirm.html", link=link, entries=entries, form=form

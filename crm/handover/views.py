@@ -34,7 +34,8 @@ def create(instructor_id: int):
     choices = _receivers(leaving)
     for row in form.moves:
         row.form.to.choices = choices
-    if made := submit(form, lambda: _hand_over(leaving, form)):
+    made = submit(form, lambda: _hand_over(leaving, form))
+    if made:
         flash(f"已移交 {len(made)} 个党组织，交接单见下。", "success")
         return redirect(
             url_for(".notes", instructor_id=leaving.id, branch=[a.branch_id for a in made]), 303

@@ -144,9 +144,10 @@ def _detail_page(instructor: Instructor, form: AssignForm | None):
 def create():
     form = NewInstructorForm()
     form.district_id.choices = options(district_choices())
-    if instructor := submit(
+    instructor = submit(
         form, lambda: services.create_instructor(username=form.username.data, **form.values())
-    ):
+    )
+    if instructor:
         flash(
             f"已添加指导员 {instructor.name}。登录账号 {instructor.account.username} 待安全管理员"
             "设置临时密码并启用。",

@@ -50,12 +50,12 @@ def create(branch_id: int):
     elif done := services.find_by_key(current_user.id, form.client_key.data or ""):
         return _answer(done)
     pending = uploads.collect(form.photos)
-    if not form.photos.errors and (
-        meeting := submit(
-            form,
-            lambda: services.record_meeting(branch, _new_meeting(form, pending), by=current_user),
-        )
-    ):
+
+    def record():
+        return services.record_meeting(branch, _new_meeting(form, pending), by=current_user)
+
+    meeting = None if form.photos.errors else submit(form, record)
+    if meeting:
         return _answer(meeting)
     return uploads.shown_again(
         form, pending, "meetings/form.html", branch=branch, kinds=MeetingKind

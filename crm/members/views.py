@@ -53,7 +53,8 @@ def detail(member_id: int):
 def create(branch_id: int):
     branch = visible_branch(current_user, branch_id) or abort(404)
     form = MemberForm()
-    if member := submit(form, lambda: services.add_member(branch, **form.values())):
+    member = submit(form, lambda: services.add_member(branch, **form.values()))
+    if member:
         flash(f"已添加党员 {member.name}。", "success")
         return redirect(url_for(".index", branch_id=branch.id), 303)
     return render_template("members/form.html", form=form, branch=branch, member=None), form_status(

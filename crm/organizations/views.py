@@ -41,7 +41,8 @@ def detail(organization_id: int):
 @allow(Role.ADMIN)
 def create():
     form = _form()
-    if organization := submit(form, lambda: services.create_organization(**form.values())):
+    organization = submit(form, lambda: services.create_organization(**form.values()))
+    if organization:
         flash(f"已登记“{organization.name}”。", "success")
         return redirect(url_for(".detail", organization_id=organization.id))
     return render_template("organizations/form.html", form=form, organization=None), form_status(

@@ -68,7 +68,7 @@ def create():
         form.agency_branch_id.data = request.args.get("agency_branch_id", type=whole_number)
         form.branch_id.data = request.args.get("branch_id", type=whole_number)
         form.started_on.data = clock.today()
-    if pairing := submit(
+    pairing = submit(
         form,
         lambda: services.create_pairing(
             _branch(form.agency_branch_id),
@@ -76,7 +76,8 @@ def create():
             started_on=form.started_on.data,
             purpose=form.purpose.data or "",
         ),
-    ):
+    )
+    if pairing:
         flash("已登记结对。", "success")
         return redirect(url_for(".detail", pairing_id=pairing.id), 303)
     return render_template("pairings/form.html", form=form), form_status(form)
@@ -130,7 +131,7 @@ def log_activity(pairing_id: int):
         form.client_key.data, form.held_on.data = uuid4().hex, clock.today()
     elif done := services.activity_by_key(current_user.id, form.client_key.data or ""):
         return _answer(done)
-    if activity := submit(
+    activity = submit(
         form,
         lambda: services.log_activity(
             pairing,
@@ -144,7 +145,8 @@ def log_activity(pairing_id: int):
             ),
             by=current_user,
         ),
-    ):
+    )
+    if activity:
         return _answer(activity)
     return shown_again(form, "pairings/activity_form.html", pairing=pairing)
 

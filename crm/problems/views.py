@@ -134,7 +134,7 @@ def create(branch_id: int):
     form = ProblemForm()
     if request.method == "GET":
         form.due_on.data = services.default_due(clock.today())
-    if problem := submit(
+    problem = submit(
         form,
         lambda: services.raise_problem(
             branch,
@@ -148,7 +148,8 @@ def create(branch_id: int):
             by=current_user,
             on=clock.today(),
         ),
-    ):
+    )
+    if problem:
         flash("问题已登记。", "success")
         return redirect(url_for(".detail", problem_id=problem.id), 303)
     return render_template("problems/form.html", form=form, branch=branch), form_status(form)

@@ -33,12 +33,12 @@ def create(branch_id: int):
     elif done := services.find_by_key(instructor.id, form.client_key.data or ""):
         return _answer(_Saved.of(done))
     pending = uploads.collect(form.photos)
-    if not form.photos.errors and (
-        saved := submit(
-            form,
-            lambda: _Saved.of(services.record_visit(instructor, branch, _new_visit(form, pending))),
-        )
-    ):
+
+    def record():
+        return _Saved.of(services.record_visit(instructor, branch, _new_visit(form, pending)))
+
+    saved = None if form.photos.errors else submit(form, record)
+    if saved:
         return _answer(saved)
     return uploads.shown_again(form, pending, "visits/form.html", branch=branch, clarities=Clarity)
 
