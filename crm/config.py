@@ -40,7 +40,7 @@ class Defaults:
     # The caseload table and the alerts are counted on each request up to this many
     # instructors in the reviewer's scope; beyond it (a province, the nation) they are read
     # from figures the scheduler counts for everyone every REVIEW_REFRESH_MINUTES
-    # (crm.review.stored_tables).
+    # (crm.review.scale).
     REVIEW_LIVE_LIMIT = 5000
     REVIEW_REFRESH_MINUTES = 10
     # The instructor's working rules (DOMAIN.md), each a setting.

@@ -18,7 +18,7 @@ from crm.instructors.forms import InstructorForm, NewInstructorForm
 from crm.instructors.models import Instructor
 from crm.meetings import services as meetings
 from crm.organizations.services import district_choices
-from crm.review import alerts, caseload, stored_tables
+from crm.review import alerts, caseload, scale
 from crm.visits import services as visits
 
 bp = Blueprint("instructors", __name__, url_prefix="/instructors")
@@ -66,7 +66,7 @@ class Caseloads:
 def _caseload_page(chosen: Caseloads, today: date):
     """A page of the table, counted on the request or read from the stored figures (a scope
     over REVIEW_LIVE_LIMIT), with when those were counted (None when counted now)."""
-    if chosen.flag == "left" or stored_tables.counted_live(current_user, chosen.district_id):
+    if chosen.flag == "left" or scale.counted_live(current_user, chosen.district_id):
         rows = caseload.rows(
             current_user,
             today,
@@ -82,7 +82,7 @@ def _caseload_page(chosen: Caseloads, today: date):
         page = paginate_list(rows)
         caseload.fill_in(page.items, today)  # only the rows shown, unless the sort counted them all
         return page, None
-    counted_at = stored_tables.counted_at_or_now(stored_tables.CASELOADS, today)
+    counted_at = scale.counted_at_or_now(caseload.TABLE, today)
     page = paginate(
         caseload.stored_rows(
             current_user,

@@ -34,7 +34,9 @@ from crm.meetings import services as meetings
 from crm.pairings.services import unpaired_branches
 from crm.problems.models import Problem
 from crm.problems.services import overdue_at
+from crm.review import scale
 from crm.review.models import AlertFlag, AlertNote, AlertTally
+from crm.review.scale import StoredTable
 from crm.rules import RuleError
 from crm.visits import overdue
 from crm.visits.models import Visit
@@ -378,3 +380,30 @@ def record(rule: str, object_id: int, note: str, *, by: Account) -> AlertNote:
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+TABLE = StoredTable(
+    "what each alert rule flags, and how many by district",
+    (AlertFlag, AlertTally),
+    refresh,
+    stored_at,
+)
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A rule's rows for the alerts page, the same whether counted or read stored."""
+
+    rows: Select  # the objects the rule flags, to search, sort and page
+    counts: dict[str, int]  # how many each rule flags, for the tabs
+    counted_at: datetime | None  # when they were counted; None: on this request
+
+
+def flagged(rule: str, account: Account, today: date) -> Flagged:
+    """The alerts page's one entry point: what the rule flags within the account's scope,
+    counted on the request, or read from the stored flags when the scope is too large
+    (crm.review.scale)."""
+    if scale.counted_live(account):
+        return Flagged(statement(rule, account, today), counts(account, today), None)
+    counted_at = scale.counted_at_or_now(TABLE, today)
+    return Flagged(stored_statement(rule, account, today), stored_counts(account), counted_at)

@@ -35,6 +35,7 @@ from crm.meetings import services as meetings
 from crm.problems import services as problems
 from crm.problems.models import Problem, ProblemStatus
 from crm.review.models import CaseloadFigures
+from crm.review.scale import StoredTable
 from crm.visits import overdue
 from crm.visits.models import Visit
 
@@ -374,3 +375,6 @@ def from_stored(stored: list[CaseloadFigures]) -> list[Row]:
         for r in stored
         if r.instructor_id in instructors
     ]
+
+
+TABLE = StoredTable("the caseload table's figures", (CaseloadFigures,), refresh, stored_at)

@@ -130,7 +130,7 @@ class RecentTally(FlowFigures, StockFigures, db.Model):
     StockTally never hold), as last counted for everyone at once.
 
     Read instead of counting the records where the reviewer's scope is too large to count on
-    each request (crm.review.stored_tables); made anew by crm.review.tally.refresh_recent().
+    each request (crm.review.scale); made anew by crm.review.tally.refresh_recent().
     """
 
     __tablename__ = "recent_tally"
@@ -146,7 +146,7 @@ class CaseloadFigures(db.Model):
     Used where the reviewer's scope holds more instructors than REVIEW_LIVE_LIMIT (a
     province, the nation): there the table is sorted and paged in SQL on these rows, which the
     scheduler counts again every REVIEW_REFRESH_MINUTES; the page says when. Smaller scopes
-    are counted live (crm.review.stored_tables). A cache, not a record: crm.review.caseload.refresh()
+    are counted live (crm.review.scale). A cache, not a record: crm.review.caseload.refresh()
     makes it all anew.
     """
 

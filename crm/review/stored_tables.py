@@ -1,78 +1,29 @@
-"""The review pages for scopes too large to count on each request (a province, the nation).
+"""The stored tables of the review pages, listed, and the scheduler's tasks that count them
+again (each commits its work).
 
-Up to REVIEW_LIVE_LIMIT instructors in the reviewer's scope the caseload table, the alerts
-and the overview's figures for today and yesterday are counted on the request. Beyond it
-they are read from figures counted for everyone at once (crm.review.caseload.refresh,
-crm.review.alerts.refresh, crm.review.tally.refresh_recent), which the scheduler counts again
-every REVIEW_REFRESH_MINUTES; the pages say when they were counted. (The overview's earlier
-days are stored as they settle, for every scope: crm.review.tally.)
+Beside what counts it, each table says what it holds and how it is refreshed
+(crm.review.scale.StoredTable): tally.RECENT_TABLE (the overview's today and yesterday),
+caseload.TABLE, alerts.TABLE. They are read only for scopes too large to count on the
+request (crm.review.scale). The overview's settled days are kept for every scope by
+crm.review.tally.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from crm.accounts.models import Account
-from crm.assignments.services import instructor_scope
-from crm.extensions import db, writing
+from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.review import alerts, caseload, figures, tally
-from crm.review.models import (
-    AlertFlag,
-    AlertTally,
-    CaseloadFigures,
-    DayTally,
-    RecentTally,
-    StockTally,
-)
+from crm.review.models import DayTally, StockTally
 
-
-@dataclass(frozen=True)
-class StoredTable:
-    """Figures counted for everyone at once and kept in tables, read by the pages of a large
-    scope: what it holds, its tables, how it is counted again, and when it last was."""
-
-    name: str
-    models: tuple[type, ...]
-    refresh: Callable[[date], int]  # counts everything again; the caller commits
-    counted_at: Callable[[], datetime | None]
-
-
-RECENT = StoredTable(
-    "the overview's figures for today and yesterday",
-    (RecentTally,),
-    tally.refresh_recent,
-    tally.recent_at,
-)
-CASELOADS = StoredTable(
-    "the caseload table's figures", (CaseloadFigures,), caseload.refresh, caseload.stored_at
-)
-ALERTS = StoredTable(
-    "what each alert rule flags, and how many by district",
-    (AlertFlag, AlertTally),
-    alerts.refresh,
-    alerts.stored_at,
-)
 # Counted again by the scheduler every REVIEW_REFRESH_MINUTES when some scope is large.
-REFRESHED = (RECENT, CASELOADS, ALERTS)
+REFRESHED = (tally.RECENT_TABLE, caseload.TABLE, alerts.TABLE)
 # The overview's settled days (DayTally, StockTally) are the sixth and seventh tables: kept for
 # every scope, a day stored once it has passed and forgotten when a record of it is written
 # (crm.review.tally.install), stored again by store_overview_days() or the first page to read it.
 SETTLED_DAYS = (DayTally, StockTally)
-
-
-def counted_live(account: Account, district_id: int | None = None) -> bool:
-    """Whether what the account asks for is small enough to count on the request."""
-    limit = current_app.config["REVIEW_LIVE_LIMIT"]
-    visible = select(Instructor.id).where(instructor_scope(account))
-    if district_id:
-        visible = visible.where(Instructor.district_id == district_id)
-    # Counted no further than the limit: all 250,000 instructors took 32 ms to count.
-    over = select(func.count()).select_from(visible.limit(limit + 1).subquery())
-    return db.session.execute(over).scalar_one() <= limit
 
 
 def refresh(today: date) -> int:
@@ -106,16 +57,3 @@ def refresh_if_large(today: date) -> int | None:
         store_overview_days(today)
         return None
     return refresh(today)
-
-
-def counted_at_or_now(table: StoredTable, today: date) -> datetime | None:
-    """When the table was counted. If it never was (the first large page after an install, or
-    today's figures just after midnight before the scheduler's next count), it is counted now:
-    the one place a GET writes, so that the page shows figures rather than nothing; the
-    scheduler's job (refresh_if_large) makes this rare."""
-    if (at := table.counted_at()) is None:
-        with writing():
-            table.refresh(today)
-            db.session.commit()
-        at = table.counted_at()
-    return at

@@ -35,6 +35,7 @@ from crm.pairings.models import Pairing
 from crm.problems.models import Problem
 from crm.review import counts
 from crm.review.models import DayTally, RecentTally, StockTally
+from crm.review.scale import StoredTable
 from crm.visits.models import Visit
 
 LIVE_DAYS = 2
@@ -372,3 +373,8 @@ def _dates(session: Session, obj: Any, names: tuple[str, ...], new: Any, deleted
             elif isinstance(value, date):
                 days.add(value)
     return days
+
+
+RECENT_TABLE = StoredTable(
+    "the overview's figures for today and yesterday", (RecentTally,), refresh_recent, recent_at
+)

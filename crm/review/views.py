@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.http import local_target
 from crm.meetings.models import MeetingKind
 from crm.organizations.services import districts
-from crm.review import alerts, figures, quarter, services, stored_tables
+from crm.review import alerts, figures, quarter, scale, services, tally
 from crm.review.forms import AlertNoteForm, CheckForm, CommentForm
 from crm.review.models import SpotCheck
 from crm.visits import services as visits
@@ -46,10 +46,8 @@ def overview():
     today = clock.today()
     scope = _scope()
     chosen = _chosen_month(today)
-    recent_stored = not stored_tables.counted_live(current_user)
-    counted_at = (
-        stored_tables.counted_at_or_now(stored_tables.RECENT, today) if recent_stored else None
-    )
+    recent_stored = not scale.counted_live(current_user)
+    counted_at = scale.counted_at_or_now(tally.RECENT_TABLE, today) if recent_stored else None
     spans = figures.overview_spans(chosen, today, scope, recent_stored=recent_stored)
     names = [d for d in districts() if scope is None or d.id == scope]
     return render_template(
@@ -113,24 +111,18 @@ def alerts_page():
     rule = request.args.get("rule", alerts.RULES[0].key)
     if rule not in alerts.BY_KEY:
         abort(404)
-    if stored_tables.counted_live(current_user):
-        counted_at, counts = None, alerts.counts(current_user, today)
-        rows = alerts.statement(rule, current_user, today)
-    else:
-        counted_at = stored_tables.counted_at_or_now(stored_tables.ALERTS, today)
-        counts = alerts.stored_counts(current_user)
-        rows = alerts.stored_statement(rule, current_user, today)
+    found = alerts.flagged(rule, current_user, today)
     text = search_text()
     listing = alerts.listing(rule)
     model = alerts.MODELS[alerts.BY_KEY[rule].object_type]
     rows, sorting = sorted_list(
-        alerts.searched(rows, rule, text),
+        alerts.searched(found.rows, rule, text),
         listing.sorts,
         listing.default,
         tiebreak=model.id,
         newest_first=listing.newest_first,
     )
-    page = paginate(rows, total=None if text else counts[rule])
+    page = paginate(rows, total=None if text else found.counts[rule])
     ids = [item.id for item in page.items]
     return render_template(
         "review/alerts.html",
@@ -139,10 +131,10 @@ def alerts_page():
         page=page,
         sorting=sorting,
         q=text,
-        counts=counts,
+        counts=found.counts,
         today=today,
         form=AlertNoteForm(rule=rule),
-        counted_at=counted_at,
+        counted_at=found.counted_at,
         notes=alerts.latest_notes(rule, ids),
         due=visits.due_by_branch(ids, today) if rule == "overdue_visits" else {},
     )

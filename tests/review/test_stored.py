@@ -1,5 +1,5 @@
 """The review pages for scopes too large to count on each request: the caseload table's
-figures and the alerts' flags stored for everyone at once, read in SQL (crm.review.stored_tables)."""
+figures and the alerts' flags stored for everyone at once, read in SQL (crm.review.scale)."""
 
 import re
 from datetime import date, datetime, timedelta
