@@ -258,11 +258,10 @@ def _due(which: ColumnElement[bool], today: date) -> list[DueBranch]:
     )
     ids = [a.branch_id for a in held]
     last = _last_visits(ids)
-    kinds = _last_kinds(ids)
     counts = problems.counts_by_branch(ids, today)
     rows = []
     for assignment in held:
-        last_any, last_onsite = last.get(assignment.branch_id, (None, None))
+        last_any, last_onsite, last_kind = last.get(assignment.branch_id, (None, None, None))
         onsite_day = _local_day(last_onsite)
         rows.append(
             DueBranch(
@@ -271,7 +270,7 @@ def _due(which: ColumnElement[bool], today: date) -> list[DueBranch]:
                 last_any,
                 counts.get(assignment.branch_id, ProblemCounts()),
                 today,
-                kinds.get(assignment.branch_id),
+                last_kind,
                 onsite_day,
                 assignment.instructor,
             )
@@ -279,33 +278,35 @@ def _due(which: ColumnElement[bool], today: date) -> list[DueBranch]:
     return rows
 
 
-def _last_visits(branch_ids: list[int]) -> dict[int, tuple[datetime | None, datetime | None]]:
+def _last_visits(
+    branch_ids: list[int],
+) -> dict[int, tuple[datetime | None, datetime | None, VisitKind | None]]:
+    """Each branch's last visit of any kind (and which kind it was, so the phone says what a
+    recent visit was) and its last on-site visit: one statement, each read down the branch's
+    index (a join on the newest visit per branch read every visit: 2.5 ms of the 4.3 the due
+    list took)."""
+    newest = (
+        select(Visit)
+        .where(Visit.branch_id == Branch.id)
+        .order_by(Visit.visited_at.desc(), Visit.id.desc())
+        .limit(1)
+    )
+    onsite = select(func.max(Visit.visited_at)).where(
+        Visit.branch_id == Branch.id, Visit.kind == VisitKind.ONSITE
+    )
     rows = db.session.execute(
         select(
-            Visit.branch_id,
-            func.max(Visit.visited_at),
-            func.max(Visit.visited_at).filter(Visit.kind == VisitKind.ONSITE),
-        )
-        .where(Visit.branch_id.in_(branch_ids))
-        .group_by(Visit.branch_id)
+            Branch.id,
+            newest.with_only_columns(Visit.visited_at).scalar_subquery(),
+            newest.with_only_columns(Visit.kind).scalar_subquery(),
+            onsite.scalar_subquery(),
+        ).where(Branch.id.in_(branch_ids))
     )
-    return {branch_id: (as_utc(a), as_utc(b)) for branch_id, a, b in rows}
-
-
-def _last_kinds(branch_ids: list[int]) -> dict[int, VisitKind]:
-    """How each branch was last visited (so the phone says what a recent visit was)."""
-    latest = (
-        select(Visit.branch_id, func.max(Visit.visited_at).label("at"))
-        .where(Visit.branch_id.in_(branch_ids))
-        .group_by(Visit.branch_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Visit.branch_id, Visit.kind).join(
-            latest, (Visit.branch_id == latest.c.branch_id) & (Visit.visited_at == latest.c.at)
-        )
-    )
-    return dict(rows.tuples().all())
+    return {
+        branch_id: (as_utc(last), as_utc(last_onsite), kind)
+        for branch_id, last, kind, last_onsite in rows
+        if last is not None
+    }
 
 
 def _local_day(value: datetime | None) -> date | None:
