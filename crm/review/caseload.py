@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from crm import clock
@@ -146,12 +146,22 @@ def count_figures(
     instructor with nothing to count is missing or has only some figures (the rest are 0).
     With `only`, just those of QUERIES named (a sort needs one)."""
     out: dict[int, dict] = defaultdict(dict)
-    chosen = (lambda column: column.in_(ids)) if ids is not None else (lambda column: true())
+    chosen = Chosen(ids)
     for name, query in QUERIES.items():
         if only is None or name in only:
             for instructor_id, figures in query(today, chosen):
                 out[instructor_id].update(figures)
     return out
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The instructors whose figures are counted: those of `ids`, or everyone (None)."""
+
+    ids: list[int] | None
+
+    def __call__(self, column: ColumnElement[int]) -> ColumnElement[bool]:
+        return true() if self.ids is None else column.in_(self.ids)
 
 
 def _visits(today: date, chosen: Callable) -> Iterator[tuple[int, dict]]:
@@ -179,7 +189,9 @@ def _last(today: date, chosen: Callable) -> Iterator[tuple[int, dict]]:
 
 
 def _overdue_branches(today: date, chosen: Callable) -> Iterator[tuple[int, dict]]:
-    visited = overdue.visited_recently(today)
+    held_here = select(Assignment.branch_id).where(chosen(Assignment.instructor_id))
+    # A page of instructors: only their branches' visits (for everyone, the plain join).
+    visited = overdue.visited_recently(today, among=None if chosen.ids is None else held_here)
     for instructor_id, late in db.session.execute(
         select(Assignment.instructor_id, func.count())
         .outerjoin(visited, visited.c.branch_id == Assignment.branch_id)

@@ -33,11 +33,12 @@ def is_overdue(due: date, day: date) -> bool:
     return day > due
 
 
-def visited_recently(day: date) -> sa.Subquery:
+def visited_recently(day: date, among: sa.Select | None = None) -> sa.Subquery:
     """The branches visited on site on a day from `day` − cadence to `day` (赣州 days), once
     each: outer-join it on the branch and test overdue_at() (a join, not a subquery per branch:
-    0.15 s against 0.6 s for 185,000 branches)."""
-    return (
+    0.15 s against 0.6 s for 185,000 branches). `among` (a select of branch ids) narrows it to
+    those branches, for a page of a few hundred (then read down each branch's index)."""
+    visits = (
         select(Visit.branch_id)
         .distinct()
         .where(
@@ -45,8 +46,10 @@ def visited_recently(day: date) -> sa.Subquery:
             Visit.visited_at >= clock.local_midnight(day - cadence()),
             Visit.visited_at < clock.local_midnight(day + timedelta(days=1)),
         )
-        .subquery()
     )
+    if among is not None:
+        visits = visits.where(Visit.branch_id.in_(among))
+    return visits.subquery()
 
 
 def overdue_at(day: date, visited: sa.Subquery) -> sa.ColumnElement[bool]:
