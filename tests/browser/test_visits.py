@@ -17,6 +17,9 @@ def sign_in(page: Page, base: str) -> None:
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="我联系指导的党组织")).to_be_visible()
+    # The stylesheet applied too: a test that measures the page (a gap, a position) would
+    # otherwise read the unstyled page on a busy machine, every control touching the next.
+    page.wait_for_load_state("load")
 
 
 def open_visit_form_through_the_worker(page: Page) -> None:
