@@ -28,7 +28,24 @@ class Table:
 
 
 def of_instructor(month: InstructorMonth) -> list[Table]:
-    summary = [
+    """The instructor report's tables: the month in figures, then its records by kind."""
+    return [
+        _instructor_summary(month),
+        _instructor_branches(month),
+        _instructor_visits(month),
+        _instructor_problems(month),
+        Table(
+            "三会",
+            ["日期", "党组织", "会议"],
+            [[m.held_on.isoformat(), m.branch.name, m.kind.label] for m in month.meetings],
+            keyed=False,
+        ),
+        *late_table(month.corrections),
+    ]
+
+
+def _instructor_summary(month: InstructorMonth) -> Table:
+    rows = [
         ["联系指导党组织", month.held],
         ["本月走访", len(month.visits)],
         ["超期未走访", len(month.not_visited)],
@@ -39,7 +56,11 @@ def of_instructor(month: InstructorMonth) -> list[Table]:
         ["两卡记录", month.notes + month.entries],
         ["结对共建活动", len(month.activities)],
     ]
-    branches = [
+    return Table("概况", ["指标", "数值"], rows)
+
+
+def _instructor_branches(month: InstructorMonth) -> Table:
+    rows = [
         [
             line.branch.name,
             line.visits,
@@ -49,7 +70,12 @@ def of_instructor(month: InstructorMonth) -> list[Table]:
         ]
         for line in month.branches
     ]
-    visits = [
+    headers = ["党组织", "本月走访", "最近一次实地走访", "未办结问题", "状态"]
+    return Table("联系指导的党组织", headers, rows)
+
+
+def _instructor_visits(month: InstructorMonth) -> Table:
+    rows = [
         [
             v.visited_at.astimezone(clock.LOCAL_TIME).strftime("%Y-%m-%d %H:%M"),
             v.branch.name,
@@ -59,7 +85,12 @@ def of_instructor(month: InstructorMonth) -> list[Table]:
         ]
         for v in month.visits
     ]
-    problems = [
+    return Table("走访记录", ["时间", "党组织", "方式", "情况", "补录"], rows, keyed=False)
+
+
+def _instructor_problems(month: InstructorMonth) -> Table:
+    """The month's problems under three headings: raised, solved, overdue at its end."""
+    rows = [
         [
             heading,
             p.raised_on.isoformat(),
@@ -76,25 +107,8 @@ def of_instructor(month: InstructorMonth) -> list[Table]:
         )
         for p in found
     ]
-    meetings = [[m.held_on.isoformat(), m.branch.name, m.kind.label] for m in month.meetings]
-    late = late_table(month.corrections)
-    return [
-        Table("概况", ["指标", "数值"], summary),
-        Table(
-            "联系指导的党组织",
-            ["党组织", "本月走访", "最近一次实地走访", "未办结问题", "状态"],
-            branches,
-        ),
-        Table("走访记录", ["时间", "党组织", "方式", "情况", "补录"], visits, keyed=False),
-        Table(
-            "问题办理",
-            ["类别", "登记日期", "党组织", "问题", "协调部门", "办结期限", "月末状态"],
-            problems,
-            keyed=False,
-        ),
-        Table("三会", ["日期", "党组织", "会议"], meetings, keyed=False),
-        *late,
-    ]
+    headers = ["类别", "登记日期", "党组织", "问题", "协调部门", "办结期限", "月末状态"]
+    return Table("问题办理", headers, rows, keyed=False)
 
 
 def late_table(corrections: list) -> list[Table]:
