@@ -2,7 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import selectinload
@@ -131,29 +131,9 @@ def _branch_lines(instructor: Instructor, period: Period, visits: list[Visit]) -
         .options(selectinload(Assignment.branch))
     ).all()
     branches = {a.branch_id: a.branch for a in held}
-    at_end = set(
-        db.session.scalars(
-            holders.held_branches(period.last, scope).with_only_columns(Assignment.branch_id)
-        )
-    )
-    late = set(
-        db.session.scalars(
-            holders.overdue_branches(period.last, scope).with_only_columns(Assignment.branch_id)
-        )
-    )
-    last_onsite = dict(
-        db.session.execute(
-            select(Visit.branch_id, func.max(Visit.visited_at))
-            .where(
-                Visit.branch_id.in_(list(branches)),
-                Visit.kind == VisitKind.ONSITE,
-                Visit.visited_at < period.stop,
-            )
-            .group_by(Visit.branch_id)
-        )
-        .tuples()
-        .all()
-    )
+    at_end = _branch_ids(holders.held_branches(period.last, scope))
+    late = _branch_ids(holders.overdue_branches(period.last, scope))
+    last_onsite = _last_onsite_before(list(branches), period.stop)
     open_at_end = Counter(
         db.session.scalars(
             select(Problem.branch_id).where(
@@ -174,6 +154,28 @@ def _branch_lines(instructor: Instructor, period: Period, visits: list[Visit]) -
         )
         for branch_id, branch in sorted(branches.items(), key=lambda item: (item[1].name, item[0]))
     ]
+
+
+def _branch_ids(assignments: Select) -> set[int]:
+    """The branches of the assignments a holders.* statement finds."""
+    return set(db.session.scalars(assignments.with_only_columns(Assignment.branch_id)))
+
+
+def _last_onsite_before(branch_ids: list[int], stop: datetime) -> dict[int, datetime]:
+    """Each branch's last on-site visit before `stop`."""
+    return dict(
+        db.session.execute(
+            select(Visit.branch_id, func.max(Visit.visited_at))
+            .where(
+                Visit.branch_id.in_(branch_ids),
+                Visit.kind == VisitKind.ONSITE,
+                Visit.visited_at < stop,
+            )
+            .group_by(Visit.branch_id)
+        )
+        .tuples()
+        .all()
+    )
 
 
 def _as_of_end(statement: Select, last: date, order: ColumnElement) -> list[ProblemLine]:
