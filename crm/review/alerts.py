@@ -177,6 +177,7 @@ class Listing:
     sorts: dict[str, tuple[str, ColumnElement]]
     default: str
     searched: tuple[ColumnElement[str], ...]
+    hint: str  # what the search box looks in, in the user's words
     newest_first: bool = False
 
 
@@ -191,22 +192,29 @@ def listing(rule: str) -> Listing:
                 "district": district,
                 "instructor": instructor,
             }
-            return Listing(sorts, "due", (Branch.name, GUIDE.name))
+            return Listing(sorts, "due", (Branch.name, GUIDE.name), "党组织名称或指导员姓名")
         case "problem", _:
             sorts = {"due": ("办结期限", Problem.due_on), "branch": branch_name}
-            return Listing(sorts, "due", (Branch.name, Problem.description))
+            return Listing(sorts, "due", (Branch.name, Problem.description), "党组织名称、问题内容")
         case "instructor", _:
             sorts = {"district": ("县市区", Instructor.district_id), "name": instructor}
-            return Listing(sorts, "district", (GUIDE.name,))
+            return Listing(sorts, "district", (GUIDE.name,), "指导员姓名")
         case "visit", _:
             sorts = {
                 "visited": ("走访时间", Visit.visited_at),
                 "branch": branch_name,
                 "instructor": instructor,
             }
-            return Listing(sorts, "visited", (Branch.name, GUIDE.name), newest_first=True)
+            return Listing(
+                sorts,
+                "visited",
+                (Branch.name, GUIDE.name),
+                "党组织名称或指导员姓名",
+                newest_first=True,
+            )
         case _:
-            return Listing({"district": district, "name": branch_name}, "district", (Branch.name,))
+            sorts = {"district": district, "name": branch_name}
+            return Listing(sorts, "district", (Branch.name,), "党组织名称")
 
 
 def searched(statement: Select, rule: str, text: str) -> Select:

@@ -130,6 +130,7 @@ def alerts_page():
         rule=alerts.BY_KEY[rule],
         page=page,
         sorting=sorting,
+        listing=listing,
         q=text,
         counts=found.counts,
         today=today,

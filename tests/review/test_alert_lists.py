@@ -143,3 +143,20 @@ def test_the_other_rules_sort_and_search_their_own_columns(app, client, auth):
     assert ["甲公司党支部" in visits[0], "乙公司党支部" in visits[1]] == [True, True]
     assert "乙公司党支部" in rows("rule=flagged_visits&sort=visited&order=asc")[0]
     assert [("王芳" in row) for row in rows("rule=flagged_visits&q=王芳")] == [True]
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["counted", "stored"])
+def test_a_district_reviewer_searches_only_their_district(app, client, auth, stored):
+    """A name typed in the box finds nothing outside the reviewer's district, though it
+    matches there: 王芳's branches are in 南康区, the reviewer's in 章贡区."""
+    build(app)
+    with app.app_context():
+        f.AccountFactory(username="zg", roles=[Role.REVIEWER], scope_district=f.district("章贡区"))
+    auth.login("zg")
+    app.config["REVIEW_LIVE_LIMIT"] = 0 if stored else 5000
+    in_zg = {b for b in BRANCHES if days_overdue(app, b) > 0 and BRANCHES[b][1] == "章贡区"}
+    assert set(listed(client, "")) == in_zg
+    assert listed(client, "q=王芳") == []
+    assert set(listed(client, "q=公司")) == {b for b in in_zg if "公司" in b}
+    page = client.get("/review/alerts?rule=overdue_visits&q=王芳").text
+    assert f"找到 0 条（共 {len(in_zg)} 条）" in page
