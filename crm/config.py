@@ -32,6 +32,9 @@ class Defaults:
     # when there, else from PATH.
     BACKUP_KEEP_DAYS = 14
     PG_BIN = "/usr/lib/postgresql/15/bin"
+    # A month's reports (the scheduler's batches, `flask reports monthly`) are made on this
+    # many worker processes; 0 makes them in the process that asks.
+    REPORT_WORKERS = 2
     DEMO_SEED = 20220620
     PAGE_SIZE = 50
     # argon2id's parameters (argon2.PasswordHasher's keywords); none: the library's current

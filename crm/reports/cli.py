@@ -35,14 +35,14 @@ class BadInputError(click.ClickException):
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="另存一份到此文件夹。"
 )
-@click.option("--workers", default=2, show_default=True, help="同时生成的进程数。")
+@click.option("--workers", type=int, help="同时生成的进程数（默认取 CRM_REPORT_WORKERS，即 2）。")
 def monthly(
     month: str,
     username: str | None,
     district: str | None,
     city: bool,
     out: Path | None,
-    workers: int,
+    workers: int | None,
 ) -> None:
     """Make a month's reports: one subject, or all of them (each instructor, district, city)."""
     if sum(map(bool, (username, district, city))) > 1:

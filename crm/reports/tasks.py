@@ -30,14 +30,17 @@ def make_many(
     *,
     by_id: int | None,
     scheduled: bool = False,
-    workers: int = 2,
+    workers: int | None = None,
     progress: Callable[[int], None] = lambda n: None,
 ) -> list[int]:
     """Make each subject's report for the month; return the new reports' ids.
 
     Scheduled runs claim each report first and skip those already claimed, so a report is
-    made once however many schedulers run. `workers=0` makes them in this process.
+    made once however many schedulers run. `workers` worker processes make them (by default
+    REPORT_WORKERS); 0 makes them in this process.
     """
+    if workers is None:
+        workers = current_app.config["REPORT_WORKERS"]
     keys = [s.key for s in subjects]
     made: list[int] = []
     if workers == 0:
@@ -135,7 +138,7 @@ def due_month(now_local_date: date, hour_passed: bool) -> date:
 
 
 def run_scheduled(
-    month: date, *, workers: int = 2, progress: Callable[[int], None] = lambda n: None
+    month: date, *, workers: int | None = None, progress: Callable[[int], None] = lambda n: None
 ) -> list[int]:
     return make_many(
         services.monthly_subjects(month),
@@ -169,7 +172,7 @@ def request_month(month: date, *, by: Account) -> ReportBatch:
     return batch
 
 
-def run_queued(*, workers: int = 2) -> int | None:
+def run_queued(*, workers: int | None = None) -> int | None:
     """Run the oldest queued batch, if any, counting its progress; returns its id."""
     db.session.commit()
     batch_id = db.session.scalar(
