@@ -83,6 +83,10 @@ def test_two_servers_and_two_schedulers_share_one_database(tmp_path):
         app = create_app(settings(url))
         with app.app_context():
             upgrade()
+            # Two districts rather than 20: the schedulers' month is then 4 PDFs, not 22.
+            db.session.execute(
+                sa.delete(District).where(District.name.not_in(("章贡区", "南康区")))
+            )
             last_month = (clock.today().replace(day=1) - timedelta(days=1)).replace(day=15)
             assignment = f.AssignmentFactory(instructor__account__username="zdy",
                                              started_on=last_month.replace(day=1))  # fmt: skip
