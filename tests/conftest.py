@@ -61,6 +61,25 @@ def migrated(database_url) -> str:
     return database_url
 
 
+@pytest.fixture(scope="session")
+def demo_migrated(database_url, tmp_path_factory) -> str:
+    """A second database beside the test database, for the demo (tests/demo/): loaded once a
+    pass, it stays while every other test empties the first."""
+    if database_url.startswith("postgresql"):
+        engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(sa.text("CREATE DATABASE crm_demo"))
+        engine.dispose()
+        url = database_url.rsplit("/", 1)[0] + "/crm_demo"
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}"
+    app = create_app(settings(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
 @pytest.fixture
 def app(migrated, tmp_path):
     app = create_app(settings(migrated, MEDIA_DIR=str(tmp_path / "media"),
@@ -164,10 +183,28 @@ def pytest_collection_modifyitems(items):
     """Mark tests that touch the database `db` (run again on PostgreSQL by `make test`), and
     those under tests/browser/ `browser`."""
     for item in items:
-        if "migrated" in getattr(item, "fixturenames", ()):
+        if {"migrated", "demo_migrated"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
         if "browser" in item.path.parent.parts[-1:]:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On an xdist worker with `--dist loadgroup`, each test marked `xdist_group` must carry
+    its group in its node id, or the group is silently spread over the workers."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    lost = [
+        i.nodeid
+        for i in session.items
+        if i.get_closest_marker("xdist_group") and "@" not in i.nodeid
+    ]
+    if lost:
+        raise pytest.UsageError(
+            f"pytest-xdist did not group {lost[0]} (and {len(lost) - 1} more): a pytest it "
+            "does not know yet (pytest-dev/pytest-xdist#1386)? pyproject.toml pins pytest."
+        )
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from crm import create_app
-from tests.conftest import empty_tables, settings
+from crm.extensions import db
+from tests.conftest import settings
 
 
 @contextmanager
@@ -33,21 +34,24 @@ def analyzing_alongside(url: str) -> Iterator[None]:
         engine.dispose()
 
 
-@pytest.fixture(scope="package")
-def app(migrated):
-    """One demo load for the folder: the tests below read it, the last ones reload it.
+@pytest.fixture(scope="session")
+def app(demo_migrated, tmp_path_factory):
+    """One demo load a pass, in a database of its own (the tests below read it, the last ones
+    reload it); the other tests, which empty their database after each, may run between.
 
     On PostgreSQL an ANALYZE runs every second beside the load, as autovacuum may: when it
     read the tables mid-load (the load's rows not yet visible to it) one of the load's own
     queries went from milliseconds to hours, and a CI run hung.
     """
-    app = create_app(settings(migrated))
-    with analyzing_alongside(migrated):
+    folder = tmp_path_factory.mktemp("demo-files")
+    folders = {"MEDIA_DIR": str(folder / "media"), "REPORTS_DIR": str(folder / "reports")}
+    app = create_app(settings(demo_migrated, **folders))
+    with analyzing_alongside(demo_migrated):
         result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     yield app
     with app.app_context():
-        empty_tables()
+        db.engine.dispose()
 
 
 @pytest.fixture
