@@ -7,8 +7,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from crm import clock, create_app
-from crm.cards import services as cards
+from crm import create_app
 from crm.extensions import db
 from tests import html_check, privacy_scan
 from tests.postgres import throwaway_postgres
@@ -96,7 +95,9 @@ def app(migrated, tmp_path):
 
 
 def empty_tables() -> None:
-    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEPT_TABLES]
+    from tests.world import tables as filled
+
+    tables = list(reversed(filled()))
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(t.name for t in tables)
         db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -212,54 +213,12 @@ def world(app):
     """One account of each role and one object of each kind, as plain ids and usernames.
 
     Instructor `zdy-a` (章贡区) guides branch `a`; `zdy-b` (南康区) guides branch `b`;
-    `reviewer-zg` reviews 章贡区 only.
+    `reviewer-zg` reviews 章贡区 only. Built once a minute (tests/world.py), then copied in.
     """
-    from types import SimpleNamespace
-
-    from crm.accounts.models import Role
-    from tests import factories as f
+    from tests import world
 
     with app.app_context():
-        f.AccountFactory(username="admin", roles=[Role.ADMIN])
-        f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
-        f.AccountFactory(
-            username="reviewer-zg", roles=[Role.REVIEWER], scope_district=f.district("章贡区")
-        )
-        f.AccountFactory(username="security", roles=[Role.SECURITY_ADMIN])
-        f.AccountFactory(username="auditor", roles=[Role.AUDITOR])
-        a = f.AssignmentFactory(instructor__account__username="zdy-a")
-        nankang = f.district("南康区")
-        b = f.AssignmentFactory(
-            instructor__account__username="zdy-b",
-            instructor__district=nankang,
-            branch__district=nankang,
-        )
-        agency = f.AgencyBranchFactory()
-        pairing = f.PairingFactory(agency_branch=agency, branch=a.branch)
-        photo = f.photo_row(a.instructor.account_id)
-        visit = f.VisitFactory(instructor=a.instructor, branch=a.branch, photos=[photo])
-        problem = f.ProblemFactory(branch=a.branch, visit_id=visit.id)
-        token = f.pending_photo_token(a.instructor.account_id)
-        secretary = f.MemberFactory(branch=a.branch, role=f.MemberRole.SECRETARY)
-        meeting = f.MeetingFactory(branch=a.branch, attendees=[secretary])
-        card = f.GoalCardFactory(member=secretary)
-        note = cards.add_note(card, on=clock.today(), text="召开支委会", by=a.instructor.account)
-        entry = f.VanguardEntryFactory(card__member=secretary)
-        check = f.SpotCheckFactory(visit=visit)
-        report = f.report_row(a.instructor)
-        _, link = cards.issue_link(a.branch, by=a.instructor.account)  # the secretary's link
-        db.session.commit()
-        return SimpleNamespace(
-            instructor_a=a.instructor_id, instructor_b=b.instructor_id,
-            branch_a=a.branch_id, branch_b=b.branch_id,
-            organization_a=a.branch.organizations[0].id,
-            organization_b=b.branch.organizations[0].id,
-            assignment_a=a.id, assignment_b=b.id, agency_branch=agency.id, pairing=pairing.id,
-            visit_a=visit.id, problem_a=problem.id, photo_a=photo.id, pending_token=token,
-            member_a=secretary.id, meeting_a=meeting.id, card_a=card.id, entry_a=entry.id,
-            account_a=a.instructor.account_id, check_a=check.id, report_a=report.id,
-            link_a=link.id, goal_a=card.goals[0].id, note_a=note.id,
-        )  # fmt: skip
+        return world.in_place()
 
 
 def with_version(client, url: str, data: dict) -> dict:
