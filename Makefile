@@ -77,9 +77,10 @@ format: $(VENV)/.installed
 # Two passes, each on every core (pytest-xdist). The SQLite pass runs every test and records the
 # SQL each one sends; the PostgreSQL pass runs those marked `postgresql` and as few others as send
 # every statement seen (tests/statements.py).
+# Each pass names its ten slowest steps: the suite's time is watched (docs/performance.md).
 test: setup lint
-	$(PYTEST) -n auto --dist loadgroup
-	CRM_TEST_DATABASE=postgresql $(PYTEST) -n auto --dist loadgroup -m "db and not browser"
+	$(PYTEST) -n auto --dist loadgroup --durations=10
+	CRM_TEST_DATABASE=postgresql $(PYTEST) -n auto --dist loadgroup -m "db and not browser" --durations=10
 
 # Not part of `make test`: the registry this machine reaches serves no vulnerability data, so
 # here pip-audit can audit nothing (docs/security.md, "Scanning").

@@ -12,7 +12,10 @@ from crm.extensions import db
 from tests import html_check, privacy_scan
 from tests.postgres import throwaway_postgres
 
-pytest_plugins = ["tests.statements"]  # which tests the PostgreSQL pass runs
+pytest_plugins = [
+    "tests.statements",  # which tests the PostgreSQL pass runs
+    "tests.slow_first",  # in what order
+]
 
 PASSWORD = "Test@2026pw"
 TEST_HASHING = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
@@ -180,7 +183,7 @@ def count_queries(app):
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tests that touch the database `db` (run again on PostgreSQL by `make test`), and
     those under tests/browser/ `browser`."""
     for item in items:

@@ -16,6 +16,7 @@ def browser_context_args():
     return {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN"}
 
 
+@pytest.mark.slow
 def test_no_serious_accessibility_fault_on_a_reviewer_page(
     app, live_server, page: Page, axe_present
 ):

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
@@ -33,6 +34,7 @@ def first_day(app) -> dict:
         return {"branches": [b.id for b in branches], "problems": [p.id for p in open_ones]}
 
 
+@pytest.mark.slow
 def test_offline_works_in_the_tab_one_signs_in_with(app, live_server, served, page: Page):
     ids = first_day(app)
     sign_in(page, live_server)  # a new phone: no worker, nothing kept

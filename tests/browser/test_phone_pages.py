@@ -3,6 +3,7 @@
 
 import json
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests import factories as f
@@ -65,6 +66,7 @@ def faults_of_this_page(page: Page) -> dict[str, object]:
     return {fault: where for fault, where in found.items() if where}
 
 
+@pytest.mark.slow
 def test_every_phone_page_is_thumb_sized_in_sight_at_any_text_size_and_accessible(
     app, live_server, page: Page, axe_present
 ):

@@ -63,6 +63,7 @@ def journey_world(app) -> dict:
         return {"worst": worst.id, "busy": busy.id}
 
 
+@pytest.mark.slow
 def test_each_reviewer_task_takes_at_most_five_clicks(app, live_server, page: Page):
     made = journey_world(app)
     page.goto(f"{live_server}/login")

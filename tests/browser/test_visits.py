@@ -1,5 +1,6 @@
 """Logging a visit on a phone in chromium: online, and with the network gone."""
 
+import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
@@ -120,6 +121,7 @@ def test_a_visit_refused_during_sync_is_shown_and_kept(app, live_server, page: P
     assert rows(app, Visit) == []
 
 
+@pytest.mark.slow
 def test_a_visit_waits_for_the_instructor_who_made_it(app, live_server, page: Page):
     setup_branch(app)
     with app.app_context():

@@ -22,7 +22,7 @@ from crm.review import alerts, caseload, figures
 
 # the demo's figures read on both databases, compared;
 # in one xdist group, so that one worker loads the demo, once
-pytestmark = [pytest.mark.postgresql, pytest.mark.xdist_group("demo")]
+pytestmark = [pytest.mark.postgresql, pytest.mark.xdist_group("demo"), pytest.mark.slow]
 
 KEPT = Path(__file__).resolve().parents[2] / "build" / "demo-figures-sqlite.json"
 TABLES = ("instructor", "branch", "organization", "assignment", "guidance_spell", "pairing",

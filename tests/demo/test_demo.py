@@ -11,7 +11,7 @@ from crm.extensions import db
 
 # the demo's bulk loader has a branch for each database;
 # in one xdist group, so that one worker loads the demo, once
-pytestmark = [pytest.mark.postgresql, pytest.mark.xdist_group("demo")]
+pytestmark = [pytest.mark.postgresql, pytest.mark.xdist_group("demo"), pytest.mark.slow]
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 

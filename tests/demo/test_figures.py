@@ -20,7 +20,7 @@ from crm.review import figures, holders
 
 # every month's figures against the rows, on the demo;
 # in one xdist group, so that one worker loads the demo, once
-pytestmark = [pytest.mark.postgresql, pytest.mark.xdist_group("demo")]
+pytestmark = [pytest.mark.postgresql, pytest.mark.xdist_group("demo"), pytest.mark.slow]
 
 CADENCE = 30  # the demo's VISIT_CADENCE_DAYS (the default)
 # The report's instructor table, and the district figure each of its columns adds up to.

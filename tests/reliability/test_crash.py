@@ -21,6 +21,7 @@ import uuid
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+import pytest
 from flask_migrate import upgrade
 
 from crm import ROOT, create_app
@@ -116,6 +117,7 @@ class Phone(threading.Thread):
                 break
 
 
+@pytest.mark.slow
 def test_a_killed_server_loses_no_acknowledged_visit_and_doubles_none(tmp_path):
     database = tmp_path / "crash.sqlite3"
     app = create_app(settings(f"sqlite:///{database}", MEDIA_DIR=str(tmp_path / "media")))

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
@@ -78,6 +79,7 @@ class Browser:
             return error.code
 
 
+@pytest.mark.slow
 def test_two_servers_and_two_schedulers_share_one_database(tmp_path):
     with throwaway_postgres("crm_servers") as url, redis_server(tmp_path) as redis_url:
         app = create_app(settings(url))
