@@ -1,6 +1,13 @@
 """PDF from a Jinja template with WeasyPrint, which may fetch nothing at all."""
 
+import threading
+
 from flask import render_template
+
+# One PDF at a time in a process: WeasyPrint lays text out with Pango, fontconfig and HarfBuzz
+# through cffi, which are not safe to use from two threads at once (a threaded server, two
+# scheduler jobs, CRM_REPORT_WORKERS=0). Worker processes, each with its own, run in parallel.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 class FetchRefusedError(ValueError):
@@ -17,4 +24,5 @@ def render_pdf(template: str, **context) -> bytes:
     from weasyprint import HTML  # 0.6 s to import: only where a PDF is made, not at every start
 
     html = render_template(template, **context)
-    return HTML(string=html, url_fetcher=_refuse).write_pdf()
+    with _ONE_AT_A_TIME:
+        return HTML(string=html, url_fetcher=_refuse).write_pdf()
