@@ -26,11 +26,11 @@ from crm.accounts.forms import (
 from crm.accounts.models import PRIVILEGED, Account, Role
 from crm.audit import services as audit
 from crm.core.access import allow, public, signed_in
-from crm.core.forms import form_status, options, submit
+from crm.core.forms import committed, form_status, options, submit
 from crm.core.lists import paginate, search_text
 from crm.core.qr import qr_data_uri
 from crm.core.security import limiter, login_rate
-from crm.extensions import db, login_manager, writing
+from crm.extensions import db, login_manager
 from crm.http import local_target, wants_json
 from crm.organizations.services import district_choices
 
@@ -101,9 +101,7 @@ def login():
         return redirect(home_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        with writing():
-            account = services.authenticate(form.username.data, form.password.data)
-            db.session.commit()
+        account = committed(lambda: services.authenticate(form.username.data, form.password.data))
         if account is not None:
             next_url = local_target(request.args.get("next"))
             if second_factor.wanted(account):
@@ -162,9 +160,7 @@ def second_step():
         if enrolling:
             done = submit(form, lambda: services.enrol_second_factor(account, secret, code))
         else:
-            with writing():
-                done = services.check_code(account, code)
-                db.session.commit()
+            done = committed(lambda: services.check_code(account, code))
             if not done:
                 form.code.errors.append("动态口令不正确或已用过，请等下一个数字出现后再试。")
         if done:
@@ -205,12 +201,14 @@ def enrol():
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout():
-    with writing():
+
+    def sign_out() -> None:
         audit.record(
             "logout", object_type="account", object_id=current_user.id, summary=str(current_user)
         )
         services.end_sessions(current_user)  # a copy of this session's cookie is worth nothing
-        db.session.commit()
+
+    committed(sign_out)
     logout_user()
     session.clear()
     flash("您已安全退出。", "success")
@@ -225,9 +223,7 @@ def change_password():
     current password is guarded like a sign-in (rate limit, lockout)."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        with writing():
-            right = services.check_current(current_user, form.current.data)
-            db.session.commit()
+        right = committed(lambda: services.check_current(current_user, form.current.data))
         if not right:
             form.current.errors.append("当前密码不正确。")
             if services.locked_out(current_user):
@@ -352,7 +348,8 @@ def act(account_id: int, action: str):
     except services.AccountError as error:
         flash(error.message, "warning")
         return redirect(url_for(".detail", account_id=account.id), 303)
-    with writing():
+
+    def changed() -> None:
         change(account)
         audit.record(
             f"account.{action.replace('-', '_')}",
@@ -360,7 +357,8 @@ def act(account_id: int, action: str):
             object_id=account.id,
             summary=message.format(account),
         )
-        db.session.commit()
+
+    committed(changed)
     flash(message.format(account.name), "success")
     return redirect(url_for(".detail", account_id=account.id), 303)
 

@@ -169,6 +169,16 @@ def submit(
     return result
 
 
+def committed(action: Callable[[], T]) -> T:
+    """Run `action` (a service call that writes: an audit entry at least) and commit what it
+    did, under the write lock: `submit()` for the actions that come without a form to check
+    (a sign-in, a sign-out, a reveal, an account disabled)."""
+    with writing():
+        result = action()
+        db.session.commit()
+    return result
+
+
 def version_field() -> HiddenField:
     """The version of the record an edit form was made from (crm.db.Versioned)."""
     return HiddenField(filters=[lambda value: int(value) if str(value or "").isdigit() else None])
