@@ -197,12 +197,12 @@ def _prepared(subject: Subject, period: figures.Period) -> Prepared:
     area = content.area_month(district, period)
     where = district.name if district else "全市"
     title = f"{district.name if district else '赣州市'}两新组织党建指导工作月报"
-    names = [(k, figures.NAMES[k]) for k in tables.AREA_KEYS]
     context = {
         # The city's report anchors the audit log on paper: its head at the month's end.
         "audit_anchor": anchors.head_at(period.stop) if district is None else None,
         "area": area,
-        "names": names,
+        "metrics": [figures.METRIC[k] for k in tables.AREA_KEYS],
+        "rates": tables.AREA_RATES,
         "low": low,
         "high": high,
         "subject_line": f"范围：{where}",

@@ -14,7 +14,7 @@ from crm import clock
 from crm.core.spreadsheets import write_sheets
 from crm.core.templating import percent
 from crm.reports.content import INSTRUCTOR_COLUMNS, AreaMonth, InstructorMonth
-from crm.review.figures import NAMES
+from crm.review.figures import METRIC, NAMES
 
 TOTAL = "合计"
 
@@ -149,18 +149,20 @@ AREA_KEYS = (
 )
 
 
+# The rates, as a month's report names them (its problems were raised in the month).
+AREA_RATES = (
+    ("coverage", METRIC["coverage"].name),
+    ("resolution_rate", "问题解决率（本月登记）"),
+)
+
+
 def of_area(area: AreaMonth) -> list[Table]:
     main = [
         [NAMES[k], area.total[k], area.then[k], area.total[k] - area.then[k]] for k in AREA_KEYS
     ]
     main += [
-        ["覆盖率（有指导员）", percent(area.total.coverage), percent(area.then.coverage), ""],
-        [
-            "问题解决率（本月登记）",
-            percent(area.total.resolution_rate),
-            percent(area.then.resolution_rate),
-            "",
-        ],
+        [label, percent(getattr(area.total, k)), percent(getattr(area.then, k)), ""]
+        for k, label in AREA_RATES
     ]
     tables = [Table("主要指标", ["指标", area.period.label, area.before.label, "增减"], main)]
     if area.district is None:

@@ -15,19 +15,41 @@ from crm.instructors.services import in_post_at
 from crm.problems.models import Problem, ProblemStatus
 from crm.review import counts, tally
 
-NAMES = {
-    "instructors": "指导员",
-    "guided": "列入指导的党组织",
-    "covered": "有指导员的党组织",
-    "visits": "走访",
-    "not_visited": "超期未走访的党组织",
-    "raised": "登记问题",
-    "solved": "解决问题",
-    "overdue": "超期问题",
-    "meetings": "三会",
-    "cards": "两卡记录",
-    "pairings": "在册结对",
-}
+
+@dataclass(frozen=True)
+class Metric:
+    """One figure of the overview and of the monthly reports: its name, its short name as a
+    table's column, and how it reads. A rate is a share, shown as a percentage; the overview
+    shows a `compared` figure's change against the period before, which is better downwards
+    when more is worse."""
+
+    key: str
+    name: str
+    short: str
+    rate: bool = False
+    more_is_worse: bool = False
+    compared: bool = True
+
+
+METRICS = (
+    Metric("instructors", "指导员", "指导员", compared=False),
+    Metric("guided", "列入指导的党组织", "列入指导", compared=False),
+    Metric("covered", "有指导员的党组织", "有指导员", compared=False),
+    Metric("coverage", "覆盖率（有指导员）", "覆盖率", rate=True, compared=False),
+    Metric("visits", "走访", "走访"),
+    Metric("not_visited", "超期未走访的党组织", "超期未走访", more_is_worse=True),
+    Metric("raised", "登记问题", "登记问题"),
+    Metric("solved", "解决问题", "解决"),
+    Metric("overdue", "超期问题", "超期问题", more_is_worse=True),
+    Metric("resolution_rate", "解决率（期内登记的问题）", "解决率", rate=True, compared=False),
+    Metric("meetings", "三会", "三会"),
+    Metric("cards", "两卡记录", "两卡"),
+    Metric("pairings", "在册结对", "在册结对"),
+)
+METRIC = {m.key: m for m in METRICS}
+NAMES = {m.key: m.name for m in METRICS if not m.rate}
+# The overview's tiles and its table's columns: the rates, not the count beside one.
+OVERVIEW_METRICS = tuple(m for m in METRICS if m.key != "covered")
 
 
 @dataclass(frozen=True)

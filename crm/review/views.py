@@ -55,7 +55,7 @@ def overview():
         spans=spans,
         districts=names,
         chosen=chosen,
-        names=figures.NAMES,
+        metrics=figures.OVERVIEW_METRICS,
         counted_at=counted_at,
         **_charts(spans[0], names, today, scope, recent_stored),
         **_quarter(chosen, today, scope),
