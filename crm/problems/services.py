@@ -5,12 +5,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from crm import clock
 from crm.accounts.models import Account
 from crm.assignments.services import branch_scope
 from crm.branches.models import Branch
+from crm.core.lists import contains
 from crm.extensions import db
 from crm.problems.models import (
     OPEN_STATUSES,
@@ -169,6 +171,43 @@ def counts_by_branch(branch_ids: Iterable[int], today: date) -> dict[int, Proble
         .group_by(Problem.branch_id)
     )
     return {branch_id: ProblemCounts(n_open, n_overdue) for branch_id, n_open, n_overdue in rows}
+
+
+def ledger(
+    account: Account,
+    show: str,
+    today: date,
+    *,
+    text: str = "",
+    category: ProblemCategory | None = None,
+) -> Select:
+    """The problem ledger's rows the account may see: `show` the open ones (by due date), the
+    overdue, the closed (the latest closed first) or all; their branch or text containing
+    `text`; of one category."""
+    statement = (
+        select(Problem)
+        .join(Branch, Branch.id == Problem.branch_id)
+        .where(problem_scope(account))
+        .options(selectinload(Problem.branch))
+        .order_by(Problem.due_on, Problem.id)
+    )
+    if text:
+        statement = statement.where(
+            or_(contains(Branch.name, text), contains(Problem.description, text))
+        )
+    if show == "open":
+        statement = statement.where(Problem.status.in_(OPEN_STATUSES))
+    elif show == "overdue":
+        statement = statement.where(overdue_at(today))
+    elif show == "closed":
+        statement = (
+            statement.where(Problem.status.not_in(OPEN_STATUSES))
+            .order_by(None)
+            .order_by(Problem.closed_on.desc())
+        )
+    if category is not None:
+        statement = statement.where(Problem.category == category)
+    return statement
 
 
 def problem_scope(account: Account) -> ColumnElement[bool]:

@@ -1,7 +1,5 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
 from crm import clock
 from crm.accounts.models import Role
@@ -9,10 +7,10 @@ from crm.assignments.services import visible_branch
 from crm.branches.models import Branch
 from crm.core.access import allow, signed_in
 from crm.core.forms import form_status, options, submit
-from crm.core.lists import contains, paginate, search_text, sorted_list
+from crm.core.lists import paginate, search_text, sorted_list
 from crm.problems import services
 from crm.problems.forms import AdvanceForm, ProblemForm
-from crm.problems.models import OPEN_STATUSES, Problem, ProblemCategory, ProblemStatus
+from crm.problems.models import Problem, ProblemCategory, ProblemStatus
 from crm.problems.services import NewProblem
 
 bp = Blueprint("problems", __name__)
@@ -26,29 +24,9 @@ def index():
     """The problem ledger: open ones first by due date; overdue ones flagged."""
     show = request.args.get("show", "open")
     today = clock.today()
-    statement = (
-        select(Problem)
-        .join(Branch, Branch.id == Problem.branch_id)
-        .where(services.problem_scope(current_user))
-        .options(selectinload(Problem.branch))
-        .order_by(Problem.due_on, Problem.id)
-    )
-    if text := search_text():
-        statement = statement.where(
-            or_(contains(Branch.name, text), contains(Problem.description, text))
-        )
-    if show == "open":
-        statement = statement.where(Problem.status.in_(OPEN_STATUSES))
-    elif show == "overdue":
-        statement = statement.where(services.overdue_at(today))
-    elif show == "closed":
-        statement = (
-            statement.where(Problem.status.not_in(OPEN_STATUSES))
-            .order_by(None)
-            .order_by(Problem.closed_on.desc())
-        )
-    if category := ProblemCategory.parse(request.args.get("category")):
-        statement = statement.where(Problem.category == category)
+    text = search_text()
+    category = ProblemCategory.parse(request.args.get("category"))
+    statement = services.ledger(current_user, show, today, text=text, category=category)
     statement, sorting = sorted_list(
         statement,
         PROBLEM_SORTS,
