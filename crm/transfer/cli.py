@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from crm.audit.services import acting_as
-from crm.transfer import services
+from crm.transfer import tasks
 from crm.transfer.excel import FileRefusedError
 from crm.transfer.importers import KINDS
 
@@ -21,7 +21,8 @@ def import_(kind: str, file: Path, commit: bool) -> None:
     """Import a spreadsheet: a dry run unless --commit; exits 1 when any row has a problem."""
     with acting_as("cli:transfer"):
         try:
-            result = services.run_import(kind, file, commit=commit, progress=_progress())
+            run = tasks.import_file if commit else tasks.preview_file
+            result = run(kind, file, progress=_progress())
         except FileRefusedError as error:
             raise click.ClickException(str(error)) from error
     c = result.counts

@@ -11,7 +11,6 @@ from pathlib import Path
 from flask import current_app
 from openpyxl import Workbook
 
-from crm.audit import services as audit
 from crm.extensions import db
 from crm.transfer import excel
 from crm.transfer.importers import KINDS, Importer, RowError
@@ -104,12 +103,10 @@ def importer_for(kind: str) -> Importer:
     return KINDS[kind][1]()
 
 
-def run_import(
-    kind: str, path: Path, *, commit: bool, progress: Callable[[int], None] | None = None
-) -> Result:
-    """Read the file and apply every row in one transaction; commit only when asked and only
-    when no row had a problem, else roll everything back (a dry run always does). Rows are
-    applied as they are read; `progress` is told of each.
+def read_and_apply(kind: str, path: Path, progress: Callable[[int], None] | None = None) -> Result:
+    """Read the file and apply every row in the session's transaction, flushed, neither
+    committed nor rolled back: transfer.tasks ends it. Rows are applied as they are read;
+    `progress` is told of each. On any error the transaction is rolled back.
 
     Raises excel.FileRefusedError for a file that cannot be read or passes a limit.
     """
@@ -148,12 +145,6 @@ def run_import(
     except BaseException:
         db.session.rollback()
         raise
-    if commit and result.ok:
-        audit.record("import", object_type=kind, summary=_summary(result, path))
-        db.session.commit()
-        result.committed = True
-    else:
-        db.session.rollback()
     return result
 
 
@@ -173,7 +164,7 @@ def _apply(importer: Importer, row: excel.Row, result: Result, report: SheetRepo
         )
 
 
-def _summary(result: Result, path: Path) -> str:
+def summary(result: Result, path: Path) -> str:
     c = result.counts
     return (
         f"{path.name}：新增 {c['created']}，更新 {c['updated']}，未变 {c['unchanged']}，"

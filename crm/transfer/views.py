@@ -24,7 +24,7 @@ from crm.core.masking import phone_for_viewer
 from crm.extensions import db, writing
 from crm.http import XLSX, whole_number
 from crm.pairings import services as pairings
-from crm.transfer import services
+from crm.transfer import services, tasks
 from crm.transfer.excel import FileRefusedError
 from crm.transfer.importers import KINDS
 
@@ -70,7 +70,7 @@ def preview():
     upload.save(path)
     try:
         with writing():  # a dry run writes too, then rolls back
-            result = services.run_import(kind, path, commit=False)
+            result = tasks.preview_file(kind, path)
     except FileRefusedError as error:
         path.unlink(missing_ok=True)
         return render_template("transfer/index.html", kinds=KINDS, refused=str(error)), 422
@@ -100,7 +100,7 @@ def commit():
         flash("预览已过期，请重新上传。", "warning")
         return redirect(url_for(".index"))
     with writing():
-        result = services.run_import(ticket["kind"], path, commit=True)
+        result = tasks.import_file(ticket["kind"], path)
     if result.committed:
         path.unlink(missing_ok=True)
         c = result.counts

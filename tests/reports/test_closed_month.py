@@ -18,7 +18,7 @@ from crm.problems import services as problems
 from crm.problems.models import ProblemCategory, ProblemStatus
 from crm.reports import services
 from crm.reports.models import ReportKind
-from crm.transfer import services as transfer
+from crm.transfer import tasks as transfer_tasks
 from crm.visits import services as visits
 from crm.visits.models import VisitKind
 from tests import factories as f
@@ -107,15 +107,15 @@ def _imports(tmp_path) -> None:
         ["陈晓", "zdy200", "13807971234", "章贡区", "2023-03-01", "在岗"],
         ["刘洋", "zdy201", "13807971235", "章贡区", "2024-05-01", "在岗"],
     ])  # fmt: skip
-    assert transfer.run_import("instructors", hired, commit=True).committed
+    assert transfer_tasks.import_file("instructors", hired).committed
     organizations = workbook(tmp_path / "o.xlsx", [
         ["组织名称", "统一社会信用代码", "组织类型", "县市区", "党组织名称", "是否列入联系指导"],
         ["赣州新办电子有限公司", valid_credit_code(900), "非公企业", "章贡区", "新办电子党支部", "是"],
     ])  # fmt: skip
-    assert transfer.run_import("organizations", organizations, commit=True).committed
+    assert transfer_tasks.import_file("organizations", organizations).committed
     agency = f.AgencyBranchFactory(name="赣州市商务局机关党支部")
     paired = workbook(tmp_path / "p.xlsx", [
         ["机关党组织", "两新党组织", "结对日期"],
         [agency.name, "新办电子党支部", "2025-01-01"],
     ])  # fmt: skip
-    assert transfer.run_import("pairings", paired, commit=True).committed
+    assert transfer_tasks.import_file("pairings", paired).committed

@@ -12,6 +12,7 @@ from crm import clock
 from crm.accounts.models import Role
 from crm.assignments import services as assignments
 from crm.extensions import db
+from crm.transfer import tasks as transfer_tasks
 from crm.visits.models import VisitKind
 from tests import factories as f
 
@@ -137,7 +138,6 @@ def test_instructors_imported_today_are_in_post_on_the_caseload_and_the_overview
 ):
     """The first minute of a new office: it imports its instructors, then looks at both pages."""
     from crm.audit.services import acting_as
-    from crm.transfer import services as transfer
     from tests.transfer.conftest import workbook
 
     with app.app_context(), acting_as("test"):
@@ -148,7 +148,7 @@ def test_instructors_imported_today_are_in_post_on_the_caseload_and_the_overview
             ["刘洋", "zdy201", "13807971235", "南康区", "2024-05-01", ""],
             ["王芳", "zdy202", "13807971236", "章贡区", "2022-01-01", "离岗"],
         ])  # fmt: skip
-        assert transfer.run_import("instructors", path, commit=True).committed
+        assert transfer_tasks.import_file("instructors", path).committed
     auth.login("reviewer")
     assert "在岗共 2 人" in client.get("/instructors/").text
     assert "<span>指导员</span><strong>2</strong>" in client.get("/review/").text

@@ -15,7 +15,7 @@ from crm.accounts.models import Role
 from crm.audit.services import acting_as
 from crm.extensions import db
 from crm.organizations.models import Organization
-from crm.transfer import services
+from crm.transfer import tasks as transfer_tasks
 from crm.transfer.formats import FileRefusedError
 from tests import factories as f
 from tests.transfer import books
@@ -65,7 +65,7 @@ FORMATS = ["xlsx", "xls", "ods", "gbk", "utf-8-bom", "utf-16-tabs", "tabs-named-
 
 def run(app, path: Path, kind: str = "organizations", commit: bool = False):
     with app.app_context(), acting_as("test"):
-        return services.run_import(kind, path, commit=commit)
+        return (transfer_tasks.import_file if commit else transfer_tasks.preview_file)(kind, path)
 
 
 @pytest.mark.parametrize("kind", FORMATS)

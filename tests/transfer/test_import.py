@@ -12,6 +12,7 @@ from crm.instructors.models import Instructor
 from crm.organizations.models import Organization
 from crm.pairings.models import Pairing, PairingStatus
 from crm.transfer import services
+from crm.transfer import tasks as transfer_tasks
 from tests import factories as f
 from tests.transfer.conftest import EXCEL_DATE
 
@@ -52,7 +53,7 @@ def test_a_messy_file_is_read_right(app, xlsx):
     with app.app_context():
         f.OrganizationFactory(name="已登记的公司", credit_code=HUAWEI, headcount=10)
         with acting_as("test"):
-            dry = services.run_import("organizations", path, commit=False)
+            dry = transfer_tasks.preview_file("organizations", path)
         assert dry.problems == []
         assert dict(dry.counts) == {"created": 4, "updated": 1, "duplicate": 1}
         assert (
@@ -60,7 +61,7 @@ def test_a_messy_file_is_read_right(app, xlsx):
         )
 
         with acting_as("test"):
-            done = services.run_import("organizations", path, commit=True)
+            done = transfer_tasks.import_file("organizations", path)
         assert done.committed
         orgs = {o.credit_code: o for o in db.session.execute(sa.select(Organization)).scalars()}
         assert len(orgs) == 5
@@ -83,8 +84,8 @@ def test_a_messy_file_is_read_right(app, xlsx):
 def test_importing_the_same_file_again_changes_nothing(app, xlsx):
     path = messy_organizations(xlsx)
     with app.app_context(), acting_as("test"):
-        services.run_import("organizations", path, commit=True)
-        again = services.run_import("organizations", path, commit=True)
+        transfer_tasks.import_file("organizations", path)
+        again = transfer_tasks.import_file("organizations", path)
         assert dict(again.counts) == {"unchanged": 5, "duplicate": 1}
         assert (
             db.session.execute(sa.select(sa.func.count()).select_from(Organization)).scalar() == 5
@@ -94,7 +95,7 @@ def test_importing_the_same_file_again_changes_nothing(app, xlsx):
 def test_one_bad_row_and_nothing_is_written(app, xlsx):
     path = messy_organizations(xlsx, bad_row=True)
     with app.app_context(), acting_as("test"):
-        result = services.run_import("organizations", path, commit=True)
+        result = transfer_tasks.import_file("organizations", path)
         assert not result.committed
         assert [(p.sheet, p.row, p.column, p.value) for p in result.problems] == [
             ("Sheet1", 10, "B 统一社会信用代码", "91440300192203821X")
@@ -110,14 +111,14 @@ def test_a_duplicate_with_different_content_is_a_problem(app, xlsx):
     path = xlsx("dup.xlsx", [["统一社会信用代码", "组织名称", "组织类型", "县市区"],
                              [c, "甲公司", "非公企业", "章贡区"], [c, "乙公司", "非公企业", "章贡区"]])  # fmt: skip
     with app.app_context(), acting_as("test"):
-        result = services.run_import("organizations", path, commit=False)
+        result = transfer_tasks.preview_file("organizations", path)
         assert "与第 2 行是同一条记录，但内容不同" in result.problems[0].reason
 
 
 def test_a_sheet_without_our_headers_is_named(app, xlsx):
     path = xlsx("other.xlsx", [["姓名", "年龄"], ["张三", 30]])
     with app.app_context():
-        result = services.run_import("organizations", path, commit=False)
+        result = transfer_tasks.preview_file("organizations", path)
         assert "没有找到表头" in result.problems[0].reason
 
 
@@ -125,16 +126,16 @@ def test_instructors_agency_branches_pairings_and_assignments(app, xlsx):
     with app.app_context(), acting_as("test"):
         path = xlsx("i.xlsx", [["姓名", "用户名", "手机号码", "县市区", "聘用日期", "状态"],
                                ["陈晓", "zdy200", "１３８０７９７１２３４", "章贡区", "2023/3/1", "在岗"]])  # fmt: skip
-        assert services.run_import("instructors", path, commit=True).committed
+        assert transfer_tasks.import_file("instructors", path).committed
         path = xlsx(
             "a.xlsx",
             [["党组织名称", "县市区", "党员人数"], ["赣州市商务局机关党支部", "章贡区", 23]],
         )
-        assert services.run_import("agency-branches", path, commit=True).committed
+        assert transfer_tasks.import_file("agency-branches", path).committed
         two_new = f.BranchFactory(name="华兴电子党支部")
         path = xlsx("p.xlsx", [["机关党组织", "两新党组织", "开始日期"],
                                ["赣州市商务局机关党支部", "华兴电子党支部", "2024年3月1日"]])  # fmt: skip
-        assert services.run_import("pairings", path, commit=True).counts["created"] == 1
+        assert transfer_tasks.import_file("pairings", path).counts["created"] == 1
         path = xlsx(
             "s.xlsx",
             [
@@ -142,7 +143,7 @@ def test_instructors_agency_branches_pairings_and_assignments(app, xlsx):
                 ["zdy200", "华兴电子党支部", "2024-03-02"],
             ],
         )
-        assert services.run_import("assignments", path, commit=True).counts["created"] == 1
+        assert transfer_tasks.import_file("assignments", path).counts["created"] == 1
         from crm.assignments.services import current_assignment
 
         assert current_assignment(two_new.id).instructor.account.username == "zdy200"
@@ -158,7 +159,7 @@ def test_an_eleventh_assignment_in_a_file_is_a_row_problem(app, xlsx):
             "s.xlsx",
             [["指导员用户名", "党组织名称", "开始日期"], ["busy", "第十一个党支部", "2024-03-02"]],
         )
-        result = services.run_import("assignments", path, commit=True)
+        result = transfer_tasks.import_file("assignments", path)
         assert not result.committed
         assert "达到上限" in result.problems[0].reason
 
@@ -168,7 +169,7 @@ def test_the_templates_read_back_without_problems(app, tmp_path):
         for kind in ("instructors", "organizations", "agency-branches"):
             path = tmp_path / f"{kind}.xlsx"
             path.write_bytes(services.template(kind))
-            assert services.run_import(kind, path, commit=True).committed, kind
+            assert transfer_tasks.import_file(kind, path).committed, kind
 
 
 def test_files_that_cannot_be_read_get_a_clear_message(app, client, auth, tmp_path, xlsx):
@@ -253,7 +254,7 @@ def test_a_pairings_status_must_agree_with_its_dates(app, xlsx):
             ["赣州市商务局机关党支部", "星光商贸党支部", "2024-03-01", "在册", "2025-01-01"],
             ["赣州市商务局机关党支部", "未来之光党支部", "2024-03-01", "已结束", "2023-01-01"],
         ])  # fmt: skip
-        refused = services.run_import("pairings", path, commit=True)
+        refused = transfer_tasks.import_file("pairings", path)
         assert not refused.committed
         messages = " ".join(problem.reason for problem in refused.problems)
         assert "状态为“已结束”的结对请填写结束日期" in messages
@@ -264,7 +265,7 @@ def test_a_pairings_status_must_agree_with_its_dates(app, xlsx):
             ["赣州市商务局机关党支部", "华兴电子党支部", "2024-03-01", "已结束", "2025-06-30"],
             ["赣州市商务局机关党支部", "星光商贸党支部", "2024-03-01", "", ""],
         ])  # fmt: skip
-        assert services.run_import("pairings", path, commit=True).committed
+        assert transfer_tasks.import_file("pairings", path).committed
         found = {p.branch.name: p for p in db.session.scalars(sa.select(Pairing))}
     assert found["华兴电子党支部"].status is PairingStatus.ENDED
     assert found["星光商贸党支部"].status is PairingStatus.ACTIVE
@@ -274,7 +275,7 @@ def test_an_instructor_hired_after_today_is_refused_with_the_row_named(app, xlsx
     with app.app_context(), acting_as("test"):
         path = xlsx("i.xlsx", [["姓名", "用户名", "手机号码", "县市区", "聘用日期"],
                                ["陈晓", "zdy300", "13807971234", "章贡区", "2099-03-01"]])  # fmt: skip
-        result = services.run_import("instructors", path, commit=True)
+        result = transfer_tasks.import_file("instructors", path)
         assert not result.committed
         assert [(p.row, p.reason) for p in result.problems] == [
             (2, "聘用日期不能晚于今天；请在入职后再登记")
