@@ -53,10 +53,15 @@ def served(app) -> Recorder:
 def live_server(app, served):
     """The app served by werkzeug on a free port of 127.0.0.1; yields its base URL."""
     server = make_server("127.0.0.1", 0, served, threaded=True)
+    # Each request's thread is joined when the server closes: one still answering after its
+    # test (a service worker's fetch) would use the app and database the next test empties.
+    # (Suspected in a worker that crashed in SQLite's C code in a later test.)
+    server.daemon_threads = False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()  # joins the requests' threads
     thread.join(timeout=5)
 
 
