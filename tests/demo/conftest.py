@@ -1,13 +1,18 @@
 """The demo, loaded once for every test of this folder (each reads it; one reloads it)."""
 
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from crm import create_app
+from crm import ROOT, create_app
 from crm.extensions import db
 from tests.conftest import settings
 
@@ -34,10 +39,33 @@ def analyzing_alongside(url: str) -> Iterator[None]:
         engine.dispose()
 
 
-@pytest.fixture(scope="session")
+def load_in_own_process(app, *arguments: str) -> subprocess.CompletedProcess:
+    """`flask demo …` as `make run` runs it, in a process of its own, with the test app's
+    settings; the completed process (its output, its exit code)."""
+    env = {**os.environ, "CRM_SECRET_KEY": "test"}
+    for name in ("DATABASE_URL", "MEDIA_DIR", "REPORTS_DIR", "AUDIT_KEY", "PASSWORD_HASHING"):
+        env[f"CRM_{name}"] = json.dumps(app.config[name])
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "demo", *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="package")
 def app(demo_migrated, tmp_path_factory):
     """One demo load a pass, in a database of its own (the tests below read it, the last ones
-    reload it); the other tests, which empty their database after each, may run between.
+    reload it): the tests of this folder run together, first, on one worker (xdist_group,
+    slow_first.py), and the app is let go after them.
+
+    The demo is loaded in a process of its own, as `make run` loads it: loaded in the test
+    process, a later test in that process crashed in plain Python code (a segmentation fault:
+    the heap was corrupted). Reproduced at this session's start with one demo test followed by
+    tests/instructors/test_pages.py::test_the_figures_are_the_same_on_a_later_page_and_in_any_order
+    (`pytest` on those two, in that order); not yet traced to the C extension that does it.
 
     On PostgreSQL an ANALYZE runs every second beside the load, as autovacuum may: when it
     read the tables mid-load (the load's rows not yet visible to it) one of the load's own
@@ -47,8 +75,8 @@ def app(demo_migrated, tmp_path_factory):
     folders = {"MEDIA_DIR": str(folder / "media"), "REPORTS_DIR": str(folder / "reports")}
     app = create_app(settings(demo_migrated, **folders))
     with analyzing_alongside(demo_migrated):
-        result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+        loaded = load_in_own_process(app, "load")
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     yield app
     with app.app_context():
         db.engine.dispose()
