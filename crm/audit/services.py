@@ -14,8 +14,9 @@ from sqlalchemy import Select, delete, select
 from crm.audit import chain
 from crm.audit.models import AuditEntry
 from crm.clock import local_midnight
+from crm.core.forms import committed
 from crm.db import utcnow
-from crm.extensions import db, writing
+from crm.extensions import db
 from crm.http import named_file
 
 
@@ -92,9 +93,11 @@ def downloaded(
 ) -> Response:
     """Every file the app hands out (a PDF, a workbook, an export) passes here: in the audit
     log first (who took what), then answered under its name, out of shared caches."""
-    with writing():
-        record(action, object_type=object_type, object_id=object_id, summary=summary or filename)
-        db.session.commit()
+    committed(
+        lambda: record(
+            action, object_type=object_type, object_id=object_id, summary=summary or filename
+        )
+    )
     return named_file(body, filename, mimetype, inline=inline)
 
 

@@ -35,7 +35,7 @@ class BadInputError(click.ClickException):
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="另存一份到此文件夹。"
 )
-@click.option("--workers", type=int, help="同时生成的进程数（默认取 CRM_REPORT_WORKERS，即 2）。")
+@click.option("--workers", type=int, help="同时生成的进程数（默认取设置 CRM_REPORT_WORKERS）。")
 def monthly(
     month: str,
     username: str | None,
