@@ -35,6 +35,9 @@ class Defaults:
     # A month's reports (the scheduler's batches, `flask reports monthly`) are made on this
     # many worker processes; 0 makes them in the process that asks.
     REPORT_WORKERS = 2
+    # Keep computed figures in each process until the records change (crm.core.kept); off,
+    # every page counts afresh (to compare, or to rule the cache out).
+    KEEP_FIGURES = True
     DEMO_SEED = 20220620
     PAGE_SIZE = 50
     # argon2id's parameters (argon2.PasswordHasher's keywords); none: the library's current

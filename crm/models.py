@@ -6,6 +6,7 @@ from crm.audit import models as audit
 from crm.backup import models as backup
 from crm.branches import models as branches
 from crm.cards import models as cards
+from crm.core import kept
 from crm.corrections import models as corrections
 from crm.instructors import models as instructors
 from crm.meetings import models as meetings
@@ -27,6 +28,7 @@ __all__ = [
     "cards",
     "corrections",
     "instructors",
+    "kept",
     "meetings",
     "members",
     "organizations",

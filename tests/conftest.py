@@ -20,7 +20,7 @@ pytest_plugins = [
 PASSWORD = "Test@2026pw"
 TEST_HASHING = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 # Reference data the migrations load; every test starts from it and nothing else.
-KEPT_TABLES = {"district", "alembic_version"}
+KEPT_TABLES = {"district", "alembic_version", "data_version"}
 
 
 def settings(database_url: str, **overrides) -> dict:

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import selectinload
 
 from crm import clock
 from crm.accounts.models import Account, Role
@@ -287,7 +287,7 @@ def unassigned_branches() -> Select:
 
 @dataclass(frozen=True)
 class Caseload:
-    instructor: Instructor
+    instructor: "instructors.Listed"
     count: int
     low: int
     high: int
@@ -318,20 +318,24 @@ def caseloads(
         else instructors.in_post_at(clock.today())
     )
     statement = (
-        select(Instructor, func.coalesce(counts.c.count, 0))
+        select(*instructors.Listed.columns(), func.coalesce(counts.c.count, 0))
+        .select_from(Instructor)
         .join(Instructor.account)
         .join(Instructor.district)
         .outerjoin(counts, counts.c.instructor_id == Instructor.id)
         .where(instructor_scope(account), wanted)
-        .options(contains_eager(Instructor.account), contains_eager(Instructor.district))
         .order_by(District.position, Account.name)
     )
     if district_id:
         statement = statement.where(Instructor.district_id == district_id)
     low, high = caseload_bounds()
+    found = (
+        (instructors.Listed(*columns), count)
+        for *columns, count in db.session.execute(statement).tuples()
+    )
     return [
         Caseload(instructor, count, low, high)
-        for instructor, count in db.session.execute(statement).tuples()
+        for instructor, count in found
         if instructors.matches(instructor, q)
     ]
 

@@ -34,13 +34,14 @@ from crm import clock
 from crm.audit import anchors
 from crm.audit import services as audit
 from crm.backup.models import BackupRecord, BackupStatus
+from crm.core import kept
 from crm.db import utcnow
 from crm.extensions import db
 from crm.rules import RuleError
 
 FORMAT = 1
 NAME_FORMAT = "crm-backup-%Y%m%d-%H%M%S"
-KEPT_BY_MIGRATIONS = {"district", "alembic_version"}  # rows an empty instance already has
+KEPT_BY_MIGRATIONS = {"district", "alembic_version", "data_version"}  # an empty instance's rows
 
 
 class BackupError(RuleError):
@@ -261,6 +262,7 @@ def restore(path: Path) -> dict[str, Any]:
             if (work / name).exists():
                 shutil.copytree(work / name, current_app.config[setting], dirs_exist_ok=True)
     counts = _counts()
+    kept.renew()
     wrong = {t: (n, counts.get(t)) for t, n in manifest["counts"].items() if counts.get(t) != n}
     if wrong:
         raise BackupError(f"恢复后的行数与备份不符：{wrong}")

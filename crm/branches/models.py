@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -56,6 +57,14 @@ class Branch(Audited, Versioned, TimestampMixin, db.Model):
     @property
     def address(self) -> str:
         return next((org.address for org in self.organizations if org.address), "")
+
+    @property
+    def place(self) -> tuple[Decimal, Decimal] | None:
+        """Where a map opens for it: the first of its organizations with a position."""
+        return next(
+            ((org.latitude, org.longitude) for org in self.organizations if org.latitude),
+            None,
+        )
 
 
 class GuidanceSpell(db.Model):

@@ -1,7 +1,9 @@
 """Party branches: which organizations they cover, and the rules for changing them."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, event, inspect, or_, select
@@ -13,6 +15,33 @@ from crm.extensions import db
 from crm.organizations import creditcode
 from crm.organizations.models import Organization
 from crm.rules import RuleError
+
+
+@dataclass(frozen=True)
+class BranchCard:
+    """What the phone's lists show of a branch and act on (its name, whom to call, where it
+    is), as plain data: a list of them can be kept between requests (crm.core.kept)."""
+
+    id: int
+    name: str
+    secretary_name: str
+    secretary_phone: str
+    address: str
+    place: tuple[Decimal, Decimal] | None
+
+    @classmethod
+    def of(cls, branch: Branch) -> "BranchCard":
+        return cls(
+            branch.id,
+            branch.name,
+            branch.secretary_name,
+            branch.secretary_phone,
+            branch.address,
+            branch.place,
+        )
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def check_coverage(

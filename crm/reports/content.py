@@ -272,7 +272,7 @@ def area_month(district: District | None, period: Period) -> AreaMonth:
     )
     months = figures.last_twelve_months(period.last)
     visits, solved = figures.by_month(months, district_id)
-    area.months, area.trend = months, {"走访": visits, "解决问题": solved}
+    area.months, area.trend = list(months), {"走访": visits, "解决问题": solved}
     area.trend_chart = charts.line_chart(
         "近 12 个月走访与解决问题",
         [m.short_label for m in months],

@@ -12,7 +12,6 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
-from sqlalchemy.orm import joinedload
 
 from crm import clock
 from crm.accounts.models import Account
@@ -25,6 +24,7 @@ from crm.assignments.services import (
     held_at,
     instructor_scope,
 )
+from crm.core import kept
 from crm.core.names import initials
 from crm.db import as_utc
 from crm.extensions import db
@@ -75,7 +75,7 @@ class Row:
     counted: bool = False
 
     @property
-    def instructor(self) -> Instructor:
+    def instructor(self) -> instructors.Listed:
         return self.caseload.instructor
 
     @property
@@ -102,7 +102,9 @@ def rows(
         fill_in(found, today)
     elif sort in SORTED_BY:  # the figure the sort needs, for all; fill_in() the rows shown
         by_id = {row.instructor.id: row for row in found}
-        for instructor_id, numbers in count_figures(today, list(by_id), {SORTED_BY[sort]}).items():
+        for instructor_id, numbers in count_figures(
+            today, tuple(by_id), frozenset({SORTED_BY[sort]})
+        ).items():
             for name, value in numbers.items():
                 setattr(by_id[instructor_id], name, value)
     key = {
@@ -122,7 +124,7 @@ def rows(
 def row_of(instructor: Instructor, today: date) -> Row:
     """One instructor's line of the table, counted."""
     low, high = caseload_bounds()
-    row = Row(Caseload(instructor, current_count(instructor.id), low, high))
+    row = Row(Caseload(instructors.Listed.of(instructor), current_count(instructor.id), low, high))
     fill_in([row], today)
     return row
 
@@ -132,15 +134,29 @@ def fill_in(found: list[Row], today: date) -> None:
     by_id = {row.instructor.id: row for row in found if not row.counted}
     if not by_id:
         return
-    figures = count_figures(today, list(by_id))
+    figures = count_figures(today, tuple(by_id))
     for instructor_id, row in by_id.items():
         for name, value in figures.get(instructor_id, {}).items():
             setattr(row, name, value)
         row.counted = True
 
 
+@kept.until_changed
 def count_figures(
-    today: date, ids: list[int] | None, only: set[str] | None = None
+    today: date, ids: tuple[int, ...], only: frozenset[str] | None = None
+) -> dict[int, dict]:
+    """The figures of the instructors `ids`, by instructor id, kept until the records change
+    (a page's rows); count_all() counts everyone's."""
+    return _count(today, ids, only)
+
+
+def count_all(today: date) -> dict[int, dict]:
+    """Every instructor's figures (the stored table's refresh: not kept in the process)."""
+    return _count(today, None, None)
+
+
+def _count(
+    today: date, ids: tuple[int, ...] | None, only: frozenset[str] | None
 ) -> dict[int, dict]:
     """The figures of the instructors `ids` (None: every instructor), by instructor id; an
     instructor with nothing to count is missing or has only some figures (the rest are 0).
@@ -158,7 +174,7 @@ def count_figures(
 class Chosen:
     """The instructors whose figures are counted: those of `ids`, or everyone (None)."""
 
-    ids: list[int] | None
+    ids: tuple[int, ...] | None
 
     def __call__(self, column: ColumnElement[int]) -> ColumnElement[bool]:
         return true() if self.ids is None else column.in_(self.ids)
@@ -268,7 +284,7 @@ SORTED_BY = {  # the one query a sort needs
 def refresh(today: date) -> int:
     """Count every instructor's figures and store them; returns how many. The caller commits."""
     now = clock.now()
-    figures = count_figures(today, None)
+    figures = count_all(today)
     held = dict(
         db.session.execute(
             select(Assignment.instructor_id, func.count())
@@ -363,17 +379,21 @@ def stored_rows(
 def from_stored(stored: list[CaseloadFigures]) -> list[Row]:
     """The table's rows for stored lines: their instructors loaded in one query."""
     low, high = caseload_bounds()
-    instructors = {
-        i.id: i
-        for i in db.session.scalars(
-            select(Instructor)
-            .where(Instructor.id.in_([r.instructor_id for r in stored]))
-            .options(joinedload(Instructor.account), joinedload(Instructor.district))
+    listed = {
+        line.id: line
+        for line in (
+            instructors.Listed(*columns)
+            for columns in db.session.execute(
+                select(*instructors.Listed.columns())
+                .join(Instructor.account)
+                .join(Instructor.district)
+                .where(Instructor.id.in_([r.instructor_id for r in stored]))
+            )
         )
     }
     return [
         Row(
-            Caseload(instructors[r.instructor_id], r.assigned, low, high),
+            Caseload(listed[r.instructor_id], r.assigned, low, high),
             visits=r.visits,
             overdue_branches=r.overdue_branches,
             open_problems=r.open_problems,
@@ -385,7 +405,7 @@ def from_stored(stored: list[CaseloadFigures]) -> list[Row]:
             counted=True,
         )
         for r in stored
-        if r.instructor_id in instructors
+        if r.instructor_id in listed
     ]
 
 

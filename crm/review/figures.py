@@ -9,6 +9,8 @@ from sqlalchemy import func, select, true
 
 from crm import clock
 from crm.branches.models import Branch
+from crm.core import kept
+from crm.core.templating import percent
 from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.instructors.services import in_post_at
@@ -29,6 +31,11 @@ class Metric:
     rate: bool = False
     more_is_worse: bool = False
     compared: bool = True
+
+    def shown(self, figures: "Figures") -> str | int:
+        """Its value in a period's figures: a rate as a percentage, a count as it is (a
+        method, not a macro: the tables by district ask for it hundreds of times a page)."""
+        return percent(getattr(figures, self.key)) if self.rate else figures[self.key]
 
 
 METRICS = (
@@ -214,8 +221,9 @@ def total(by_district: dict[int, Figures]) -> Figures:
     return whole
 
 
+@kept.until_changed
 def by_month(
-    months: list[Period], district_id: int | None, *, recent_stored: bool = False
+    months: tuple[Period, ...], district_id: int | None, *, recent_stored: bool = False
 ) -> tuple[list[int], list[int]]:
     """Visits and problems solved in each of the months, from the days' counts."""
     visits, solved = [0] * len(months), [0] * len(months)
@@ -272,6 +280,7 @@ class Span:
         return [by.get(d.id, Figures())["visits"] for d in districts]
 
 
+@kept.until_changed
 def overview_spans(
     chosen: Period, today: date, district_id: int | None, *, recent_stored: bool
 ) -> list[Span]:
@@ -288,8 +297,8 @@ def overview_spans(
     return [Span(current, before, next(counted), next(counted)) for current, before in pairs]
 
 
-def last_twelve_months(today: date) -> list[Period]:
+def last_twelve_months(today: date) -> tuple[Period, ...]:
     periods = [month(today.year, today.month, today)]
     for _ in range(11):
         periods.insert(0, previous_month(periods[0], today))
-    return periods
+    return tuple(periods)

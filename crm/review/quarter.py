@@ -11,6 +11,7 @@ from crm import clock
 from crm.assignments.models import Assignment
 from crm.assignments.services import held_at
 from crm.branches.models import Branch
+from crm.core import kept
 from crm.extensions import db
 from crm.meetings import services as meetings
 from crm.meetings.models import Meeting, MeetingKind
@@ -58,6 +59,7 @@ class Line:
         return self.held - self.quiet
 
 
+@kept.until_changed
 def by_district(quarter: Quarter, district_id: int | None) -> dict[int, Line]:
     """Two queries, however many districts."""
     scope = Branch.district_id == district_id if district_id else true()

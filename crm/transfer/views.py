@@ -165,8 +165,8 @@ def _instructors(args):
         (
             [
                 r.instructor.name,
-                r.instructor.account.username,
-                r.instructor.district.name,
+                r.instructor.username,
+                r.instructor.district,
                 phone_for_viewer(r.instructor.phone),
                 r.instructor.status.label,
                 r.count,

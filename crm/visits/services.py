@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -16,6 +17,8 @@ from crm.accounts.models import Account
 from crm.assignments import services as assignments
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch
+from crm.branches.services import BranchCard
+from crm.core import kept
 from crm.corrections import services as corrections
 from crm.db import as_utc
 from crm.extensions import add_once, db
@@ -181,18 +184,26 @@ def visible_visit(account: Account, visit_id: int) -> Visit | None:
 # --- the instructor's due list ------------------------------------------------------------------
 
 
-@dataclass
-class DueBranch:
-    """One of the instructor's branches, with what makes it urgent."""
+class Guide(NamedTuple):
+    """Who guides a branch now, as the due lists name them."""
 
-    branch: Branch
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class DueBranch:
+    """One of the instructor's branches, with what makes it urgent: plain data, so that an
+    instructor's list is kept between requests until the records change (crm.core.kept)."""
+
+    branch: BranchCard
     due_on: date
     last_visit: datetime | None
     problems: ProblemCounts = field(default_factory=ProblemCounts)
     today: date = field(default_factory=clock.today)
     last_kind: VisitKind | None = None
     last_onsite: date | None = None  # the 赣州 day of its last on-site visit
-    instructor: Instructor | None = None  # who guides it now
+    instructor: Guide | None = None  # who guides it now
 
     @property
     def overdue_for_visit(self) -> bool:
@@ -223,12 +234,17 @@ class DueBranch:
         return (1 if self.problems.overdue else 2), self.due_on
 
 
-def due_list(instructor: Instructor, today: date) -> list[DueBranch]:
+def due_list(instructor: Instructor, today: date) -> tuple[DueBranch, ...]:
     """The instructor's current branches, most urgent first: overdue for an on-site visit
     (none within VISIT_CADENCE_DAYS of the last one, or of the assignment's start), then
     those with problems past due, then the rest by when their next visit is due."""
-    rows = _due(Assignment.instructor_id == instructor.id, today)
-    return sorted(rows, key=lambda row: (row.urgency, row.branch.name))
+    return _due_list(instructor.id, today)
+
+
+@kept.until_changed
+def _due_list(instructor_id: int, today: date) -> tuple[DueBranch, ...]:
+    rows = _due(Assignment.instructor_id == instructor_id, today)
+    return tuple(sorted(rows, key=lambda row: (row.urgency, row.branch.name)))
 
 
 def due_of(branch_id: int, today: date) -> DueBranch | None:
@@ -265,14 +281,14 @@ def _due(which: ColumnElement[bool], today: date) -> list[DueBranch]:
         onsite_day = _local_day(last_onsite)
         rows.append(
             DueBranch(
-                assignment.branch,
+                BranchCard.of(assignment.branch),
                 overdue.due_on(assignment.started_on, onsite_day),
                 last_any,
                 counts.get(assignment.branch_id, ProblemCounts()),
                 today,
                 last_kind,
                 onsite_day,
-                assignment.instructor,
+                Guide(assignment.instructor_id, assignment.instructor.name),
             )
         )
     return rows

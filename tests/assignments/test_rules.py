@@ -108,7 +108,7 @@ def test_fewer_than_five_is_allowed_and_flagged(app):
             services.assign(full, f.BranchFactory(), on=date(2026, 1, 5))
         db.session.commit()
         flags = {row.instructor.id: (row.count, row.flag) for row in services.caseloads(admin)}
-    assert flags == {light.id: (4, "under"), full.id: (5, "")}
+        assert flags == {light.id: (4, "under"), full.id: (5, "")}
 
 
 def test_the_database_itself_refuses_two_current_holders(app):

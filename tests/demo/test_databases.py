@@ -45,7 +45,7 @@ def figures_of_every_page() -> dict:
         for by in figures.by_district(periods, None)
     ]
     out["caseloads"] = [
-        [r.instructor.account.username, r.caseload.count, r.visits, r.overdue_branches,
+        [r.instructor.username, r.caseload.count, r.visits, r.overdue_branches,
          r.open_problems, r.overdue_problems, r.raised, r.solved]
         for r in caseload.rows(reviewer, today)
     ]  # fmt: skip
