@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from crm import create_app
 from crm.backup import tasks
 from crm.backup.models import BackupRecord, BackupStatus
+from crm.core.kept import DataVersion
 from crm.extensions import db
 from crm.visits.models import Visit
 from tests import factories as f
@@ -112,6 +113,26 @@ def test_a_file_that_is_not_a_backup_is_refused(runner, tmp_path):
     refused = runner.invoke(args=["backup", "restore", str(stray)])
     assert refused.exit_code == 1
     assert "不是本系统的备份文件" in refused.output
+
+
+def test_a_restored_instance_takes_a_new_token_for_kept_figures(app, runner, tmp_path, world):
+    """The backup holds the token its records had; a process that kept figures under it before
+    must not serve them for the restored records (crm.core.kept)."""
+    with app.app_context():
+        backed_up = db.session.execute(sa.select(DataVersion.token)).scalar_one()
+    assert runner.invoke(args=["backup", "create", "--out", str(tmp_path / "b")]).exit_code == 0
+    (backup,) = (tmp_path / "b").glob("*.tar.gz")
+    target = empty_instance(restored_url(app, tmp_path), tmp_path)
+    target_runner = target.test_cli_runner()
+    assert target_runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    restored = target_runner.invoke(args=["backup", "restore", str(backup)])
+    assert restored.exit_code == 0, restored.output
+    with target.app_context():
+        assert db.session.execute(sa.select(DataVersion.token)).scalar_one() != backed_up
+        assert db.session.get(Visit, world.visit_a) is not None  # the records did come back
+        db.engine.dispose()
+    with app.app_context():  # the backup itself changed nothing the figures read
+        assert db.session.execute(sa.select(DataVersion.token)).scalar_one() == backed_up
 
 
 def test_photos_and_pdfs_travel_with_the_backup(app, runner, tmp_path, world):
