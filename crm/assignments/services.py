@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
@@ -292,7 +293,7 @@ class Caseload:
     low: int
     high: int
 
-    @property
+    @cached_property  # the table asks three times a row
     def flag(self) -> str:
         """ "under", "over" or "" against the caseload bounds ("" for one who has left)."""
         if self.instructor.status is not InstructorStatus.ACTIVE:

@@ -122,52 +122,52 @@ def install() -> None:
 def follow_term(branch: Branch, before: Member | None, after: Member | None, on: date) -> None:
     """换届: the outgoing secretary's card of this year closes on the day (unless rated, which
     stands), and the incoming secretary's card opens with the same goals, once."""
-    year = on.year
-    closed = None
-    if before is not None and (card := goal_card(before.id, year)) is not None:
-        closed = card
-        if not card.locked and card.term_ended_on is None:
-            card.term_ended_on = on
-            audit.record(
-                "goal_card.term_end",
-                object_type="goal_card",
-                object_id=card.id,
-                summary=f"换届：书记{before.name}的 {year} 年目标卡于 {on:%Y-%m-%d} 结束",
-            )
-    if after is None or goal_card(after.id, year) is not None:
+    closed = _close_term(before, on) if before is not None else None
+    if after is None or goal_card(after.id, on.year) is not None:
         return
-    closed = (
-        closed
-        or db.session.execute(
-            select(GoalCard)
-            .where(
-                GoalCard.branch_id == branch.id,
-                GoalCard.year == year,
-                GoalCard.member_id != after.id,
-            )
-            .order_by(GoalCard.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-    )
-    if closed is None:
-        return  # no card this year yet: the instructor opens one as usual
-    card = GoalCard(
-        branch_id=branch.id,
-        member=after,
-        year=year,
-        goals=[
-            Goal(title=g.title, target=g.target, measure=g.measure)
-            for g in closed.goals
-            if g.standing
-        ],
-    )
+    closed = closed or _last_card_before(branch, after, on.year)
+    if closed is not None:  # else no card this year yet: the instructor opens one as usual
+        _open_term(branch, after, closed, on)
+
+
+def _close_term(before: Member, on: date) -> GoalCard | None:
+    """The outgoing secretary's card of the year, ended on the day unless it is rated."""
+    card = goal_card(before.id, on.year)
+    if card is not None and not card.locked and card.term_ended_on is None:
+        card.term_ended_on = on
+        audit.record(
+            "goal_card.term_end",
+            object_type="goal_card",
+            object_id=card.id,
+            summary=f"换届：书记{before.name}的 {on.year} 年目标卡于 {on:%Y-%m-%d} 结束",
+        )
+    return card
+
+
+def _last_card_before(branch: Branch, after: Member, year: int) -> GoalCard | None:
+    return db.session.execute(
+        select(GoalCard)
+        .where(
+            GoalCard.branch_id == branch.id, GoalCard.year == year, GoalCard.member_id != after.id
+        )
+        .order_by(GoalCard.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _open_term(branch: Branch, after: Member, closed: GoalCard, on: date) -> None:
+    """The incoming secretary's card, with the standing goals of the card before."""
+    goals = [
+        Goal(title=g.title, target=g.target, measure=g.measure) for g in closed.goals if g.standing
+    ]
+    card = GoalCard(branch_id=branch.id, member=after, year=on.year, goals=goals)
     db.session.add(card)
     db.session.flush()
     audit.record(
         "goal_card.term_start",
         object_type="goal_card",
         object_id=card.id,
-        summary=f"换届：书记{after.name}的 {year} 年目标卡自 {on:%Y-%m-%d} 起，沿用原目标",
+        summary=f"换届：书记{after.name}的 {on.year} 年目标卡自 {on:%Y-%m-%d} 起，沿用原目标",
     )
 
 
