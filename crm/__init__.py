@@ -95,6 +95,7 @@ def register_commands(app: Flask) -> None:
     from crm.backup.cli import backup_cli
     from crm.demo.cli import demo_cli
     from crm.jobs.cli import jobs_cli
+    from crm.reminders.cli import reminders_cli
     from crm.reports.cli import reports_cli
     from crm.transfer.cli import transfer_cli
 
@@ -104,6 +105,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(transfer_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(reminders_cli)
     app.cli.add_command(jobs_cli)
 
 

@@ -49,6 +49,11 @@ class Defaults:
     # (crm.review.scale).
     REVIEW_LIVE_LIMIT = 5000
     REVIEW_REFRESH_MINUTES = 10
+    # Reminders (crm.reminders): the address their links point at, the hours nothing is sent,
+    # and when a problem counts as stuck in the reviewer's weekly digest.
+    PUBLIC_URL = "http://localhost:5000"
+    REMINDER_QUIET_HOURS = (21, 8)  # from 21:00 to 08:00 nothing is sent
+    REMINDER_STUCK_DAYS = 14
     # The instructor's working rules (DOMAIN.md), each a setting.
     REPORTS_BACKFILL_MONTHS = 11  # at start-up, the months before the due one still unmade
     VISIT_CADENCE_DAYS = 30  # at least one on-site visit a month

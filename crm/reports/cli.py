@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from crm import clock
 from crm.accounts.models import Account
 from crm.audit.services import acting_as
+from crm.core.commands import BadInputError
 from crm.extensions import db
 from crm.instructors.models import Instructor
 from crm.organizations.services import district_named
@@ -19,12 +20,6 @@ from crm.reports.models import Report, ReportKind
 from crm.rules import RuleError
 
 reports_cli = AppGroup("reports", help="工作月报。")
-
-
-class BadInputError(click.ClickException):
-    """Bad input: a message, and exit code 2."""
-
-    exit_code = 2
 
 
 @reports_cli.command("monthly")

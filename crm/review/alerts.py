@@ -415,3 +415,11 @@ def flagged(rule: str, account: Account, today: date) -> Flagged:
         return Flagged(statement(rule, account, today), counts(account, today), None)
     counted_at = scale.counted_at_or_now(TABLE, today)
     return Flagged(stored_statement(rule, account, today), stored_counts(account), counted_at)
+
+
+def rows(rule: str, account: Account, today: date) -> Select:
+    """What the rule flags within the account's scope, as flagged() reads it (counted, or
+    stored for a large scope), without the tabs' counts: the reviewer's weekly digest."""
+    if scale.counted_live(account):
+        return statement(rule, account, today)
+    return stored_statement(rule, account, today)

@@ -243,23 +243,25 @@ def due_list(instructor: Instructor, today: date) -> tuple[DueBranch, ...]:
 
 @kept.until_changed
 def _due_list(instructor_id: int, today: date) -> tuple[DueBranch, ...]:
-    rows = _due(Assignment.instructor_id == instructor_id, today)
+    rows = due_rows(Assignment.instructor_id == instructor_id, today)
     return tuple(sorted(rows, key=lambda row: (row.urgency, row.branch.name)))
 
 
 def due_of(branch_id: int, today: date) -> DueBranch | None:
     """When the branch's next on-site visit is due, for its current instructor; None when
     nobody guides it (nothing is then due)."""
-    rows = _due(Assignment.branch_id == branch_id, today)
+    rows = due_rows(Assignment.branch_id == branch_id, today)
     return rows[0] if rows else None
 
 
 def due_by_branch(branch_ids: list[int], today: date) -> dict[int, DueBranch]:
     """due_of() for each of the branches that someone guides, in as many statements as for one."""
-    return {row.branch.id: row for row in _due(Assignment.branch_id.in_(branch_ids), today)}
+    return {row.branch.id: row for row in due_rows(Assignment.branch_id.in_(branch_ids), today)}
 
 
-def _due(which: ColumnElement[bool], today: date) -> list[DueBranch]:
+def due_rows(which: ColumnElement[bool], today: date) -> list[DueBranch]:
+    """The current assignments `which` selects, each as its branch's DueBranch, unsorted: a few
+    statements however many (the digests ask for 500 instructors' at once)."""
     held = (
         db.session.execute(
             select(Assignment)
