@@ -54,6 +54,26 @@ class Defaults:
     PUBLIC_URL = "http://localhost:5000"
     REMINDER_QUIET_HOURS = (21, 8)  # from 21:00 to 08:00 nothing is sent
     REMINDER_STUCK_DAYS = 14
+    REMINDER_RATES = {"wecom": 10, "sms": 5, "email": 5}  # messages a second, each channel
+    REMINDER_MAX_ATTEMPTS = 6  # then given up, with the reason, for the admin
+    REMINDER_LEASE_MINUTES = 10  # a message claimed this long ago by a sender that died
+    # The channels: secrets from the environment only (never stored, shown or logged).
+    WECOM_API = "https://qyapi.weixin.qq.com"
+    WECOM_CORP_ID = ""
+    WECOM_AGENT_ID = ""
+    WECOM_SECRET = ""
+    SMS_API = "https://dysmsapi.aliyuncs.com"
+    SMS_ACCESS_KEY_ID = ""
+    SMS_ACCESS_KEY_SECRET = ""
+    SMS_SIGN_NAME = ""
+    SMS_TEMPLATE_DAILY = ""  # approved templates: a code and named parameters, never free text
+    SMS_TEMPLATE_WEEKLY = ""
+    SMTP_HOST = ""
+    SMTP_PORT = 25
+    SMTP_FROM = ""
+    SMTP_USER = ""
+    SMTP_PASSWORD = ""
+    SMTP_STARTTLS = False
     # The instructor's working rules (DOMAIN.md), each a setting.
     REPORTS_BACKFILL_MONTHS = 11  # at start-up, the months before the due one still unmade
     VISIT_CADENCE_DAYS = 30  # at least one on-site visit a month

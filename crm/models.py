@@ -15,6 +15,7 @@ from crm.organizations import models as organizations
 from crm.pairings import models as pairings
 from crm.photos import models as photos
 from crm.problems import models as problems
+from crm.reminders import models as reminders
 from crm.reports import models as reports
 from crm.review import models as review
 from crm.visits import models as visits
@@ -35,6 +36,7 @@ __all__ = [
     "pairings",
     "photos",
     "problems",
+    "reminders",
     "reports",
     "review",
     "visits",

@@ -16,6 +16,7 @@ from crm.audit.services import acting_as
 from crm.backup import tasks as backup
 from crm.extensions import db
 from crm.photos import services as photo_services
+from crm.reminders import channels, outbox
 from crm.reports import services, tasks
 from crm.review import stored_tables
 from crm.transfer import services as transfer_services
@@ -65,6 +66,10 @@ def _jobs() -> tuple[Job, ...]:
         # and once at start-up: the first reviewer after an install or a restore does not wait.
         Job("review-figures-now", review_job, lambda app: "date", AT_START),
         Job("audit-checkpoint", checkpoint_job, lambda app: _cron(minute=5)),
+        # The day's digests queued at 08:00 (the weekly ones wait in the outbox until 08:30),
+        Job("reminders-queue", reminders_queue_job, _daily(8, 0), MISSED_TODAY),
+        # and the outbox sent every half minute, outside the quiet hours.
+        Job("reminders-send", reminders_send_job, lambda app: _interval(seconds=30)),
     )
 
 
@@ -90,7 +95,8 @@ def run() -> None:
         "定时任务已启动：每月 1 日 02:00 生成上月月报；每天 02:30 备份，03:30 清理无主文件；"
         "每小时记录审计日志检查点；"
         "指导员较多时定时统计工作量表和预警；"
-        "网页上发起的整月生成在此执行。"
+        "网页上发起的整月生成在此执行；"
+        "工作日 08:00 发指导员晨间提醒，每周第一个工作日 08:30 发督导员每周提醒。"
     )
     scheduler.start()
 
@@ -176,3 +182,14 @@ def review_job(app: Flask) -> None:
 def monthly_job(app: Flask) -> None:
     with app.app_context():
         catch_up()
+
+
+def reminders_queue_job(app: Flask) -> None:
+    with app.app_context():
+        outbox.queue(clock.today())
+
+
+def reminders_send_job(app: Flask) -> None:
+    with app.app_context():
+        if senders := channels.configured(app.config):
+            outbox.deliver(senders)

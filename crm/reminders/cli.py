@@ -3,6 +3,7 @@
 from datetime import date
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from crm import clock
 from crm.accounts.models import Account
 from crm.core.commands import BadInputError, parse_day
 from crm.extensions import db
-from crm.reminders import digests, schedule
+from crm.reminders import channels, digests, outbox, schedule
 
 reminders_cli = AppGroup("reminders", help="提醒：指导员晨间提醒、督导员每周提醒。")
 
@@ -44,3 +45,23 @@ def preview(day_text: str | None, username: str | None) -> None:
     for note in schedule.notes(day):
         click.echo(note)
     click.echo(f"{day:%Y-%m-%d} 共 {count} 条提醒（预览，未发送）。")
+
+
+@reminders_cli.command("send")
+@click.option("--date", "day_text", help="哪一天的提醒，YYYY-MM-DD（默认今天）。")
+def send(day_text: str | None) -> None:
+    """What the scheduler runs: queue the day's digests in the outbox (once, however many
+    times it runs), then send what is due by the channels configured."""
+    day, _ = _day_and_user(day_text, None)
+    queued = outbox.queue(day)
+    senders = channels.configured(current_app.config)
+    if not senders:
+        click.echo(
+            f"已记入发件箱 {queued} 条；未配置任何发送渠道（企业微信、短信、邮件），暂不发送。"
+        )
+        return
+    done = outbox.deliver(senders)
+    click.echo(
+        f"已记入发件箱 {queued} 条；发出 {done['sent']} 条，稍后重试 "
+        f"{done['retried'] + done['paused']} 条，放弃 {done['given_up']} 条。"
+    )

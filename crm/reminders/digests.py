@@ -48,6 +48,7 @@ class Line:
 
 @dataclass(frozen=True)
 class Section:
+    key: str  # its parameter in an SMS template
     title: str
     lines: tuple[Line, ...]
     total: int  # how many there are; lines holds the first LINES_PER_SECTION
@@ -64,14 +65,22 @@ class Digest:
 
     @property
     def counts(self) -> dict[str, int]:
-        """Each section's total by its title (an SMS template's parameters)."""
-        return {section.title: section.total for section in self.sections}
+        """Each section's total by its key, 0 for those with nothing (an SMS template's
+        parameters: SECTION_KEYS of its kind)."""
+        found = {section.key: section.total for section in self.sections}
+        return {key: found.get(key, 0) for key in SECTION_KEYS[self.kind]}
 
 
-def _section(title: str, lines: list[Line], more: Line | None = None) -> Section | None:
+SECTION_KEYS = {
+    "daily": ("visits", "problems", "returned", "meetings"),
+    "weekly": ("behind", "stuck", "alerts", "checks"),
+}
+
+
+def _section(key: str, title: str, lines: list[Line], more: Line | None = None) -> Section | None:
     if not lines:
         return None
-    return Section(title, tuple(lines[:LINES_PER_SECTION]), len(lines), more)
+    return Section(key, title, tuple(lines[:LINES_PER_SECTION]), len(lines), more)
 
 
 def _day(value: date) -> str:
@@ -118,14 +127,15 @@ def instructor_digests(day: date, account_ids: list[int] | None = None) -> Itera
 
 def _instructor_digest(account_id: int, day: date, found: _Found) -> Digest | None:
     sections = [
-        _section("需实地走访的党组织", found.visits),
+        _section("visits", "需实地走访的党组织", found.visits),
         _section(
+            "problems",
             "临近或超过期限的问题",
             found.problems,
             Line("全部问题台账", "problems.index"),
         ),
-        _section("退回修改的走访", found.returned),
-        _section("本季度三会未开齐", found.meetings),
+        _section("returned", "退回修改的走访", found.returned),
+        _section("meetings", "本季度三会未开齐", found.meetings),
     ]
     sections = [s for s in sections if s is not None]
     if not sections:
@@ -218,15 +228,19 @@ def reviewer_digest(account: Account, day: date) -> Digest | None:
     stuck_days = current_app.config["REMINDER_STUCK_DAYS"]
     sections = [
         _section(
-            "工作滞后的指导员", _behind(account, day), Line("指导员工作量", "instructors.index")
+            "behind",
+            "工作滞后的指导员",
+            _behind(account, day),
+            Line("指导员工作量", "instructors.index"),
         ),
         _section(
+            "stuck",
             f"超过 {stuck_days} 天未推进的问题",
             _stuck(account, day, stuck_days),
             Line("问题台账", "problems.index"),
         ),
-        _section("尚无跟进的预警", _not_followed(account, day)),
-        _section("待核查的抽查", _checks_waiting(account), Line("抽查", "review.checks")),
+        _section("alerts", "尚无跟进的预警", _not_followed(account, day)),
+        _section("checks", "待核查的抽查", _checks_waiting(account), Line("抽查", "review.checks")),
     ]
     sections = [s for s in sections if s is not None]
     if not sections:

@@ -1,0 +1,305 @@
+"""The outbox: every message recorded before it is sent, sent by one sender only, once.
+
+queue() records the day's digests, one row per reader, digest, day and channel (a unique key:
+a second scheduler queueing the same day adds nothing). deliver() claims each due row with a
+conditional update that only one sender can win, commits the claim, sends, and records what
+happened: sent with the provider's id, retried later with backoff, or given up with the
+reason. A claim older than REMINDER_LEASE_MINUTES is a sender that died between claiming and
+recording: the channel is asked whether the message went (crm.reminders.channels) before it is
+sent again.
+
+Nothing is sent in the quiet hours (REMINDER_QUIET_HOURS, 21:00 to 08:00): a message due then
+waits for the morning. Each channel is paced at its REMINDER_RATES messages a second, and a
+channel that says it is rate limited is paused for the rest of the run.
+"""
+
+import json
+import os
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import select, update
+
+from crm import clock
+from crm.db import utcnow
+from crm.extensions import db, writing
+from crm.instructors.models import Instructor
+from crm.locking import reads_first
+from crm.reminders import digests, schedule
+from crm.reminders.channels import GiveUp, RateLimited, Retry, Sender
+from crm.reminders.models import (
+    Channel,
+    DigestKind,
+    MessageState,
+    OutboxMessage,
+    ReminderChoice,
+)
+
+QUEUE_BATCH = 500
+
+
+# --- queueing ---------------------------------------------------------------------------------
+
+
+def queue(day: date, *, now: datetime | None = None, account_ids: list[int] | None = None) -> int:
+    """Record the day's digests for each reader's chosen channels; returns how many rows were
+    added. Streams: the digests of QUEUE_BATCH readers at a time."""
+    now = now or clock.now()
+    added, batch = 0, []
+    with reads_first():  # built in read transactions: SQLite's write lock only for the inserts
+        for at, digest in schedule.due_on(day, account_ids):
+            batch.append((at, digest))
+            if len(batch) >= QUEUE_BATCH:
+                added += _queue_batch(batch, day, now)
+                batch = []
+        if batch:
+            added += _queue_batch(batch, day, now)
+    return added
+
+
+def _queue_batch(batch: list, day: date, now: datetime) -> int:
+    ids = [digest.account_id for _, digest in batch]
+    choices = {
+        c.account_id: c
+        for c in db.session.scalars(
+            select(ReminderChoice).where(ReminderChoice.account_id.in_(ids))
+        )
+    }
+    phones = dict(
+        db.session.execute(
+            select(Instructor.account_id, Instructor.phone).where(Instructor.account_id.in_(ids))
+        ).tuples()
+    )
+    rows = []
+    for at, digest in batch:
+        choice = choices.get(digest.account_id)
+        if choice is None or not getattr(choice, digest.kind):
+            continue
+        not_before = after_quiet_hours(
+            max(clock.local(datetime.combine(day, at)), clock.local(now))
+        )
+        for channel in choice.chosen:
+            recipient = _recipient(channel, choice, phones.get(digest.account_id, ""))
+            body = _body(channel, digest)
+            if recipient and body is not None:
+                rows.append({
+                    "account_id": digest.account_id, "kind": DigestKind(digest.kind), "day": day,
+                    "channel": channel, "recipient": recipient, "subject": digest.title,
+                    "body": body, "not_before": not_before, "state": MessageState.QUEUED,
+                })  # fmt: skip
+    added = 0
+    if rows:
+        with writing():
+            result = db.session.execute(_insert_ignoring_twins(), rows)
+            added = result.rowcount if result.rowcount and result.rowcount > 0 else 0
+            db.session.commit()
+    return added
+
+
+def _recipient(channel: Channel, choice: ReminderChoice, phone: str) -> str:
+    if channel is Channel.WECOM:
+        return choice.wecom_userid
+    if channel is Channel.SMS:
+        return choice.mobile or phone
+    return choice.email
+
+
+def _body(channel: Channel, digest: digests.Digest) -> str | None:
+    """The message as the channel carries it: text with addresses, or an SMS template's code
+    and parameters (None when no template is set for the digest's kind)."""
+    if channel is not Channel.SMS:
+        return digests.as_text(digest)
+    code = current_app.config[f"SMS_TEMPLATE_{digest.kind.upper()}"]
+    if not code:
+        return None
+    home = "branches.index" if digest.kind == "daily" else "review.overview"
+    params = {**digest.counts, "url": digests.url_of(digests.Line("", home))}
+    return json.dumps([code, params], ensure_ascii=False)
+
+
+def _insert_ignoring_twins() -> sa.Insert:
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(OutboxMessage).on_conflict_do_nothing()
+
+
+# --- quiet hours ------------------------------------------------------------------------------
+
+
+def in_quiet_hours(moment: datetime) -> bool:
+    start, end = current_app.config["REMINDER_QUIET_HOURS"]
+    hour = clock.local(moment).hour
+    return hour >= start or hour < end
+
+
+def after_quiet_hours(moment: datetime) -> datetime:
+    """The moment itself, or the end of the quiet hours it falls in."""
+    moment = clock.local(moment)
+    if not in_quiet_hours(moment):
+        return moment
+    _, end = current_app.config["REMINDER_QUIET_HOURS"]
+    day = moment.date() if moment.hour < end else moment.date() + timedelta(days=1)
+    return clock.local(datetime.combine(day, datetime.min.time().replace(hour=end)))
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+class Pacer:
+    """At most `rate` messages a second on each channel."""
+
+    def __init__(self, rates: dict[str, float], sleep: Callable[[float], None] = time.sleep):
+        self.rates, self.sleep, self.last = rates, sleep, {}
+
+    def wait(self, channel: Channel) -> None:
+        gap = 1 / self.rates.get(channel.value, 1)
+        if (last := self.last.get(channel)) is not None and (
+            due := last + gap - time.monotonic()
+        ) > 0:
+            self.sleep(due)
+        self.last[channel] = time.monotonic()
+
+
+def sender_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:80]
+
+
+def deliver(senders: dict[Channel, Sender], *, now: datetime | None = None,
+            pacer: Pacer | None = None, me: str | None = None) -> Counter:  # fmt: skip
+    """Send what is due now by the channels given; returns how many were sent, retried and
+    given up."""
+    now = clock.local(now or clock.now())
+    if in_quiet_hours(now):
+        return Counter()
+    with reads_first():  # reads in read transactions, each claim and record in its own write
+        return _deliver(senders, now, pacer, me)
+
+
+def _deliver(senders: dict[Channel, Sender], now: datetime, pacer: Pacer | None,
+             me: str | None) -> Counter:  # fmt: skip
+    counted: Counter = Counter()
+    pacer = pacer or Pacer(current_app.config["REMINDER_RATES"])
+    me = me or sender_name()
+    counted["recovered"] += _recover(senders, now)
+    paused: set[Channel] = set()
+    while True:
+        due = _due_ids(set(senders) - paused, now)
+        if not due:
+            return counted
+        for message_id in due:
+            message = _claim(message_id, me, now)
+            if message is None or message.channel in paused:
+                if message is not None:
+                    _release(message)
+                continue
+            pacer.wait(message.channel)
+            outcome = _send(senders[message.channel], message, now)
+            counted[outcome] += 1
+            if outcome == "paused":
+                paused.add(message.channel)
+
+
+def _due_ids(channels: Iterable[Channel], now: datetime) -> list[int]:
+    channels = list(channels)
+    if not channels:
+        return []
+    ids = list(db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.state == MessageState.QUEUED, OutboxMessage.not_before <= now,
+               OutboxMessage.channel.in_(channels))
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(100)
+    ))  # fmt: skip
+    db.session.rollback()
+    return ids
+
+
+def _claim(message_id: int, me: str, now: datetime) -> OutboxMessage | None:
+    """The message, if this sender is the one that moved it from queued to sending."""
+    with writing():
+        won = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.state == MessageState.QUEUED)
+            .values(state=MessageState.SENDING, claimed_by=me, claimed_at=now,
+                    attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # fmt: skip
+        db.session.commit()
+    if won != 1:
+        return None
+    message = db.session.get(OutboxMessage, message_id)
+    db.session.expunge(message)  # read; sending holds no transaction open
+    db.session.rollback()
+    return message
+
+
+def _release(message: OutboxMessage) -> None:
+    _record(message.id, state=MessageState.QUEUED, attempts=message.attempts - 1, claimed_by="")
+
+
+def _send(sender: Sender, message: OutboxMessage, now: datetime) -> str:
+    try:
+        provider_id = sender.send(message)
+    except GiveUp as error:
+        _record(message.id, state=MessageState.GIVEN_UP, last_error=str(error)[:500])
+        return "given_up"
+    except Retry as error:
+        paused = isinstance(error, RateLimited)
+        if message.attempts >= current_app.config["REMINDER_MAX_ATTEMPTS"]:
+            _record(message.id, state=MessageState.GIVEN_UP,
+                    last_error=f"重试 {message.attempts} 次仍未成功：{error}"[:500])  # fmt: skip
+            return "given_up"
+        _record(message.id, state=MessageState.QUEUED, last_error=str(error)[:500],
+                not_before=after_quiet_hours(now + backoff(message.attempts)))  # fmt: skip
+        return "paused" if paused else "retried"
+    _record(message.id, state=MessageState.SENT, sent_at=utcnow(), provider_id=provider_id[:80],
+            last_error="")  # fmt: skip
+    return "sent"
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 … minutes after the attempts so far, at most six hours."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=6))
+
+
+def _record(message_id: int, **values) -> None:
+    with writing():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+
+
+def _recover(senders: dict[Channel, Sender], now: datetime) -> int:
+    """Claims older than the lease: senders that died. Asked about first; sent again only if
+    the channel cannot tell it went."""
+    lease = timedelta(minutes=current_app.config["REMINDER_LEASE_MINUTES"])
+    stale = list(db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.state == MessageState.SENDING, OutboxMessage.claimed_at < now - lease,
+               OutboxMessage.channel.in_(list(senders)))
+    ))  # fmt: skip
+    for message in stale:
+        db.session.expunge(message)
+    db.session.rollback()
+    for message in stale:
+        try:
+            sent_as = senders[message.channel].already_sent(message)
+        except (Retry, GiveUp):
+            continue  # asked again next run
+        if sent_as is not None:
+            _record(message.id, state=MessageState.SENT, sent_at=utcnow(), provider_id=sent_as[:80])
+        else:
+            _record(message.id, state=MessageState.QUEUED, claimed_by="")
+    return len(stale)
