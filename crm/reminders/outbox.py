@@ -74,7 +74,9 @@ def _queue_batch(batch: list, day: date, now: datetime) -> int:
     phones = dict(
         db.session.execute(
             select(Instructor.account_id, Instructor.phone).where(Instructor.account_id.in_(ids))
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     rows = []
     for at, digest in batch:
@@ -96,8 +98,7 @@ def _queue_batch(batch: list, day: date, now: datetime) -> int:
     added = 0
     if rows:
         with writing():
-            result = db.session.execute(_insert_ignoring_twins(), rows)
-            added = result.rowcount if result.rowcount and result.rowcount > 0 else 0
+            added = len(db.session.execute(_insert_ignoring_twins(), rows).all())
             db.session.commit()
     return added
 
@@ -128,7 +129,8 @@ def _insert_ignoring_twins() -> sa.Insert:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(OutboxMessage).on_conflict_do_nothing()
+    table = OutboxMessage.__table__
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)  # the rows it added
 
 
 # --- quiet hours ------------------------------------------------------------------------------
@@ -235,10 +237,16 @@ def _claim(message_id: int, me: str, now: datetime) -> OutboxMessage | None:
         db.session.commit()
     if won != 1:
         return None
-    message = db.session.get(OutboxMessage, message_id)
-    db.session.expunge(message)  # read; sending holds no transaction open
-    db.session.rollback()
+    message = _snapshot(db.session.get(OutboxMessage, message_id, populate_existing=True))
+    db.session.rollback()  # sending holds no transaction open
     return message
+
+
+def _snapshot(message: OutboxMessage) -> OutboxMessage:
+    """A copy outside the session, to send from while no transaction is open (the session's
+    own instance may be someone else's, and is expired at the next commit)."""
+    columns = OutboxMessage.__table__.columns
+    return OutboxMessage(**{column.key: getattr(message, column.key) for column in columns})
 
 
 def _release(message: OutboxMessage) -> None:
@@ -290,8 +298,7 @@ def _recover(senders: dict[Channel, Sender], now: datetime) -> int:
         .where(OutboxMessage.state == MessageState.SENDING, OutboxMessage.claimed_at < now - lease,
                OutboxMessage.channel.in_(list(senders)))
     ))  # fmt: skip
-    for message in stale:
-        db.session.expunge(message)
+    stale = [_snapshot(message) for message in stale]
     db.session.rollback()
     for message in stale:
         try:
