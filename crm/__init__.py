@@ -30,6 +30,7 @@ FEATURES_WITH_PAGES = (
     "reports",
     "privacy",
     "offline",
+    "reminders",
 )
 
 

@@ -49,11 +49,10 @@ class Defaults:
     # (crm.review.scale).
     REVIEW_LIVE_LIMIT = 5000
     REVIEW_REFRESH_MINUTES = 10
-    # Reminders (crm.reminders): the address their links point at, the hours nothing is sent,
-    # and when a problem counts as stuck in the reviewer's weekly digest.
+    # Reminders (crm.reminders): the address their links point at, the hours nothing is sent.
+    # The admin's switches (channels used, digests sent, days a problem is stuck) are stored.
     PUBLIC_URL = "http://localhost:5000"
     REMINDER_QUIET_HOURS = (21, 8)  # from 21:00 to 08:00 nothing is sent
-    REMINDER_STUCK_DAYS = 14
     REMINDER_RATES = {"wecom": 10, "sms": 5, "email": 5}  # messages a second, each channel
     REMINDER_MAX_ATTEMPTS = 6  # then given up, with the reason, for the admin
     REMINDER_LEASE_MINUTES = 10  # a message claimed this long ago by a sender that died

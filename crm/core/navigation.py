@@ -29,6 +29,7 @@ SECTIONS = (
     ("assignments.index", "联系指导", (Role.ADMIN,)),
     ("assignments.unassigned", "待分配", (Role.ADMIN,)),
     ("transfer.index", "导入导出", (Role.ADMIN,)),
+    ("reminders.settings", "提醒", (Role.ADMIN,)),
     ("accounts.index", "账号与安全", (Role.SECURITY_ADMIN,)),
     ("audit.index", "审计日志", (Role.AUDITOR,)),
 )

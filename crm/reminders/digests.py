@@ -28,6 +28,7 @@ from crm.instructors.models import Instructor
 from crm.instructors.services import in_post_at
 from crm.meetings import services as meetings
 from crm.problems.models import OPEN_STATUSES, Problem, ProblemStep
+from crm.reminders import services
 from crm.review import alerts, caseload
 from crm.review.models import AlertNote, CheckOutcome, SpotCheck
 from crm.visits import services as visits
@@ -225,7 +226,7 @@ def reviewers(account_ids: list[int] | None = None) -> list[Account]:
 def reviewer_digest(account: Account, day: date) -> Digest | None:
     """For the reviewer's scope: instructors falling behind, problems stuck, alerts no one has
     followed up, spot checks waiting. None when all is well."""
-    stuck_days = current_app.config["REMINDER_STUCK_DAYS"]
+    stuck_days = services.settings().stuck_days
     sections = [
         _section(
             "behind",

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.accounts.models import Account
-from crm.db import LabeledEnum, TimestampMixin, utcnow
+from crm.db import Audited, LabeledEnum, TimestampMixin, utcnow
 from crm.extensions import db
 
 
@@ -28,11 +28,12 @@ class MessageState(LabeledEnum):
     GIVEN_UP = "given_up", "已放弃"
 
 
-class ReminderChoice(TimestampMixin, db.Model):
+class ReminderChoice(Audited, TimestampMixin, db.Model):
     """An account's channels and addresses for reminders, and which digests it wants. An
-    account without a row gets the defaults: 企业微信 (when it has a userid), both digests."""
+    account without a row is sent nothing (it has given no address yet)."""
 
     __tablename__ = "reminder_choice"
+    __audit_phones__ = frozenset({"mobile"})
 
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"), primary_key=True)
     wecom_userid: Mapped[str] = mapped_column(sa.String(64), default="")
@@ -46,6 +47,24 @@ class ReminderChoice(TimestampMixin, db.Model):
 
     @property
     def chosen(self) -> list[Channel]:
+        return [Channel(value) for value in self.channels.split(",") if value]
+
+
+class ReminderSettings(Audited, TimestampMixin, db.Model):
+    """The organization's switches, set by the admin (the one row, id 1): which channels are
+    used at all, and which digests go out. The channels' own settings and secrets are the
+    deployment's (environment), never stored here."""
+
+    __tablename__ = "reminder_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channels: Mapped[str] = mapped_column(sa.String(40), default="wecom,sms,email")
+    daily: Mapped[bool] = mapped_column(default=True)
+    weekly: Mapped[bool] = mapped_column(default=True)
+    stuck_days: Mapped[int] = mapped_column(default=14)
+
+    @property
+    def enabled(self) -> list[Channel]:
         return [Channel(value) for value in self.channels.split(",") if value]
 
 

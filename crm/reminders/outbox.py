@@ -31,7 +31,7 @@ from crm.db import utcnow
 from crm.extensions import db, writing
 from crm.instructors.models import Instructor
 from crm.locking import reads_first
-from crm.reminders import digests, schedule
+from crm.reminders import digests, schedule, services
 from crm.reminders.channels import GiveUp, RateLimited, Retry, Sender
 from crm.reminders.models import (
     Channel,
@@ -78,15 +78,16 @@ def _queue_batch(batch: list, day: date, now: datetime) -> int:
         .tuples()
         .all()
     )
+    org = services.settings()
     rows = []
     for at, digest in batch:
         choice = choices.get(digest.account_id)
-        if choice is None or not getattr(choice, digest.kind):
+        if choice is None or not getattr(choice, digest.kind) or not getattr(org, digest.kind):
             continue
         not_before = after_quiet_hours(
             max(clock.local(datetime.combine(day, at)), clock.local(now))
         )
-        for channel in choice.chosen:
+        for channel in (c for c in choice.chosen if c in org.enabled):
             recipient = _recipient(channel, choice, phones.get(digest.account_id, ""))
             body = _body(channel, digest)
             if recipient and body is not None:
