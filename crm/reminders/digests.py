@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, or_, select
 
 from crm.accounts.models import Account, AccountRole, Role
 from crm.assignments.models import Assignment
@@ -29,8 +29,8 @@ from crm.instructors.services import in_post_at
 from crm.meetings import services as meetings
 from crm.problems.models import OPEN_STATUSES, Problem, ProblemStep
 from crm.reminders import services
-from crm.review import alerts, caseload
-from crm.review.models import AlertNote, CheckOutcome, SpotCheck
+from crm.review import alerts, caseload, scale
+from crm.review.models import AlertNote, CaseloadFigures, CheckOutcome, SpotCheck
 from crm.visits import services as visits
 from crm.visits.models import Visit
 
@@ -78,10 +78,14 @@ SECTION_KEYS = {
 }
 
 
-def _section(key: str, title: str, lines: list[Line], more: Line | None = None) -> Section | None:
-    if not lines:
+def _section(
+    key: str, title: str, found: list[Line] | tuple[list[Line], int], more: Line | None = None
+) -> Section | None:
+    """A section of what was found: every line, or the first ones and how many in all."""
+    lines, total = found if isinstance(found, tuple) else (found, len(found))
+    if not total:
         return None
-    return Section(key, title, tuple(lines[:LINES_PER_SECTION]), len(lines), more)
+    return Section(key, title, tuple(lines[:LINES_PER_SECTION]), total, more)
 
 
 def _day(value: date) -> str:
@@ -249,16 +253,25 @@ def reviewer_digest(account: Account, day: date) -> Digest | None:
     return Digest(account.id, "weekly", day, f"{_day(day)}当周督导提醒", tuple(sections))
 
 
-def _behind(account: Account, day: date) -> list[Line]:
+def _behind(account: Account, day: date) -> tuple[list[Line], int]:
     """Instructors in the scope with branches overdue for a visit or problems past due, most
-    behind first."""
-    rows = [
-        row
-        for row in caseload.rows(account, day, sort="overdue_branches", descending=True)
-        if row.overdue_branches or row.overdue_problems
-    ]
-    rows.sort(key=lambda r: (-r.overdue_branches, -r.overdue_problems, r.instructor.name))
-    return [
+    branches overdue first: the first LINES_PER_SECTION, and how many. Counted for a scope up
+    to REVIEW_LIVE_LIMIT, read from the stored caseload figures beyond it (crm.review.scale)."""
+    if scale.counted_live(account):
+        rows = [
+            row
+            for row in caseload.rows(account, day, sort="overdue_branches", descending=True)
+            if row.overdue_branches or row.overdue_problems
+        ]
+        rows.sort(key=lambda r: (-r.overdue_branches, r.instructor.name))
+        total, rows = len(rows), rows[:LINES_PER_SECTION]
+    else:
+        behind = caseload.stored_rows(account, sort="overdue_branches", descending=True).where(
+            or_(CaseloadFigures.overdue_branches > 0, CaseloadFigures.overdue_problems > 0)
+        )
+        total = _count(behind)
+        rows = caseload.from_stored(db.session.scalars(behind.limit(LINES_PER_SECTION)).all())
+    lines = [
         Line(
             f"{row.instructor.name}（{row.instructor.district}）：" + _behind_text(row),
             "instructors.detail",
@@ -266,6 +279,12 @@ def _behind(account: Account, day: date) -> list[Line]:
         )
         for row in rows
     ]
+    return lines, total
+
+
+def _count(statement: Select) -> int:
+    counted = select(func.count()).select_from(statement.order_by(None).subquery())
+    return db.session.execute(counted).scalar_one()
 
 
 def _behind_text(row: caseload.Row) -> str:
@@ -276,8 +295,9 @@ def _behind_text(row: caseload.Row) -> str:
     return "，".join(part for part in parts if part)
 
 
-def _stuck(account: Account, day: date, stuck_days: int) -> list[Line]:
-    """Open problems in the scope with no step (nor their raising) in the last `stuck_days`."""
+def _stuck(account: Account, day: date, stuck_days: int) -> tuple[list[Line], int]:
+    """Open problems in the scope with no step (nor their raising) in the last `stuck_days`,
+    the longest stuck first: the first LINES_PER_SECTION, and how many."""
     since = day - timedelta(days=stuck_days)
     last_step = (
         select(func.max(ProblemStep.on))
@@ -285,20 +305,21 @@ def _stuck(account: Account, day: date, stuck_days: int) -> list[Line]:
         .scalar_subquery()
     )
     moved = func.coalesce(last_step, Problem.raised_on)
-    rows = db.session.execute(
+    stuck = (
         select(Problem.id, Branch.name, Problem.category, moved)
         .join(Branch, Branch.id == Problem.branch_id)
         .where(Problem.status.in_(OPEN_STATUSES), branch_scope(account), moved < since)
         .order_by(moved, Problem.id)
     )
-    return [
+    lines = [
         Line(
             f"{name} · {category.label}：已 {(day - last).days} 天未推进",
             "problems.detail",
             (("problem_id", problem_id),),
         )
-        for problem_id, name, category, last in rows
+        for problem_id, name, category, last in db.session.execute(stuck.limit(LINES_PER_SECTION))
     ]
+    return lines, (_count(stuck) if len(lines) == LINES_PER_SECTION else len(lines))
 
 
 def _not_followed(account: Account, day: date) -> list[Line]:

@@ -178,3 +178,20 @@ def test_a_bad_date_or_an_unknown_user_exits_2_with_a_message(app, runner, args,
     result = runner.invoke(args=["reminders", "preview", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_a_scope_too_large_to_count_reads_the_stored_figures_and_says_the_same(app, records):
+    """Beyond REVIEW_LIVE_LIMIT instructors the weekly digest reads what the scheduler stored
+    (crm.review.scale): the same lines as counting them."""
+    from crm.review import stored_tables
+
+    monday = date(2026, 11, 16)
+    with app.app_context():
+        reviewer = next(a for a in digests.reviewers() if a.username == "reviewer")
+        live = digests.reviewer_digest(reviewer, monday)
+        app.config["REVIEW_LIVE_LIMIT"] = 1
+        stored_tables.refresh(monday)
+        db.session.commit()
+        stored = digests.reviewer_digest(reviewer, monday)
+        assert _lines(stored) == _lines(live)
+    assert [s.total for s in stored.sections] == [s.total for s in live.sections]
