@@ -14,7 +14,7 @@ def test_each_job_runs_when_the_readme_says(app):
     following = {
         key: trigger.get_next_fire_time(None, NOW)
         for key, trigger in triggers.items()
-        if not isinstance(trigger, str) and key != "report-batches"  # every 10 s from its start
+        if not isinstance(trigger, str) and key not in ("report-batches", "reminders-send")
     }
     at = lambda *parts: datetime(*parts, tzinfo=clock.LOCAL_TIME)  # noqa: E731
     assert following == {
@@ -23,8 +23,11 @@ def test_each_job_runs_when_the_readme_says(app):
         "sweep": at(2026, 12, 1, 3, 30),
         "review-figures": at(2026, 12, 1, 0, 0, 20),
         "audit-checkpoint": at(2026, 12, 1, 0, 5),
+        "reminders-queue": at(2026, 12, 1, 8, 0),  # every day; on a holiday it queues nothing
     }
+    # every 10 s and every 30 s from their start
     assert triggers["report-batches"].interval.total_seconds() == 10
+    assert triggers["reminders-send"].interval.total_seconds() == 30
     # run once, as soon as the scheduler starts
     assert triggers["report-backfill"] == triggers["review-figures-now"] == "date"
     assert len(triggers) == len(cli._jobs())  # no two jobs share an id
