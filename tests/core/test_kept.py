@@ -19,8 +19,9 @@ from crm.review.models import DayTally
 from crm.visits import services as visits
 from tests.conftest import settings
 
-# The token is written through the driver's own cursor inside the commit: both drivers.
-pytestmark = pytest.mark.postgresql
+# The token is written through the driver's own cursor inside the commit: the writes run on
+# both drivers.
+on_both = pytest.mark.postgresql
 
 RENAMED = "改名后的联合党支部"
 
@@ -69,6 +70,7 @@ def _connection(branch_id: int) -> None:
 WRITES = {"a flush": _orm, "a bulk update": _bulk, "SQL text": _text, "a connection": _connection}
 
 
+@on_both
 @pytest.mark.parametrize("how", WRITES)
 def test_any_write_to_the_records_is_seen_on_the_next_page(app, client, auth, world, how):
     auth.login("zdy-a")
@@ -82,6 +84,7 @@ def test_any_write_to_the_records_is_seen_on_the_next_page(app, client, auth, wo
     assert RENAMED in page
 
 
+@on_both
 def test_a_write_by_another_process_is_seen(app, client, auth, world, migrated, tmp_path):
     """Another gunicorn worker, the scheduler, a command: another app with its own kept
     figures, writing to the same database."""
@@ -95,6 +98,7 @@ def test_a_write_by_another_process_is_seen(app, client, auth, world, migrated, 
     assert RENAMED in client.get("/branches/").text
 
 
+@on_both
 def test_writes_to_tables_no_figure_reads_keep_the_token(app, world):
     before = token(app)
     with app.app_context():

@@ -19,8 +19,9 @@ from tests.conftest import settings
 from tests.reminders import standins
 from tests.reminders.conftest import DAY
 
-# Claims are conditional updates and twins are refused by a unique key: both databases.
-pytestmark = pytest.mark.postgresql
+# Claims are conditional updates and twins are refused by a unique key (ON CONFLICT, RETURNING):
+# those tests run on both databases; the rest differ only by channel.
+on_both = pytest.mark.postgresql
 
 MORNING = datetime.combine(DAY, time(8, 40), clock.LOCAL_TIME)
 
@@ -60,6 +61,7 @@ def states(app) -> list[tuple[str, MessageState]]:
         )
 
 
+@on_both
 def test_each_message_is_sent_once_with_two_schedulers(app, migrated, tmp_path, wecom):
     """Two scheduler processes (two apps, one database) queue the same morning and send at
     once: one row per reader and channel, one message each."""
@@ -87,6 +89,7 @@ def test_each_message_is_sent_once_with_two_schedulers(app, migrated, tmp_path, 
     assert sum(c["sent"] for c in counted) == 2
 
 
+@on_both
 def test_a_message_claimed_by_a_sender_that_died_is_sent_once(app, records, wecom):
     """Crashed after claiming, before sending: the claim expires and the message goes; crashed
     after sending, before recording: sent again, 企业微信's duplicate check drops the twin."""
@@ -124,6 +127,7 @@ def test_a_claim_younger_than_the_lease_is_left_to_its_sender(app, records, weco
     assert stand_in.delivered == []
 
 
+@on_both
 def test_an_sms_sent_before_a_crash_is_found_by_its_out_id_and_not_sent_again(app, records):
     app.config.update(SMS_TEMPLATE_DAILY="SMS_DAILY_001", SMS_TEMPLATE_WEEKLY="SMS_WEEKLY_001")
     stand_in = standins.SmsStandIn()
@@ -243,6 +247,7 @@ def test_nothing_is_sent_in_the_quiet_hours(app, records, wecom):
     assert len(stand_in.delivered) == 2
 
 
+@on_both
 def test_a_reader_who_opted_out_gets_nothing_and_queueing_twice_adds_nothing(app, records, wecom):
     with app.app_context():
         choose(records["c"], wecom_userid="bing.c", channels="wecom", daily=False)
