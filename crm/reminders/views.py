@@ -1,8 +1,17 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from crm import clock
-from crm.accounts.models import Role
+from crm.accounts.models import Account, Role
 from crm.core.access import allow, signed_in
 from crm.core.forms import form_status, submit
 from crm.core.lists import paginate, search_text
@@ -21,14 +30,27 @@ RECENT = 20
 @signed_in
 def mine():
     """Each account's own channels and digests, and what was sent to it."""
-    choice = services.choice_of(current_user)
+    return _choices(current_user._get_current_object(), url_for(".mine"))
+
+
+@bp.route("/reminders/accounts/<int:account_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def account(account_id: int):
+    """The admin sets someone's 企业微信 account or address (a message given up for an unknown
+    userid links here), as that person would at their own page."""
+    found = db.session.get(Account, account_id) or abort(404)
+    return _choices(found, url_for(".account", account_id=account_id))
+
+
+def _choices(account: Account, here: str):
+    choice = services.choice_of(account)
     form = ChoiceForm(obj=choice, channels=choice.chosen)
     if request.method == "GET" and not current_user.is_admin:
         form.mobile.data = mask_phone(choice.mobile)  # shown masked, kept unless retyped
     saved = submit(
         form,
         lambda: services.save_choice(
-            current_user,
+            account,
             channels=form.channels.data or [],
             wecom_userid=form.wecom_userid.data,
             mobile=unmasked(form.mobile.data, choice.mobile) or "",
@@ -39,10 +61,16 @@ def mine():
     )
     if saved:
         flash("提醒设置已保存。", "success")
-        return redirect(url_for(".mine"), 303)
-    sent = db.session.scalars(services.messages(account=current_user).limit(RECENT)).all()
-    page = render_template("reminders/mine.html", form=form, messages=sent,
-                           instructor_phone=services.instructor_phone(current_user))  # fmt: skip
+        return redirect(here, 303)
+    sent = db.session.scalars(services.messages(account=account).limit(RECENT)).all()
+    page = render_template(
+        "reminders/mine.html",
+        form=form,
+        messages=sent,
+        account=account,
+        own=account.id == current_user.id,
+        instructor_phone=services.instructor_phone(account),
+    )
     return page, form_status(form)
 
 

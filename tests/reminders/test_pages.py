@@ -166,3 +166,30 @@ def test_the_stuck_days_the_admin_sets_are_the_weekly_digests(app, records):
         reviewer = next(a for a in digests.reviewers() if a.username == "reviewer")
         digest = digests.reviewer_digest(reviewer, date(2026, 11, 16))
     assert "超过 30 天未推进的问题" in [s.title for s in digest.sections]
+
+
+def test_the_admin_fixes_someones_userid_from_the_outbox(app, client, auth):
+    """A message given up for an unknown userid links to that person's settings, where the
+    admin sets the right one; an account that does not exist is 404, and no one else may."""
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        person = f.InstructorFactory(account__username="zdy", account__name="赵指导员").account_id
+        db.session.add(ReminderChoice(account_id=person, wecom_userid="zhao.old", channels="wecom"))
+        message(person, DAY, state=MessageState.GIVEN_UP, last_error="企业微信用户“zhao.old”不存在")
+        db.session.commit()
+    auth.login("admin")
+    listed = client.get("/reminders/outbox?state=given_up").text
+    assert f'href="/reminders/accounts/{person}"' in listed
+    page = client.get(f"/reminders/accounts/{person}").text
+    assert "赵指导员的提醒设置" in page
+    assert 'value="zhao.old"' in page
+    saved = client.post(f"/reminders/accounts/{person}", data={
+        "channels": ["wecom"], "wecom_userid": "zhao.new", "daily": "y",
+    })  # fmt: skip
+    assert saved.status_code == 303
+    with app.app_context():
+        assert db.session.get(ReminderChoice, person).wecom_userid == "zhao.new"
+    assert client.get("/reminders/accounts/999999").status_code == 404
+    auth.logout()
+    auth.login("zdy")
+    assert client.get(f"/reminders/accounts/{person}").status_code == 403
