@@ -41,6 +41,7 @@ def busy_instructor(app) -> list[str]:
                                        description="共建活动", client_key=uuid4().hex,
                                        created_by_id=me.account_id))  # fmt: skip
         f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
+        _reminders_sent(me.account_id)
         db.session.commit()
         b, m = branch.id, member.id
         return [
@@ -50,5 +51,22 @@ def busy_instructor(app) -> list[str]:
             f"/branches/{b}/meetings/new", f"/meetings/{meeting.id}", f"/branches/{b}/goal-card",
             f"/branches/{b}/members", f"/members/{m}", f"/branches/{b}/entries/new",
             f"/pairings/{pairing.id}", f"/pairings/{pairing.id}/activities/new", "/reports/",
-            "/account/password", "/account/second-factor",
+            "/account/password", "/account/second-factor", "/account/reminders",
         ]  # fmt: skip
+
+
+def _reminders_sent(account_id: int) -> None:
+    """A morning digest sent, and one given up with the longest reason the channels write."""
+    from crm.reminders.models import Channel, DigestKind, MessageState, OutboxMessage
+
+    for day, state, error in (
+        (clock.today(), MessageState.SENT, ""),
+        (clock.today() - timedelta(days=1), MessageState.GIVEN_UP,
+         "企业微信用户“zhang.wei.ganzhou”不存在或不在应用可见范围内（错误码 60111）。"),
+    ):  # fmt: skip
+        db.session.add(OutboxMessage(
+            account_id=account_id, kind=DigestKind.DAILY, day=day, channel=Channel.WECOM,
+            recipient="zhang.wei.ganzhou", subject="待办提醒", body="正文", state=state,
+            not_before=clock.now(), sent_at=clock.now() if state is MessageState.SENT else None,
+            last_error=error,
+        ))  # fmt: skip
