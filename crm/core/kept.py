@@ -66,7 +66,11 @@ _WRITE = re.compile(
     r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+"?(\w+)',
     re.IGNORECASE,
 )
-_OTHER_WRITE = re.compile(r"\s*(?:TRUNCATE|COPY)\b", re.IGNORECASE)
+# A write whose table is not read here: any table, so the token changes (a CTE before an
+# UPDATE, TRUNCATE, COPY).
+_OTHER_WRITE = re.compile(
+    r"\s*(?:TRUNCATE|COPY)\b|\s*WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b", re.IGNORECASE | re.DOTALL
+)
 MIGRATING = "migrating"  # Connection.info, set by migrations/env.py: data_version may not exist yet
 
 

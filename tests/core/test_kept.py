@@ -62,12 +62,28 @@ def _text(branch_id: int) -> None:
     )
 
 
+def _cte(branch_id: int) -> None:
+    db.session.execute(
+        sa.text(
+            "WITH renamed AS (SELECT :name AS name) "
+            "UPDATE branch SET name = (SELECT name FROM renamed) WHERE id = :id"
+        ),
+        {"name": RENAMED, "id": branch_id},
+    )
+
+
 def _connection(branch_id: int) -> None:
     with db.engine.begin() as connection:  # a connection and a transaction of its own
         connection.execute(sa.update(Branch).where(Branch.id == branch_id).values(name=RENAMED))
 
 
-WRITES = {"a flush": _orm, "a bulk update": _bulk, "SQL text": _text, "a connection": _connection}
+WRITES = {
+    "a flush": _orm,
+    "a bulk update": _bulk,
+    "SQL text": _text,
+    "SQL text with a CTE": _cte,
+    "a connection": _connection,
+}
 
 
 @on_both
