@@ -113,7 +113,7 @@ def alerts_page():
         abort(404)
     found = alerts.flagged(rule, current_user, today)
     text = search_text()
-    listing = alerts.listing(rule)
+    listing = alerts.listing(rule, stored=found.counted_at is not None)
     model = alerts.MODELS[alerts.BY_KEY[rule].object_type]
     rows, sorting = sorted_list(
         alerts.searched(found.rows, rule, text),
