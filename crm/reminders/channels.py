@@ -232,8 +232,17 @@ class Smtp:
 
     channel = Channel.EMAIL
 
-    def __init__(self, host: str, port: int, sender: str, *, user: str = "", password: str = "",
-                 starttls: bool = False, timeout: float = 10) -> None:  # fmt: skip
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        user: str = "",
+        password: str = "",
+        starttls: bool = False,
+        timeout: float = 10,
+    ) -> None:
         self.host, self.port, self.sender = host, port, sender
         self.user, self._password, self.starttls, self.timeout = user, password, starttls, timeout
 
@@ -273,14 +282,26 @@ def configured(config: dict[str, Any]) -> dict[Channel, Sender]:
     """The senders whose settings are all present."""
     out: dict[Channel, Sender] = {}
     if config.get("WECOM_CORP_ID") and config.get("WECOM_SECRET") and config.get("WECOM_AGENT_ID"):
-        out[Channel.WECOM] = WeCom(config["WECOM_API"], config["WECOM_CORP_ID"],
-                                   int(config["WECOM_AGENT_ID"]), config["WECOM_SECRET"])  # fmt: skip
+        out[Channel.WECOM] = WeCom(
+            config["WECOM_API"],
+            config["WECOM_CORP_ID"],
+            int(config["WECOM_AGENT_ID"]),
+            config["WECOM_SECRET"],
+        )
     if config.get("SMS_ACCESS_KEY_ID") and config.get("SMS_ACCESS_KEY_SECRET"):
-        out[Channel.SMS] = AliyunSms(config["SMS_API"], config["SMS_ACCESS_KEY_ID"],
-                                     config["SMS_ACCESS_KEY_SECRET"], config["SMS_SIGN_NAME"])  # fmt: skip
+        out[Channel.SMS] = AliyunSms(
+            config["SMS_API"],
+            config["SMS_ACCESS_KEY_ID"],
+            config["SMS_ACCESS_KEY_SECRET"],
+            config["SMS_SIGN_NAME"],
+        )
     if config.get("SMTP_HOST") and config.get("SMTP_FROM"):
-        out[Channel.EMAIL] = Smtp(config["SMTP_HOST"], int(config["SMTP_PORT"]), config["SMTP_FROM"],
-                                  user=config.get("SMTP_USER", ""),
-                                  password=config.get("SMTP_PASSWORD", ""),
-                                  starttls=bool(config.get("SMTP_STARTTLS")))  # fmt: skip
+        out[Channel.EMAIL] = Smtp(
+            config["SMTP_HOST"],
+            int(config["SMTP_PORT"]),
+            config["SMTP_FROM"],
+            user=config.get("SMTP_USER", ""),
+            password=config.get("SMTP_PASSWORD", ""),
+            starttls=bool(config.get("SMTP_STARTTLS")),
+        )
     return out

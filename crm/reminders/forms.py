@@ -15,8 +15,9 @@ def _channels(label: str) -> SelectMultipleField:
 
 class ChoiceForm(Form):
     channels = _channels("通过以下方式提醒我")
-    wecom_userid = optional_text("企业微信账号（UserID）", 64,
-                                 description="在企业微信“我的”页可查看；不清楚请问管理员。")  # fmt: skip
+    wecom_userid = optional_text(
+        "企业微信账号（UserID）", 64, description="在企业微信“我的”页可查看；不清楚请问管理员。"
+    )
     mobile = optional_text("接收短信的手机号码", 20, description="指导员不填则用登记的手机号码。")
     email = optional_text("电子邮箱", 120)
     daily = BooleanField("接收晨间提醒（指导员，工作日 8:00）")

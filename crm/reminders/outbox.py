@@ -91,11 +91,19 @@ def _queue_batch(batch: list, day: date, now: datetime) -> int:
             recipient = _recipient(channel, choice, phones.get(digest.account_id, ""))
             body = _body(channel, digest)
             if recipient and body is not None:
-                rows.append({
-                    "account_id": digest.account_id, "kind": DigestKind(digest.kind), "day": day,
-                    "channel": channel, "recipient": recipient, "subject": digest.title,
-                    "body": body, "not_before": not_before, "state": MessageState.QUEUED,
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "account_id": digest.account_id,
+                        "kind": DigestKind(digest.kind),
+                        "day": day,
+                        "channel": channel,
+                        "recipient": recipient,
+                        "subject": digest.title,
+                        "body": body,
+                        "not_before": not_before,
+                        "state": MessageState.QUEUED,
+                    }
+                )
     added = 0
     if rows:
         with writing():
@@ -175,8 +183,13 @@ def sender_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:80]
 
 
-def deliver(senders: dict[Channel, Sender], *, now: datetime | None = None,
-            pacer: Pacer | None = None, me: str | None = None) -> Counter:  # fmt: skip
+def deliver(
+    senders: dict[Channel, Sender],
+    *,
+    now: datetime | None = None,
+    pacer: Pacer | None = None,
+    me: str | None = None,
+) -> Counter:
     """Send what is due now by the channels given; returns how many were sent, retried and
     given up."""
     now = clock.local(now or clock.now())
@@ -186,8 +199,9 @@ def deliver(senders: dict[Channel, Sender], *, now: datetime | None = None,
         return _deliver(senders, now, pacer, me)
 
 
-def _deliver(senders: dict[Channel, Sender], now: datetime, pacer: Pacer | None,
-             me: str | None) -> Counter:  # fmt: skip
+def _deliver(
+    senders: dict[Channel, Sender], now: datetime, pacer: Pacer | None, me: str | None
+) -> Counter:
     counted: Counter = Counter()
     pacer = pacer or Pacer(current_app.config["REMINDER_RATES"])
     me = me or sender_name()
@@ -214,13 +228,18 @@ def _due_ids(channels: Iterable[Channel], now: datetime) -> list[int]:
     channels = list(channels)
     if not channels:
         return []
-    ids = list(db.session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.state == MessageState.QUEUED, OutboxMessage.not_before <= now,
-               OutboxMessage.channel.in_(channels))
-        .order_by(OutboxMessage.not_before, OutboxMessage.id)
-        .limit(100)
-    ))  # fmt: skip
+    ids = list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.state == MessageState.QUEUED,
+                OutboxMessage.not_before <= now,
+                OutboxMessage.channel.in_(channels),
+            )
+            .order_by(OutboxMessage.not_before, OutboxMessage.id)
+            .limit(100)
+        )
+    )
     db.session.rollback()
     return ids
 
@@ -231,10 +250,14 @@ def _claim(message_id: int, me: str, now: datetime) -> OutboxMessage | None:
         won = db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.state == MessageState.QUEUED)
-            .values(state=MessageState.SENDING, claimed_by=me, claimed_at=now,
-                    attempts=OutboxMessage.attempts + 1)
+            .values(
+                state=MessageState.SENDING,
+                claimed_by=me,
+                claimed_at=now,
+                attempts=OutboxMessage.attempts + 1,
+            )
             .execution_options(synchronize_session=False)
-        ).rowcount  # fmt: skip
+        ).rowcount
         db.session.commit()
     if won != 1:
         return None
@@ -263,14 +286,26 @@ def _send(sender: Sender, message: OutboxMessage, now: datetime) -> str:
     except Retry as error:
         paused = isinstance(error, RateLimited)
         if message.attempts >= current_app.config["REMINDER_MAX_ATTEMPTS"]:
-            _record(message.id, state=MessageState.GIVEN_UP,
-                    last_error=f"重试 {message.attempts} 次仍未成功：{error}"[:500])  # fmt: skip
+            _record(
+                message.id,
+                state=MessageState.GIVEN_UP,
+                last_error=f"重试 {message.attempts} 次仍未成功：{error}"[:500],
+            )
             return "given_up"
-        _record(message.id, state=MessageState.QUEUED, last_error=str(error)[:500],
-                not_before=after_quiet_hours(now + backoff(message.attempts)))  # fmt: skip
+        _record(
+            message.id,
+            state=MessageState.QUEUED,
+            last_error=str(error)[:500],
+            not_before=after_quiet_hours(now + backoff(message.attempts)),
+        )
         return "paused" if paused else "retried"
-    _record(message.id, state=MessageState.SENT, sent_at=utcnow(), provider_id=provider_id[:80],
-            last_error="")  # fmt: skip
+    _record(
+        message.id,
+        state=MessageState.SENT,
+        sent_at=utcnow(),
+        provider_id=provider_id[:80],
+        last_error="",
+    )
     return "sent"
 
 
@@ -294,11 +329,15 @@ def _recover(senders: dict[Channel, Sender], now: datetime) -> int:
     """Claims older than the lease: senders that died. Asked about first; sent again only if
     the channel cannot tell it went."""
     lease = timedelta(minutes=current_app.config["REMINDER_LEASE_MINUTES"])
-    stale = list(db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.state == MessageState.SENDING, OutboxMessage.claimed_at < now - lease,
-               OutboxMessage.channel.in_(list(senders)))
-    ))  # fmt: skip
+    stale = list(
+        db.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.state == MessageState.SENDING,
+                OutboxMessage.claimed_at < now - lease,
+                OutboxMessage.channel.in_(list(senders)),
+            )
+        )
+    )
     stale = [_snapshot(message) for message in stale]
     db.session.rollback()
     for message in stale:

@@ -8,8 +8,7 @@ from sqlalchemy.orm import contains_eager
 
 from crm.accounts.models import Account
 from crm.extensions import db
-from crm.instructors.models import Instructor
-from crm.instructors.services import normalize_phone
+from crm.instructors.services import normalize_phone, of_account
 from crm.reminders.models import (
     Channel,
     MessageState,
@@ -44,19 +43,32 @@ def save_settings(
 def choice_of(account: Account) -> ReminderChoice:
     """The account's choices, or an empty one (nothing chosen) until it saves some."""
     return db.session.get(ReminderChoice, account.id) or ReminderChoice(
-        account_id=account.id, wecom_userid="", email="", mobile="", channels="", daily=True,
+        account_id=account.id,
+        wecom_userid="",
+        email="",
+        mobile="",
+        channels="",
+        daily=True,
         weekly=True,
-    )  # fmt: skip
-
-
-def instructor_phone(account: Account) -> str:
-    return (
-        db.session.scalar(select(Instructor.phone).where(Instructor.account_id == account.id)) or ""
     )
 
 
-def save_choice(account: Account, *, channels: list[Channel], wecom_userid: str, mobile: str,
-                email: str, daily: bool, weekly: bool) -> ReminderChoice:  # fmt: skip
+def instructor_phone(account: Account) -> str:
+    """The phone the instructor record holds, which SMS uses when no other is given."""
+    instructor = of_account(account.id)
+    return instructor.phone if instructor is not None else ""
+
+
+def save_choice(
+    account: Account,
+    *,
+    channels: list[Channel],
+    wecom_userid: str,
+    mobile: str,
+    email: str,
+    daily: bool,
+    weekly: bool,
+) -> ReminderChoice:
     """Save what the account chose; raises RuleError beside the field that is missing or
     malformed (a chosen channel needs its address)."""
     if wecom_userid and not WECOM_USERID.fullmatch(wecom_userid):
@@ -82,8 +94,13 @@ def save_choice(account: Account, *, channels: list[Channel], wecom_userid: str,
     return row
 
 
-def messages(*, account: Account | None = None, state: MessageState | None = None,
-             channel: Channel | None = None, q: str = "") -> Select:  # fmt: skip
+def messages(
+    *,
+    account: Account | None = None,
+    state: MessageState | None = None,
+    channel: Channel | None = None,
+    q: str = "",
+) -> Select:
     """The outbox, newest first: one account's own (`account`), or everyone's for the admin,
     filtered by state, channel and a reader's name or username."""
     statement = (

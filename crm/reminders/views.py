@@ -113,5 +113,12 @@ def outbox():
     state = MessageState.parse(request.args.get("state"))
     channel = Channel.parse(request.args.get("channel"))
     page = paginate(services.messages(state=state, channel=channel, q=search_text()))
-    return render_template("reminders/outbox.html", page=page, state=state, channel=channel,
-                           q=search_text(), states=MessageState, channels=Channel)  # fmt: skip
+    return render_template(
+        "reminders/outbox.html",
+        page=page,
+        state=state,
+        channel=channel,
+        q=search_text(),
+        states=MessageState,
+        channels=Channel,
+    )

@@ -62,6 +62,16 @@ def restored_url(app, tmp_path: Path) -> str:
         return url.set(database=name).render_as_string(hide_password=False)
 
 
+def restored_from(backup: Path, app, tmp_path: Path):
+    """A new empty instance, migrated, with the backup restored into it by the command."""
+    target = empty_instance(restored_url(app, tmp_path), tmp_path)
+    runner = target.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    restored = runner.invoke(args=["backup", "restore", str(backup)])
+    assert restored.exit_code == 0, restored.output
+    return target
+
+
 def test_a_backup_taken_during_writes_restores_every_acknowledged_visit(app, runner, tmp_path):
     with app.app_context():
         assignment = f.AssignmentFactory(instructor__account__username="zdy")
@@ -83,11 +93,8 @@ def test_a_backup_taken_during_writes_restores_every_acknowledged_visit(app, run
     assert len(before) >= 20
 
     (backup,) = (tmp_path / "backups").glob("crm-backup-*.tar.gz")
-    target = empty_instance(restored_url(app, tmp_path), tmp_path)
+    target = restored_from(backup, app, tmp_path)
     target_runner = target.test_cli_runner()
-    assert target_runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    restored = target_runner.invoke(args=["backup", "restore", str(backup)])
-    assert restored.exit_code == 0, restored.output
     with target.app_context():
         keys = set(db.session.scalars(sa.select(Visit.client_key)))
         assert before <= keys
@@ -122,11 +129,7 @@ def test_a_restored_instance_takes_a_new_token_for_kept_figures(app, runner, tmp
         backed_up = db.session.execute(sa.select(DataVersion.token)).scalar_one()
     assert runner.invoke(args=["backup", "create", "--out", str(tmp_path / "b")]).exit_code == 0
     (backup,) = (tmp_path / "b").glob("*.tar.gz")
-    target = empty_instance(restored_url(app, tmp_path), tmp_path)
-    target_runner = target.test_cli_runner()
-    assert target_runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    restored = target_runner.invoke(args=["backup", "restore", str(backup)])
-    assert restored.exit_code == 0, restored.output
+    target = restored_from(backup, app, tmp_path)
     with target.app_context():
         assert db.session.execute(sa.select(DataVersion.token)).scalar_one() != backed_up
         assert db.session.get(Visit, world.visit_a) is not None  # the records did come back
