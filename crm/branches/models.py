@@ -1,5 +1,7 @@
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -48,7 +50,9 @@ class Branch(Audited, Versioned, TimestampMixin, db.Model):
 
     district: Mapped[District] = relationship()
     organizations: Mapped[list[Organization]] = relationship(
-        secondary=branch_organization, back_populates="branches", order_by=Organization.name
+        secondary=branch_organization,
+        back_populates="branches",
+        order_by=[Organization.name, Organization.id],
     )
 
     def __str__(self) -> str:
@@ -56,15 +60,23 @@ class Branch(Audited, Versioned, TimestampMixin, db.Model):
 
     @property
     def address(self) -> str:
-        return next((org.address for org in self.organizations if org.address), "")
+        return address_of(self.organizations)
 
     @property
     def place(self) -> tuple[Decimal, Decimal] | None:
-        """Where a map opens for it: the first of its organizations with a position."""
-        return next(
-            ((org.latitude, org.longitude) for org in self.organizations if org.latitude),
-            None,
-        )
+        return place_of(self.organizations)
+
+
+def address_of(organizations: Iterable[Any]) -> str:
+    """A branch's address: the first of its organizations (by name) that has one. Anything
+    with the organization's `address` will do: the ORM objects or rows of columns."""
+    return next((org.address for org in organizations if org.address), "")
+
+
+def place_of(organizations: Iterable[Any]) -> tuple[Decimal, Decimal] | None:
+    """Where a map opens for a branch: the first of its organizations (by name) with a
+    position."""
+    return next(((org.latitude, org.longitude) for org in organizations if org.latitude), None)
 
 
 class GuidanceSpell(db.Model):

@@ -1,11 +1,12 @@
 """三会 records: recording one once, who may see them, and how each kind is kept up."""
 
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Subquery, extract, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, extract, func, select
 from sqlalchemy.orm import selectinload
 
 from crm import clock
@@ -205,10 +206,22 @@ class KindRecord:
     quiet: bool  # none held in this calendar quarter (quiet_since)
 
 
-def kept_up(branch_ids: Iterable[int], today: date) -> dict[int, list[KindRecord]]:
+class KeptUp(dict[int, list[KindRecord]]):
+    """Each branch's record of the three kinds, by branch id; a branch that held none of them
+    (so has no row) is all quiet."""
+
+    def __init__(self, since: date) -> None:
+        super().__init__()
+        self.since = since
+        self._none = tuple(_record(kind, 0, None, since) for kind in MeetingKind)
+
+    def __missing__(self, branch_id: int) -> list[KindRecord]:
+        return list(self._none)
+
+
+def kept_up(branch_ids: Select | Sequence[int], today: date) -> KeptUp:
     """For each branch and each kind: how many this year, the last one, and whether none was
-    held this calendar quarter. One query."""
-    ids = list(branch_ids)
+    held this calendar quarter. One query; `branch_ids` may be a statement selecting them."""
     rows = db.session.execute(
         select(
             Meeting.branch_id,
@@ -216,17 +229,18 @@ def kept_up(branch_ids: Iterable[int], today: date) -> dict[int, list[KindRecord
             func.count().filter(extract("year", Meeting.held_on) == today.year),
             func.max(Meeting.held_on),
         )
-        .where(Meeting.branch_id.in_(ids), Meeting.held_on <= today, Meeting.standing)
+        .where(Meeting.branch_id.in_(branch_ids), Meeting.held_on <= today, Meeting.standing)
         .group_by(Meeting.branch_id, Meeting.kind)
     )
-    found = {(branch_id, kind): (count, last) for branch_id, kind, count, last in rows}
-    since = quiet_since(today)
-    return {
-        branch_id: [
-            _record(kind, *found.get((branch_id, kind), (0, None)), since) for kind in MeetingKind
+    found: dict[int, dict[MeetingKind, tuple[int, date | None]]] = defaultdict(dict)
+    for branch_id, kind, count, last in rows:
+        found[branch_id][kind] = (count, last)
+    kept = KeptUp(quiet_since(today))
+    for branch_id, kinds in found.items():
+        kept[branch_id] = [
+            _record(kind, *kinds.get(kind, (0, None)), kept.since) for kind in MeetingKind
         ]
-        for branch_id in ids
-    }
+    return kept
 
 
 def quiet_since(today: date) -> date:

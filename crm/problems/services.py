@@ -1,6 +1,6 @@
 """The problem ledger's rules: raising a problem, moving it along, and what is overdue."""
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -159,15 +159,16 @@ class ProblemCounts:
     overdue: int = 0
 
 
-def counts_by_branch(branch_ids: Iterable[int], today: date) -> dict[int, ProblemCounts]:
-    """Open and overdue problems of each branch, in one query."""
+def counts_by_branch(branch_ids: Select | Sequence[int], today: date) -> dict[int, ProblemCounts]:
+    """Open and overdue problems of each branch, in one query; `branch_ids` may be a statement
+    selecting them."""
     rows = db.session.execute(
         select(
             Problem.branch_id,
             func.count(),
             func.count().filter(overdue_at(today)),
         )
-        .where(Problem.branch_id.in_(list(branch_ids)), open_at(today))
+        .where(Problem.branch_id.in_(branch_ids), open_at(today))
         .group_by(Problem.branch_id)
     )
     return {branch_id: ProblemCounts(n_open, n_overdue) for branch_id, n_open, n_overdue in rows}

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import Select, exists, func, or_, select
+from werkzeug.routing import MapAdapter
 
 from crm.accounts.models import Account, AccountRole, Role
 from crm.assignments.models import Assignment
@@ -150,7 +151,9 @@ def _instructor_digest(account_id: int, day: date, found: _Found) -> Digest | No
 
 def _instructor_lines(instructor_ids: list[int], day: date) -> dict[int, _Found]:
     found: dict[int, _Found] = defaultdict(_Found)
-    due = visits.due_rows(Assignment.instructor_id.in_(instructor_ids), day)
+    guided = Assignment.instructor_id.in_(instructor_ids)
+    branch_ids = select(Assignment.branch_id).where(guided, Assignment.ended_on.is_(None))
+    due = visits.due_rows(guided, day)
     held: dict[int, int] = {}  # branch → instructor
     names: dict[int, str] = {}
     for row in sorted(due, key=lambda r: (r.urgency, r.branch.name)):
@@ -172,7 +175,7 @@ def _instructor_lines(instructor_ids: list[int], day: date) -> dict[int, _Found]
     for problem_id, branch_id, category, due_on in db.session.execute(
         select(Problem.id, Problem.branch_id, Problem.category, Problem.due_on)
         .where(
-            Problem.branch_id.in_(list(held)),
+            Problem.branch_id.in_(branch_ids),
             Problem.status.in_(OPEN_STATUSES),
             Problem.due_on <= day + timedelta(days=PROBLEM_AHEAD_DAYS),
         )
@@ -199,8 +202,9 @@ def _instructor_lines(instructor_ids: list[int], day: date) -> dict[int, _Found]
                 (("visit_id", visit_id),),
             )
         )
-    for branch_id, kinds in meetings.kept_up(list(held), day).items():
-        quiet = [record.kind.label for record in kinds if record.quiet]
+    kept = meetings.kept_up(branch_ids, day)
+    for branch_id in held:
+        quiet = [record.kind.label for record in kept[branch_id] if record.quiet]
         if quiet:
             found[held[branch_id]].meetings.append(
                 Line(
@@ -354,27 +358,34 @@ def _checks_waiting(account: Account) -> list[Line]:
 # --- links --------------------------------------------------------------------------------------
 
 
-def url_of(line: Line) -> str:
+def url_of(line: Line, adapter: MapAdapter | None = None) -> str:
     """The line's page as an address the reader's phone opens: under PUBLIC_URL (a digest is
-    built by the scheduler, outside any request)."""
+    built by the scheduler, outside any request). `adapter`: public_urls(), bound once for
+    many lines."""
+    adapter = adapter or public_urls()
+    return adapter.build(line.endpoint, dict(line.values), force_external=True)
+
+
+def public_urls() -> MapAdapter:
     base = urlsplit(current_app.config["PUBLIC_URL"])
-    adapter = current_app.url_map.bind(
+    return current_app.url_map.bind(
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme
     )
-    return adapter.build(line.endpoint, dict(line.values), force_external=True)
 
 
 def as_text(digest: Digest) -> str:
     """The digest as plain text, each line followed by its address: the preview, the email's
     text part, and 企业微信's text message."""
-    out = [digest.title]
+    out, urls = [digest.title], public_urls()
     for section in digest.sections:
         out.append("")
         out.append(f"【{section.title}】{section.total} 项")
         for line in section.lines:
             out.append(f"· {line.text}")
-            out.append(f"  {url_of(line)}")
+            out.append(f"  {url_of(line, urls)}")
         if section.total > len(section.lines):
             rest = section.total - len(section.lines)
-            out.append(f"· 另有 {rest} 项" + (f"：{url_of(section.more)}" if section.more else ""))
+            out.append(
+                f"· 另有 {rest} 项" + (f"：{url_of(section.more, urls)}" if section.more else "")
+            )
     return "\n".join(out)

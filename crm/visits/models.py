@@ -60,6 +60,15 @@ class Visit(Audited, TimestampMixin, db.Model):
         sa.Index("ix_visit_instructor_received_at", "instructor_id", "received_at"),
         # "Visited on site within the cadence?" answered from the index alone.
         sa.Index("ix_visit_branch_kind_visited_at", "branch_id", "kind", "visited_at"),
+        # The few visits sent back, each instructor's found without reading their others (the
+        # morning digests ask for 500 instructors' at once).
+        sa.Index(
+            "ix_visit_returned",
+            "instructor_id",
+            "returned_at",
+            postgresql_where=sa.text("returned_at IS NOT NULL"),
+            sqlite_where=sa.text("returned_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

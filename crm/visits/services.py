@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from crm import clock
@@ -18,6 +18,7 @@ from crm.assignments import services as assignments
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch
 from crm.branches.services import BranchCard
+from crm.branches.services import cards as branch_cards
 from crm.core import kept
 from crm.corrections import services as corrections
 from crm.db import as_utc
@@ -261,43 +262,39 @@ def due_by_branch(branch_ids: list[int], today: date) -> dict[int, DueBranch]:
 
 def due_rows(which: ColumnElement[bool], today: date) -> list[DueBranch]:
     """The current assignments `which` selects, each as its branch's DueBranch, unsorted: a few
-    statements however many (the digests ask for 500 instructors' at once)."""
-    held = (
-        db.session.execute(
-            select(Assignment)
-            .where(which, Assignment.ended_on.is_(None))
-            .options(
-                selectinload(Assignment.branch).selectinload(Branch.organizations),
-                selectinload(Assignment.instructor),
-            )
-        )
-        .scalars()
-        .all()
-    )
-    ids = [a.branch_id for a in held]
+    statements however many, read as columns (the digests ask for 500 instructors' at once)."""
+    current = (which, Assignment.ended_on.is_(None))
+    held = db.session.execute(
+        select(Assignment.branch_id, Assignment.started_on, Assignment.instructor_id, Account.name)
+        .join(Instructor, Instructor.id == Assignment.instructor_id)
+        .join(Account, Account.id == Instructor.account_id)
+        .where(*current)
+    ).all()
+    ids = select(Assignment.branch_id).where(*current)
+    cards = branch_cards(ids)
     last = _last_visits(ids)
     counts = problems.counts_by_branch(ids, today)
     rows = []
-    for assignment in held:
-        last_any, last_onsite, last_kind = last.get(assignment.branch_id, (None, None, None))
+    for branch_id, started_on, instructor_id, instructor_name in held:
+        last_any, last_onsite, last_kind = last.get(branch_id, (None, None, None))
         onsite_day = _local_day(last_onsite)
         rows.append(
             DueBranch(
-                BranchCard.of(assignment.branch),
-                overdue.due_on(assignment.started_on, onsite_day),
+                cards[branch_id],
+                overdue.due_on(started_on, onsite_day),
                 last_any,
-                counts.get(assignment.branch_id, ProblemCounts()),
+                counts.get(branch_id, ProblemCounts()),
                 today,
                 last_kind,
                 onsite_day,
-                Guide(assignment.instructor_id, assignment.instructor.name),
+                Guide(instructor_id, instructor_name),
             )
         )
     return rows
 
 
 def _last_visits(
-    branch_ids: list[int],
+    branch_ids: Select,
 ) -> dict[int, tuple[datetime | None, datetime | None, VisitKind | None]]:
     """Each branch's last visit of any kind (and which kind it was, so the phone says what a
     recent visit was) and its last on-site visit: one statement, each read down the branch's
