@@ -44,6 +44,32 @@ def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(app):
     assert pragma == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000}
 
 
+@pytest.mark.postgresql
+def test_postgresql_runs_without_its_jit_compiler(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL settings")
+        assert db.session.execute(sa.text("SHOW jit")).scalar() == "off"
+
+
+def test_a_deployments_own_postgresql_options_are_kept_after_ours():
+    app = create_app(
+        settings(
+            "postgresql+psycopg://crm@db.invalid/crm",
+            SQLALCHEMY_ENGINE_OPTIONS={
+                "pool_size": 20,
+                "connect_args": {"options": "-c statement_timeout=30s", "connect_timeout": 5},
+            },
+        )
+    )
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_size"] == 20
+    assert options["connect_args"] == {
+        "options": "-c jit=off -c statement_timeout=30s",
+        "connect_timeout": 5,
+    }
+
+
 def test_health_check_answers_ok_when_the_database_answers(client):
     response = client.get("/healthz")
     assert (response.status_code, response.json) == (200, {"status": "ok"})
