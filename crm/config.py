@@ -80,6 +80,7 @@ class Defaults:
     CONFIRMATION_LINK_DAYS = 14  # a secretary's confirmation link expires after this
     GOAL_CARD_YEAR_END = "12-01"  # goal cards' self-assessment and rating open on this day
     BACKFILL_DAYS = 7  # a visit entered later than this after its date is 补录
+    RETURN_FIX_DAYS = 7  # a visit sent back and corrected within this many days: in time
     PROBLEM_DUE_DAYS = 30
     VISIT_FAR_METERS = 1000  # farther from the branch's registered place is flagged
     VANGUARD_POINTS_MIN = 1  # points of one 先锋储绩卡 entry

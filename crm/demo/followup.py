@@ -93,8 +93,8 @@ def _activities(rng: random.Random, today: date, counts: Counter) -> None:
 
 
 def _sent_back(rng: random.Random, today: date, reviewer: Account, counts: Counter) -> None:
-    """Some visits were sent back for correction: most were corrected within days, a few sent
-    back lately still wait on the instructor's phone."""
+    """Some visits were sent back for correction: most were corrected within days (one in six
+    after more than a week), a few sent back lately still wait on the instructor's phone."""
     visits = db.session.execute(
         select(Visit.id, Visit.visited_at, Visit.received_at, Visit.summary).order_by(Visit.id)
     ).all()
@@ -107,9 +107,11 @@ def _sent_back(rng: random.Random, today: date, reviewer: Account, counts: Count
     for visit in chosen + waiting:
         note = rng.choice(RETURN_NOTES)
         at = min(visit.received_at + timedelta(days=rng.randint(1, 5)), clock.now())
-        comments.append(
-            {"visit_id": visit.id, "text": note, "returned": True, "by_id": reviewer.id, "at": at}
-        )
+        comment = {"visit_id": visit.id, "text": note, "returned": True, "by_id": reviewer.id}
+        comments.append({**comment, "at": at, "corrected_at": None})
+        if visit not in waiting:  # its own draw: the rest of the demo stays as it was
+            days = random.Random(visit.id).choice((1, 1, 2, 3, 5, 12))
+            comments[-1]["corrected_at"] = min(at + timedelta(days=days), clock.now())
         if visit in waiting:
             returned.append({"key": visit.id, "returned_at": at, "return_note": note})
         else:

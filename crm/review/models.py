@@ -39,6 +39,9 @@ class VisitComment(Audited, db.Model):
     returned: Mapped[bool] = mapped_column(default=False)
     by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A visit sent back (`returned`): when the instructor corrected it (the annual assessment
+    # counts those corrected in time).
+    corrected_at: Mapped[datetime | None]
 
     by: Mapped[Account] = relationship()
 

@@ -31,8 +31,17 @@ def comment(visit: Visit, text: str, *, by: Account, send_back: bool) -> VisitCo
 
 
 def visit_corrected(visit: Visit) -> Visit:
-    """After the instructor corrects a visit sent back: a spot check still waiting on it waits
-    for a second look now (待复核), not for a first."""
+    """After the instructor corrects a visit sent back: each time it was sent back is marked
+    corrected now, and a spot check still waiting on it waits for a second look (待复核), not
+    for a first."""
+    for sent_back in db.session.scalars(
+        select(VisitComment).where(
+            VisitComment.visit_id == visit.id,
+            VisitComment.returned,
+            VisitComment.corrected_at.is_(None),
+        )
+    ):
+        sent_back.corrected_at = clock.now()
     for check in db.session.scalars(
         select(SpotCheck).where(
             SpotCheck.visit_id == visit.id, SpotCheck.outcome == CheckOutcome.PENDING

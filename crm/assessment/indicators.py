@@ -1,0 +1,411 @@
+"""The computed part of the annual assessment (年度考核·日常工作): five indicators of each
+instructor's year, each a share from 0 to 1, taken from the records as of the year's end (or
+of today, for the year in progress) by the rules' one definitions:
+
+- on-site visits within cadence: crm.visits.overdue (the phone's due list, the alerts);
+- problems solved by their due date: crm.problems (due date, solved, closing day);
+- 三会 by calendar quarter (crm.meetings: a meeting that stands) and the two cards kept
+  (crm.cards: the year's goal card, vanguard entries that count);
+- pairing activities: crm.pairings (a pairing in force, its activities);
+- visits sent back and corrected in time: crm.review (VisitComment).
+
+A branch counts for each instructor by the days they held it (a handover mid-year shares it:
+crm.assignments, held_at: on the handover day the branch is the new instructor's). An event
+(a problem falling due) counts for whoever held the branch on its day.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import Select, and_, distinct, func, select
+
+from crm import clock
+from crm.assignments.models import Assignment
+from crm.assignments.services import held_at, held_during
+from crm.cards.models import GoalCard, VanguardCard, VanguardEntry
+from crm.db import local_day
+from crm.extensions import db
+from crm.meetings.models import Meeting, MeetingKind
+from crm.members.models import Member
+from crm.pairings.models import Pairing, PairingActivity
+from crm.problems.models import Problem, ProblemStatus
+from crm.review.models import VisitComment
+from crm.visits import overdue
+from crm.visits.models import Visit, VisitKind
+
+INSTRUCTORS_PER_BATCH = 500  # a province is read this many instructors at a time
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    title: str
+    formula: str  # shown on the page and in the registration form, in Chinese
+    unit: str  # what the numerator and the denominator count
+
+
+def _indicators() -> tuple[Indicator, ...]:
+    return (
+        Indicator(
+            "visits",
+            "实地走访按期率",
+            "年内联系党组织的每一天中，该党组织未处于“超期未走访”的天数 ÷ 联系天数。"
+            "超期未走访：接手满 {cadence} 天后，{cadence} 天内没有任何一次实地走访。",
+            "党组织·天",
+        ),
+        Indicator(
+            "problems",
+            "问题按期解决率",
+            "年内到期的问题中，到期日当天或之前已解决的个数 ÷ 年内到期的问题个数；"
+            "问题算给到期日当天联系该党组织的指导员。",
+            "个问题",
+        ),
+        Indicator(
+            "meetings_cards",
+            "三会两卡",
+            "（三会：每季度三类会议开了几类 ÷ 3，按该季度联系天数加权；"
+            "两卡：有本年度书记履职目标卡记 0.5，"
+            "党员先锋储绩卡本年有得分记录的党员占比 × 0.5，按联系天数加权）÷ 2。",
+            "党组织·天",
+        ),
+        Indicator(
+            "pairings",
+            "结对共建活动",
+            "年内有结对的联系党组织中，本年开展过结对共建活动的联系天数 ÷ 有结对的联系天数。",
+            "党组织·天",
+        ),
+        Indicator(
+            "corrections",
+            "退回走访按时修改率",
+            "年内被退回的走访中，{fix_days} 天内修改的次数 ÷ 被退回的次数。",
+            "次退回",
+        ),
+    )
+
+
+def indicators() -> tuple[Indicator, ...]:
+    """The five, their formulas with this deployment's settings written in."""
+    settings = {
+        "cadence": current_app.config["VISIT_CADENCE_DAYS"],
+        "fix_days": current_app.config["RETURN_FIX_DAYS"],
+    }
+    return tuple(
+        Indicator(i.key, i.title, i.formula.format(**settings), i.unit) for i in _indicators()
+    )
+
+
+@dataclass(frozen=True)
+class Share:
+    """An indicator's figure: `met` of `out_of` (days, problems, returns); None when there was
+    nothing to count (no problem fell due, no visit was sent back)."""
+
+    met: float
+    out_of: float
+
+    @property
+    def value(self) -> float | None:
+        return self.met / self.out_of if self.out_of else None
+
+
+@dataclass(frozen=True)
+class Span:
+    """Days an instructor held a branch within the year (first and last inclusive), and the
+    day their assignment began (the grace before a first visit is due runs from it)."""
+
+    instructor_id: int
+    branch_id: int
+    first: date
+    last: date
+    started_on: date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def days_within(self, first: date, last: date) -> int:
+        return max((min(self.last, last) - max(self.first, first)).days + 1, 0)
+
+
+@dataclass(frozen=True)
+class Year:
+    """The year assessed, counted up to `last` (31 December, or today for the year in progress)."""
+
+    number: int
+    last: date
+
+    @property
+    def first(self) -> date:
+        return date(self.number, 1, 1)
+
+    @classmethod
+    def of(cls, number: int, today: date) -> "Year":
+        return cls(number, min(date(number, 12, 31), today))
+
+
+def computed(year: Year, instructor_ids: Iterable[int]) -> Iterator[tuple[int, dict[str, Share]]]:
+    """Each instructor's five shares, INSTRUCTORS_PER_BATCH at a time (constant memory over a
+    province); an instructor who held no branch and had no visit sent back has all five
+    empty."""
+    ids = sorted(set(instructor_ids))
+    for start in range(0, len(ids), INSTRUCTORS_PER_BATCH):
+        batch = ids[start : start + INSTRUCTORS_PER_BATCH]
+        spans = held_spans(year, batch)
+        branches = select(Assignment.branch_id).where(
+            Assignment.instructor_id.in_(batch), held_during(year.first, year.last)
+        )
+        found = {
+            "visits": _visits(year, spans, branches),
+            "problems": _problems(year, batch),
+            "meetings_cards": _meetings_cards(year, spans, branches),
+            "pairings": _pairings(year, spans, branches),
+            "corrections": _corrections(year, batch),
+        }
+        for instructor_id in batch:
+            yield (
+                instructor_id,
+                {key: shares.get(instructor_id, Share(0, 0)) for key, shares in found.items()},
+            )
+        db.session.expunge_all()
+
+
+def held_spans(year: Year, instructor_ids: list[int]) -> list[Span]:
+    """The days of the year each instructor held each branch (assignments.held_at, day by
+    day): from the later of its start and 1 January to the day before it ended, or `last`."""
+    rows = db.session.execute(
+        select(
+            Assignment.instructor_id,
+            Assignment.branch_id,
+            Assignment.started_on,
+            Assignment.ended_on,
+        ).where(
+            Assignment.instructor_id.in_(instructor_ids),
+            held_during(year.first, year.last),
+        )
+    )
+    spans = []
+    for instructor_id, branch_id, started_on, ended_on in rows:
+        last = year.last if ended_on is None else min(ended_on - timedelta(days=1), year.last)
+        first = max(started_on, year.first)
+        if first <= last:  # an assignment that began and ended on one day held no day
+            spans.append(Span(instructor_id, branch_id, first, last, started_on))
+    return spans
+
+
+# --- on-site visits within cadence ------------------------------------------------------------
+
+
+def _visits(year: Year, spans: list[Span], branches: Select) -> dict[int, Share]:
+    """Days within cadence of each span: a day D is overdue when the assignment began more
+    than the cadence before it and no on-site visit fell on a day from D − cadence to D, so
+    the days covered are those within the cadence after the start and after each visit."""
+    cadence = overdue.cadence()
+    visited = _onsite_days(branches, year.first - cadence, year.last)
+    met: dict[int, int] = defaultdict(int)
+    out_of: dict[int, int] = defaultdict(int)
+    for span in spans:
+        covers = [(span.started_on, span.started_on + cadence)] + [
+            (day, day + cadence) for day in visited.get(span.branch_id, ())
+        ]
+        met[span.instructor_id] += _days_covered(covers, span.first, span.last)
+        out_of[span.instructor_id] += span.days
+    return {i: Share(met[i], out_of[i]) for i in out_of}
+
+
+def _onsite_days(branches: Select, first: date, last: date) -> dict[int, list[date]]:
+    """The 赣州 days each branch had an on-site visit (by anyone), from `first` to `last`."""
+    day = local_day(Visit.visited_at)
+    found: dict[int, list[date]] = defaultdict(list)
+    for branch_id, on in db.session.execute(
+        select(Visit.branch_id, day)
+        .where(
+            Visit.branch_id.in_(branches),
+            Visit.kind == VisitKind.ONSITE,
+            Visit.visited_at >= clock.local_midnight(first),
+            Visit.visited_at < clock.local_midnight(last + timedelta(days=1)),
+        )
+        .distinct()
+    ):
+        found[branch_id].append(on if isinstance(on, date) else date.fromisoformat(on))
+    return found
+
+
+def _days_covered(covers: list[tuple[date, date]], first: date, last: date) -> int:
+    """How many days from `first` to `last` fall within one of the (start, end) spans."""
+    days, reached = 0, first - timedelta(days=1)  # the last day already counted
+    for start, end in sorted(covers):
+        start, end = max(start, reached + timedelta(days=1)), min(end, last)
+        if start <= end:
+            days += (end - start).days + 1
+            reached = end
+    return days
+
+
+# --- problems solved by their due date --------------------------------------------------------
+
+
+def _problems(year: Year, instructor_ids: list[int]) -> dict[int, Share]:
+    """Problems due within the year, for whoever held their branch on the due date; met: solved
+    on or before it."""
+    in_time = and_(Problem.status == ProblemStatus.SOLVED, Problem.closed_on <= Problem.due_on)
+    rows = db.session.execute(
+        select(Assignment.instructor_id, func.count(), func.count().filter(in_time))
+        .join(
+            Assignment,
+            and_(Assignment.branch_id == Problem.branch_id, held_at(Problem.due_on)),
+        )
+        .where(
+            Assignment.instructor_id.in_(instructor_ids),
+            Problem.due_on.between(year.first, year.last),
+        )
+        .group_by(Assignment.instructor_id)
+    )
+    return {instructor_id: Share(met, due) for instructor_id, due, met in rows}
+
+
+# --- 三会两卡 -----------------------------------------------------------------------------------
+
+
+def _meetings_cards(year: Year, spans: list[Span], branches: Select) -> dict[int, Share]:
+    """Half the 三会 (kinds held each quarter, by the days held in it), half the two cards
+    (the year's goal card, and the share of members whose vanguard card has an entry that
+    counts this year, by the days held)."""
+    kinds = _kinds_by_quarter(year, branches)
+    cards = _cards(year, branches)
+    met: dict[int, float] = defaultdict(float)
+    out_of: dict[int, int] = defaultdict(int)
+    for span in spans:
+        for quarter, (first, last) in enumerate(_quarters(year), start=1):
+            held = span.days_within(first, last)
+            met[span.instructor_id] += (
+                held * len(kinds.get((span.branch_id, quarter), ())) / len(MeetingKind) / 2
+            )
+        met[span.instructor_id] += span.days * cards.get(span.branch_id, 0.0) / 2
+        out_of[span.instructor_id] += span.days
+    return {i: Share(met[i], out_of[i]) for i in out_of}
+
+
+def _quarters(year: Year) -> list[tuple[date, date]]:
+    """The year's quarters, the last cut at `year.last`."""
+    out = []
+    for number in range(1, 5):
+        first, last = clock.quarter_span(f"{year.number}Q{number}")
+        out.append((first, min(last, year.last)))
+    return out
+
+
+def _kinds_by_quarter(year: Year, branches: Select) -> dict[tuple[int, int], set]:
+    """The kinds of meeting each branch held in each quarter (1-4) of the year."""
+    found: dict[tuple[int, int], set] = defaultdict(set)
+    for branch_id, held_on, kind in db.session.execute(
+        select(Meeting.branch_id, Meeting.held_on, Meeting.kind).where(
+            Meeting.branch_id.in_(branches),
+            Meeting.standing,
+            Meeting.held_on.between(year.first, year.last),
+        )
+    ):
+        found[(branch_id, (held_on.month - 1) // 3 + 1)].add(kind)
+    return found
+
+
+def _cards(year: Year, branches: Select) -> dict[int, float]:
+    """Per branch: 0.5 for the year's goal card, plus 0.5 × the share of its members (in the
+    branch now, or who left it during the year or after) whose vanguard card for the year has
+    an entry that counts, dated in the year."""
+    among = branches
+    with_goal = set(
+        db.session.scalars(
+            select(GoalCard.branch_id).where(
+                GoalCard.branch_id.in_(among), GoalCard.year == year.number
+            )
+        )
+    )
+    in_branch = and_(
+        Member.branch_id.in_(among),
+        (Member.left_on.is_(None)) | (Member.left_on >= year.first),
+    )
+    members = dict(
+        db.session.execute(
+            select(Member.branch_id, func.count()).where(in_branch).group_by(Member.branch_id)
+        ).all()
+    )
+    with_entries = dict(
+        db.session.execute(
+            select(Member.branch_id, func.count(distinct(Member.id)))
+            .join(VanguardCard, VanguardCard.member_id == Member.id)
+            .join(VanguardEntry, VanguardEntry.card_id == VanguardCard.id)
+            .where(
+                in_branch,
+                VanguardCard.year == year.number,
+                VanguardEntry.counts,
+                VanguardEntry.done_on.between(year.first, year.last),
+            )
+            .group_by(Member.branch_id)
+        ).all()
+    )
+    return {
+        branch_id: (0.5 if branch_id in with_goal else 0.0)
+        + 0.5 * with_entries.get(branch_id, 0) / members.get(branch_id, 1)
+        for branch_id in with_goal | set(with_entries)
+    }
+
+
+# --- pairing activities ---------------------------------------------------------------------
+
+
+def _pairings(year: Year, spans: list[Span], branches: Select) -> dict[int, Share]:
+    """Of the days held of branches paired at some time in the year, those of branches that
+    held a pairing activity in the year."""
+    among = branches
+    paired = set(
+        db.session.scalars(
+            select(Pairing.branch_id).where(
+                Pairing.branch_id.in_(among),
+                Pairing.started_on <= year.last,
+                (Pairing.ended_on.is_(None)) | (Pairing.ended_on > year.first),
+            )
+        )
+    )
+    active = set(
+        db.session.scalars(
+            select(Pairing.branch_id)
+            .join(PairingActivity, PairingActivity.pairing_id == Pairing.id)
+            .where(
+                Pairing.branch_id.in_(among),
+                PairingActivity.held_on.between(year.first, year.last),
+            )
+        )
+    )
+    met: dict[int, int] = defaultdict(int)
+    out_of: dict[int, int] = defaultdict(int)
+    for span in spans:
+        if span.branch_id in paired:
+            out_of[span.instructor_id] += span.days
+            met[span.instructor_id] += span.days if span.branch_id in active else 0
+    return {i: Share(met[i], out_of[i]) for i in out_of}
+
+
+# --- visits sent back and corrected in time -----------------------------------------------------
+
+
+def _corrections(year: Year, instructor_ids: list[int]) -> dict[int, Share]:
+    """Each time one of the instructor's visits was sent back within the year; met: corrected
+    within RETURN_FIX_DAYS of it."""
+    fix = timedelta(days=current_app.config["RETURN_FIX_DAYS"])
+    found: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for instructor_id, at, corrected_at in db.session.execute(
+        select(Visit.instructor_id, VisitComment.at, VisitComment.corrected_at)
+        .join(Visit, Visit.id == VisitComment.visit_id)
+        .where(
+            Visit.instructor_id.in_(instructor_ids),
+            VisitComment.returned,
+            VisitComment.at >= clock.local_midnight(year.first),
+            VisitComment.at < clock.local_midnight(year.last + timedelta(days=1)),
+        )
+    ):
+        found[instructor_id][1] += 1
+        if corrected_at is not None and corrected_at - at <= fix:
+            found[instructor_id][0] += 1
+    return {i: Share(met, out_of) for i, (met, out_of) in found.items()}

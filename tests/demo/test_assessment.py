@@ -1,0 +1,162 @@
+"""The annual assessment's computed part (crm.assessment.indicators) on the demo: every
+instructor's five indicators, for last year and for this year to date, against the same
+figures counted here day by day from the rows (plain SQL), by the formulas the page shows.
+
+Nothing here calls the code under test to get an expected figure: the indicators work in
+spans of days and merged intervals; this file walks every day each branch was held.
+"""
+
+import bisect
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from crm import clock
+from crm.assessment import indicators
+from crm.extensions import db
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.xdist_group("demo"), pytest.mark.slow]
+
+CADENCE, FIX_DAYS = 30, 7  # the demo's VISIT_CADENCE_DAYS and RETURN_FIX_DAYS (the defaults)
+
+
+def rows(sql: str, **params) -> list:
+    return db.session.execute(sa.text(sql), params).all()
+
+
+def as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def as_utc(value) -> datetime:
+    stamp = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp
+
+
+def days(first: date, last: date):
+    while first <= last:
+        yield first
+        first += timedelta(days=1)
+
+
+def expected(number: int, last: date) -> dict[int, dict[str, list[float]]]:
+    """[met, out_of] of each indicator for each instructor, counted day by day."""
+    first = date(number, 1, 1)
+    out: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
+    assignments = [
+        (b, i, as_date(s), as_date(e) if e else None)
+        for b, i, s, e in rows(
+            "SELECT branch_id, instructor_id, started_on, ended_on FROM assignment"
+        )
+    ]
+
+    def holder(branch_id: int, day: date) -> int | None:
+        for b, i, s, e in assignments:
+            if b == branch_id and s <= day and (e is None or day < e):
+                return i
+        return None
+
+    onsite = defaultdict(list)
+    for b, at in rows("SELECT branch_id, visited_at FROM visit WHERE kind = 'onsite'"):
+        onsite[b].append(as_utc(at).astimezone(clock.LOCAL_TIME).date())
+    for found in onsite.values():
+        found.sort()
+    kinds = defaultdict(set)  # (branch, quarter) → kinds held
+    for b, held_on, kind in rows(
+        "SELECT branch_id, held_on, kind FROM meeting WHERE withdrawn_on IS NULL"
+    ):
+        held_on = as_date(held_on)
+        if first <= held_on <= last:
+            kinds[(b, (held_on.month - 1) // 3 + 1)].add(kind)
+    goal = {b for (b,) in rows("SELECT branch_id FROM goal_card WHERE year = :y", y=number)}
+    members = defaultdict(set)
+    for m, b, left_on in rows("SELECT id, branch_id, left_on FROM member"):
+        if left_on is None or as_date(left_on) >= first:
+            members[b].add(m)
+    scored = defaultdict(set)
+    for m, b, done_on in rows(
+        "SELECT member.id, member.branch_id, vanguard_entry.done_on FROM vanguard_entry"
+        " JOIN vanguard_card ON vanguard_card.id = vanguard_entry.card_id"
+        " JOIN member ON member.id = vanguard_card.member_id"
+        " WHERE vanguard_card.year = :y AND vanguard_entry.confirmed_on IS NOT NULL"
+        " AND vanguard_entry.withdrawn_on IS NULL",
+        y=number,
+    ):
+        if first <= as_date(done_on) <= last and m in members[b]:
+            scored[b].add(m)
+    paired, active = set(), set()
+    for b, s, e in rows("SELECT branch_id, started_on, ended_on FROM pairing"):
+        if as_date(s) <= last and (e is None or as_date(e) > first):
+            paired.add(b)
+    for b, held_on in rows(
+        "SELECT pairing.branch_id, pairing_activity.held_on FROM pairing_activity"
+        " JOIN pairing ON pairing.id = pairing_activity.pairing_id"
+    ):
+        if first <= as_date(held_on) <= last:
+            active.add(b)
+
+    for b, i, s, e in assignments:
+        for day in days(max(s, first), last):
+            if e is not None and day >= e:
+                break
+            figures = out[i]
+            recent = bisect.bisect_left(onsite[b], day - timedelta(days=CADENCE))
+            visited = recent < len(onsite[b]) and onsite[b][recent] <= day
+            overdue = s < day - timedelta(days=CADENCE) and not visited
+            figures["visits"][0] += not overdue
+            figures["visits"][1] += 1
+            quarter = (day.month - 1) // 3 + 1
+            cards = (0.5 if b in goal else 0) + (
+                0.5 * len(scored[b]) / len(members[b]) if members[b] else 0
+            )
+            figures["meetings_cards"][0] += len(kinds[(b, quarter)]) / 3 / 2 + cards / 2
+            figures["meetings_cards"][1] += 1
+            if b in paired:
+                figures["pairings"][0] += b in active
+                figures["pairings"][1] += 1
+
+    for b, due_on, status, closed_on in rows(
+        "SELECT branch_id, due_on, status, closed_on FROM problem"
+    ):
+        due_on = as_date(due_on)
+        if first <= due_on <= last and (i := holder(b, due_on)) is not None:
+            out[i]["problems"][0] += status == "solved" and as_date(closed_on) <= due_on
+            out[i]["problems"][1] += 1
+
+    for i, at, corrected_at in rows(
+        "SELECT visit.instructor_id, visit_comment.at, visit_comment.corrected_at"
+        " FROM visit_comment JOIN visit ON visit.id = visit_comment.visit_id"
+        " WHERE visit_comment.returned"
+    ):
+        at = as_utc(at)
+        if first <= at.astimezone(clock.LOCAL_TIME).date() <= last:
+            on_time = corrected_at is not None and as_utc(corrected_at) - at <= timedelta(
+                days=FIX_DAYS
+            )
+            out[i]["corrections"][0] += on_time
+            out[i]["corrections"][1] += 1
+    return out
+
+
+@pytest.mark.parametrize("years_back", [1, 0])
+def test_every_instructors_indicators_agree_with_a_count_day_by_day(app, years_back):
+    with app.app_context():
+        today = clock.today()
+        year = indicators.Year.of(today.year - years_back, today)
+        want = expected(year.number, year.last)
+        ids = [i for (i,) in rows("SELECT id FROM instructor")]
+        got = dict(indicators.computed(year, ids))
+    assert set(got) == set(ids)
+    compared = defaultdict(int)
+    for instructor_id, shares in got.items():
+        for key, share in shares.items():
+            met, out_of = want[instructor_id][key]
+            assert (share.met, share.out_of) == (
+                pytest.approx(met),
+                pytest.approx(out_of),
+            ), (instructor_id, key)
+            compared[key] += out_of > 0
+    # Every indicator had something to count for most instructors: the check is not empty.
+    assert all(compared[key] >= len(ids) // 2 for key in got[ids[0]]), compared
