@@ -3,9 +3,13 @@ shows at each step. A corrected visit left no trace for the reviewer: the histor
 the send-back, the check still said 待核查, and the instructor was told 走访已记录."""
 
 import re
+from datetime import timedelta
+
+import sqlalchemy as sa
 
 from crm.accounts.models import Role
 from crm.extensions import db
+from crm.review.models import VisitComment
 from tests import factories as f
 
 
@@ -44,6 +48,12 @@ def test_a_visit_sent_back_and_corrected_goes_back_to_the_reviewer(app, client, 
     assert "更正已保存，已重新提交审阅" in done.text
     assert "走访已记录" not in done.text
     auth.logout()
+    with app.app_context():  # when it was corrected, for the annual assessment
+        sent_back = db.session.scalars(
+            sa.select(VisitComment).where(VisitComment.visit_id == ids[0])
+        ).one()
+        assert sent_back.returned
+        assert timedelta(0) <= sent_back.corrected_at - sent_back.at < timedelta(minutes=1)
 
     auth.login("reviewer")
     history = client.get(f"/review/visits/{ids[0]}").text
