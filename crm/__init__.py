@@ -31,6 +31,7 @@ FEATURES_WITH_PAGES = (
     "privacy",
     "offline",
     "reminders",
+    "assessment",
 )
 
 

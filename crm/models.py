@@ -1,6 +1,7 @@
 """Every model module, imported so the metadata (and Alembic) knows every table."""
 
 from crm.accounts import models as accounts
+from crm.assessment import models as assessment
 from crm.assignments import models as assignments
 from crm.audit import models as audit
 from crm.backup import models as backup
@@ -22,6 +23,7 @@ from crm.visits import models as visits
 
 __all__ = [
     "accounts",
+    "assessment",
     "assignments",
     "audit",
     "backup",

@@ -26,6 +26,7 @@ SECTIONS = (
     ("organizations.index", "两新组织", (Role.ADMIN, Role.REVIEWER)),
     ("pairings.index", "结对共建", (Role.ADMIN, Role.REVIEWER)),
     ("reports.index", "月报", (Role.INSTRUCTOR, Role.ADMIN, Role.REVIEWER)),
+    ("assessment.index", "年度考核", (Role.INSTRUCTOR, Role.ADMIN, Role.REVIEWER)),
     ("assignments.index", "联系指导", (Role.ADMIN,)),
     ("assignments.unassigned", "待分配", (Role.ADMIN,)),
     ("transfer.index", "导入导出", (Role.ADMIN,)),

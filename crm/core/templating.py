@@ -25,6 +25,11 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
+def figure(value: float) -> str:
+    """A count that may be fractional (branch-days shared by a weight): 12 → 12, 12.25 → 12.3."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
 def iso_date(value: date | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
@@ -36,6 +41,7 @@ def register(app: Flask) -> None:
         local_datetime=local_datetime,
         day=iso_date,
         percent=percent,
+        figure=figure,
     )
     app.jinja_env.globals.update(
         Role=Role, errors_in=errors_in, menu_sections=sections, PAGE_SIZES=PAGE_SIZES

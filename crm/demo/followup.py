@@ -110,7 +110,7 @@ def _sent_back(rng: random.Random, today: date, reviewer: Account, counts: Count
         comment = {"visit_id": visit.id, "text": note, "returned": True, "by_id": reviewer.id}
         comments.append({**comment, "at": at, "corrected_at": None})
         if visit not in waiting:  # its own draw: the rest of the demo stays as it was
-            days = random.Random(visit.id).choice((1, 1, 2, 3, 5, 12))
+            days = random.Random(visit.id).choice((1, 1, 2, 3, 5, 12))  # noqa: S311  (demo data)
             comments[-1]["corrected_at"] = min(at + timedelta(days=days), clock.now())
         if visit in waiting:
             returned.append({"key": visit.id, "returned_at": at, "return_note": note})

@@ -1,0 +1,147 @@
+"""The assessment's pages: the admin's scheme (refused beside the field at fault with what was
+typed kept, locked once the year starts), and the computed part, which each reader sees only
+within their scope: an instructor their own, a district's reviewer their district."""
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from crm import clock
+from crm.accounts.models import Role
+from crm.assessment.models import Scheme
+from crm.extensions import db
+from crm.organizations.models import District
+from tests import factories as f
+
+SCHEME = {
+    "daily_weight": "40", "rating_weight": "30", "committee_weight": "30",
+    "visits_weight": "30", "problems_weight": "25", "meetings_cards_weight": "20",
+    "pairings_weight": "15", "corrections_weight": "10",
+    "excellent_min": "90", "competent_min": "70", "basic_min": "60", "excellent_quota": "20",
+}  # fmt: skip
+LAST_YEAR = clock.today().year - 1
+
+
+@pytest.fixture
+def admin(app, auth):
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+    auth.login("admin")
+
+
+def stored(app) -> Scheme | None:
+    with app.app_context():
+        return db.session.scalars(sa.select(Scheme).where(Scheme.year == LAST_YEAR)).first()
+
+
+def test_the_admin_sets_the_years_scheme(app, client, admin):
+    changed = {**SCHEME, "daily_weight": "50", "committee_weight": "20", "excellent_quota": "15"}
+    answer = client.post(f"/assessment/{LAST_YEAR}/scheme", data=changed)
+    assert answer.status_code == 303
+    scheme = stored(app)
+    assert (scheme.daily_weight, scheme.committee_weight, scheme.excellent_quota) == (50, 20, 15)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message", "beside"),
+    [
+        ({"daily_weight": "50"}, "三部分权重合计应为 100%，现为 110%。", "daily_weight"),
+        (
+            {"pairings_weight": "5"},
+            "日常工作五项指标的权重合计应为 100%，现为 90%。",
+            "visits_weight",
+        ),
+        ({"competent_min": "95"}, "分数线应从高到低", "competent_min"),
+        ({"excellent_quota": "120"}, "请填写 0 到 100 之间的整数。", "excellent_quota"),
+        ({"basic_min": "六十"}, "请填写一个不太大的非负整数。", "basic_min"),
+        ({"rating_weight": ""}, "请填写 0 到 100 之间的整数。", "rating_weight"),
+    ],
+)
+def test_a_bad_scheme_is_refused_beside_its_field_and_kept_as_typed(
+    app, client, admin, changes, message, beside
+):
+    answer = client.post(f"/assessment/{LAST_YEAR}/scheme", data={**SCHEME, **changes})
+    assert answer.status_code == 422
+    assert message in answer.text
+    error_at = answer.text.rindex(message)  # beside the field (a summary may lead the form)
+    assert answer.text.rindex(f'id="{beside}"', 0, error_at) > answer.text.rindex(
+        "<fieldset", 0, error_at
+    )
+    for name, value in changes.items():
+        assert f'name="{name}" type="number" value="{value}"' in answer.text
+    assert stored(app) is None
+
+
+def test_starting_the_year_locks_the_scheme(app, client, admin):
+    assert client.post(f"/assessment/{LAST_YEAR}/start").status_code == 303
+    scheme = stored(app)
+    assert scheme.locked_at is not None
+    assert scheme.daily_weight == 40  # the defaults, locked
+    client.post(f"/assessment/{LAST_YEAR}/scheme", data={**SCHEME, "daily_weight": "50",
+                                                         "committee_weight": "20"})  # fmt: skip
+    assert stored(app).daily_weight == 40
+    page = client.get(f"/assessment/{LAST_YEAR}/scheme").text
+    assert "方案已锁定" in page
+    assert "保存方案" not in page
+    again = client.post(f"/assessment/{LAST_YEAR}/start", follow_redirects=True).text
+    assert "年度考核已于" in again
+
+
+def test_a_year_outside_the_platforms_is_not_found(app, client, admin):
+    assert client.get(f"/assessment/{clock.today().year + 1}/").status_code == 404
+    assert client.get("/assessment/2018/scheme").status_code == 404
+
+
+def test_each_reader_sees_the_computed_part_within_their_scope(app, client, auth):
+    with app.app_context():
+        first, second = db.session.scalars(sa.select(District).order_by(District.id).limit(2))
+        me = f.InstructorFactory(account__username="zdy", district=first,
+                                 hired_on=date(2020, 1, 1))  # fmt: skip
+        colleague = f.InstructorFactory(district=first, hired_on=date(2020, 1, 1))
+        elsewhere = f.InstructorFactory(district=second, hired_on=date(2020, 1, 1))
+        f.AccountFactory(username="reviewer", roles=[Role.REVIEWER], scope_district=first)
+        f.AccountFactory(username="auditor", roles=[Role.AUDITOR])
+        db.session.commit()
+        names = {i.id: i.name for i in (me, colleague, elsewhere)}
+        ids = (me.id, colleague.id, elsewhere.id)
+
+    def page(instructor_id: int) -> int:
+        return client.get(f"/assessment/{LAST_YEAR}/instructors/{instructor_id}").status_code
+
+    auth.login("zdy")
+    table = client.get(f"/assessment/{LAST_YEAR}/").text
+    assert names[ids[0]] in table
+    assert names[ids[1]] not in table
+    assert names[ids[2]] not in table
+    assert [page(i) for i in ids] == [200, 404, 404]
+    assert client.get(f"/assessment/{LAST_YEAR}/scheme").status_code == 403
+    auth.logout()
+
+    auth.login("reviewer")
+    table = client.get(f"/assessment/{LAST_YEAR}/").text
+    assert [names[i] in table for i in ids] == [True, True, False]
+    assert [page(i) for i in ids] == [200, 200, 404]
+    auth.logout()
+
+    auth.login("auditor")
+    assert client.get("/assessment/").status_code == 403
+
+
+def test_the_years_table_runs_as_many_statements_for_many_instructors_as_for_few(
+    app, client, admin, count_queries
+):
+    def fill(n: int) -> None:
+        with app.app_context():
+            for _ in range(n):
+                assignment = f.AssignmentFactory(instructor__hired_on=date(2020, 1, 1))
+                f.VisitFactory(instructor=assignment.instructor, branch=assignment.branch)
+            db.session.commit()
+
+    fill(2)
+    with count_queries() as few:
+        assert client.get(f"/assessment/{LAST_YEAR}/").status_code == 200
+    fill(8)
+    with count_queries() as many:
+        assert client.get(f"/assessment/{LAST_YEAR}/").status_code == 200
+    assert len(many) == len(few), "\n".join(many)
