@@ -25,6 +25,7 @@ from sqlalchemy import Select, and_, distinct, func, select
 from crm import clock
 from crm.assignments.models import Assignment
 from crm.assignments.services import held_at, held_during
+from crm.branches.models import Branch
 from crm.cards.models import GoalCard, VanguardCard, VanguardEntry
 from crm.db import local_day
 from crm.extensions import db
@@ -111,6 +112,19 @@ class Share:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One record behind an indicator (a branch held, a problem, a visit sent back): what it
+    is, what it added to the figure, and the page it is on."""
+
+    label: str
+    detail: str
+    met: float
+    out_of: float
+    endpoint: str
+    values: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
 class Span:
     """Days an instructor held a branch within the year (first and last inclusive), and the
     day their assignment began (the grace before a first visit is due runs from it)."""
@@ -127,6 +141,9 @@ class Span:
 
     def days_within(self, first: date, last: date) -> int:
         return max((min(self.last, last) - max(self.first, first)).days + 1, 0)
+
+    def __str__(self) -> str:
+        return f"{_day(self.first)} 至 {_day(self.last)} 联系 {self.days} 天"
 
 
 @dataclass(frozen=True)
@@ -145,10 +162,26 @@ class Year:
         return cls(number, min(date(number, 12, 31), today))
 
 
+Found = dict[str, dict[int, list[Evidence]]]  # indicator → instructor → records
+
+
 def computed(year: Year, instructor_ids: Iterable[int]) -> Iterator[tuple[int, dict[str, Share]]]:
     """Each instructor's five shares, INSTRUCTORS_PER_BATCH at a time (constant memory over a
     province); an instructor who held no branch and had no visit sent back has all five
     empty."""
+    for instructor_id, found in evidence(year, instructor_ids):
+        yield instructor_id, {key: total(records) for key, records in found.items()}
+
+
+def total(records: list[Evidence]) -> Share:
+    return Share(sum(r.met for r in records), sum(r.out_of for r in records))
+
+
+def evidence(
+    year: Year, instructor_ids: Iterable[int]
+) -> Iterator[tuple[int, dict[str, list[Evidence]]]]:
+    """The records behind each instructor's five indicators, a batch at a time: the shares are
+    their sums, so the figure and the records under it cannot disagree."""
     ids = sorted(set(instructor_ids))
     for start in range(0, len(ids), INSTRUCTORS_PER_BATCH):
         batch = ids[start : start + INSTRUCTORS_PER_BATCH]
@@ -156,19 +189,29 @@ def computed(year: Year, instructor_ids: Iterable[int]) -> Iterator[tuple[int, d
         branches = select(Assignment.branch_id).where(
             Assignment.instructor_id.in_(batch), held_during(year.first, year.last)
         )
-        found = {
-            "visits": _visits(year, spans, branches),
+        names = dict(
+            db.session.execute(select(Branch.id, Branch.name).where(Branch.id.in_(branches)))
+            .tuples()
+            .all()
+        )
+        found: Found = {
+            "visits": _visits(year, spans, branches, names),
             "problems": _problems(year, batch),
-            "meetings_cards": _meetings_cards(year, spans, branches),
-            "pairings": _pairings(year, spans, branches),
+            "meetings_cards": _meetings_cards(year, spans, branches, names),
+            "pairings": _pairings(year, spans, branches, names),
             "corrections": _corrections(year, batch),
         }
         for instructor_id in batch:
-            yield (
-                instructor_id,
-                {key: shares.get(instructor_id, Share(0, 0)) for key, shares in found.items()},
-            )
+            yield instructor_id, {key: rows.get(instructor_id, []) for key, rows in found.items()}
         db.session.expunge_all()
+
+
+def _day(value: date) -> str:
+    return f"{value:%Y-%m-%d}"
+
+
+def _branch_page(span: Span) -> tuple[str, tuple[tuple[str, int], ...]]:
+    return "branches.detail", (("branch_id", span.branch_id),)
 
 
 def held_spans(year: Year, instructor_ids: list[int]) -> list[Span]:
@@ -197,21 +240,32 @@ def held_spans(year: Year, instructor_ids: list[int]) -> list[Span]:
 # --- on-site visits within cadence ------------------------------------------------------------
 
 
-def _visits(year: Year, spans: list[Span], branches: Select) -> dict[int, Share]:
+def _visits(
+    year: Year, spans: list[Span], branches: Select, names: dict[int, str]
+) -> dict[int, list[Evidence]]:
     """Days within cadence of each span: a day D is overdue when the assignment began more
     than the cadence before it and no on-site visit fell on a day from D − cadence to D, so
     the days covered are those within the cadence after the start and after each visit."""
     cadence = overdue.cadence()
     visited = _onsite_days(branches, year.first - cadence, year.last)
-    met: dict[int, int] = defaultdict(int)
-    out_of: dict[int, int] = defaultdict(int)
+    found: dict[int, list[Evidence]] = defaultdict(list)
     for span in spans:
+        days = visited.get(span.branch_id, [])
         covers = [(span.started_on, span.started_on + cadence)] + [
-            (day, day + cadence) for day in visited.get(span.branch_id, ())
+            (day, day + cadence) for day in days
         ]
-        met[span.instructor_id] += _days_covered(covers, span.first, span.last)
-        out_of[span.instructor_id] += span.days
-    return {i: Share(met[i], out_of[i]) for i in out_of}
+        met = _days_covered(covers, span.first, span.last)
+        onsite = sum(span.first <= day <= span.last for day in days)
+        found[span.instructor_id].append(
+            Evidence(
+                names[span.branch_id],
+                f"{span}，其间实地走访 {onsite} 次；未超期 {met} 天，超期 {span.days - met} 天",
+                met,
+                span.days,
+                *_branch_page(span),
+            )
+        )
+    return found
 
 
 def _onsite_days(branches: Select, first: date, last: date) -> dict[int, list[date]]:
@@ -246,45 +300,82 @@ def _days_covered(covers: list[tuple[date, date]], first: date, last: date) -> i
 # --- problems solved by their due date --------------------------------------------------------
 
 
-def _problems(year: Year, instructor_ids: list[int]) -> dict[int, Share]:
+def _problems(year: Year, instructor_ids: list[int]) -> dict[int, list[Evidence]]:
     """Problems due within the year, for whoever held their branch on the due date; met: solved
     on or before it."""
-    in_time = and_(Problem.status == ProblemStatus.SOLVED, Problem.closed_on <= Problem.due_on)
-    rows = db.session.execute(
-        select(Assignment.instructor_id, func.count(), func.count().filter(in_time))
+    found: dict[int, list[Evidence]] = defaultdict(list)
+    for instructor_id, problem_id, name, category, due_on, status, closed_on in db.session.execute(
+        select(
+            Assignment.instructor_id,
+            Problem.id,
+            Branch.name,
+            Problem.category,
+            Problem.due_on,
+            Problem.status,
+            Problem.closed_on,
+        )
         .join(
             Assignment,
             and_(Assignment.branch_id == Problem.branch_id, held_at(Problem.due_on)),
         )
+        .join(Branch, Branch.id == Problem.branch_id)
         .where(
             Assignment.instructor_id.in_(instructor_ids),
             Problem.due_on.between(year.first, year.last),
         )
-        .group_by(Assignment.instructor_id)
-    )
-    return {instructor_id: Share(met, due) for instructor_id, due, met in rows}
+        .order_by(Problem.due_on, Problem.id)
+    ):
+        in_time = status is ProblemStatus.SOLVED and closed_on <= due_on
+        state = f"{_day(closed_on)} {status.label}" if closed_on else status.label
+        found[instructor_id].append(
+            Evidence(
+                f"{name} · {category.label}",
+                f"{_day(due_on)} 到期，{state}：{'按期解决' if in_time else '未按期解决'}",
+                int(in_time),
+                1,
+                "problems.detail",
+                (("problem_id", problem_id),),
+            )
+        )
+    return found
 
 
 # --- 三会两卡 -----------------------------------------------------------------------------------
 
 
-def _meetings_cards(year: Year, spans: list[Span], branches: Select) -> dict[int, Share]:
+def _meetings_cards(
+    year: Year, spans: list[Span], branches: Select, names: dict[int, str]
+) -> dict[int, list[Evidence]]:
     """Half the 三会 (kinds held each quarter, by the days held in it), half the two cards
     (the year's goal card, and the share of members whose vanguard card has an entry that
     counts this year, by the days held)."""
     kinds = _kinds_by_quarter(year, branches)
     cards = _cards(year, branches)
-    met: dict[int, float] = defaultdict(float)
-    out_of: dict[int, int] = defaultdict(int)
+    found: dict[int, list[Evidence]] = defaultdict(list)
     for span in spans:
-        for quarter, (first, last) in enumerate(_quarters(year), start=1):
-            held = span.days_within(first, last)
-            met[span.instructor_id] += (
-                held * len(kinds.get((span.branch_id, quarter), ())) / len(MeetingKind) / 2
+        held = [
+            (span.days_within(first, last), len(kinds.get((span.branch_id, quarter), ())))
+            for quarter, (first, last) in enumerate(_quarters(year), start=1)
+        ]
+        meetings = sum(days * count / len(MeetingKind) for days, count in held) / 2
+        goal, scored, members = cards.get(span.branch_id, (False, 0, 0))
+        card_share = (0.5 if goal else 0) + (0.5 * scored / members if members else 0)
+        quarters = "、".join(
+            f"第{quarter}季度 {count} 类"
+            for quarter, (days, count) in enumerate(held, start=1)
+            if days
+        )
+        found[span.instructor_id].append(
+            Evidence(
+                names[span.branch_id],
+                f"{span}；三会：{quarters}；履职目标卡：{'有' if goal else '无'}；"
+                f"先锋储绩卡有得分的党员 {scored}/{members}",
+                meetings + span.days * card_share / 2,
+                span.days,
+                *_branch_page(span),
             )
-        met[span.instructor_id] += span.days * cards.get(span.branch_id, 0.0) / 2
-        out_of[span.instructor_id] += span.days
-    return {i: Share(met[i], out_of[i]) for i in out_of}
+        )
+    return found
 
 
 def _quarters(year: Year) -> list[tuple[date, date]]:
@@ -310,20 +401,19 @@ def _kinds_by_quarter(year: Year, branches: Select) -> dict[tuple[int, int], set
     return found
 
 
-def _cards(year: Year, branches: Select) -> dict[int, float]:
-    """Per branch: 0.5 for the year's goal card, plus 0.5 × the share of its members (in the
-    branch now, or who left it during the year or after) whose vanguard card for the year has
-    an entry that counts, dated in the year."""
-    among = branches
+def _cards(year: Year, branches: Select) -> dict[int, tuple[bool, int, int]]:
+    """Per branch: whether it has the year's goal card, and how many of its members (in the
+    branch now, or who left it during the year or after) have a vanguard card for the year
+    with an entry that counts, dated in the year, of how many."""
     with_goal = set(
         db.session.scalars(
             select(GoalCard.branch_id).where(
-                GoalCard.branch_id.in_(among), GoalCard.year == year.number
+                GoalCard.branch_id.in_(branches), GoalCard.year == year.number
             )
         )
     )
     in_branch = and_(
-        Member.branch_id.in_(among),
+        Member.branch_id.in_(branches),
         (Member.left_on.is_(None)) | (Member.left_on >= year.first),
     )
     members = dict(
@@ -346,66 +436,92 @@ def _cards(year: Year, branches: Select) -> dict[int, float]:
         ).all()
     )
     return {
-        branch_id: (0.5 if branch_id in with_goal else 0.0)
-        + 0.5 * with_entries.get(branch_id, 0) / members.get(branch_id, 1)
-        for branch_id in with_goal | set(with_entries)
-    }
+        branch_id: (branch_id in with_goal, with_entries.get(branch_id, 0), count)
+        for branch_id, count in members.items()
+    } | dict.fromkeys(with_goal - set(members), (True, 0, 0))
 
 
 # --- pairing activities ---------------------------------------------------------------------
 
 
-def _pairings(year: Year, spans: list[Span], branches: Select) -> dict[int, Share]:
+def _pairings(
+    year: Year, spans: list[Span], branches: Select, names: dict[int, str]
+) -> dict[int, list[Evidence]]:
     """Of the days held of branches paired at some time in the year, those of branches that
     held a pairing activity in the year."""
-    among = branches
     paired = set(
         db.session.scalars(
             select(Pairing.branch_id).where(
-                Pairing.branch_id.in_(among),
+                Pairing.branch_id.in_(branches),
                 Pairing.started_on <= year.last,
                 (Pairing.ended_on.is_(None)) | (Pairing.ended_on > year.first),
             )
         )
     )
-    active = set(
-        db.session.scalars(
-            select(Pairing.branch_id)
+    activities = dict(
+        db.session.execute(
+            select(Pairing.branch_id, func.count())
             .join(PairingActivity, PairingActivity.pairing_id == Pairing.id)
             .where(
-                Pairing.branch_id.in_(among),
+                Pairing.branch_id.in_(branches),
                 PairingActivity.held_on.between(year.first, year.last),
             )
-        )
+            .group_by(Pairing.branch_id)
+        ).all()
     )
-    met: dict[int, int] = defaultdict(int)
-    out_of: dict[int, int] = defaultdict(int)
+    found: dict[int, list[Evidence]] = defaultdict(list)
     for span in spans:
         if span.branch_id in paired:
-            out_of[span.instructor_id] += span.days
-            met[span.instructor_id] += span.days if span.branch_id in active else 0
-    return {i: Share(met[i], out_of[i]) for i in out_of}
+            held = activities.get(span.branch_id, 0)
+            found[span.instructor_id].append(
+                Evidence(
+                    names[span.branch_id],
+                    f"{span}；本年结对共建活动 {held} 次",
+                    span.days if held else 0,
+                    span.days,
+                    *_branch_page(span),
+                )
+            )
+    return found
 
 
 # --- visits sent back and corrected in time -----------------------------------------------------
 
 
-def _corrections(year: Year, instructor_ids: list[int]) -> dict[int, Share]:
+def _corrections(year: Year, instructor_ids: list[int]) -> dict[int, list[Evidence]]:
     """Each time one of the instructor's visits was sent back within the year; met: corrected
     within RETURN_FIX_DAYS of it."""
     fix = timedelta(days=current_app.config["RETURN_FIX_DAYS"])
-    found: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for instructor_id, at, corrected_at in db.session.execute(
-        select(Visit.instructor_id, VisitComment.at, VisitComment.corrected_at)
+    found: dict[int, list[Evidence]] = defaultdict(list)
+    for instructor_id, visit_id, name, at, corrected_at in db.session.execute(
+        select(
+            Visit.instructor_id, Visit.id, Branch.name, VisitComment.at, VisitComment.corrected_at
+        )
         .join(Visit, Visit.id == VisitComment.visit_id)
+        .join(Branch, Branch.id == Visit.branch_id)
         .where(
             Visit.instructor_id.in_(instructor_ids),
             VisitComment.returned,
             VisitComment.at >= clock.local_midnight(year.first),
             VisitComment.at < clock.local_midnight(year.last + timedelta(days=1)),
         )
+        .order_by(VisitComment.at, VisitComment.id)
     ):
-        found[instructor_id][1] += 1
-        if corrected_at is not None and corrected_at - at <= fix:
-            found[instructor_id][0] += 1
-    return {i: Share(met, out_of) for i, (met, out_of) in found.items()}
+        in_time = corrected_at is not None and corrected_at - at <= fix
+        sent = at.astimezone(clock.LOCAL_TIME)
+        done = (
+            f"{corrected_at.astimezone(clock.LOCAL_TIME):%Y-%m-%d %H:%M} 修改"
+            if corrected_at
+            else "尚未修改"
+        )
+        found[instructor_id].append(
+            Evidence(
+                name,
+                f"{sent:%Y-%m-%d %H:%M} 退回，{done}：{'按时' if in_time else '未按时'}",
+                int(in_time),
+                1,
+                "visits.detail",
+                (("visit_id", visit_id),),
+            )
+        )
+    return found

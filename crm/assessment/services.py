@@ -120,19 +120,21 @@ def score(scheme: Scheme, shares: dict[str, Share]) -> float | None:
     )
 
 
-def assessed(account: Account, year: Year) -> list[tuple[int, str, str]]:
+def assessed(
+    account: Account, year: Year, instructor_id: int | None = None
+) -> list[tuple[int, str, str]]:
     """(id, name, district) of the instructors in post at some time in the year that the
-    account may see, by district and name."""
-    return [
-        (row.id, row.name, row.district)
-        for row in db.session.execute(
-            select(Instructor.id, Account.name, District.name.label("district"))
-            .join(Account, Account.id == Instructor.account_id)
-            .join(District, District.id == Instructor.district_id)
-            .where(in_post_during(year.first, year.last), instructor_scope(account))
-            .order_by(District.position, Account.name, Instructor.id)
-        )
-    ]
+    account may see (only `instructor_id`, when given), by district and name."""
+    statement = (
+        select(Instructor.id, Account.name, District.name.label("district"))
+        .join(Account, Account.id == Instructor.account_id)
+        .join(District, District.id == Instructor.district_id)
+        .where(in_post_during(year.first, year.last), instructor_scope(account))
+        .order_by(District.position, Account.name, Instructor.id)
+    )
+    if instructor_id is not None:
+        statement = statement.where(Instructor.id == instructor_id)
+    return [(row.id, row.name, row.district) for row in db.session.execute(statement)]
 
 
 def daily_part(account: Account, year: Year) -> list[Daily]:
@@ -143,3 +145,18 @@ def daily_part(account: Account, year: Year) -> list[Daily]:
     return [
         Daily(i, name, district, found[i], score(scheme, found[i])) for i, name, district in people
     ]
+
+
+def instructor_part(
+    account: Account, year: Year, instructor_id: int
+) -> tuple[Daily, dict[str, list[indicators.Evidence]]] | None:
+    """One instructor's computed part and the records under each indicator; None when the
+    account may not see them or they were not in post that year."""
+    found = assessed(account, year, instructor_id)
+    if not found:
+        return None
+    _, name, district = found[0]
+    records = dict(indicators.evidence(year, [instructor_id]))[instructor_id]
+    shares = {key: indicators.total(rows) for key, rows in records.items()}
+    daily = Daily(instructor_id, name, district, shares, score(scheme_for(year.number), shares))
+    return daily, records

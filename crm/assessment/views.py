@@ -8,7 +8,6 @@ from crm import clock
 from crm.accounts.models import Role
 from crm.assessment import indicators, services
 from crm.assessment.forms import SchemeForm
-from crm.assignments.services import visible_instructor
 from crm.core.access import allow
 from crm.core.forms import committed, form_status, submit
 from crm.extensions import db
@@ -55,17 +54,14 @@ def instructor(number: int, instructor_id: int):
     """One instructor's computed part with each indicator's formula and figures; 404 outside
     the reader's scope (another instructor, another district)."""
     year = _year(number)
-    visible_instructor(current_user, instructor_id) or abort(404)
-    row = next(
-        (r for r in services.daily_part(current_user, year) if r.instructor_id == instructor_id),
-        None,
-    ) or abort(404)
+    row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
     return render_template(
         "assessment/instructor.html",
         year=year,
         scheme=services.scheme_for(number),
         indicators=indicators.indicators(),
         row=row,
+        records=records,
     )
 
 

@@ -2,7 +2,7 @@
 typed kept, locked once the year starts), and the computed part, which each reader sees only
 within their scope: an instructor their own, a district's reviewer their district."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -145,3 +145,38 @@ def test_the_years_table_runs_as_many_statements_for_many_instructors_as_for_few
     with count_queries() as many:
         assert client.get(f"/assessment/{LAST_YEAR}/").status_code == 200
     assert len(many) == len(few), "\n".join(many)
+
+
+def test_each_figure_drills_down_to_the_records_behind_it(app, client, auth):
+    from datetime import UTC, datetime
+
+    from crm.problems.models import ProblemStatus
+    from crm.review.models import VisitComment
+
+    with app.app_context():
+        reviewer = f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
+        assignment = f.AssignmentFactory(instructor__hired_on=date(2020, 1, 1),
+                                         branch__name="赣南脐橙合作社党支部")  # fmt: skip
+        instructor, branch = assignment.instructor, assignment.branch
+        late = f.ProblemFactory(branch=branch, raised_on=date(LAST_YEAR, 3, 1),
+                                due_on=date(LAST_YEAR, 3, 31), status=ProblemStatus.SOLVED,
+                                closed_on=date(LAST_YEAR, 4, 2))  # fmt: skip
+        visit = f.VisitFactory(instructor=instructor, branch=branch,
+                               visited_at=datetime(LAST_YEAR, 5, 1, 2, tzinfo=UTC))  # fmt: skip
+        sent = datetime(LAST_YEAR, 5, 2, 2, tzinfo=UTC)
+        db.session.add(VisitComment(visit_id=visit.id, text="请补充", returned=True,
+                                    by_id=reviewer.id, at=sent,
+                                    corrected_at=sent + timedelta(days=2)))  # fmt: skip
+        db.session.commit()
+        ids = (instructor.id, branch.id, late.id, visit.id)
+    auth.login("reviewer")
+    table = client.get(f"/assessment/{LAST_YEAR}/").text
+    drill = f"/assessment/{LAST_YEAR}/instructors/{ids[0]}#problems"
+    assert f'href="{drill}">0%</a>' in table  # the figure links to its records
+    page = client.get(f"/assessment/{LAST_YEAR}/instructors/{ids[0]}").text
+    assert f'href="/branches/{ids[1]}">赣南脐橙合作社党支部</a>' in page
+    assert f'href="/problems/{ids[2]}">赣南脐橙合作社党支部 · ' in page
+    assert f"{LAST_YEAR}-03-31 到期，{LAST_YEAR}-04-02 已解决：未按期解决" in page
+    assert f'href="/visits/{ids[3]}">' in page
+    assert "10:00 修改：按时" in page
+    assert f"{LAST_YEAR}-01-01 至 {LAST_YEAR}-12-31 联系 365 天" in page
