@@ -81,6 +81,7 @@ class Defaults:
     GOAL_CARD_YEAR_END = "12-01"  # goal cards' self-assessment and rating open on this day
     BACKFILL_DAYS = 7  # a visit entered later than this after its date is 补录
     RETURN_FIX_DAYS = 7  # a visit sent back and corrected within this many days: in time
+    RATING_MIN_DAYS = 60  # a branch rates each instructor who held it this many days of a year
     PROBLEM_DUE_DAYS = 30
     VISIT_FAR_METERS = 1000  # farther from the branch's registered place is flagged
     VANGUARD_POINTS_MIN = 1  # points of one 先锋储绩卡 entry
@@ -106,6 +107,9 @@ class Defaults:
     # Sign-in attempts per client address; the store is memory:// for one server, a
     # redis://host:6379 URI shared by several (deploy/).
     LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
+    # The pages a secretary's personal link opens (crm.core.links): a link is used in a few
+    # requests; trying tokens is not.
+    LINK_RATE_LIMIT = "20 per minute; 100 per hour"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     # The token lives as long as the session: a form filled slowly on a phone must still post.

@@ -1,6 +1,9 @@
-from wtforms import Field
+from wtforms import Field, RadioField, TextAreaField
+from wtforms.validators import InputRequired, Length
+from wtforms.widgets import RadioInput
 
-from crm.core.forms import Form, NumberField
+from crm.assessment.models import Verdict
+from crm.core.forms import CheckboxList, Form, NumberField, date_field, options
 
 
 def _percent(label: str) -> Field:
@@ -20,6 +23,35 @@ class SchemeForm(Form):
     competent_min = NumberField("称职：总分不低于")
     basic_min = NumberField("基本称职：总分不低于", description="低于此分为不称职。")
     excellent_quota = _percent("优秀比例上限")
+    rating_from = date_field("服务对象评议开始日期")
+    rating_until = date_field("服务对象评议截止日期")
 
     def values(self) -> dict[str, int | None]:
-        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        return {
+            name: field.data
+            for name, field in self._fields.items()
+            if isinstance(field, NumberField)
+        }
+
+    def window(self) -> dict:
+        return {"rating_from": self.rating_from.data, "rating_until": self.rating_until.data}
+
+
+class RateForm(Form):
+    verdict = RadioField(
+        "您对这位指导员一年来的指导工作",
+        choices=options((v.value, v.label) for v in Verdict),
+        coerce=lambda value: value if isinstance(value, Verdict) else Verdict(value),
+        validators=[InputRequired("请选择满意、基本满意或不满意。")],
+        widget=CheckboxList(),
+        option_widget=RadioInput(),
+    )
+    comment = TextAreaField(
+        "意见和建议（选填）",
+        validators=[Length(max=500, message="请写在 500 字以内。")],
+        description="请不要写入他人的电话号码等个人信息。",
+    )
+
+
+class ConfirmForm(Form):
+    """A button that changes something (issue, reissue, revoke): the CSRF token only."""

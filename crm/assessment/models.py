@@ -1,12 +1,12 @@
 """The year's assessment scheme (考核方案): the parts and their weights, the computed part's
 indicators and theirs, the grade bands and the 优秀 quota; locked once assessment starts."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.db import Audited, LabeledEnum, TimestampMixin
+from crm.db import Audited, LabeledEnum, TimestampMixin, utcnow
 from crm.extensions import db
 
 
@@ -39,6 +39,7 @@ class Scheme(Audited, TimestampMixin, db.Model):
             name="bands_in_order",
         ),
         sa.CheckConstraint("excellent_quota BETWEEN 0 AND 100", name="quota_a_percent"),
+        sa.CheckConstraint("rating_from <= rating_until", name="rating_window_in_order"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +56,9 @@ class Scheme(Audited, TimestampMixin, db.Model):
     competent_min: Mapped[int] = mapped_column(default=70)
     basic_min: Mapped[int] = mapped_column(default=60)
     excellent_quota: Mapped[int] = mapped_column(default=20)  # % of those assessed, at most
+    # The branches rate their instructors from the first day to the last (both included).
+    rating_from: Mapped[date]
+    rating_until: Mapped[date]
     locked_at: Mapped[datetime | None]  # assessment started: the scheme no longer changes
     locked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
 
@@ -63,3 +67,50 @@ class Scheme(Audited, TimestampMixin, db.Model):
 
     def weight_of(self, indicator: str) -> int:
         return getattr(self, f"{indicator}_weight")
+
+
+class Verdict(LabeledEnum):
+    SATISFIED = "satisfied", "满意"
+    FAIRLY = "fairly", "基本满意"
+    UNSATISFIED = "unsatisfied", "不满意"
+
+
+class RatingLink(Audited, TimestampMixin, db.Model):
+    """评议链接: the personal link through which a branch's secretary, who has no account,
+    rates the instructor who guided the branch that year (crm.core.links: only the token's
+    hash is kept; used once; revoked when reissued; usable only in the year's rating window)."""
+
+    __tablename__ = "rating_link"
+    __table_args__ = (sa.Index("ix_rating_link_pair", "year", "branch_id", "instructor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branch.id"))
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("instructor.id"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    def __str__(self) -> str:
+        return f"{self.year}年度评议链接（{self.branch_id} → {self.instructor_id}）"
+
+
+class Rating(Audited, db.Model):
+    """服务对象评议: a branch's rating of its instructor for a year, once (the pair is unique),
+    through a RatingLink. Shown to reviewers without the branch; the instructor sees counts."""
+
+    __tablename__ = "branch_rating"
+    __table_args__ = (sa.UniqueConstraint("year", "branch_id", "instructor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(sa.ForeignKey("rating_link.id"), unique=True)
+    year: Mapped[int]
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branch.id"))
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("instructor.id"), index=True)
+    verdict: Mapped[Verdict]
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    rated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __str__(self) -> str:
+        return f"{self.year}年度评议"

@@ -39,7 +39,12 @@ def weight_fields() -> tuple[str, ...]:
 def scheme_for(year: int) -> Scheme:
     """The year's stored scheme, or (not stored) the defaults."""
     stored = db.session.scalars(select(Scheme).where(Scheme.year == year)).one_or_none()
-    return stored or Scheme(year=year, **defaults())
+    return stored or Scheme(year=year, **defaults(), **rating_window(year))
+
+
+def rating_window(year: int) -> dict[str, date]:
+    """The branches rate their instructors from 1 December to 15 January, unless set."""
+    return {"rating_from": date(year, 12, 1), "rating_until": date(year + 1, 1, 15)}
 
 
 def years(today: date) -> list[int]:
@@ -52,26 +57,40 @@ def check_year(year: int, today: date) -> None:
         raise LookupError(year)
 
 
-def save_scheme(year: int, values: dict[str, int | None], *, by: Account) -> Scheme:
+def save_scheme(
+    year: int, values: dict[str, int | None], window: dict[str, date | None], *, by: Account
+) -> Scheme:
     """Store the year's scheme. Raises RuleError, beside the field at fault: a scheme already
     locked, a figure missing or outside 0–100, parts or indicators not adding up to 100, bands
-    out of order."""
+    out of order, a rating window missing, reversed or not about the year's end."""
     scheme = scheme_for(year)
     if scheme.locked_at is not None:
         raise RuleError(f"{year}年度考核已开始，方案已锁定，不能再修改。")
     for name, value in values.items():
         if value is None or not 0 <= value <= 100:
             raise RuleError("请填写 0 到 100 之间的整数。", name)
+    _check_window(year, window)
     _check_sum(values, PARTS, "三部分权重")
     _check_sum(values, weight_fields(), "日常工作五项指标的权重")
     excellent, competent, basic = (values[name] for name in BANDS)
     if not excellent > competent > basic:
         raise RuleError("分数线应从高到低：优秀 > 称职 > 基本称职。", "competent_min")
-    for name, value in values.items():
+    for name, value in {**values, **window}.items():
         setattr(scheme, name, value)
     db.session.add(scheme)
     db.session.flush()
     return scheme
+
+
+def _check_window(year: int, window: dict[str, date | None]) -> None:
+    first, last = window["rating_from"], window["rating_until"]
+    for name, day in window.items():
+        if day is None:
+            raise RuleError("请填写日期，如 2026-12-01。", name)
+        if not date(year, 1, 1) <= day <= date(year + 1, 12, 31):
+            raise RuleError(f"评议应在 {year} 年或 {year + 1} 年内进行。", name)
+    if first > last:
+        raise RuleError("评议截止日不能早于开始日。", "rating_until")
 
 
 def _check_sum(values: dict[str, int | None], names: tuple[str, ...], what: str) -> None:

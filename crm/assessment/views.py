@@ -1,15 +1,20 @@
 """The annual assessment's pages: the year's scheme (the admin sets it and starts the year),
 and the computed part of each instructor the reader may see."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from crm import clock
 from crm.accounts.models import Role
 from crm.assessment import indicators, services
-from crm.assessment.forms import SchemeForm
-from crm.core.access import allow
+from crm.assessment import ratings as ratings_service
+from crm.assessment.forms import ConfirmForm, RateForm, SchemeForm
+from crm.assessment.models import RatingLink
+from crm.core.access import allow, public
 from crm.core.forms import committed, form_status, submit
+from crm.core.links import LinkError
+from crm.core.qr import qr_data_uri
+from crm.core.security import limiter, link_rate
 from crm.extensions import db
 from crm.rules import RuleError
 
@@ -39,12 +44,14 @@ def year(number: int):
     """The computed part (日常工作) of each instructor the reader may see: an instructor sees
     only their own."""
     year = _year(number)
+    rows = services.daily_part(current_user, year)
     return render_template(
         "assessment/year.html",
         year=year,
         scheme=services.scheme_for(number),
         indicators=indicators.indicators(),
-        rows=services.daily_part(current_user, year),
+        rows=rows,
+        rated=ratings_service.summaries(number, [row.instructor_id for row in rows]),
     )
 
 
@@ -55,6 +62,7 @@ def instructor(number: int, instructor_id: int):
     the reader's scope (another instructor, another district)."""
     year = _year(number)
     row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
+    reviewing = current_user.has_role(Role.ADMIN, Role.REVIEWER)
     return render_template(
         "assessment/instructor.html",
         year=year,
@@ -62,6 +70,11 @@ def instructor(number: int, instructor_id: int):
         indicators=indicators.indicators(),
         row=row,
         records=records,
+        rated=ratings_service.summaries(number, [instructor_id])[instructor_id],
+        # The comments, without who wrote them, for the committee only: the instructor sees
+        # how many of each verdict.
+        comments=ratings_service.comments(number, instructor_id) if reviewing else None,
+        rating_formula=ratings_service.FORMULA,
     )
 
 
@@ -75,7 +88,7 @@ def scheme(number: int):
     form = SchemeForm(obj=scheme)
     editable = current_user.is_admin and scheme.locked_at is None
     if editable and submit(
-        form, lambda: services.save_scheme(number, form.values(), by=current_user)
+        form, lambda: services.save_scheme(number, form.values(), form.window(), by=current_user)
     ):
         flash(f"{number}年度考核方案已保存。", "success")
         return redirect(url_for(".scheme", number=number), 303)
@@ -103,3 +116,83 @@ def start(number: int):
     else:
         flash(f"{number}年度考核已开始，考核方案已锁定。", "success")
     return redirect(url_for(".scheme", number=number), 303)
+
+
+# --- the branches' ratings --------------------------------------------------------------------
+
+
+@bp.route("/<int:number>/ratings", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def ratings(number: int):
+    """Each branch and the instructors it rates, with its link's state; issuing gives every
+    branch not yet rated a new link (an open one is revoked), shown once, to print or send."""
+    _year(number)
+    found = ratings_service.pairs(number)
+    form = ConfirmForm()
+    issued = submit(form, lambda: ratings_service.issue(number, found, by=current_user))
+    return _ratings_page(number, found, form, issued)
+
+
+@bp.post("/<int:number>/ratings/<int:branch_id>/<int:instructor_id>")
+@allow(Role.ADMIN)
+def reissue(number: int, branch_id: int, instructor_id: int):
+    """A new link for one branch and instructor (the old one lost, or sent astray)."""
+    _year(number)
+    found = [
+        p for p in ratings_service.pairs(number, [instructor_id]) if p.branch_id == branch_id
+    ] or abort(404)
+    form = ConfirmForm()
+    issued = submit(form, lambda: ratings_service.issue(number, found, by=current_user))
+    return _ratings_page(number, ratings_service.pairs(number), form, issued)
+
+
+def _ratings_page(number: int, found, form, issued):
+    shown = [
+        (pair, url, qr_data_uri(url))
+        for pair, token in issued or ()
+        for url in [url_for(".rate", token=token, _external=True)]
+    ]
+    page = render_template(
+        "assessment/ratings.html",
+        number=number,
+        pairs=found,
+        form=form,
+        issued=shown,
+        scheme=services.scheme_for(number),
+        min_days=current_app.config["RATING_MIN_DAYS"],
+    )
+    return page, form_status(form)
+
+
+@bp.post("/rating-links/<int:link_id>/revoke")
+@allow(Role.ADMIN)
+def revoke(link_id: int):
+    link = db.session.get(RatingLink, link_id) or abort(404)
+    if submit(ConfirmForm(), lambda: ratings_service.revoke(link)):
+        flash("已收回这个评议链接。", "success")
+    else:
+        flash("这个链接已使用或已收回。", "warning")
+    return redirect(url_for(".ratings", number=link.year), 303)
+
+
+@bp.route("/rate/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(link_rate)
+def rate(token: str):
+    """The secretary's page: no account, only the link. Records one rating."""
+    try:
+        link = ratings_service.link_by_token(token)
+    except LinkError as error:
+        return render_template("link_refused.html", message=error.message), error.status
+    form = RateForm()
+    try:
+        done = submit(
+            form, lambda: ratings_service.rate(link, form.verdict.data, form.comment.data or "")
+        )
+    except LinkError as error:  # the same link, submitted twice at once
+        return render_template("link_refused.html", message=error.message), error.status
+    if done:
+        return render_template("assessment/rate_done.html", year=link.year)
+    return render_template(
+        "assessment/rate.html", form=form, link=link, **ratings_service.names_of(link)
+    ), form_status(form)

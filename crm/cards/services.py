@@ -1,7 +1,5 @@
 """The two cards' rules: goal cards locked once rated; vanguard entries counted once confirmed."""
 
-import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,6 +23,8 @@ from crm.cards.models import (
     VanguardCategory,
     VanguardEntry,
 )
+from crm.core import links
+from crm.core.links import LinkError
 from crm.core.names import pinyin_order
 from crm.corrections import services as corrections
 from crm.corrections.models import Correction
@@ -475,17 +475,6 @@ def confirm(entry: VanguardEntry, *, by: Account) -> VanguardEntry:
 # --- the secretary's confirmation link --------------------------------------------------------
 
 
-class LinkError(RuleError):
-    """A confirmation link that cannot be used, and why, for the person holding it; `status`:
-    404 for a link that never was, 410 for one that was and is no more."""
-
-    status = 410
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_link(branch: Branch, *, by: Account) -> tuple[str, ConfirmationLink]:
     """A new personal link for the branch's secretary; any earlier open link of the branch is
     revoked. The token is returned once and only its hash kept. Raises RuleError."""
@@ -501,9 +490,9 @@ def issue_link(branch: Branch, *, by: Account) -> tuple[str, ConfirmationLink]:
         )
     ):
         old.revoked_at = now
-    token = secrets.token_urlsafe(32)
+    token, token_hash = links.new_token()
     link = ConfirmationLink(
-        token_hash=_hash(token),
+        token_hash=token_hash,
         branch_id=branch.id,
         member_id=secretary.id,
         issued_by_id=by.id,
@@ -552,12 +541,10 @@ def open_links(branch_id: int) -> list[ConfirmationLink]:
 def link_by_token(token: str) -> ConfirmationLink:
     """The link a token opens. Raises LinkError saying why it cannot be used."""
     link = db.session.scalar(
-        select(ConfirmationLink).where(ConfirmationLink.token_hash == _hash(token))
+        select(ConfirmationLink).where(ConfirmationLink.token_hash == links.digest(token))
     )
     if link is None:
-        error = LinkError("链接无效，请向指导员索取新的确认链接。")
-        error.status = 404
-        raise error
+        raise LinkError.unknown("链接无效，请向指导员索取新的确认链接。")
     if link.revoked_at is not None:
         raise LinkError("这个链接已被收回，请使用指导员新发给您的链接。")
     if link.used_at is not None:

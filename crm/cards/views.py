@@ -35,6 +35,7 @@ from crm.core.access import allow, public, signed_in
 from crm.core.forms import form_status, options, shown_again, submit
 from crm.core.pdf import render_pdf
 from crm.core.qr import qr_data_uri
+from crm.core.security import limiter, link_rate
 from crm.corrections import services as corrections
 from crm.corrections.forms import WithdrawForm
 from crm.corrections.pages import correction_page
@@ -505,12 +506,13 @@ def revoke_link(link_id: int):
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 @public
+@limiter.limit(link_rate)
 def confirm_page(token: str):
     """The secretary's page: no account, only the link. Confirms the chosen deeds once."""
     try:
         link = services.link_by_token(token)
     except services.LinkError as error:
-        return render_template("cards/confirm_refused.html", message=error.message), error.status
+        return render_template("link_refused.html", message=error.message), error.status
     entries = services.pending_for_link(link)
     form = LinkConfirmForm()
     form.entry_ids.choices = options(

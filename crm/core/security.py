@@ -96,6 +96,11 @@ def login_rate() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def link_rate() -> str:
+    """Requests per address to the pages a personal link opens (crm.core.links)."""
+    return current_app.config["LINK_RATE_LIMIT"]
+
+
 def _refuse_nul() -> None:
     """No text anyone types holds a NUL character; PostgreSQL could not store one either."""
     posted = request.form.values() if request.method == "POST" else ()

@@ -15,6 +15,7 @@ from crm.organizations.models import District
 from tests import factories as f
 
 SCHEME = {
+    "rating_from": f"{clock.today().year - 1}-12-01", "rating_until": f"{clock.today().year}-01-15",
     "daily_weight": "40", "rating_weight": "30", "committee_weight": "30",
     "visits_weight": "30", "problems_weight": "25", "meetings_cards_weight": "20",
     "pairings_weight": "15", "corrections_weight": "10",

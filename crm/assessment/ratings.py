@@ -1,0 +1,265 @@
+"""服务对象评议: each branch's secretary rates the instructor who guided the branch that year,
+once, through a personal link (crm.core.links), with no account.
+
+A branch rates each instructor who held it for at least RATING_MIN_DAYS of the year (a branch
+handed over mid-year rates both). The instructor never learns who rated what: they see counts;
+reviewers see the comments without the branch.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from crm import clock
+from crm.accounts.models import Account
+from crm.assessment import indicators
+from crm.assessment.models import Rating, RatingLink, Scheme, Verdict
+from crm.assessment.services import scheme_for
+from crm.branches.models import Branch
+from crm.core import links
+from crm.core.links import LinkError
+from crm.extensions import db
+from crm.instructors.models import Instructor
+from crm.rules import RuleError
+
+# The rating part's points for each verdict; the part's score is their mean.
+POINTS = {Verdict.SATISFIED: 100, Verdict.FAIRLY: 60, Verdict.UNSATISFIED: 0}
+FORMULA = "每个评议：满意 100 分，基本满意 60 分，不满意 0 分；服务对象评议得分为其平均分。"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A branch and an instructor it rates for the year, and the state of its link."""
+
+    branch_id: int
+    branch: str
+    secretary: str
+    instructor_id: int
+    instructor: str
+    days: int
+    link: RatingLink | None  # the latest issued
+    rated: bool
+
+    @property
+    def state(self) -> str:
+        if self.rated:
+            return "已评议"
+        if self.link is None:
+            return "未发放链接"
+        if self.link.revoked_at is not None:
+            return "链接已收回"
+        return f"已发放（{clock.day_of(self.link.created_at):%Y-%m-%d}），未评议"
+
+
+def pairs(year: int, instructor_ids: list[int] | None = None) -> list[Pair]:
+    """Each branch and each instructor who held it for RATING_MIN_DAYS of the year or more,
+    by branch name (held days counted over the whole year, as assessments.held_at)."""
+    whole = indicators.Year(year, date(year, 12, 31))
+    if instructor_ids is None:
+        instructor_ids = list(db.session.scalars(select(Instructor.id)))
+    held: Counter = Counter()
+    for span in indicators.held_spans(whole, instructor_ids):
+        held[(span.branch_id, span.instructor_id)] += span.days
+    chosen = {pair: days for pair, days in held.items() if days >= _min_days()}
+    if not chosen:
+        return []
+    branch_ids = {b for b, _ in chosen}
+    branches = {
+        row.id: row
+        for row in db.session.execute(
+            select(Branch.id, Branch.name, Branch.secretary_name).where(Branch.id.in_(branch_ids))
+        )
+    }
+    names = dict(
+        db.session.execute(
+            select(Instructor.id, Account.name)
+            .join(Account, Account.id == Instructor.account_id)
+            .where(Instructor.id.in_({i for _, i in chosen}))
+        )
+        .tuples()
+        .all()
+    )
+    latest: dict[tuple[int, int], RatingLink] = {}
+    for link in db.session.scalars(
+        select(RatingLink)
+        .where(RatingLink.year == year, RatingLink.branch_id.in_(branch_ids))
+        .order_by(RatingLink.id)
+    ):
+        latest[(link.branch_id, link.instructor_id)] = link
+    rated = set(
+        db.session.execute(
+            select(Rating.branch_id, Rating.instructor_id).where(
+                Rating.year == year, Rating.branch_id.in_(branch_ids)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    found = [
+        Pair(
+            b,
+            branches[b].name,
+            branches[b].secretary_name,
+            i,
+            names[i],
+            days,
+            latest.get((b, i)),
+            (b, i) in rated,
+        )
+        for (b, i), days in chosen.items()
+    ]
+    return sorted(found, key=lambda p: (p.branch, p.branch_id, p.instructor, p.instructor_id))
+
+
+def _min_days() -> int:
+    return current_app.config["RATING_MIN_DAYS"]
+
+
+def issue(year: int, chosen: list[Pair], *, by: Account) -> list[tuple[Pair, str]]:
+    """A new link for each chosen pair not yet rated; an open link of the pair is revoked
+    first (a reissue). Returns each with its token, shown this once. Raises RuleError before
+    the year's assessment has started."""
+    if scheme_for(year).locked_at is None:
+        raise RuleError(f"请先开始{year}年度考核（锁定考核方案），再发放评议链接。")
+    now, issued = clock.now(), []
+    for pair in chosen:
+        if pair.rated:
+            continue
+        db.session.execute(
+            update(RatingLink)
+            .where(
+                RatingLink.year == year,
+                RatingLink.branch_id == pair.branch_id,
+                RatingLink.instructor_id == pair.instructor_id,
+                RatingLink.used_at.is_(None),
+                RatingLink.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+        token, token_hash = links.new_token()
+        db.session.add(
+            RatingLink(
+                year=year,
+                branch_id=pair.branch_id,
+                instructor_id=pair.instructor_id,
+                token_hash=token_hash,
+                issued_by_id=by.id,
+            )
+        )
+        issued.append((pair, token))
+    db.session.flush()
+    return issued
+
+
+def revoke(link: RatingLink) -> bool:
+    """Take back a link not used yet (sent to the wrong person, lost). True when it was open."""
+    if link.used_at is not None or link.revoked_at is not None:
+        return False
+    link.revoked_at = clock.now()
+    db.session.flush()
+    return True
+
+
+def link_by_token(token: str) -> RatingLink:
+    """The link a token opens, in its year's rating window. Raises LinkError saying why not."""
+    link = db.session.scalar(select(RatingLink).where(RatingLink.token_hash == links.digest(token)))
+    if link is None:
+        raise LinkError.unknown("链接无效。请核对链接，或向考核办公室索取新的评议链接。")
+    if link.revoked_at is not None:
+        raise LinkError("这个链接已被收回，请使用考核办公室新发给您的链接。")
+    if link.used_at is not None:
+        raise LinkError(
+            f"这个链接已于 {clock.day_of(link.used_at):%Y-%m-%d} 提交过评议，每个链接只能使用一次。"
+        )
+    _check_window(scheme_for(link.year))
+    return link
+
+
+def names_of(link: RatingLink) -> dict[str, str]:
+    """What the rating page names: the branch rating and the instructor rated."""
+    branch = db.session.get(Branch, link.branch_id)
+    instructor = db.session.get(Instructor, link.instructor_id)
+    return {"branch": branch.name, "instructor": instructor.name}
+
+
+def _check_window(scheme: Scheme) -> None:
+    today = clock.today()
+    if today < scheme.rating_from:
+        raise LinkError(
+            f"{scheme.year}年度评议将于 {scheme.rating_from:%Y-%m-%d} 开始，请届时再打开此链接。"
+        )
+    if today > scheme.rating_until:
+        raise LinkError(f"{scheme.year}年度评议已于 {scheme.rating_until:%Y-%m-%d} 截止。")
+
+
+def rate(link: RatingLink, verdict: Verdict | None, comment: str) -> Rating:
+    """The secretary's rating; the link is used up, in the same transaction. Claimed by a
+    conditional update, so two submissions at once record one. Raises RuleError."""
+    if verdict is None:
+        raise RuleError("请选择满意、基本满意或不满意。", "verdict")
+    claimed = db.session.execute(
+        update(RatingLink)
+        .where(
+            RatingLink.id == link.id,
+            RatingLink.used_at.is_(None),
+            RatingLink.revoked_at.is_(None),
+        )
+        .values(used_at=clock.now())
+    ).rowcount
+    if claimed != 1:
+        raise LinkError("这个链接已提交过评议，每个链接只能使用一次。")
+    rating = Rating(
+        link_id=link.id,
+        year=link.year,
+        branch_id=link.branch_id,
+        instructor_id=link.instructor_id,
+        verdict=verdict,
+        comment=comment.strip()[:500],
+    )
+    db.session.add(rating)
+    db.session.flush()
+    return rating
+
+
+@dataclass(frozen=True)
+class Summary:
+    """An instructor's ratings for a year: how many of each verdict, and the part's score
+    (None with no rating)."""
+
+    counts: dict[Verdict, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def score(self) -> float | None:
+        if not self.total:
+            return None
+        return sum(POINTS[v] * n for v, n in self.counts.items()) / self.total
+
+
+def summaries(year: int, instructor_ids: list[int]) -> dict[int, Summary]:
+    counts: dict[int, Counter] = defaultdict(Counter)
+    for instructor_id, verdict, n in db.session.execute(
+        select(Rating.instructor_id, Rating.verdict, db.func.count())
+        .where(Rating.year == year, Rating.instructor_id.in_(instructor_ids))
+        .group_by(Rating.instructor_id, Rating.verdict)
+    ):
+        counts[instructor_id][verdict] = n
+    return {i: Summary({v: counts[i].get(v, 0) for v in Verdict}) for i in instructor_ids}
+
+
+def comments(year: int, instructor_id: int) -> list[tuple[Verdict, str]]:
+    """The comments an instructor received, without the branch that wrote each, in an order
+    that says nothing of who wrote it (by verdict, then text)."""
+    rows = db.session.execute(
+        select(Rating.verdict, Rating.comment).where(
+            Rating.year == year, Rating.instructor_id == instructor_id, Rating.comment != ""
+        )
+    ).all()
+    order = list(Verdict)
+    return sorted(((v, c) for v, c in rows), key=lambda row: (order.index(row[0]), row[1]))
