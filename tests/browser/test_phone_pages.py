@@ -128,3 +128,42 @@ def test_the_secretarys_page_works_on_a_phone_without_an_account(
     page.evaluate("document.documentElement.style.fontSize = ''")
     page.get_by_role("button", name="确认所选记录").click()
     expect(page.get_by_role("heading", name="已确认 1 条储绩记录")).to_be_visible()
+
+
+def test_a_secretary_rates_the_instructor_on_a_phone(app, live_server, page: Page, axe_present):
+    """The secretary's rating link: no account, 390 px, thumb-sized choices, 200 % text, and
+    the one submission it allows."""
+    from datetime import date, timedelta
+
+    from crm import clock
+    from crm.assessment import ratings, services
+    from crm.extensions import db
+
+    year = clock.today().year - 1
+    with app.app_context():
+        admin = f.AccountFactory()
+        f.AssignmentFactory(branch__name="赣南脐橙合作社党支部", started_on=date(year, 1, 1),
+                            instructor__account__name="林指导")  # fmt: skip
+        scheme = services.scheme_for(year)
+        scheme.rating_from, scheme.rating_until = clock.today(), clock.today() + timedelta(days=9)
+        scheme.locked_at = clock.now()
+        db.session.add(scheme)
+        ((_, token),) = ratings.issue(year, ratings.pairs(year), by=admin)
+        db.session.commit()
+    page.goto(f"{live_server}/assessment/rate/{token}")
+    expect(page.get_by_role("heading", name=f"{year}年度党建指导员评议")).to_be_visible()
+    expect(page.get_by_text("请对专职党建指导员林指导")).to_be_visible()
+    assert page.evaluate(TARGETS, MIN_TARGET) == []
+    assert axe_violations(page) == []
+    page.evaluate("document.documentElement.style.fontSize = '32px'")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.evaluate("document.documentElement.style.fontSize = ''")
+    page.get_by_role("button", name="提交评议").click()  # nothing chosen: refused, focused
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    page.get_by_label("基本满意").check()
+    page.get_by_label("意见和建议（选填）").fill("希望多来几次")
+    page.get_by_role("button", name="提交评议").click()
+    expect(page.get_by_role("heading", name="评议已提交")).to_be_visible()
+    page.goto(f"{live_server}/assessment/rate/{token}")  # opened again: used
+    expect(page.get_by_role("heading", name="链接不能使用")).to_be_visible()
+    expect(page.get_by_text("每个链接只能使用一次")).to_be_visible()
