@@ -16,6 +16,7 @@ from crm.core.links import LinkError
 from crm.core.qr import qr_data_uri
 from crm.core.security import limiter, link_rate
 from crm.extensions import db
+from crm.instructors.services import of_account
 from crm.rules import RuleError
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
@@ -34,16 +35,24 @@ def _year(number: int) -> indicators.Year:
 @allow(Role.ADMIN, Role.REVIEWER, Role.INSTRUCTOR)
 def index():
     if not current_user.has_role(Role.ADMIN, Role.REVIEWER):
-        return redirect(url_for(".year", number=clock.today().year))
+        return _own_page(clock.today().year)
     return render_template("assessment/index.html", years=services.years(clock.today()))
+
+
+def _own_page(number: int):
+    """An instructor's assessment is their own page."""
+    me = of_account(current_user.id) or abort(404)
+    return redirect(url_for(".instructor", number=number, instructor_id=me.id))
 
 
 @bp.route("/<int:number>/")
 @allow(Role.ADMIN, Role.REVIEWER, Role.INSTRUCTOR)
 def year(number: int):
-    """The computed part (日常工作) of each instructor the reader may see: an instructor sees
-    only their own."""
+    """The computed part (日常工作) of each instructor the reader may see (an instructor is
+    taken to their own page)."""
     year = _year(number)
+    if not current_user.has_role(Role.ADMIN, Role.REVIEWER):
+        return _own_page(number)
     rows = services.daily_part(current_user, year)
     return render_template(
         "assessment/year.html",

@@ -111,10 +111,12 @@ def test_each_reader_sees_the_computed_part_within_their_scope(app, client, auth
         return client.get(f"/assessment/{LAST_YEAR}/instructors/{instructor_id}").status_code
 
     auth.login("zdy")
-    table = client.get(f"/assessment/{LAST_YEAR}/").text
-    assert names[ids[0]] in table
-    assert names[ids[1]] not in table
-    assert names[ids[2]] not in table
+    own = f"/assessment/{LAST_YEAR}/instructors/{ids[0]}"
+    assert client.get(f"/assessment/{LAST_YEAR}/").location == own  # the table: only their own
+    assert (
+        client.get("/assessment/").location == f"/assessment/{LAST_YEAR + 1}/instructors/{ids[0]}"
+    )
+    assert names[ids[0]] in client.get(own).text
     assert [page(i) for i in ids] == [200, 404, 404]
     assert client.get(f"/assessment/{LAST_YEAR}/scheme").status_code == 403
     auth.logout()

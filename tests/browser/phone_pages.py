@@ -51,7 +51,7 @@ def busy_instructor(app) -> list[str]:
             f"/branches/{b}/meetings/new", f"/meetings/{meeting.id}", f"/branches/{b}/goal-card",
             f"/branches/{b}/members", f"/members/{m}", f"/branches/{b}/entries/new",
             f"/pairings/{pairing.id}", f"/pairings/{pairing.id}/activities/new", "/reports/",
-            "/account/password", "/account/second-factor", "/account/reminders",
+            "/account/password", "/account/second-factor", "/account/reminders", "/assessment/",
         ]  # fmt: skip
 
 
