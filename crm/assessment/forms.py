@@ -2,8 +2,8 @@ from wtforms import Field, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import RadioInput
 
-from crm.assessment.models import Verdict
-from crm.core.forms import CheckboxList, Form, NumberField, date_field, options
+from crm.assessment.models import Grade, Verdict
+from crm.core.forms import CheckboxList, Form, NumberField, date_field, enum_field, options
 
 
 def _percent(label: str) -> Field:
@@ -55,3 +55,17 @@ class RateForm(Form):
 
 class ConfirmForm(Form):
     """A button that changes something (issue, reissue, revoke): the CSRF token only."""
+
+
+class ScoreForm(Form):
+    score = NumberField("组织评价得分（0–100）")
+    note = TextAreaField("评价意见", validators=[Length(max=500, message="请写在 500 字以内。")])
+
+
+class ConfirmGradeForm(Form):
+    grade = enum_field("确认等次", Grade)
+    reason = TextAreaField(
+        "调整理由",
+        validators=[Length(max=500, message="请写在 500 字以内。")],
+        description="确认的等次与建议不同、或并列待定时必填。",
+    )

@@ -114,3 +114,47 @@ class Rating(Audited, db.Model):
 
     def __str__(self) -> str:
         return f"{self.year}年度评议"
+
+
+class CommitteeScore(Audited, TimestampMixin, db.Model):
+    """组织评价: the committee's score (0–100) of an instructor for a year, entered by a
+    reviewer whose scope holds the instructor."""
+
+    __tablename__ = "committee_score"
+    __table_args__ = (sa.UniqueConstraint("year", "instructor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("instructor.id"))
+    score: Mapped[int]
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+
+    def __str__(self) -> str:
+        return f"{self.year}年度组织评价"
+
+
+class Result(Audited, db.Model):
+    """An instructor's confirmed grade for a year, as a version: the committee's confirmation
+    is version 1; an appeal that changes the grade adds the next and keeps the old. The parts'
+    scores are kept as they stood when confirmed."""
+
+    __tablename__ = "assessment_result"
+    __table_args__ = (sa.UniqueConstraint("year", "instructor_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("instructor.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    daily: Mapped[float | None] = mapped_column(sa.Float)
+    rating: Mapped[float | None] = mapped_column(sa.Float)
+    committee: Mapped[float | None] = mapped_column(sa.Float)
+    total: Mapped[float | None] = mapped_column(sa.Float)
+    proposed: Mapped[Grade | None]
+    grade: Mapped[Grade]
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")  # why not the proposal
+    by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __str__(self) -> str:
+        return f"{self.year}年度考核结果（第 {self.version} 版）"

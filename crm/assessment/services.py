@@ -140,24 +140,28 @@ def score(scheme: Scheme, shares: dict[str, Share]) -> float | None:
 
 
 def assessed(
-    account: Account, year: Year, instructor_id: int | None = None
+    account: Account | None, year: Year, instructor_id: int | None = None
 ) -> list[tuple[int, str, str]]:
     """(id, name, district) of the instructors in post at some time in the year that the
-    account may see (only `instructor_id`, when given), by district and name."""
+    account may see (all of them without an account: the quota is the whole body's; only
+    `instructor_id`, when given), by district and name."""
     statement = (
         select(Instructor.id, Account.name, District.name.label("district"))
         .join(Account, Account.id == Instructor.account_id)
         .join(District, District.id == Instructor.district_id)
-        .where(in_post_during(year.first, year.last), instructor_scope(account))
+        .where(in_post_during(year.first, year.last))
         .order_by(District.position, Account.name, Instructor.id)
     )
+    if account is not None:
+        statement = statement.where(instructor_scope(account))
     if instructor_id is not None:
         statement = statement.where(Instructor.id == instructor_id)
     return [(row.id, row.name, row.district) for row in db.session.execute(statement)]
 
 
-def daily_part(account: Account, year: Year) -> list[Daily]:
-    """Each instructor's computed part that the account may see, by district and name."""
+def daily_part(account: Account | None, year: Year) -> list[Daily]:
+    """Each instructor's computed part that the account may see (all without one), by
+    district and name."""
     scheme = scheme_for(year.number)
     people = assessed(account, year)
     found = dict(indicators.computed(year, [i for i, _, _ in people]))

@@ -6,9 +6,15 @@ from flask_login import current_user
 
 from crm import clock
 from crm.accounts.models import Role
-from crm.assessment import indicators, services
+from crm.assessment import grading, indicators, services
 from crm.assessment import ratings as ratings_service
-from crm.assessment.forms import ConfirmForm, RateForm, SchemeForm
+from crm.assessment.forms import (
+    ConfirmForm,
+    ConfirmGradeForm,
+    RateForm,
+    SchemeForm,
+    ScoreForm,
+)
 from crm.assessment.models import RatingLink
 from crm.core.access import allow, public
 from crm.core.forms import committed, form_status, submit
@@ -71,19 +77,97 @@ def instructor(number: int, instructor_id: int):
     the reader's scope (another instructor, another district)."""
     year = _year(number)
     row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
+    return _instructor_page(year, row, records)
+
+
+def _instructor_page(year, row, records, score_form=None, grade_form=None):
+    instructor_id = row.instructor_id
     reviewing = current_user.has_role(Role.ADMIN, Role.REVIEWER)
-    return render_template(
+    # The proposal is the committee's until confirmed: the instructor sees the result only.
+    standing = (
+        next((s for s in grading.standings(year) if s.instructor_id == instructor_id), None)
+        if reviewing
+        else None
+    )
+    stored = grading.committee_score(year.number, instructor_id)
+    score_form = score_form or ScoreForm(obj=stored)
+    grade_form = grade_form or ConfirmGradeForm(grade=standing.proposed if standing else None)
+    page = render_template(
         "assessment/instructor.html",
+        standing=standing,
+        result=grading.latest_results(year.number).get(instructor_id),
+        score_form=score_form,
+        grade_form=grade_form,
+        can_score=current_user.has_role(Role.REVIEWER),
+        can_confirm=_confirms(current_user),
+        total_formula=grading.TOTAL_FORMULA,
         year=year,
-        scheme=services.scheme_for(number),
+        scheme=services.scheme_for(year.number),
         indicators=indicators.indicators(),
         row=row,
         records=records,
-        rated=ratings_service.summaries(number, [instructor_id])[instructor_id],
+        rated=ratings_service.summaries(year.number, [instructor_id])[instructor_id],
         # The comments, without who wrote them, for the committee only: the instructor sees
         # how many of each verdict.
-        comments=ratings_service.comments(number, instructor_id) if reviewing else None,
+        comments=ratings_service.comments(year.number, instructor_id) if reviewing else None,
         rating_formula=ratings_service.FORMULA,
+    )
+    return page, form_status(score_form) if score_form.errors else form_status(grade_form)
+
+
+def _confirms(account) -> bool:
+    """The committee confirms grades: the city-wide reviewers."""
+    return account.has_role(Role.REVIEWER) and account.sees_everything
+
+
+@bp.post("/<int:number>/instructors/<int:instructor_id>/score")
+@allow(Role.REVIEWER)
+def score(number: int, instructor_id: int):
+    """The committee's score, by a reviewer whose scope holds the instructor."""
+    year = _year(number)
+    row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
+    form = ScoreForm()
+    if submit(form, lambda: grading.save_score(number, instructor_id, form.score.data,
+                                               form.note.data or "", by=current_user)):  # fmt: skip
+        flash("组织评价已保存。", "success")
+        return redirect(url_for(".instructor", number=number, instructor_id=instructor_id), 303)
+    return _instructor_page(year, row, records, score_form=form)
+
+
+@bp.post("/<int:number>/instructors/<int:instructor_id>/confirm")
+@allow(Role.REVIEWER)
+def confirm(number: int, instructor_id: int):
+    """The committee confirms the instructor's grade; the result locks."""
+    year = _year(number)
+    if not _confirms(current_user):
+        abort(403)
+    row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
+    form = ConfirmGradeForm()
+    if submit(form, lambda: grading.confirm(year, instructor_id, form.grade.data,
+                                            form.reason.data or "", by=current_user)):  # fmt: skip
+        flash("考核等次已确认并锁定。", "success")
+        return redirect(url_for(".instructor", number=number, instructor_id=instructor_id), 303)
+    return _instructor_page(year, row, records, grade_form=form)
+
+
+@bp.route("/<int:number>/grades")
+@allow(Role.ADMIN, Role.REVIEWER)
+def grades(number: int):
+    """Everyone's parts, total, proposed grade (the quota applied over everyone assessed;
+    ties at its edge shown) and the confirmed grade, within the reader's scope."""
+    year = _year(number)
+    scheme = services.scheme_for(number)
+    everyone = grading.standings(year)
+    shown = grading.standings(year, current_user) if not current_user.sees_everything else everyone
+    return render_template(
+        "assessment/grades.html",
+        year=year,
+        scheme=scheme,
+        rows=shown,
+        assessed=len(everyone),
+        places=grading.quota(scheme, len(everyone)),
+        tied=[s for s in everyone if s.tied],
+        total_formula=grading.TOTAL_FORMULA,
     )
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from crm import clock
 from crm.accounts.models import Role
+from crm.assessment import services
 from crm.assessment.models import Scheme
 from crm.extensions import db
 from crm.organizations.models import District
@@ -183,3 +184,54 @@ def test_each_figure_drills_down_to_the_records_behind_it(app, client, auth):
     assert f'href="/visits/{ids[3]}">' in page
     assert "10:00 修改：按时" in page
     assert f"{LAST_YEAR}-01-01 至 {LAST_YEAR}-12-31 联系 365 天" in page
+
+
+def test_the_committee_scores_within_its_scope_confirms_and_the_instructor_sees_the_result(
+    app, client, auth
+):
+    with app.app_context():
+        first, second = db.session.scalars(sa.select(District).order_by(District.id).limit(2))
+        me = f.InstructorFactory(account__username="zdy", district=first,
+                                 hired_on=date(2020, 1, 1))  # fmt: skip
+        far = f.InstructorFactory(district=second, hired_on=date(2020, 1, 1))
+        for person in (me, far):
+            f.AssignmentFactory(instructor=person, started_on=date(LAST_YEAR - 1, 1, 1))
+        f.AccountFactory(username="district", roles=[Role.REVIEWER], scope_district=first)
+        f.AccountFactory(username="city", roles=[Role.REVIEWER])
+        scheme = Scheme(year=LAST_YEAR, locked_at=clock.now(),
+                        **services.defaults(), **services.rating_window(LAST_YEAR))  # fmt: skip
+        db.session.add(scheme)
+        db.session.commit()
+        mine, theirs = me.id, far.id
+    page = f"/assessment/{LAST_YEAR}/instructors/{mine}"
+
+    auth.login("district")
+    assert client.post(f"/assessment/{LAST_YEAR}/instructors/{theirs}/score",
+                       data={"score": "80"}).status_code == 404  # fmt: skip
+    refused = client.post(f"{page}/score", data={"score": "120", "note": "踏实"})
+    assert refused.status_code == 422
+    assert "请填写 0 到 100 之间的整数。" in refused.text
+    assert "踏实</textarea>" in refused.text
+    assert client.post(f"{page}/score", data={"score": "88"}).status_code == 303
+    assert client.post(f"{page}/confirm", data={"grade": "competent"}).status_code == 403
+    auth.logout()
+
+    auth.login("zdy")
+    own = client.get(page).text
+    assert "考核委员会尚未确认等次" in own
+    assert "建议等次" not in own  # the proposal is the committee's until confirmed
+    auth.logout()
+
+    auth.login("city")
+    changed = client.post(f"{page}/confirm", data={"grade": "basic", "reason": ""})
+    assert changed.status_code == 422
+    assert "请写明理由" in changed.text
+    done = client.post(f"{page}/confirm", data={"grade": "basic", "reason": "年中两次违纪"})
+    assert done.status_code == 303
+    again = client.post(f"{page}/confirm", data={"grade": "excellent", "reason": "复议"})
+    assert "已确认并锁定" in again.text
+    assert "已确认并锁定" in client.post(f"{page}/score", data={"score": "95"}).text
+    auth.logout()
+
+    auth.login("zdy")
+    assert "年度考核等次：<strong>基本称职</strong>" in client.get(page).text

@@ -1,8 +1,8 @@
-"""assessment: each year's scheme (locked when assessment starts), the branches' rating links and ratings
+"""assessment: each year's scheme (locked when assessment starts), the branches' rating links and ratings, the committee's scores and the confirmed results by version
 
-Revision ID: ea3e9935ef62
+Revision ID: 2a0892adf8cd
 Revises: b9127414c350
-Create Date: 2026-12-02 20:32:08.957856
+Create Date: 2026-12-02 20:37:50.269369
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'ea3e9935ef62'
+revision = '2a0892adf8cd'
 down_revision = 'b9127414c350'
 branch_labels = None
 depends_on = None
@@ -47,6 +47,42 @@ def upgrade():
     sa.ForeignKeyConstraint(['locked_by_id'], ['account.id'], name=op.f('fk_assessment_scheme_locked_by_id_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment_scheme')),
     sa.UniqueConstraint('year', name=op.f('uq_assessment_scheme_year'))
+    )
+    op.create_table('assessment_result',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('instructor_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('daily', sa.Float(), nullable=True),
+    sa.Column('rating', sa.Float(), nullable=True),
+    sa.Column('committee', sa.Float(), nullable=True),
+    sa.Column('total', sa.Float(), nullable=True),
+    sa.Column('proposed', sa.Enum('excellent', 'competent', 'basic', 'incompetent', name='grade', native_enum=False, length=32), nullable=True),
+    sa.Column('grade', sa.Enum('excellent', 'competent', 'basic', 'incompetent', name='grade', native_enum=False, length=32), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('by_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['by_id'], ['account.id'], name=op.f('fk_assessment_result_by_id_account')),
+    sa.ForeignKeyConstraint(['instructor_id'], ['instructor.id'], name=op.f('fk_assessment_result_instructor_id_instructor')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment_result')),
+    sa.UniqueConstraint('year', 'instructor_id', 'version', name=op.f('uq_assessment_result_year_instructor_id_version'))
+    )
+    with op.batch_alter_table('assessment_result', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assessment_result_instructor_id'), ['instructor_id'], unique=False)
+
+    op.create_table('committee_score',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('instructor_id', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['by_id'], ['account.id'], name=op.f('fk_committee_score_by_id_account')),
+    sa.ForeignKeyConstraint(['instructor_id'], ['instructor.id'], name=op.f('fk_committee_score_instructor_id_instructor')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_committee_score')),
+    sa.UniqueConstraint('year', 'instructor_id', name=op.f('uq_committee_score_year_instructor_id'))
     )
     op.create_table('rating_link',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -100,5 +136,10 @@ def downgrade():
         batch_op.drop_index('ix_rating_link_pair')
 
     op.drop_table('rating_link')
+    op.drop_table('committee_score')
+    with op.batch_alter_table('assessment_result', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assessment_result_instructor_id'))
+
+    op.drop_table('assessment_result')
     op.drop_table('assessment_scheme')
     # ### end Alembic commands ###

@@ -1,0 +1,232 @@
+"""The committee's part and the grades: each instructor's total from the three parts by the
+scheme's weights, the grade its band gives, the 优秀 quota applied over everyone assessed (ties
+at the quota's edge shown, never broken silently), and the committee's confirmation, which
+locks the result.
+
+The total: the parts' weighted mean, each out of 100. The computed part and the committee's
+score are required; a part with nothing to count (no branch rated the instructor) gives its
+weight to the others.
+"""
+
+from dataclasses import dataclass
+from math import floor
+
+from sqlalchemy import func, select
+
+from crm import clock
+from crm.accounts.models import Account
+from crm.assessment import ratings, services
+from crm.assessment.indicators import Year
+from crm.assessment.models import CommitteeScore, Grade, Result, Scheme
+from crm.extensions import db
+from crm.rules import RuleError
+
+TOTAL_FORMULA = (
+    "总分 = 日常工作得分 × 日常工作权重 + 服务对象评议得分 × 评议权重 + 组织评价得分 × 组织评价权重；"
+    "某部分无可计（如无党组织评议）时，其权重按比例分给其余部分。"
+)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an instructor stands for the year: the parts, the total, the band's grade, the
+    proposal after the quota (None when tied at its edge, or with no total yet), and the
+    confirmed result's latest version."""
+
+    instructor_id: int
+    name: str
+    district: str
+    daily: float | None
+    rating: float | None
+    committee: float | None
+    total: float | None
+    band: Grade | None
+    proposed: Grade | None
+    tied: bool
+    result: Result | None
+
+
+def total(scheme: Scheme, daily: float | None, rating: float | None, committee: float | None):
+    if daily is None or committee is None:
+        return None
+    parts = [
+        (daily, scheme.daily_weight),
+        (rating, scheme.rating_weight),
+        (committee, scheme.committee_weight),
+    ]
+    counted = [(value, weight) for value, weight in parts if value is not None]
+    weights = sum(weight for _, weight in counted)
+    return round(sum(value * weight for value, weight in counted) / weights, 2) if weights else None
+
+
+def band(scheme: Scheme, score: float | None) -> Grade | None:
+    if score is None:
+        return None
+    if score >= scheme.excellent_min:
+        return Grade.EXCELLENT
+    if score >= scheme.competent_min:
+        return Grade.COMPETENT
+    if score >= scheme.basic_min:
+        return Grade.BASIC
+    return Grade.INCOMPETENT
+
+
+def quota(scheme: Scheme, assessed: int) -> int:
+    """How many may be 优秀: the quota's share of everyone assessed, rounded down."""
+    return floor(assessed * scheme.excellent_quota / 100)
+
+
+def standings(year: Year, account: Account | None = None) -> list[Standing]:
+    """Everyone assessed in the year (the quota is the whole body's); those the account may
+    see when given, by district and name."""
+    scheme = services.scheme_for(year.number)
+    everyone = services.daily_part(None, year)
+    ids = [row.instructor_id for row in everyone]
+    rated = ratings.summaries(year.number, ids)
+    scores = dict(
+        db.session.execute(
+            select(CommitteeScore.instructor_id, CommitteeScore.score).where(
+                CommitteeScore.year == year.number
+            )
+        )
+        .tuples()
+        .all()
+    )
+    results = latest_results(year.number)
+    totals = {
+        row.instructor_id: total(
+            scheme, row.score, rated[row.instructor_id].score, scores.get(row.instructor_id)
+        )
+        for row in everyone
+    }
+    proposed, tied = _proposals(scheme, totals)
+    visible = None if account is None else {i for i, _, _ in services.assessed(account, year)}
+    return [
+        Standing(
+            instructor_id=row.instructor_id,
+            name=row.name,
+            district=row.district,
+            daily=row.score,
+            rating=rated[row.instructor_id].score,
+            committee=scores.get(row.instructor_id),
+            total=totals[row.instructor_id],
+            band=band(scheme, totals[row.instructor_id]),
+            proposed=proposed.get(row.instructor_id),
+            tied=row.instructor_id in tied,
+            result=results.get(row.instructor_id),
+        )
+        for row in everyone
+        if visible is None or row.instructor_id in visible
+    ]
+
+
+def _proposals(scheme: Scheme, totals: dict[int, float | None]) -> tuple[dict, set[int]]:
+    """Each instructor's proposed grade: their band's, except that the 优秀 band holds at most
+    the quota, the highest totals first; the rest of it are proposed 称职. Those tied at the
+    quota's edge (the last place has the same total as the first one out) get no proposal and
+    are returned apart: the committee decides."""
+    proposed = {i: band(scheme, t) for i, t in totals.items()}
+    candidates = sorted((t, i) for i, t in totals.items() if proposed[i] is Grade.EXCELLENT)[::-1]
+    places = quota(scheme, len(totals))
+    tied: set[int] = set()
+    if len(candidates) <= places:
+        return proposed, tied
+    cut = candidates[places][0]  # the first total left out
+    for _, instructor_id in candidates[places:]:
+        proposed[instructor_id] = Grade.COMPETENT
+    if places and candidates[places - 1][0] == cut:  # the last place in shares it
+        for score, instructor_id in candidates:
+            if score == cut:
+                proposed[instructor_id] = None
+                tied.add(instructor_id)
+    return proposed, tied
+
+
+def latest_results(year: int) -> dict[int, Result]:
+    newest = (
+        select(Result.instructor_id, func.max(Result.version).label("version"))
+        .where(Result.year == year)
+        .group_by(Result.instructor_id)
+        .subquery()
+    )
+    return {
+        result.instructor_id: result
+        for result in db.session.scalars(
+            select(Result)
+            .join(
+                newest,
+                (newest.c.instructor_id == Result.instructor_id)
+                & (newest.c.version == Result.version),
+            )
+            .where(Result.year == year)
+        )
+    }
+
+
+def committee_score(year: int, instructor_id: int) -> CommitteeScore | None:
+    return db.session.scalars(
+        select(CommitteeScore).where(
+            CommitteeScore.year == year, CommitteeScore.instructor_id == instructor_id
+        )
+    ).one_or_none()
+
+
+def save_score(year: int, instructor_id: int, score: int | None, note: str, *, by: Account):
+    """The committee's score of an instructor. Raises RuleError: the year not started, the
+    result already confirmed, a score outside 0–100."""
+    scheme = services.scheme_for(year)
+    if scheme.locked_at is None:
+        raise RuleError(f"{year}年度考核尚未开始。")
+    if instructor_id in latest_results(year):
+        raise RuleError("考核结果已确认并锁定，组织评价不能再修改。")
+    if score is None or not 0 <= score <= 100:
+        raise RuleError("请填写 0 到 100 之间的整数。", "score")
+    row = committee_score(year, instructor_id) or CommitteeScore(
+        year=year, instructor_id=instructor_id
+    )
+    row.score, row.note, row.by_id = score, note.strip()[:500], by.id
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def confirm(year: Year, instructor_id: int, grade: Grade | None, reason: str, *, by: Account):
+    """The committee confirms an instructor's grade: the proposal, or another with a reason
+    (a tie at the quota's edge has no proposal: a reason is asked too). The result locks.
+    Raises RuleError: no total yet, already confirmed, no reason, the 优秀 quota full."""
+    found = {s.instructor_id: s for s in standings(year)}
+    standing = found.get(instructor_id)
+    if standing is None or standing.total is None:
+        raise RuleError("日常工作和组织评价都有得分后才能确认等次。")
+    if standing.result is not None:
+        raise RuleError("该指导员的考核结果已确认并锁定；如有异议，请通过申诉处理。")
+    if grade is None:
+        raise RuleError("请选择等次。", "grade")
+    reason = reason.strip()
+    if grade is not standing.proposed and not reason:
+        raise RuleError("确认的等次与建议不同（或并列待定），请写明理由。", "reason")
+    scheme = services.scheme_for(year.number)
+    if grade is Grade.EXCELLENT:
+        confirmed = sum(
+            s.result is not None and s.result.grade is Grade.EXCELLENT for s in found.values()
+        )
+        places = quota(scheme, len(found))
+        if confirmed >= places:
+            raise RuleError(f"优秀名额（{places} 名）已满。", "grade")
+    result = Result(
+        year=year.number,
+        instructor_id=instructor_id,
+        version=1,
+        daily=standing.daily,
+        rating=standing.rating,
+        committee=standing.committee,
+        total=standing.total,
+        proposed=standing.proposed,
+        grade=grade,
+        reason=reason[:500],
+        by_id=by.id,
+        at=clock.now(),
+    )
+    db.session.add(result)
+    db.session.flush()
+    return result
