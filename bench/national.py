@@ -202,8 +202,9 @@ def reminders(app) -> None:
     import sqlalchemy as sa
 
     from crm import clock
+    from crm.core import workdays
     from crm.extensions import db
-    from crm.reminders import outbox, workdays
+    from crm.reminders import outbox
 
     with app.app_context():
         db.session.execute(sa.text("DELETE FROM outbox_message"))

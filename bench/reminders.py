@@ -54,7 +54,7 @@ def main() -> None:
 
 
 def _working(day: date) -> bool:
-    from crm.reminders import workdays
+    from crm.core import workdays
 
     return workdays.is_workday(day) and workdays.weekly_day(day) == day
 

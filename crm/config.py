@@ -82,6 +82,7 @@ class Defaults:
     BACKFILL_DAYS = 7  # a visit entered later than this after its date is 补录
     RETURN_FIX_DAYS = 7  # a visit sent back and corrected within this many days: in time
     RATING_MIN_DAYS = 60  # a branch rates each instructor who held it this many days of a year
+    APPEAL_WORKDAYS = 10  # an instructor may appeal their grade this many working days after
     PROBLEM_DUE_DAYS = 30
     VISIT_FAR_METERS = 1000  # farther from the branch's registered place is flagged
     VANGUARD_POINTS_MIN = 1  # points of one 先锋储绩卡 entry

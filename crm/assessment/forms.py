@@ -69,3 +69,15 @@ class ConfirmGradeForm(Form):
         validators=[Length(max=500, message="请写在 500 字以内。")],
         description="确认的等次与建议不同、或并列待定时必填。",
     )
+
+
+class AppealForm(Form):
+    text = TextAreaField(
+        "申诉理由和依据",
+        validators=[Length(max=2000, message="请写在 2000 字以内。")],
+    )
+
+
+class DecideForm(Form):
+    grade = enum_field("复核后的等次", Grade)
+    reason = TextAreaField("复核意见", validators=[Length(max=500, message="请写在 500 字以内。")])

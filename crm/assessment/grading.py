@@ -9,15 +9,18 @@ weight to the others.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from math import floor
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from crm import clock
 from crm.accounts.models import Account
 from crm.assessment import ratings, services
 from crm.assessment.indicators import Year
-from crm.assessment.models import CommitteeScore, Grade, Result, Scheme
+from crm.assessment.models import Appeal, CommitteeScore, Grade, Result, Scheme
+from crm.core import workdays
 from crm.extensions import db
 from crm.rules import RuleError
 
@@ -142,6 +145,92 @@ def _proposals(scheme: Scheme, totals: dict[int, float | None]) -> tuple[dict, s
     return proposed, tied
 
 
+def _check_quota(scheme: Scheme, found: dict[int, Standing]) -> None:
+    confirmed = sum(
+        s.result is not None and s.result.grade is Grade.EXCELLENT for s in found.values()
+    )
+    places = quota(scheme, len(found))
+    if confirmed >= places:
+        raise RuleError(f"优秀名额（{places} 名）已满。", "grade")
+
+
+def versions(year: int, instructor_id: int) -> list[Result]:
+    """Every version of the instructor's result, the first first."""
+    return list(
+        db.session.scalars(
+            select(Result)
+            .where(Result.year == year, Result.instructor_id == instructor_id)
+            .order_by(Result.version)
+        )
+    )
+
+
+# --- appeals -------------------------------------------------------------------------------------
+
+
+def appeal_until(result: Result) -> date:
+    """The last day to appeal: APPEAL_WORKDAYS working days after the day of confirmation."""
+    return workdays.workdays_after(clock.day_of(result.at), current_app.config["APPEAL_WORKDAYS"])
+
+
+def appeal_of(year: int, instructor_id: int) -> Appeal | None:
+    return db.session.scalars(
+        select(Appeal).where(Appeal.year == year, Appeal.instructor_id == instructor_id)
+    ).one_or_none()
+
+
+def file_appeal(year: int, instructor_id: int, text: str) -> Appeal:
+    """The instructor appeals their confirmed grade. Raises RuleError: nothing confirmed, the
+    period over, an appeal already filed, no reason given."""
+    result = latest_results(year).get(instructor_id)
+    if result is None:
+        raise RuleError("考核等次尚未确认，无需申诉。")
+    if appeal_of(year, instructor_id) is not None:
+        raise RuleError("本年度已提出过申诉。")
+    if clock.today() > appeal_until(result):
+        raise RuleError(f"申诉期已于 {appeal_until(result):%Y-%m-%d} 结束。")
+    if not text.strip():
+        raise RuleError("请写明申诉的理由和依据。", "text")
+    appeal = Appeal(year=year, instructor_id=instructor_id, result_id=result.id,
+                    text=text.strip()[:2000])  # fmt: skip
+    db.session.add(appeal)
+    db.session.flush()
+    return appeal
+
+
+def decide(year: Year, appeal: Appeal, grade: Grade | None, reason: str, *, by: Account):
+    """The committee decides an appeal: the grade kept (the same grade) or changed, a new
+    version of the result with the reason (the old version is kept). Raises RuleError."""
+    if appeal.changed is not None:
+        raise RuleError("这项申诉已经处理。")
+    if grade is None:
+        raise RuleError("请选择复核后的等次。", "grade")
+    if not reason.strip():
+        raise RuleError("请写明复核意见。", "reason")
+    found = {s.instructor_id: s for s in standings(year)}
+    current = found[appeal.instructor_id].result
+    appeal.changed = grade is not current.grade
+    appeal.decision, appeal.decided_by_id, appeal.decided_at = (
+        reason.strip()[:500],
+        by.id,
+        clock.now(),
+    )
+    if appeal.changed:
+        if grade is Grade.EXCELLENT:
+            _check_quota(services.scheme_for(year.number), found)
+        db.session.add(
+            Result(
+                year=current.year, instructor_id=current.instructor_id,
+                version=current.version + 1, daily=current.daily, rating=current.rating,
+                committee=current.committee, total=current.total, proposed=current.proposed,
+                grade=grade, reason=f"申诉复核：{reason.strip()}"[:500], by_id=by.id,
+                at=clock.now(),
+            )
+        )  # fmt: skip
+    db.session.flush()
+    return appeal
+
+
 def latest_results(year: int) -> dict[int, Result]:
     newest = (
         select(Result.instructor_id, func.max(Result.version).label("version"))
@@ -207,12 +296,7 @@ def confirm(year: Year, instructor_id: int, grade: Grade | None, reason: str, *,
         raise RuleError("确认的等次与建议不同（或并列待定），请写明理由。", "reason")
     scheme = services.scheme_for(year.number)
     if grade is Grade.EXCELLENT:
-        confirmed = sum(
-            s.result is not None and s.result.grade is Grade.EXCELLENT for s in found.values()
-        )
-        places = quota(scheme, len(found))
-        if confirmed >= places:
-            raise RuleError(f"优秀名额（{places} 名）已满。", "grade")
+        _check_quota(scheme, found)
     result = Result(
         year=year.number,
         instructor_id=instructor_id,

@@ -158,3 +158,26 @@ class Result(Audited, db.Model):
 
     def __str__(self) -> str:
         return f"{self.year}年度考核结果（第 {self.version} 版）"
+
+
+class Appeal(Audited, db.Model):
+    """申诉: an instructor's appeal against their confirmed grade, filed within APPEAL_WORKDAYS
+    working days, once a year, and the committee's decision: the grade kept, or changed as the
+    result's next version (the old one is kept)."""
+
+    __tablename__ = "assessment_appeal"
+    __table_args__ = (sa.UniqueConstraint("year", "instructor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("instructor.id"))
+    result_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment_result.id"))  # appealed
+    text: Mapped[str] = mapped_column(sa.Text)
+    filed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed: Mapped[bool | None]  # None until decided
+    decision: Mapped[str] = mapped_column(sa.String(500), default="")
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"))
+    decided_at: Mapped[datetime | None]
+
+    def __str__(self) -> str:
+        return f"{self.year}年度考核申诉"

@@ -9,8 +9,10 @@ from crm.accounts.models import Role
 from crm.assessment import grading, indicators, services
 from crm.assessment import ratings as ratings_service
 from crm.assessment.forms import (
+    AppealForm,
     ConfirmForm,
     ConfirmGradeForm,
+    DecideForm,
     RateForm,
     SchemeForm,
     ScoreForm,
@@ -80,7 +82,8 @@ def instructor(number: int, instructor_id: int):
     return _instructor_page(year, row, records)
 
 
-def _instructor_page(year, row, records, score_form=None, grade_form=None):
+def _instructor_page(year, row, records, score_form=None, grade_form=None, appeal_form=None,
+                     decide_form=None):  # fmt: skip
     instructor_id = row.instructor_id
     reviewing = current_user.has_role(Role.ADMIN, Role.REVIEWER)
     # The proposal is the committee's until confirmed: the instructor sees the result only.
@@ -92,10 +95,26 @@ def _instructor_page(year, row, records, score_form=None, grade_form=None):
     stored = grading.committee_score(year.number, instructor_id)
     score_form = score_form or ScoreForm(obj=stored)
     grade_form = grade_form or ConfirmGradeForm(grade=standing.proposed if standing else None)
+    result = grading.latest_results(year.number).get(instructor_id)
+    appeal = grading.appeal_of(year.number, instructor_id)
+    appeal_form = appeal_form or AppealForm()
+    decide_form = decide_form or DecideForm(grade=result.grade if result else None)
+    forms = (score_form, grade_form, appeal_form, decide_form)
     page = render_template(
         "assessment/instructor.html",
         standing=standing,
-        result=grading.latest_results(year.number).get(instructor_id),
+        result=result,
+        versions=grading.versions(year.number, instructor_id) if result else [],
+        appeal=appeal,
+        appeal_until=grading.appeal_until(result) if result else None,
+        can_appeal=(
+            result is not None
+            and appeal is None
+            and getattr(of_account(current_user.id), "id", None) == instructor_id
+            and clock.today() <= grading.appeal_until(result)
+        ),
+        appeal_form=appeal_form,
+        decide_form=decide_form,
         score_form=score_form,
         grade_form=grade_form,
         can_score=current_user.has_role(Role.REVIEWER),
@@ -112,7 +131,7 @@ def _instructor_page(year, row, records, score_form=None, grade_form=None):
         comments=ratings_service.comments(year.number, instructor_id) if reviewing else None,
         rating_formula=ratings_service.FORMULA,
     )
-    return page, form_status(score_form) if score_form.errors else form_status(grade_form)
+    return page, max(form_status(form) for form in forms)
 
 
 def _confirms(account) -> bool:
@@ -148,6 +167,39 @@ def confirm(number: int, instructor_id: int):
         flash("考核等次已确认并锁定。", "success")
         return redirect(url_for(".instructor", number=number, instructor_id=instructor_id), 303)
     return _instructor_page(year, row, records, grade_form=form)
+
+
+@bp.post("/<int:number>/instructors/<int:instructor_id>/appeal")
+@allow(Role.INSTRUCTOR)
+def appeal(number: int, instructor_id: int):
+    """The instructor appeals their own confirmed grade."""
+    year = _year(number)
+    me = of_account(current_user.id)
+    if me is None or me.id != instructor_id:
+        abort(404)
+    row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
+    form = AppealForm()
+    if submit(form, lambda: grading.file_appeal(number, instructor_id, form.text.data or "")):
+        flash("申诉已提交，考核委员会将复核并答复。", "success")
+        return redirect(url_for(".instructor", number=number, instructor_id=instructor_id), 303)
+    return _instructor_page(year, row, records, appeal_form=form)
+
+
+@bp.post("/<int:number>/instructors/<int:instructor_id>/appeal/decide")
+@allow(Role.REVIEWER)
+def decide(number: int, instructor_id: int):
+    """The committee decides the appeal: the grade kept, or changed as a new version."""
+    year = _year(number)
+    if not _confirms(current_user):
+        abort(403)
+    row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
+    appeal = grading.appeal_of(number, instructor_id) or abort(404)
+    form = DecideForm()
+    if submit(form, lambda: grading.decide(year, appeal, form.grade.data, form.reason.data or "",
+                                           by=current_user)):  # fmt: skip
+        flash("申诉已处理。", "success")
+        return redirect(url_for(".instructor", number=number, instructor_id=instructor_id), 303)
+    return _instructor_page(year, row, records, decide_form=form)
 
 
 @bp.route("/<int:number>/grades")

@@ -5,7 +5,8 @@ when Monday is a holiday)."""
 from collections.abc import Iterator
 from datetime import date, time
 
-from crm.reminders import digests, workdays
+from crm.core import workdays
+from crm.reminders import digests
 
 DAILY_AT = time(8, 0)
 WEEKLY_AT = time(8, 30)

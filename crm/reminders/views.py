@@ -12,12 +12,13 @@ from flask_login import current_user
 
 from crm import clock
 from crm.accounts.models import Account, Role
+from crm.core import workdays
 from crm.core.access import allow, signed_in
 from crm.core.forms import form_status, submit
 from crm.core.lists import paginate, search_text
 from crm.core.masking import mask_phone, unmasked
 from crm.extensions import db
-from crm.reminders import channels, schedule, services, workdays
+from crm.reminders import channels, schedule, services
 from crm.reminders.forms import ChoiceForm, SettingsForm
 from crm.reminders.models import Channel, MessageState
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from crm import clock
 from crm.accounts.models import Role
 from crm.assessment import services
-from crm.assessment.models import Scheme
+from crm.assessment.models import Grade, Scheme
 from crm.extensions import db
 from crm.organizations.models import District
 from tests import factories as f
@@ -235,3 +235,60 @@ def test_the_committee_scores_within_its_scope_confirms_and_the_instructor_sees_
 
     auth.login("zdy")
     assert "年度考核等次：<strong>基本称职</strong>" in client.get(page).text
+
+
+def test_an_appeal_within_ten_working_days_and_a_changed_grade_as_a_new_version(app, client, auth):
+    from datetime import datetime
+
+    import time_machine
+
+    from crm.assessment import grading
+    from crm.assessment.indicators import Year
+
+    # Confirmed on Friday 25 September 2026. National Day is 1-7 October and Saturday
+    # 10 October is worked: the ten working days are 28, 29, 30 September and 8, 9, 10, 12,
+    # 13, 14, 15 October.
+    confirmed = datetime(2026, 9, 25, 10, tzinfo=clock.LOCAL_TIME)
+    with app.app_context():
+        me = f.InstructorFactory(account__username="zdy", hired_on=date(2020, 1, 1))
+        f.AssignmentFactory(instructor=me, started_on=date(2024, 1, 1))
+        city = f.AccountFactory(username="city", roles=[Role.REVIEWER])
+        db.session.add(Scheme(year=2025, locked_at=clock.now(), **services.defaults(),
+                              **services.rating_window(2025)))  # fmt: skip
+        grading.save_score(2025, me.id, 60, "", by=city)
+        with time_machine.travel(confirmed, tick=False):
+            result = grading.confirm(Year(2025, date(2025, 12, 31)), me.id, Grade.BASIC,
+                                     "按总分", by=city)  # fmt: skip
+            assert grading.appeal_until(result) == date(2026, 10, 15)
+        db.session.commit()
+        mine = me.id
+    page = f"/assessment/2025/instructors/{mine}"
+
+    with time_machine.travel(datetime(2026, 10, 16, 9, tzinfo=clock.LOCAL_TIME)):
+        auth.login("zdy")
+        late = client.post(f"{page}/appeal", data={"text": "走访数据漏计"})
+        assert "申诉期已于 2026-10-15 结束。" in late.text
+        auth.logout()
+    with time_machine.travel(datetime(2026, 10, 15, 9, tzinfo=clock.LOCAL_TIME)):
+        auth.login("zdy")
+        empty = client.post(f"{page}/appeal", data={"text": " "})
+        assert empty.status_code == 422
+        assert "请写明申诉的理由和依据。" in empty.text
+        assert client.post(f"{page}/appeal", data={"text": "走访数据漏计"}).status_code == 303
+        again = client.post(f"{page}/appeal", data={"text": "再申诉"})
+        assert "本年度已提出过申诉。" in again.text
+        auth.logout()
+
+    auth.login("city")
+    decided = client.post(
+        f"{page}/appeal/decide", data={"grade": "competent", "reason": "核实漏计 3 次走访"}
+    )
+    assert decided.status_code == 303
+    auth.logout()
+
+    auth.login("zdy")
+    own = client.get(page).text
+    assert "年度考核等次：<strong>称职</strong>" in own
+    assert "第 1 版：基本称职" in own
+    assert "第 2 版：称职" in own
+    assert "改变等次。核实漏计 3 次走访" in own

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from crm.core import workdays
 from crm.extensions import db
 from crm.meetings.models import MeetingKind
-from crm.reminders import digests, schedule, workdays
+from crm.reminders import digests, schedule
 from tests.reminders.conftest import DAY
 
 

@@ -1,4 +1,5 @@
-"""Which days are working days in China: the official calendar with its 调休 working weekends
+"""Which days are working days in China (the reminders' mornings, the assessment's appeal
+period): the official calendar with its 调休 working weekends
 and public holidays (the `chinesecalendar` package, kept current by upgrading it: each release
 adds the next year once the State Council publishes it, usually in November)."""
 
@@ -38,3 +39,11 @@ def weekly_day(day: date) -> date | None:
     monday = day - timedelta(days=day.weekday())
     first = next_workday(monday)
     return first if first - monday < timedelta(days=7) else None
+
+
+def workdays_after(day: date, count: int) -> date:
+    """The `count`-th working day after `day` (the day itself not counted)."""
+    while count:
+        day += timedelta(days=1)
+        count -= is_workday(day)
+    return day

@@ -1,8 +1,8 @@
-"""assessment: each year's scheme (locked when assessment starts), the branches' rating links and ratings, the committee's scores and the confirmed results by version
+"""assessment: each year's scheme (locked when assessment starts), the branches' rating links and ratings, the committee's scores, the confirmed results by version and the appeals
 
-Revision ID: 2a0892adf8cd
+Revision ID: 3a2e912ed024
 Revises: b9127414c350
-Create Date: 2026-12-02 20:37:50.269369
+Create Date: 2026-12-02 20:41:32.479726
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '2a0892adf8cd'
+revision = '3a2e912ed024'
 down_revision = 'b9127414c350'
 branch_labels = None
 depends_on = None
@@ -104,6 +104,23 @@ def upgrade():
     with op.batch_alter_table('rating_link', schema=None) as batch_op:
         batch_op.create_index('ix_rating_link_pair', ['year', 'branch_id', 'instructor_id'], unique=False)
 
+    op.create_table('assessment_appeal',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('instructor_id', sa.Integer(), nullable=False),
+    sa.Column('result_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('filed_at', sa.DateTime(), nullable=False),
+    sa.Column('changed', sa.Boolean(), nullable=True),
+    sa.Column('decision', sa.String(length=500), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['account.id'], name=op.f('fk_assessment_appeal_decided_by_id_account')),
+    sa.ForeignKeyConstraint(['instructor_id'], ['instructor.id'], name=op.f('fk_assessment_appeal_instructor_id_instructor')),
+    sa.ForeignKeyConstraint(['result_id'], ['assessment_result.id'], name=op.f('fk_assessment_appeal_result_id_assessment_result')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment_appeal')),
+    sa.UniqueConstraint('year', 'instructor_id', name=op.f('uq_assessment_appeal_year_instructor_id'))
+    )
     op.create_table('branch_rating',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('link_id', sa.Integer(), nullable=False),
@@ -132,6 +149,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_branch_rating_instructor_id'))
 
     op.drop_table('branch_rating')
+    op.drop_table('assessment_appeal')
     with op.batch_alter_table('rating_link', schema=None) as batch_op:
         batch_op.drop_index('ix_rating_link_pair')
 
