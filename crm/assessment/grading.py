@@ -145,6 +145,34 @@ def _proposals(scheme: Scheme, totals: dict[int, float | None]) -> tuple[dict, s
     return proposed, tied
 
 
+def confirm_proposals(year: Year, *, by: Account) -> int:
+    """Confirm every proposal at once: each instructor with a total and a proposed grade (not
+    tied at the quota's edge) and no result yet; the ties and the changes are confirmed one by
+    one. Returns how many were confirmed."""
+    if services.scheme_for(year.number).locked_at is None:
+        raise RuleError(f"{year.number}年度考核尚未开始。")
+    everyone = standings(year)
+    chosen = [s for s in everyone if s.result is None and s.proposed is not None]
+    excellent = sum(s.result is not None and s.result.grade is Grade.EXCELLENT for s in everyone)
+    excellent += sum(s.proposed is Grade.EXCELLENT for s in chosen)
+    places = quota(services.scheme_for(year.number), len(everyone))
+    if excellent > places:
+        raise RuleError(f"已确认的优秀与建议的优秀合计超过名额（{places} 名），请逐个确认。")
+    now, confirmed = clock.now(), 0
+    for standing in chosen:
+        db.session.add(
+            Result(
+                year=year.number, instructor_id=standing.instructor_id, version=1,
+                daily=standing.daily, rating=standing.rating, committee=standing.committee,
+                total=standing.total, proposed=standing.proposed, grade=standing.proposed,
+                by_id=by.id, at=now,
+            )
+        )  # fmt: skip
+        confirmed += 1
+    db.session.flush()
+    return confirmed
+
+
 def _check_quota(scheme: Scheme, found: dict[int, Standing]) -> None:
     confirmed = sum(
         s.result is not None and s.result.grade is Grade.EXCELLENT for s in found.values()

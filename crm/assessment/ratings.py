@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 
 from crm import clock
 from crm.accounts.models import Account
@@ -124,21 +124,22 @@ def issue(year: int, chosen: list[Pair], *, by: Account) -> list[tuple[Pair, str
     the year's assessment has started."""
     if scheme_for(year).locked_at is None:
         raise RuleError(f"请先开始{year}年度考核（锁定考核方案），再发放评议链接。")
-    now, issued = clock.now(), []
-    for pair in chosen:
-        if pair.rated:
-            continue
+    chosen = [pair for pair in chosen if not pair.rated]
+    if chosen:  # the open links of these pairs, revoked in one statement
         db.session.execute(
             update(RatingLink)
             .where(
                 RatingLink.year == year,
-                RatingLink.branch_id == pair.branch_id,
-                RatingLink.instructor_id == pair.instructor_id,
+                tuple_(RatingLink.branch_id, RatingLink.instructor_id).in_(
+                    [(pair.branch_id, pair.instructor_id) for pair in chosen]
+                ),
                 RatingLink.used_at.is_(None),
                 RatingLink.revoked_at.is_(None),
             )
-            .values(revoked_at=now)
+            .values(revoked_at=clock.now())
         )
+    issued = []
+    for pair in chosen:
         token, token_hash = links.new_token()
         db.session.add(
             RatingLink(

@@ -202,6 +202,23 @@ def decide(number: int, instructor_id: int):
     return _instructor_page(year, row, records, decide_form=form)
 
 
+@bp.post("/<int:number>/grades/confirm")
+@allow(Role.REVIEWER)
+def confirm_all(number: int):
+    """The committee confirms every proposal at once; ties and changes stay one by one."""
+    year = _year(number)
+    if not _confirms(current_user):
+        abort(403)
+    try:
+        count = committed(lambda: grading.confirm_proposals(year, by=current_user))
+    except RuleError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(f"已确认 {count} 人的建议等次并锁定。", "success")
+    return redirect(url_for(".grades", number=number), 303)
+
+
 @bp.route("/<int:number>/grades")
 @allow(Role.ADMIN, Role.REVIEWER)
 def grades(number: int):
@@ -220,6 +237,7 @@ def grades(number: int):
         places=grading.quota(scheme, len(everyone)),
         tied=[s for s in everyone if s.tied],
         total_formula=grading.TOTAL_FORMULA,
+        can_confirm=_confirms(current_user) and scheme.locked_at is not None,
     )
 
 

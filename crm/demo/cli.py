@@ -37,6 +37,11 @@ LABELS = {
     "visits_sent_back": "退回修改的走访",
     "spot_checks": "抽查",
     "alert_notes": "预警处理记录",
+    "rating_links": "年度考核评议链接",
+    "ratings": "服务对象评议",
+    "assessment_scores": "组织评价评分",
+    "assessment_results": "已确认的考核等次",
+    "assessment_appeals": "考核申诉",
 }
 
 

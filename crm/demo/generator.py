@@ -18,7 +18,7 @@ from crm.accounts.models import Role
 from crm.assignments import services as assignments
 from crm.assignments.models import Assignment
 from crm.branches.models import Branch, BranchKind, GuidanceSpell, Sector
-from crm.demo import bulk, followup, history, party, words
+from crm.demo import assessment, bulk, followup, history, party, words
 from crm.extensions import db
 from crm.instructors import services as instructors
 from crm.instructors.models import Instructor
@@ -120,6 +120,7 @@ def load(seed: int, password: str, today: date) -> Counter:
     party.load(demo.rng, demo.today - timedelta(days=1), demo.counts)
     bulk.analyze()
     followup.load(demo.rng, demo.today, demo.counts)
+    assessment.load(random.Random(seed + 1), demo.today, demo.counts)  # noqa: S311  (demo data)
     return demo.counts
 
 

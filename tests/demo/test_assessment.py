@@ -160,3 +160,32 @@ def test_every_instructors_indicators_agree_with_a_count_day_by_day(app, years_b
             compared[key] += out_of > 0
     # Every indicator had something to count for most instructors: the check is not empty.
     assert all(compared[key] >= len(ids) // 2 for key in got[ids[0]]), compared
+
+
+def test_the_demo_holds_last_years_assessment_done_and_this_years_under_way(app):
+    from crm.assessment import grading, services
+
+    with app.app_context():
+        today = clock.today()
+        last = indicators.Year.of(today.year - 1, today)
+        standings = grading.standings(last)
+        scheme = services.scheme_for(last.number)
+        excellent = sum(s.result.grade.value == "excellent" for s in standings)
+        appeals = rows("SELECT changed, decided_at FROM assessment_appeal WHERE year = :y",
+                       y=last.number)  # fmt: skip
+        rated, used, issued = rows(
+            "SELECT (SELECT count(*) FROM branch_rating WHERE year = :y),"
+            " (SELECT count(*) FROM rating_link WHERE year = :y AND used_at IS NOT NULL),"
+            " (SELECT count(*) FROM rating_link WHERE year = :y)",
+            y=last.number,
+        )[0]
+        this_year = rows("SELECT id FROM assessment_scheme WHERE year = :y", y=today.year)
+    assert scheme.locked_at is not None
+    assert len(standings) == 115
+    assert all(s.result is not None for s in standings)
+    assert 0 < excellent <= grading.quota(scheme, len(standings))
+    assert len(appeals) == 1
+    assert appeals[0][1] is not None  # decided
+    assert rated == used  # each rating used up its link
+    assert 0.8 * issued < rated < issued  # most branches rated; a few never did
+    assert len(this_year) == 1
