@@ -81,3 +81,9 @@ class AppealForm(Form):
 class DecideForm(Form):
     grade = enum_field("复核后的等次", Grade)
     reason = TextAreaField("复核意见", validators=[Length(max=500, message="请写在 500 字以内。")])
+
+
+class SelfReportForm(Form):
+    text = TextAreaField(
+        "述职报告", description="一年来联系指导的主要工作、成效、不足和下一步打算。"
+    )

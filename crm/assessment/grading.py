@@ -19,7 +19,7 @@ from crm import clock
 from crm.accounts.models import Account
 from crm.assessment import ratings, services
 from crm.assessment.indicators import Year
-from crm.assessment.models import Appeal, CommitteeScore, Grade, Result, Scheme
+from crm.assessment.models import Appeal, CommitteeScore, Grade, Result, Scheme, SelfReport
 from crm.core import workdays
 from crm.extensions import db
 from crm.rules import RuleError
@@ -191,6 +191,93 @@ def versions(year: int, instructor_id: int) -> list[Result]:
             .order_by(Result.version)
         )
     )
+
+
+# --- the committee's summary table --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many of an area's instructors got each grade, and how many wait."""
+
+    name: str
+    counts: dict[Grade, int]
+    pending: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values()) + self.pending
+
+
+def tally(name: str, rows: list[Standing]) -> Tally:
+    counts = dict.fromkeys(Grade, 0)
+    for row in rows:
+        if row.result is not None:
+            counts[row.result.grade] += 1
+    return Tally(name, counts, sum(row.result is None for row in rows))
+
+
+def by_district(rows: list[Standing]) -> list[Tally]:
+    """A tally for each district, in the rows' order (districts' own)."""
+    names = list(dict.fromkeys(row.district for row in rows))
+    return [tally(name, [row for row in rows if row.district == name]) for name in names]
+
+
+SUMMARY_HEADERS = (
+    "县市区",
+    "指导员",
+    "日常工作",
+    "服务对象评议",
+    "组织评价",
+    "总分",
+    "建议等次",
+    "考核等次",
+)
+
+
+def summary_rows(rows: list[Standing]) -> list[tuple]:
+    """The summary's lines as the spreadsheet holds them (numbers as numbers)."""
+    return [
+        (
+            row.district,
+            row.name,
+            None if row.daily is None else round(row.daily, 1),
+            None if row.rating is None else round(row.rating, 1),
+            row.committee,
+            row.total,
+            "并列待定" if row.tied else (row.proposed.label if row.proposed else ""),
+            row.result.grade.label if row.result else "未确认",
+        )
+        for row in rows
+    ]
+
+
+# --- the instructor's own report ----------------------------------------------------------------
+
+SELF_REPORT_MAX = 5000  # characters
+
+
+def self_report(year: int, instructor_id: int) -> SelfReport | None:
+    return db.session.scalars(
+        select(SelfReport).where(SelfReport.year == year, SelfReport.instructor_id == instructor_id)
+    ).one_or_none()
+
+
+def save_self_report(year: int, instructor_id: int, text: str) -> SelfReport:
+    """The instructor writes or revises their 述职报告. Raises RuleError: empty, too long, or
+    the grade already confirmed."""
+    if instructor_id in latest_results(year):
+        raise RuleError("考核等次已确认，述职报告不能再修改。")
+    text = text.strip()
+    if not text:
+        raise RuleError("请填写述职报告。", "text")
+    if len(text) > SELF_REPORT_MAX:
+        raise RuleError(f"述职报告请写在 {SELF_REPORT_MAX} 字以内（现为 {len(text)} 字）。", "text")
+    report = self_report(year, instructor_id) or SelfReport(year=year, instructor_id=instructor_id)
+    report.text = text
+    db.session.add(report)
+    db.session.flush()
+    return report
 
 
 # --- appeals -------------------------------------------------------------------------------------

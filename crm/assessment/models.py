@@ -181,3 +181,19 @@ class Appeal(Audited, db.Model):
 
     def __str__(self) -> str:
         return f"{self.year}年度考核申诉"
+
+
+class SelfReport(Audited, TimestampMixin, db.Model):
+    """述职报告: the instructor's own account of their year, written in the app and shown to
+    the committee beside the figures; it can be revised until the grade is confirmed."""
+
+    __tablename__ = "self_report"
+    __table_args__ = (sa.UniqueConstraint("year", "instructor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("instructor.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
+
+    def __str__(self) -> str:
+        return f"{self.year}年度述职报告"

@@ -1,7 +1,16 @@
 """The annual assessment's pages: the year's scheme (the admin sets it and starts the year),
 and the computed part of each instructor the reader may see."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from crm import clock
@@ -16,15 +25,22 @@ from crm.assessment.forms import (
     RateForm,
     SchemeForm,
     ScoreForm,
+    SelfReportForm,
 )
-from crm.assessment.models import RatingLink
+from crm.assessment.models import Grade, RatingLink
+from crm.audit import services as audit
 from crm.core.access import allow, public
 from crm.core.forms import committed, form_status, submit
 from crm.core.links import LinkError
+from crm.core.pdf import render_pdf
 from crm.core.qr import qr_data_uri
 from crm.core.security import limiter, link_rate
+from crm.core.spreadsheets import write_sheets
 from crm.extensions import db
+from crm.http import XLSX
+from crm.instructors.models import Instructor
 from crm.instructors.services import of_account
+from crm.organizations.models import District
 from crm.rules import RuleError
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
@@ -83,7 +99,7 @@ def instructor(number: int, instructor_id: int):
 
 
 def _instructor_page(year, row, records, score_form=None, grade_form=None, appeal_form=None,
-                     decide_form=None):  # fmt: skip
+                     decide_form=None, report_form=None):  # fmt: skip
     instructor_id = row.instructor_id
     reviewing = current_user.has_role(Role.ADMIN, Role.REVIEWER)
     # The proposal is the committee's until confirmed: the instructor sees the result only.
@@ -99,7 +115,10 @@ def _instructor_page(year, row, records, score_form=None, grade_form=None, appea
     appeal = grading.appeal_of(year.number, instructor_id)
     appeal_form = appeal_form or AppealForm()
     decide_form = decide_form or DecideForm(grade=result.grade if result else None)
-    forms = (score_form, grade_form, appeal_form, decide_form)
+    own = getattr(of_account(current_user.id), "id", None) == instructor_id
+    report = grading.self_report(year.number, instructor_id)
+    report_form = report_form or SelfReportForm(obj=report)
+    forms = (score_form, grade_form, appeal_form, decide_form, report_form)
     page = render_template(
         "assessment/instructor.html",
         standing=standing,
@@ -110,9 +129,12 @@ def _instructor_page(year, row, records, score_form=None, grade_form=None, appea
         can_appeal=(
             result is not None
             and appeal is None
-            and getattr(of_account(current_user.id), "id", None) == instructor_id
+            and own
             and clock.today() <= grading.appeal_until(result)
         ),
+        report=report,
+        report_form=report_form,
+        can_report=own and result is None,
         appeal_form=appeal_form,
         decide_form=decide_form,
         score_form=score_form,
@@ -167,6 +189,22 @@ def confirm(number: int, instructor_id: int):
         flash("考核等次已确认并锁定。", "success")
         return redirect(url_for(".instructor", number=number, instructor_id=instructor_id), 303)
     return _instructor_page(year, row, records, grade_form=form)
+
+
+@bp.post("/<int:number>/instructors/<int:instructor_id>/report")
+@allow(Role.INSTRUCTOR)
+def self_report(number: int, instructor_id: int):
+    """The instructor writes or revises their own 述职报告."""
+    year = _year(number)
+    me = of_account(current_user.id)
+    if me is None or me.id != instructor_id:
+        abort(404)
+    row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
+    form = SelfReportForm()
+    if submit(form, lambda: grading.save_self_report(number, instructor_id, form.text.data or "")):
+        flash("述职报告已保存。", "success")
+        return redirect(url_for(".instructor", number=number, instructor_id=instructor_id), 303)
+    return _instructor_page(year, row, records, report_form=form)
 
 
 @bp.post("/<int:number>/instructors/<int:instructor_id>/appeal")
@@ -359,3 +397,88 @@ def rate(token: str):
     return render_template(
         "assessment/rate.html", form=form, link=link, **ratings_service.names_of(link)
     ), form_status(form)
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+@bp.route("/<int:number>/instructors/<int:instructor_id>/form.pdf")
+@allow(Role.ADMIN, Role.REVIEWER, Role.INSTRUCTOR)
+def form_pdf(number: int, instructor_id: int):
+    """年度考核登记表: one instructor's year on A4 (their own, or within the reader's scope)."""
+    year = _year(number)
+    row, _ = services.instructor_part(current_user, year, instructor_id) or abort(404)
+    score = grading.committee_score(number, instructor_id)
+    instructor = db.session.get(Instructor, instructor_id)
+    pdf = render_pdf(
+        "assessment/form_pdf.html",
+        year=year,
+        row=row,
+        scheme=services.scheme_for(number),
+        indicators=indicators.indicators(),
+        rated=ratings_service.summaries(number, [instructor_id])[instructor_id],
+        rating_formula=ratings_service.FORMULA,
+        report=grading.self_report(number, instructor_id),
+        committee=score.score if score else None,
+        committee_note=score.note if score else "",
+        result=grading.latest_results(number).get(instructor_id),
+        hired_on=instructor.hired_on,
+        printed=clock.now(),
+    )
+    return audit.downloaded(pdf, f"年度考核登记表-{row.name}-{number}.pdf", "application/pdf",
+                            object_type="instructor", object_id=instructor_id, inline=True)  # fmt: skip
+
+
+def _summary(number: int):
+    """The reader's scope (a district's reviewer: their district); a city-wide reader may ask
+    for one district (`?district=`)."""
+    year = _year(number)
+    rows = grading.standings(year, current_user)
+    district = request.args.get("district", type=int)
+    area = "全市"
+    if district is not None:
+        found = db.session.get(District, district) or abort(404)
+        rows, area = [r for r in rows if r.district == found.name], found.name
+    elif not current_user.sees_everything and rows:
+        area = rows[0].district
+    return year, rows, area
+
+
+@bp.route("/<int:number>/summary.pdf")
+@allow(Role.ADMIN, Role.REVIEWER)
+def summary_pdf(number: int):
+    """The committee's summary table: each district's grades, then each instructor."""
+    year, rows, area = _summary(number)
+    pdf = render_pdf(
+        "assessment/summary_pdf.html",
+        year=year,
+        rows=rows,
+        area=area,
+        grades=list(Grade),
+        districts=grading.by_district(rows),
+        whole=grading.tally(area, rows),
+        printed=clock.now(),
+    )
+    return audit.downloaded(pdf, f"年度考核汇总表-{area}-{number}.pdf", "application/pdf",
+                            object_type="assessment_scheme", inline=True)  # fmt: skip
+
+
+@bp.route("/<int:number>/summary.xlsx")
+@allow(Role.ADMIN, Role.REVIEWER)
+def summary_xlsx(number: int):
+    """The summary's figures as a workbook: each instructor, then each district's grades."""
+    year, rows, area = _summary(number)
+    tallies = [*grading.by_district(rows), grading.tally("合计", rows)]
+    body = write_sheets(
+        [
+            ("各指导员", grading.SUMMARY_HEADERS, grading.summary_rows(rows)),
+            (
+                "各县市区",
+                ("县市区", "人数", *(g.label for g in Grade), "未确认"),
+                [(t.name, t.total, *t.counts.values(), t.pending) for t in tallies],
+            ),
+        ],
+        title=f"{year.number}年度考核汇总表-{area}",
+    )
+    return audit.downloaded(body, f"年度考核汇总表-{area}-{number}.xlsx", XLSX,
+                            object_type="assessment_scheme")  # fmt: skip

@@ -119,6 +119,9 @@ def test_each_reader_sees_the_computed_part_within_their_scope(app, client, auth
     )
     assert names[ids[0]] in client.get(own).text
     assert [page(i) for i in ids] == [200, 404, 404]
+    forms = [client.get(f"/assessment/{LAST_YEAR}/instructors/{i}/form.pdf") for i in ids]
+    assert [form.status_code for form in forms] == [200, 404, 404]
+    assert client.get(f"/assessment/{LAST_YEAR}/summary.pdf").status_code == 403
     assert client.get(f"/assessment/{LAST_YEAR}/scheme").status_code == 403
     auth.logout()
 
@@ -126,6 +129,11 @@ def test_each_reader_sees_the_computed_part_within_their_scope(app, client, auth
     table = client.get(f"/assessment/{LAST_YEAR}/").text
     assert [names[i] in table for i in ids] == [True, True, False]
     assert [page(i) for i in ids] == [200, 200, 404]
+    summary = client.get(f"/assessment/{LAST_YEAR}/summary.xlsx").data
+    from tests.documents import sheets
+
+    listed = [line[1] for line in sheets(summary)["各指导员"][1:]]
+    assert sorted(listed) == sorted([names[ids[0]], names[ids[1]]])  # their district only
     auth.logout()
 
     auth.login("auditor")

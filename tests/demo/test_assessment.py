@@ -189,3 +189,61 @@ def test_the_demo_holds_last_years_assessment_done_and_this_years_under_way(app)
     assert rated == used  # each rating used up its link
     assert 0.8 * issued < rated < issued  # most branches rated; a few never did
     assert len(this_year) == 1
+
+
+def test_the_registration_form_and_the_summary_read_back(app, client):
+    """The documents, read back with pdftotext and openpyxl, against the grades counted here
+    from the result rows (plain SQL) and against each other."""
+    from collections import Counter
+
+    from tests.documents import pdf_text, sheets
+
+    client.post("/login", data={"username": "reviewer", "password": app.config["DEMO_PASSWORD"]})
+    with app.app_context():
+        year = clock.today().year - 1
+        latest = rows(
+            "SELECT r.instructor_id, r.grade, d.name FROM assessment_result r"
+            " JOIN instructor i ON i.id = r.instructor_id JOIN district d ON d.id = i.district_id"
+            " WHERE r.year = :y AND r.version = (SELECT max(version) FROM assessment_result o"
+            " WHERE o.year = r.year AND o.instructor_id = r.instructor_id)",
+            y=year,
+        )
+        (name,) = rows(
+            "SELECT a.name FROM instructor i JOIN account a ON a.id = i.account_id WHERE i.id = :i",
+            i=latest[0][0],
+        )[0]
+    labels = {
+        "excellent": "优秀",
+        "competent": "称职",
+        "basic": "基本称职",
+        "incompetent": "不称职",
+    }
+    by_district = Counter((district, labels[grade]) for _, grade, district in latest)
+
+    pdf = client.get(f"/assessment/{year}/instructors/{latest[0][0]}/form.pdf").data
+    form = "".join(pdf_text(pdf, layout=False).split())  # cells' wrapped lines joined
+    assert "专职党建指导员年度考核登记表" in form
+    assert name in form
+    for title in (
+        "实地走访按期率",
+        "问题按期解决率",
+        "三会两卡",
+        "结对共建活动",
+        "退回走访按时修改率",
+    ):
+        assert title in form
+    assert f"考核等次：{labels[latest[0][1]]}" in form
+    assert "本人（签字）" in form
+
+    summary = pdf_text(client.get(f"/assessment/{year}/summary.pdf").data)
+    assert f"参加考核 {len(latest)} 人" in summary
+    book = sheets(client.get(f"/assessment/{year}/summary.xlsx").data)
+    people, districts = book["各指导员"], book["各县市区"]
+    assert len(people) - 1 == len(latest)  # a header row, then everyone
+    header = districts[0]
+    for line in districts[1:-1]:
+        counted = dict(zip(header[2:6], line[2:6], strict=True))
+        assert counted == {g: by_district[(line[0], g)] for g in header[2:6]}, line[0]
+    total = districts[-1]
+    assert total[0] == "合计"
+    assert total[1] == len(latest)

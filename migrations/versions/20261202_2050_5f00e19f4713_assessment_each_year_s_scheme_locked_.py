@@ -1,8 +1,8 @@
-"""assessment: each year's scheme (locked when assessment starts), the branches' rating links and ratings, the committee's scores, the confirmed results by version and the appeals
+"""assessment: each year's scheme (locked when assessment starts), the branches' rating links and ratings, the committee's scores, the instructors' reports, the confirmed results by version and the appeals
 
-Revision ID: 3a2e912ed024
+Revision ID: 5f00e19f4713
 Revises: b9127414c350
-Create Date: 2026-12-02 20:41:32.479726
+Create Date: 2026-12-02 20:50:11.490939
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '3a2e912ed024'
+revision = '5f00e19f4713'
 down_revision = 'b9127414c350'
 branch_labels = None
 depends_on = None
@@ -104,6 +104,17 @@ def upgrade():
     with op.batch_alter_table('rating_link', schema=None) as batch_op:
         batch_op.create_index('ix_rating_link_pair', ['year', 'branch_id', 'instructor_id'], unique=False)
 
+    op.create_table('self_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('instructor_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['instructor_id'], ['instructor.id'], name=op.f('fk_self_report_instructor_id_instructor')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_self_report')),
+    sa.UniqueConstraint('year', 'instructor_id', name=op.f('uq_self_report_year_instructor_id'))
+    )
     op.create_table('assessment_appeal',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
@@ -150,6 +161,7 @@ def downgrade():
 
     op.drop_table('branch_rating')
     op.drop_table('assessment_appeal')
+    op.drop_table('self_report')
     with op.batch_alter_table('rating_link', schema=None) as batch_op:
         batch_op.drop_index('ix_rating_link_pair')
 
