@@ -111,8 +111,10 @@ def test_overdue_alerts_search_by_branch_or_instructor(app, client, auth, stored
     assert listed(client, "q=百分百") == ["丁百分百党支部"]
 
 
-def test_the_other_rules_sort_and_search_their_own_columns(app, client, auth):
+@pytest.mark.parametrize("stored", [False, True], ids=["counted", "stored"])
+def test_the_other_rules_sort_and_search_their_own_columns(app, client, auth, stored):
     today = clock.today()
+    app.config["REVIEW_LIVE_LIMIT"] = 0 if stored else 5000
     with app.app_context():
         f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
         held = f.AssignmentFactory(branch__name="甲公司党支部", instructor__account__name="刘军")
