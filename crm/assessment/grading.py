@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from crm import clock
-from crm.accounts.models import Account
+from crm.accounts.models import Account, Role
 from crm.assessment import ratings, services
 from crm.assessment.indicators import Year
 from crm.assessment.models import Appeal, CommitteeScore, Grade, Result, Scheme, SelfReport
@@ -47,6 +47,16 @@ class Standing:
     proposed: Grade | None
     tied: bool
     result: Result | None
+
+
+def confirms(account: Account) -> bool:
+    """The committee that confirms grades and decides appeals: the city-wide reviewers."""
+    return account.has_role(Role.REVIEWER) and account.sees_everything
+
+
+def _check_confirms(account: Account) -> None:
+    if not confirms(account):
+        raise RuleError("只有市级考核委员会（全市审阅）可以确认等次和处理申诉。")
 
 
 def total(scheme: Scheme, daily: float | None, rating: float | None, committee: float | None):
@@ -149,6 +159,7 @@ def confirm_proposals(year: Year, *, by: Account) -> int:
     """Confirm every proposal at once: each instructor with a total and a proposed grade (not
     tied at the quota's edge) and no result yet; the ties and the changes are confirmed one by
     one. Returns how many were confirmed."""
+    _check_confirms(by)
     if services.scheme_for(year.number).locked_at is None:
         raise RuleError(f"{year.number}年度考核尚未开始。")
     everyone = standings(year)
@@ -316,6 +327,7 @@ def file_appeal(year: int, instructor_id: int, text: str) -> Appeal:
 def decide(year: Year, appeal: Appeal, grade: Grade | None, reason: str, *, by: Account):
     """The committee decides an appeal: the grade kept (the same grade) or changed, a new
     version of the result with the reason (the old version is kept). Raises RuleError."""
+    _check_confirms(by)
     if appeal.changed is not None:
         raise RuleError("这项申诉已经处理。")
     if grade is None:
@@ -398,6 +410,7 @@ def confirm(year: Year, instructor_id: int, grade: Grade | None, reason: str, *,
     """The committee confirms an instructor's grade: the proposal, or another with a reason
     (a tie at the quota's edge has no proposal: a reason is asked too). The result locks.
     Raises RuleError: no total yet, already confirmed, no reason, the 优秀 quota full."""
+    _check_confirms(by)
     found = {s.instructor_id: s for s in standings(year)}
     standing = found.get(instructor_id)
     if standing is None or standing.total is None:

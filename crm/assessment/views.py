@@ -30,7 +30,7 @@ from crm.assessment.forms import (
 from crm.assessment.models import Grade, RatingLink
 from crm.audit import services as audit
 from crm.core.access import allow, public
-from crm.core.forms import committed, form_status, submit
+from crm.core.forms import errors_in, form_status, submit
 from crm.core.links import LinkError
 from crm.core.pdf import render_pdf
 from crm.core.qr import qr_data_uri
@@ -41,7 +41,6 @@ from crm.http import XLSX
 from crm.instructors.models import Instructor
 from crm.instructors.services import of_account
 from crm.organizations.models import District
-from crm.rules import RuleError
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
 
@@ -157,8 +156,7 @@ def _instructor_page(year, row, records, score_form=None, grade_form=None, appea
 
 
 def _confirms(account) -> bool:
-    """The committee confirms grades: the city-wide reviewers."""
-    return account.has_role(Role.REVIEWER) and account.sees_everything
+    return grading.confirms(account)
 
 
 @bp.post("/<int:number>/instructors/<int:instructor_id>/score")
@@ -180,8 +178,6 @@ def score(number: int, instructor_id: int):
 def confirm(number: int, instructor_id: int):
     """The committee confirms the instructor's grade; the result locks."""
     year = _year(number)
-    if not _confirms(current_user):
-        abort(403)
     row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
     form = ConfirmGradeForm()
     if submit(form, lambda: grading.confirm(year, instructor_id, form.grade.data,
@@ -228,8 +224,6 @@ def appeal(number: int, instructor_id: int):
 def decide(number: int, instructor_id: int):
     """The committee decides the appeal: the grade kept, or changed as a new version."""
     year = _year(number)
-    if not _confirms(current_user):
-        abort(403)
     row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
     appeal = grading.appeal_of(number, instructor_id) or abort(404)
     form = DecideForm()
@@ -245,16 +239,20 @@ def decide(number: int, instructor_id: int):
 def confirm_all(number: int):
     """The committee confirms every proposal at once; ties and changes stay one by one."""
     year = _year(number)
-    if not _confirms(current_user):
-        abort(403)
-    try:
-        count = committed(lambda: grading.confirm_proposals(year, by=current_user))
-    except RuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(f"已确认 {count} 人的建议等次并锁定。", "success")
+    _button(lambda: grading.confirm_proposals(year, by=current_user),
+            lambda count: f"已确认 {count} 人的建议等次并锁定。")  # fmt: skip
     return redirect(url_for(".grades", number=number), 303)
+
+
+def _button(action, said) -> None:
+    """A button that does one thing (no fields but the CSRF token): done, it says what
+    `said(result)` says; refused, why."""
+    form = ConfirmForm()
+    result = submit(form, action)
+    if form.errors:
+        flash("；".join(error.message for error in errors_in(form)), "error")
+    else:
+        flash(said(result), "success")
 
 
 @bp.route("/<int:number>/grades")
@@ -309,13 +307,8 @@ def scheme(number: int):
 def start(number: int):
     """Assessment of the year starts: the scheme locks."""
     _year(number)
-    try:
-        committed(lambda: services.start(number, by=current_user))
-    except RuleError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(f"{number}年度考核已开始，考核方案已锁定。", "success")
+    _button(lambda: services.start(number, by=current_user),
+            lambda _: f"{number}年度考核已开始，考核方案已锁定。")  # fmt: skip
     return redirect(url_for(".scheme", number=number), 303)
 
 

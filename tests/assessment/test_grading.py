@@ -55,7 +55,7 @@ def test_a_part_with_nothing_to_count_gives_its_weight_to_the_others():
 def test_the_committee_confirms_and_the_result_locks(app):
     year = Year(2025, date(2025, 12, 31))
     with app.app_context():
-        reviewer = f.AccountFactory()
+        reviewer = f.AccountFactory(roles=[f.Role.REVIEWER])
         people = [f.InstructorFactory(hired_on=date(2020, 1, 1)) for _ in range(5)]
         for person in people:
             f.AssignmentFactory(instructor=person, started_on=date(2024, 1, 1))

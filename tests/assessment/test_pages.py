@@ -221,7 +221,9 @@ def test_the_committee_scores_within_its_scope_confirms_and_the_instructor_sees_
     assert "请填写 0 到 100 之间的整数。" in refused.text
     assert "踏实</textarea>" in refused.text
     assert client.post(f"{page}/score", data={"score": "88"}).status_code == 303
-    assert client.post(f"{page}/confirm", data={"grade": "competent"}).status_code == 403
+    not_theirs = client.post(f"{page}/confirm", data={"grade": "competent"})
+    assert not_theirs.status_code == 422
+    assert "只有市级考核委员会（全市审阅）可以确认等次和处理申诉。" in not_theirs.text
     auth.logout()
 
     auth.login("zdy")

@@ -5,7 +5,7 @@ import re
 import pytest
 from flask import Blueprint
 
-from crm import create_app
+from crm import clock, create_app
 from crm.accounts.models import Role
 from crm.core.access import PUBLIC, SIGNED_IN, UndeclaredAccessError, declared_access
 from tests.conftest import settings
@@ -47,6 +47,7 @@ def url_ids(world) -> dict[str, int]:
         "goal_id": world.goal_a,
         "note_id": world.note_a,
         "name": "branches",
+        "number": clock.today().year - 1,  # a year assessed
     }
 
 

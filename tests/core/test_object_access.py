@@ -14,7 +14,7 @@ from tests import factories as f
 from tests.core.test_access import build, every_rule, url_ids
 from tests.core.test_security import row_counts
 
-NOT_OBJECTS = {"kind", "name", "action", "holder"}  # parts of a URL that name a list or an action
+NOT_OBJECTS = {"kind", "name", "action", "holder", "number"}  # a list, an action, a year
 
 
 def names_of_a(world) -> list[str]:
