@@ -140,9 +140,15 @@ def test_each_reader_sees_the_computed_part_within_their_scope(app, client, auth
     assert client.get("/assessment/").status_code == 403
 
 
-def test_the_years_table_runs_as_many_statements_for_many_instructors_as_for_few(
-    app, client, admin, count_queries
+@pytest.mark.parametrize("page", ["", "grades", "ratings"])
+def test_the_years_lists_run_as_many_statements_for_many_instructors_as_for_few(
+    app, client, admin, count_queries, page
 ):
+    with app.app_context():
+        db.session.add(Scheme(year=LAST_YEAR, locked_at=clock.now(), **services.defaults(),
+                              **services.rating_window(LAST_YEAR)))  # fmt: skip
+        db.session.commit()
+
     def fill(n: int) -> None:
         with app.app_context():
             for _ in range(n):
@@ -152,10 +158,10 @@ def test_the_years_table_runs_as_many_statements_for_many_instructors_as_for_few
 
     fill(2)
     with count_queries() as few:
-        assert client.get(f"/assessment/{LAST_YEAR}/").status_code == 200
+        assert client.get(f"/assessment/{LAST_YEAR}/{page}").status_code == 200
     fill(8)
     with count_queries() as many:
-        assert client.get(f"/assessment/{LAST_YEAR}/").status_code == 200
+        assert client.get(f"/assessment/{LAST_YEAR}/{page}").status_code == 200
     assert len(many) == len(few), "\n".join(many)
 
 
