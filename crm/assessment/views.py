@@ -273,7 +273,9 @@ def grades(number: int):
         places=grading.quota(scheme, len(everyone)),
         tied=[s for s in everyone if s.tied],
         total_formula=grading.TOTAL_FORMULA,
-        can_confirm=_confirms(current_user) and scheme.locked_at is not None,
+        can_confirm=_confirms(current_user)
+        and scheme.locked_at is not None
+        and any(s.result is None and s.proposed is not None for s in everyone),
     )
 
 

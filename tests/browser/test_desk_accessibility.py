@@ -5,6 +5,7 @@ import json
 import pytest
 from playwright.sync_api import Page, expect
 
+from crm import clock
 from tests import factories as f
 from tests.browser.phone_pages import busy_instructor
 from tests.browser.test_phone_pages import axe_violations
@@ -29,11 +30,14 @@ def test_no_serious_accessibility_fault_on_a_reviewer_page(
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="工作概览")).to_be_visible()
     visit = phone[3].rsplit("/", 1)[1]
+    year = clock.today().year
     desk = [
         "/review/", "/review/alerts", "/review/checks", "/instructors/", "/instructors/1",
         "/branches/", "/organizations/", f"/organizations/{organization}", "/pairings/",
         f"/review/visits/{visit}", "/problems/?show=overdue", "/reports/",
         "/review/alerts?rule=overdue_visits", "/branches/?sort=members&order=desc",
+        f"/assessment/{year}/", f"/assessment/{year}/grades", f"/assessment/{year}/scheme",
+        f"/assessment/{year}/instructors/1",
     ]  # fmt: skip
     shared = [
         p for p in phone if not p.endswith("/new") and "/account/" not in p and "correct" not in p
