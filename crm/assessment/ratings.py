@@ -57,13 +57,7 @@ class Pair:
 def pairs(year: int, instructor_ids: list[int] | None = None) -> list[Pair]:
     """Each branch and each instructor who held it for RATING_MIN_DAYS of the year or more,
     by branch name (held days counted over the whole year, as assessments.held_at)."""
-    whole = indicators.Year(year, date(year, 12, 31))
-    if instructor_ids is None:
-        instructor_ids = list(db.session.scalars(select(Instructor.id)))
-    held: Counter = Counter()
-    for span in indicators.held_spans(whole, instructor_ids):
-        held[(span.branch_id, span.instructor_id)] += span.days
-    chosen = {pair: days for pair, days in held.items() if days >= _min_days()}
+    chosen = _held_long_enough(year, instructor_ids)
     if not chosen:
         return []
     branch_ids = {b for b, _ in chosen}
@@ -82,6 +76,36 @@ def pairs(year: int, instructor_ids: list[int] | None = None) -> list[Pair]:
         .tuples()
         .all()
     )
+    latest, rated = _links_and_ratings(year, branch_ids)
+    found = [
+        Pair(
+            b,
+            branches[b].name,
+            branches[b].secretary_name,
+            i,
+            names[i],
+            days,
+            latest.get((b, i)),
+            (b, i) in rated,
+        )
+        for (b, i), days in chosen.items()
+    ]
+    return sorted(found, key=lambda p: (p.branch, p.branch_id, p.instructor, p.instructor_id))
+
+
+def _held_long_enough(year: int, instructor_ids: list[int] | None) -> dict[tuple[int, int], int]:
+    """(branch, instructor) → days held in the year, for those held RATING_MIN_DAYS or more."""
+    whole = indicators.Year(year, date(year, 12, 31))
+    if instructor_ids is None:
+        instructor_ids = list(db.session.scalars(select(Instructor.id)))
+    held: Counter = Counter()
+    for span in indicators.held_spans(whole, instructor_ids):
+        held[(span.branch_id, span.instructor_id)] += span.days
+    return {pair: days for pair, days in held.items() if days >= _min_days()}
+
+
+def _links_and_ratings(year: int, branch_ids: set[int]):
+    """The latest link issued for each (branch, instructor), and the pairs already rated."""
     latest: dict[tuple[int, int], RatingLink] = {}
     for link in db.session.scalars(
         select(RatingLink)
@@ -98,20 +122,7 @@ def pairs(year: int, instructor_ids: list[int] | None = None) -> list[Pair]:
         .tuples()
         .all()
     )
-    found = [
-        Pair(
-            b,
-            branches[b].name,
-            branches[b].secretary_name,
-            i,
-            names[i],
-            days,
-            latest.get((b, i)),
-            (b, i) in rated,
-        )
-        for (b, i), days in chosen.items()
-    ]
-    return sorted(found, key=lambda p: (p.branch, p.branch_id, p.instructor, p.instructor_id))
+    return latest, rated
 
 
 def _min_days() -> int:

@@ -163,75 +163,71 @@ def _confirms(account) -> bool:
 @allow(Role.REVIEWER)
 def score(number: int, instructor_id: int):
     """The committee's score, by a reviewer whose scope holds the instructor."""
-    year = _year(number)
-    row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
     form = ScoreForm()
-    if submit(form, lambda: grading.save_score(number, instructor_id, form.score.data,
-                                               form.note.data or "", by=current_user)):  # fmt: skip
-        flash("组织评价已保存。", "success")
-        return redirect(url_for(".instructor", number=number, instructor_id=instructor_id), 303)
-    return _instructor_page(year, row, records, score_form=form)
+    return _act(number, instructor_id, form, "score_form", "组织评价已保存。",
+                lambda year: grading.save_score(number, instructor_id, form.score.data,
+                                                form.note.data or "", by=current_user))  # fmt: skip
 
 
 @bp.post("/<int:number>/instructors/<int:instructor_id>/confirm")
 @allow(Role.REVIEWER)
 def confirm(number: int, instructor_id: int):
     """The committee confirms the instructor's grade; the result locks."""
-    year = _year(number)
-    row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
     form = ConfirmGradeForm()
-    if submit(form, lambda: grading.confirm(year, instructor_id, form.grade.data,
-                                            form.reason.data or "", by=current_user)):  # fmt: skip
-        flash("考核等次已确认并锁定。", "success")
-        return redirect(url_for(".instructor", number=number, instructor_id=instructor_id), 303)
-    return _instructor_page(year, row, records, grade_form=form)
+    return _act(number, instructor_id, form, "grade_form", "考核等次已确认并锁定。",
+                lambda year: grading.confirm(year, instructor_id, form.grade.data,
+                                             form.reason.data or "", by=current_user))  # fmt: skip
 
 
 @bp.post("/<int:number>/instructors/<int:instructor_id>/report")
 @allow(Role.INSTRUCTOR)
 def self_report(number: int, instructor_id: int):
     """The instructor writes or revises their own 述职报告."""
-    year = _year(number)
-    me = of_account(current_user.id)
-    if me is None or me.id != instructor_id:
-        abort(404)
-    row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
+    _own(instructor_id)
     form = SelfReportForm()
-    if submit(form, lambda: grading.save_self_report(number, instructor_id, form.text.data or "")):
-        flash("述职报告已保存。", "success")
-        return redirect(url_for(".instructor", number=number, instructor_id=instructor_id), 303)
-    return _instructor_page(year, row, records, report_form=form)
+    return _act(number, instructor_id, form, "report_form", "述职报告已保存。",
+                lambda year: grading.save_self_report(number, instructor_id,
+                                                      form.text.data or ""))  # fmt: skip
 
 
 @bp.post("/<int:number>/instructors/<int:instructor_id>/appeal")
 @allow(Role.INSTRUCTOR)
 def appeal(number: int, instructor_id: int):
     """The instructor appeals their own confirmed grade."""
-    year = _year(number)
-    me = of_account(current_user.id)
-    if me is None or me.id != instructor_id:
-        abort(404)
-    row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
+    _own(instructor_id)
     form = AppealForm()
-    if submit(form, lambda: grading.file_appeal(number, instructor_id, form.text.data or "")):
-        flash("申诉已提交，考核委员会将复核并答复。", "success")
-        return redirect(url_for(".instructor", number=number, instructor_id=instructor_id), 303)
-    return _instructor_page(year, row, records, appeal_form=form)
+    return _act(number, instructor_id, form, "appeal_form", "申诉已提交，考核委员会将复核并答复。",
+                lambda year: grading.file_appeal(number, instructor_id,
+                                                 form.text.data or ""))  # fmt: skip
 
 
 @bp.post("/<int:number>/instructors/<int:instructor_id>/appeal/decide")
 @allow(Role.REVIEWER)
 def decide(number: int, instructor_id: int):
     """The committee decides the appeal: the grade kept, or changed as a new version."""
-    year = _year(number)
-    row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
     appeal = grading.appeal_of(number, instructor_id) or abort(404)
     form = DecideForm()
-    if submit(form, lambda: grading.decide(year, appeal, form.grade.data, form.reason.data or "",
-                                           by=current_user)):  # fmt: skip
-        flash("申诉已处理。", "success")
+    return _act(number, instructor_id, form, "decide_form", "申诉已处理。",
+                lambda year: grading.decide(year, appeal, form.grade.data,
+                                            form.reason.data or "", by=current_user))  # fmt: skip
+
+
+def _own(instructor_id: int) -> None:
+    """An instructor acts on their own assessment only: another's answers 404."""
+    me = of_account(current_user.id)
+    if me is None or me.id != instructor_id:
+        abort(404)
+
+
+def _act(number: int, instructor_id: int, form, slot: str, said: str, action):
+    """A form posted on an instructor's page (within the reader's scope, else 404): done, back
+    to the page saying so; refused, the page again with the form as typed and why."""
+    year = _year(number)
+    row, records = services.instructor_part(current_user, year, instructor_id) or abort(404)
+    if submit(form, lambda: action(year)):
+        flash(said, "success")
         return redirect(url_for(".instructor", number=number, instructor_id=instructor_id), 303)
-    return _instructor_page(year, row, records, decide_form=form)
+    return _instructor_page(year, row, records, **{slot: form})
 
 
 @bp.post("/<int:number>/grades/confirm")
