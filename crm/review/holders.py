@@ -144,8 +144,14 @@ def held_branches(day: date, scope: Scope) -> Select:
 
 
 def overdue_branches(day: date, scope: Scope) -> Select:
-    """The assignments in force at the end of `day` whose branch is overdue for a visit then."""
-    visited = overdue.visited_recently(day)
+    """The assignments in force at the end of `day` whose branch is overdue for a visit then.
+    For one instructor the visits looked at are their branches' only (read down each branch's
+    index): over every branch's visits of the month, one instructor's report took 12.9 s at
+    national scale; a district or the city keeps the join over all (visits.overdue)."""
+    among = None
+    if scope.instructor_id is not None:
+        among = held_branches(day, scope).with_only_columns(Assignment.branch_id)
+    visited = overdue.visited_recently(day, among)
     statement = held_branches(day, scope).outerjoin(
         visited, visited.c.branch_id == Assignment.branch_id
     )
