@@ -54,15 +54,14 @@ def _last_year(
         grading.save_score(number, row.instructor_id, score, "", by=city)
         counts["assessment_scores"] += 1
     counts["assessment_results"] += grading.confirm_proposals(year, by=city)
-    for standing in grading.standings(year):  # the ties at the quota's edge, by hand
+    after = grading.standings(year)
+    for standing in after:  # the ties at the quota's edge, by hand
         if standing.result is None and standing.total is not None:
             grade = Grade.COMPETENT
             grading.confirm(year, standing.instructor_id, grade,
                             "优秀名额边缘并列，委员会按日常工作得分确定。", by=city)  # fmt: skip
             counts["assessment_results"] += 1
-    lowest = min(
-        (s for s in grading.standings(year) if s.result is not None), key=lambda s: s.total
-    )
+    lowest = min((s for s in after if s.result is not None), key=lambda s: s.total)
     appeal = grading.file_appeal(number, lowest.instructor_id, "部分走访因补录未计入，请复核。")
     grading.decide(year, appeal, lowest.result.grade, "经核实，补录走访已按规定计入，维持原等次。",
                    by=city)  # fmt: skip

@@ -18,6 +18,7 @@ from crm.reports import services as reports
 from crm.reports.models import Report, ReportKind
 from crm.review import holders
 from tests import factories as f
+from tests.documents import pdf_text
 
 ROW_CHANGES = [f"{table}.{change}" for table in ("meeting", "vanguard_entry", "goal", "goal_note")
                for change in ("create", "update", "delete")]  # fmt: skip
@@ -341,13 +342,6 @@ def test_goals_and_notes_settle_when_the_card_is_rated(app, client, auth, branch
     assert "发展党员 3 名" in text
     assert "写错的目标" not in text
     assert "召开支委会" not in text
-
-
-def pdf_text(data: bytes) -> str:
-    import subprocess
-
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True,
-                          check=True).stdout.decode()  # fmt: skip
 
 
 def test_a_closed_month_changes_as_补录_and_its_report_says_so(app, client, auth, branch, tmp_path):
