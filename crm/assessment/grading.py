@@ -173,12 +173,19 @@ def confirm_proposals(year: Year, *, by: Account) -> int:
     for standing in chosen:
         db.session.add(
             Result(
-                year=year.number, instructor_id=standing.instructor_id, version=1,
-                daily=standing.daily, rating=standing.rating, committee=standing.committee,
-                total=standing.total, proposed=standing.proposed, grade=standing.proposed,
-                by_id=by.id, at=now,
+                year=year.number,
+                instructor_id=standing.instructor_id,
+                version=1,
+                daily=standing.daily,
+                rating=standing.rating,
+                committee=standing.committee,
+                total=standing.total,
+                proposed=standing.proposed,
+                grade=standing.proposed,
+                by_id=by.id,
+                at=now,
             )
-        )  # fmt: skip
+        )
         confirmed += 1
     db.session.flush()
     return confirmed
@@ -317,8 +324,9 @@ def file_appeal(year: int, instructor_id: int, text: str) -> Appeal:
         raise RuleError(f"申诉期已于 {appeal_until(result):%Y-%m-%d} 结束。")
     if not text.strip():
         raise RuleError("请写明申诉的理由和依据。", "text")
-    appeal = Appeal(year=year, instructor_id=instructor_id, result_id=result.id,
-                    text=text.strip()[:2000])  # fmt: skip
+    appeal = Appeal(
+        year=year, instructor_id=instructor_id, result_id=result.id, text=text.strip()[:2000]
+    )
     db.session.add(appeal)
     db.session.flush()
     return appeal
@@ -347,13 +355,20 @@ def decide(year: Year, appeal: Appeal, grade: Grade | None, reason: str, *, by: 
             _check_quota(services.scheme_for(year.number), found)
         db.session.add(
             Result(
-                year=current.year, instructor_id=current.instructor_id,
-                version=current.version + 1, daily=current.daily, rating=current.rating,
-                committee=current.committee, total=current.total, proposed=current.proposed,
-                grade=grade, reason=f"申诉复核：{reason.strip()}"[:500], by_id=by.id,
+                year=current.year,
+                instructor_id=current.instructor_id,
+                version=current.version + 1,
+                daily=current.daily,
+                rating=current.rating,
+                committee=current.committee,
+                total=current.total,
+                proposed=current.proposed,
+                grade=grade,
+                reason=f"申诉复核：{reason.strip()}"[:500],
+                by_id=by.id,
                 at=clock.now(),
             )
-        )  # fmt: skip
+        )
     db.session.flush()
     return appeal
 

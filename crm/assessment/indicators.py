@@ -243,18 +243,14 @@ def held_spans(year: Year, instructor_ids: list[int]) -> list[Span]:
 def _visits(
     year: Year, spans: list[Span], branches: Select, names: dict[int, str]
 ) -> dict[int, list[Evidence]]:
-    """Days within cadence of each span: a day D is overdue when the assignment began more
-    than the cadence before it and no on-site visit fell on a day from D − cadence to D, so
-    the days covered are those within the cadence after the start and after each visit."""
-    cadence = overdue.cadence()
-    visited = _onsite_days(branches, year.first - cadence, year.last)
+    """The days of each span its branch was not overdue for an on-site visit, by the one
+    definition (visits.overdue; the visits from a cadence before the year on are enough)."""
+    visited = _onsite_days(branches, year.first - overdue.cadence(), year.last)
     found: dict[int, list[Evidence]] = defaultdict(list)
     for span in spans:
         days = visited.get(span.branch_id, [])
-        covers = [(span.started_on, span.started_on + cadence)] + [
-            (day, day + cadence) for day in days
-        ]
-        met = _days_covered(covers, span.first, span.last)
+        late = overdue.days_overdue_within(span.started_on, days, span.first, span.last)
+        met = span.days - late
         onsite = sum(span.first <= day <= span.last for day in days)
         found[span.instructor_id].append(
             Evidence(
@@ -269,7 +265,8 @@ def _visits(
 
 
 def _onsite_days(branches: Select, first: date, last: date) -> dict[int, list[date]]:
-    """The 赣州 days each branch had an on-site visit (by anyone), from `first` to `last`."""
+    """The 赣州 days each branch had an on-site visit (by anyone), from `first` to `last`,
+    in order."""
     day = local_day(Visit.visited_at)
     found: dict[int, list[date]] = defaultdict(list)
     for branch_id, on in db.session.execute(
@@ -281,20 +278,10 @@ def _onsite_days(branches: Select, first: date, last: date) -> dict[int, list[da
             Visit.visited_at < clock.local_midnight(last + timedelta(days=1)),
         )
         .distinct()
+        .order_by(Visit.branch_id, day)
     ):
         found[branch_id].append(on if isinstance(on, date) else date.fromisoformat(on))
     return found
-
-
-def _days_covered(covers: list[tuple[date, date]], first: date, last: date) -> int:
-    """How many days from `first` to `last` fall within one of the (start, end) spans."""
-    days, reached = 0, first - timedelta(days=1)  # the last day already counted
-    for start, end in sorted(covers):
-        start, end = max(start, reached + timedelta(days=1)), min(end, last)
-        if start <= end:
-            days += (end - start).days + 1
-            reached = end
-    return days
 
 
 # --- problems solved by their due date --------------------------------------------------------

@@ -97,8 +97,16 @@ def instructor(number: int, instructor_id: int):
     return _instructor_page(year, row, records)
 
 
-def _instructor_page(year, row, records, score_form=None, grade_form=None, appeal_form=None,
-                     decide_form=None, report_form=None):  # fmt: skip
+def _instructor_page(
+    year,
+    row,
+    records,
+    score_form=None,
+    grade_form=None,
+    appeal_form=None,
+    decide_form=None,
+    report_form=None,
+):
     instructor_id = row.instructor_id
     reviewing = current_user.has_role(Role.ADMIN, Role.REVIEWER)
     # The proposal is the committee's until confirmed: the instructor sees the result only.
@@ -164,9 +172,16 @@ def _confirms(account) -> bool:
 def score(number: int, instructor_id: int):
     """The committee's score, by a reviewer whose scope holds the instructor."""
     form = ScoreForm()
-    return _act(number, instructor_id, form, "score_form", "组织评价已保存。",
-                lambda year: grading.save_score(number, instructor_id, form.score.data,
-                                                form.note.data or "", by=current_user))  # fmt: skip
+    return _act(
+        number,
+        instructor_id,
+        form,
+        "score_form",
+        "组织评价已保存。",
+        lambda year: grading.save_score(
+            number, instructor_id, form.score.data, form.note.data or "", by=current_user
+        ),
+    )
 
 
 @bp.post("/<int:number>/instructors/<int:instructor_id>/confirm")
@@ -174,9 +189,16 @@ def score(number: int, instructor_id: int):
 def confirm(number: int, instructor_id: int):
     """The committee confirms the instructor's grade; the result locks."""
     form = ConfirmGradeForm()
-    return _act(number, instructor_id, form, "grade_form", "考核等次已确认并锁定。",
-                lambda year: grading.confirm(year, instructor_id, form.grade.data,
-                                             form.reason.data or "", by=current_user))  # fmt: skip
+    return _act(
+        number,
+        instructor_id,
+        form,
+        "grade_form",
+        "考核等次已确认并锁定。",
+        lambda year: grading.confirm(
+            year, instructor_id, form.grade.data, form.reason.data or "", by=current_user
+        ),
+    )
 
 
 @bp.post("/<int:number>/instructors/<int:instructor_id>/report")
@@ -185,9 +207,14 @@ def self_report(number: int, instructor_id: int):
     """The instructor writes or revises their own 述职报告."""
     _own(instructor_id)
     form = SelfReportForm()
-    return _act(number, instructor_id, form, "report_form", "述职报告已保存。",
-                lambda year: grading.save_self_report(number, instructor_id,
-                                                      form.text.data or ""))  # fmt: skip
+    return _act(
+        number,
+        instructor_id,
+        form,
+        "report_form",
+        "述职报告已保存。",
+        lambda year: grading.save_self_report(number, instructor_id, form.text.data or ""),
+    )
 
 
 @bp.post("/<int:number>/instructors/<int:instructor_id>/appeal")
@@ -196,9 +223,14 @@ def appeal(number: int, instructor_id: int):
     """The instructor appeals their own confirmed grade."""
     _own(instructor_id)
     form = AppealForm()
-    return _act(number, instructor_id, form, "appeal_form", "申诉已提交，考核委员会将复核并答复。",
-                lambda year: grading.file_appeal(number, instructor_id,
-                                                 form.text.data or ""))  # fmt: skip
+    return _act(
+        number,
+        instructor_id,
+        form,
+        "appeal_form",
+        "申诉已提交，考核委员会将复核并答复。",
+        lambda year: grading.file_appeal(number, instructor_id, form.text.data or ""),
+    )
 
 
 @bp.post("/<int:number>/instructors/<int:instructor_id>/appeal/decide")
@@ -207,9 +239,16 @@ def decide(number: int, instructor_id: int):
     """The committee decides the appeal: the grade kept, or changed as a new version."""
     appeal = grading.appeal_of(number, instructor_id) or abort(404)
     form = DecideForm()
-    return _act(number, instructor_id, form, "decide_form", "申诉已处理。",
-                lambda year: grading.decide(year, appeal, form.grade.data,
-                                            form.reason.data or "", by=current_user))  # fmt: skip
+    return _act(
+        number,
+        instructor_id,
+        form,
+        "decide_form",
+        "申诉已处理。",
+        lambda year: grading.decide(
+            year, appeal, form.grade.data, form.reason.data or "", by=current_user
+        ),
+    )
 
 
 def _own(instructor_id: int) -> None:
@@ -235,8 +274,10 @@ def _act(number: int, instructor_id: int, form, slot: str, said: str, action):
 def confirm_all(number: int):
     """The committee confirms every proposal at once; ties and changes stay one by one."""
     year = _year(number)
-    _button(lambda: grading.confirm_proposals(year, by=current_user),
-            lambda count: f"已确认 {count} 人的建议等次并锁定。")  # fmt: skip
+    _button(
+        lambda: grading.confirm_proposals(year, by=current_user),
+        lambda count: f"已确认 {count} 人的建议等次并锁定。",
+    )
     return redirect(url_for(".grades", number=number), 303)
 
 
@@ -305,8 +346,10 @@ def scheme(number: int):
 def start(number: int):
     """Assessment of the year starts: the scheme locks."""
     _year(number)
-    _button(lambda: services.start(number, by=current_user),
-            lambda _: f"{number}年度考核已开始，考核方案已锁定。")  # fmt: skip
+    _button(
+        lambda: services.start(number, by=current_user),
+        lambda _: f"{number}年度考核已开始，考核方案已锁定。",
+    )
     return redirect(url_for(".scheme", number=number), 303)
 
 
@@ -416,8 +459,14 @@ def form_pdf(number: int, instructor_id: int):
         hired_on=instructor.hired_on,
         printed=clock.now(),
     )
-    return audit.downloaded(pdf, f"年度考核登记表-{row.name}-{number}.pdf", "application/pdf",
-                            object_type="instructor", object_id=instructor_id, inline=True)  # fmt: skip
+    return audit.downloaded(
+        pdf,
+        f"年度考核登记表-{row.name}-{number}.pdf",
+        "application/pdf",
+        object_type="instructor",
+        object_id=instructor_id,
+        inline=True,
+    )
 
 
 def _summary(number: int):
@@ -450,8 +499,13 @@ def summary_pdf(number: int):
         whole=grading.tally(area, rows),
         printed=clock.now(),
     )
-    return audit.downloaded(pdf, f"年度考核汇总表-{area}-{number}.pdf", "application/pdf",
-                            object_type="assessment_scheme", inline=True)  # fmt: skip
+    return audit.downloaded(
+        pdf,
+        f"年度考核汇总表-{area}-{number}.pdf",
+        "application/pdf",
+        object_type="assessment_scheme",
+        inline=True,
+    )
 
 
 @bp.route("/<int:number>/summary.xlsx")
@@ -471,5 +525,6 @@ def summary_xlsx(number: int):
         ],
         title=f"{year.number}年度考核汇总表-{area}",
     )
-    return audit.downloaded(body, f"年度考核汇总表-{area}-{number}.xlsx", XLSX,
-                            object_type="assessment_scheme")  # fmt: skip
+    return audit.downloaded(
+        body, f"年度考核汇总表-{area}-{number}.xlsx", XLSX, object_type="assessment_scheme"
+    )

@@ -58,13 +58,19 @@ def _last_year(
     for standing in after:  # the ties at the quota's edge, by hand
         if standing.result is None and standing.total is not None:
             grade = Grade.COMPETENT
-            grading.confirm(year, standing.instructor_id, grade,
-                            "优秀名额边缘并列，委员会按日常工作得分确定。", by=city)  # fmt: skip
+            grading.confirm(
+                year,
+                standing.instructor_id,
+                grade,
+                "优秀名额边缘并列，委员会按日常工作得分确定。",
+                by=city,
+            )
             counts["assessment_results"] += 1
     lowest = min((s for s in after if s.result is not None), key=lambda s: s.total)
     appeal = grading.file_appeal(number, lowest.instructor_id, "部分走访因补录未计入，请复核。")
-    grading.decide(year, appeal, lowest.result.grade, "经核实，补录走访已按规定计入，维持原等次。",
-                   by=city)  # fmt: skip
+    grading.decide(
+        year, appeal, lowest.result.grade, "经核实，补录走访已按规定计入，维持原等次。", by=city
+    )
     counts["assessment_appeals"] += 1
     # Made now through the services; dated as the committee worked: confirmed on 20 January,
     # appealed three days later, decided a week after that.
@@ -114,9 +120,17 @@ def _ratings(
             )
             at = _at(day, rng.randint(8, 20))
             link_id = ids[links.digest(token)]
-            rated.append({"link_id": link_id, "year": number, "branch_id": pair.branch_id,
-                          "instructor_id": pair.instructor_id, "verdict": verdict,
-                          "comment": comment, "rated_at": at})  # fmt: skip
+            rated.append(
+                {
+                    "link_id": link_id,
+                    "year": number,
+                    "branch_id": pair.branch_id,
+                    "instructor_id": pair.instructor_id,
+                    "verdict": verdict,
+                    "comment": comment,
+                    "rated_at": at,
+                }
+            )
             used.append({"key": link_id, "used_at": at})
     # The made-up history in bulk, as the rest of the demo (crm.demo.bulk): the secretaries'
     # own submissions go through ratings.rate().

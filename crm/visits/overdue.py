@@ -8,6 +8,7 @@ before D − cadence, and no on-site visit on any day from D − cadence to D. A
 ago and never visited (cadence 30): due today, not yet overdue.
 """
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -31,6 +32,25 @@ def due_on(held_since: date, last_onsite: date | None) -> date:
 
 def is_overdue(due: date, day: date) -> bool:
     return day > due
+
+
+def days_overdue_within(held_since: date, onsite: Sequence[date], first: date, last: date) -> int:
+    """How many days from `first` to `last` (both included) the branch was overdue, by
+    due_on() and is_overdue() as of each day: its holder took it on `held_since`, and it was
+    visited on site on the `onsite` days (sorted, any before `first` included). Counted a
+    stretch at a time between visits, not day by day (the annual assessment's year)."""
+    one = timedelta(days=1)
+    before = [day for day in onsite if day <= first]
+    latest = before[-1] if before else None
+    changes = [day for day in onsite if first < day <= last]
+    count, start = 0, first
+    for change in [*changes, last + one]:
+        due = due_on(held_since, latest)
+        overdue_from = max(start, due + one)  # is_overdue(due, day): from the day after
+        if overdue_from < change:
+            count += (change - overdue_from).days
+        start, latest = change, change
+    return count
 
 
 def visited_recently(day: date, among: sa.Select | None = None) -> sa.Subquery:
