@@ -104,7 +104,7 @@ def start(year: int, *, by: Account) -> Scheme:
     Raises RuleError when it already started."""
     scheme = scheme_for(year)
     if scheme.locked_at is not None:
-        raise RuleError(f"{year}年度考核已于 {clock.local(scheme.locked_at):%Y-%m-%d} 开始。")
+        raise RuleError(f"{year}年度考核已于 {clock.day_of(scheme.locked_at):%Y-%m-%d} 开始。")
     scheme.locked_at, scheme.locked_by_id = clock.now(), by.id
     db.session.add(scheme)
     db.session.flush()  # audited as the scheme's change (Audited)
