@@ -68,6 +68,7 @@ class Defaults:
     SMS_SIGN_NAME = ""
     SMS_TEMPLATE_DAILY = ""  # approved templates: a code and named parameters, never free text
     SMS_TEMPLATE_WEEKLY = ""
+    SMS_TEMPLATE_RATING = ""  # a secretary's rating link: branch, instructor, year, until, url
     SMTP_HOST = ""
     SMTP_PORT = 25
     SMTP_FROM = ""

@@ -1,4 +1,4 @@
-from wtforms import Field, RadioField, TextAreaField
+from wtforms import BooleanField, Field, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import RadioInput
 
@@ -87,3 +87,9 @@ class SelfReportForm(Form):
     text = TextAreaField(
         "述职报告", description="一年来联系指导的主要工作、成效、不足和下一步打算。"
     )
+
+
+class IssueForm(Form):
+    """Issue rating links: printed, or also sent by SMS to the secretaries' mobiles."""
+
+    send = BooleanField("同时以短信发送给登记了手机号的书记")

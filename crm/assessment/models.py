@@ -4,10 +4,11 @@ indicators and theirs, the grade bands and the 优秀 quota; locked once assessm
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db import Audited, LabeledEnum, TimestampMixin, utcnow
 from crm.extensions import db
+from crm.reminders.models import OutboxMessage
 
 
 class Grade(LabeledEnum):
@@ -91,6 +92,9 @@ class RatingLink(Audited, TimestampMixin, db.Model):
     issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_message.id"))  # by SMS
+
+    message: Mapped[OutboxMessage | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.year}年度评议链接（{self.branch_id} → {self.instructor_id}）"

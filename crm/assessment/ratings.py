@@ -4,6 +4,10 @@ once, through a personal link (crm.core.links), with no account.
 A branch rates each instructor who held it for at least RATING_MIN_DAYS of the year (a branch
 handed over mid-year rates both). The instructor never learns who rated what: they see counts;
 reviewers see the comments without the branch.
+
+Links are printed (with a QR code) or sent by SMS to the secretary's mobile through the
+reminders' outbox (crm.reminders.outbox), the link sealed until it is sent; revoking a link
+stops its message if it has not gone yet.
 """
 
 from collections import Counter, defaultdict
@@ -12,6 +16,7 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import select, tuple_, update
+from sqlalchemy.orm import selectinload
 
 from crm import clock
 from crm.accounts.models import Account
@@ -21,8 +26,13 @@ from crm.assessment.services import scheme_for
 from crm.branches.models import Branch
 from crm.core import links
 from crm.core.links import LinkError
+from crm.core.masking import mask_phone
 from crm.extensions import db
 from crm.instructors.models import Instructor
+from crm.instructors.services import mobile_number
+from crm.reminders import channels, digests, outbox
+from crm.reminders import services as reminders
+from crm.reminders.models import Channel, MessageKind, MessageState
 from crm.rules import RuleError
 
 # The rating part's points for each verdict; the part's score is their mean.
@@ -37,6 +47,7 @@ class Pair:
     branch_id: int
     branch: str
     secretary: str
+    mobile: str | None  # the secretary's, when their phone is a mobile (an SMS can go)
     instructor_id: int
     instructor: str
     days: int
@@ -51,7 +62,18 @@ class Pair:
             return "未发放链接"
         if self.link.revoked_at is not None:
             return "链接已收回"
-        return f"已发放（{clock.day_of(self.link.created_at):%Y-%m-%d}），未评议"
+        issued = f"已发放（{clock.day_of(self.link.created_at):%Y-%m-%d}），未评议"
+        return f"{issued}；{sms_state(self.link)}" if self.link.message else issued
+
+
+def sms_state(link: RatingLink) -> str:
+    """What became of the link's SMS."""
+    message = link.message
+    if message.state is MessageState.SENT:
+        return f"短信已于 {clock.day_of(message.sent_at):%Y-%m-%d} 发送"
+    if message.state is MessageState.GIVEN_UP:
+        return f"短信未能发送：{message.last_error}"
+    return f"短信{message.state.label}"
 
 
 def pairs(year: int, instructor_ids: list[int] | None = None) -> list[Pair]:
@@ -64,7 +86,9 @@ def pairs(year: int, instructor_ids: list[int] | None = None) -> list[Pair]:
     branches = {
         row.id: row
         for row in db.session.execute(
-            select(Branch.id, Branch.name, Branch.secretary_name).where(Branch.id.in_(branch_ids))
+            select(Branch.id, Branch.name, Branch.secretary_name, Branch.secretary_phone).where(
+                Branch.id.in_(branch_ids)
+            )
         )
     }
     names = dict(
@@ -82,6 +106,7 @@ def pairs(year: int, instructor_ids: list[int] | None = None) -> list[Pair]:
             b,
             branches[b].name,
             branches[b].secretary_name,
+            mobile_number(branches[b].secretary_phone),
             i,
             names[i],
             days,
@@ -110,6 +135,7 @@ def _links_and_ratings(year: int, branch_ids: set[int]):
     for link in db.session.scalars(
         select(RatingLink)
         .where(RatingLink.year == year, RatingLink.branch_id.in_(branch_ids))
+        .options(selectinload(RatingLink.message))
         .order_by(RatingLink.id)
     ):
         latest[(link.branch_id, link.instructor_id)] = link
@@ -129,48 +155,111 @@ def _min_days() -> int:
     return current_app.config["RATING_MIN_DAYS"]
 
 
-def issue(year: int, chosen: list[Pair], *, by: Account) -> list[tuple[Pair, str]]:
+@dataclass(frozen=True)
+class Issued:
+    """A link just issued, with its token (shown this once), and whether an SMS carries it."""
+
+    pair: Pair
+    token: str
+    url: str
+    sms: str = ""  # "已排队发送至 138****1234", or why it could not be sent
+
+
+def issue(year: int, chosen: list[Pair], *, by: Account, send: bool = False) -> list[Issued]:
     """A new link for each chosen pair not yet rated; an open link of the pair is revoked
-    first (a reissue). Returns each with its token, shown this once. Raises RuleError before
-    the year's assessment has started."""
-    if scheme_for(year).locked_at is None:
+    first (a reissue) and its SMS stopped if it has not gone. With `send`, each link whose
+    branch's secretary has a mobile number is queued as an SMS to them. Raises RuleError
+    before the year's assessment has started, or (on `send`) when SMS cannot be sent here."""
+    scheme = scheme_for(year)
+    if scheme.locked_at is None:
         raise RuleError(f"请先开始{year}年度考核（锁定考核方案），再发放评议链接。")
+    if send and (refused := sms_refusal()):
+        raise RuleError(refused, "send")
     chosen = [pair for pair in chosen if not pair.rated]
-    if chosen:  # the open links of these pairs, revoked in one statement
-        db.session.execute(
-            update(RatingLink)
-            .where(
-                RatingLink.year == year,
-                tuple_(RatingLink.branch_id, RatingLink.instructor_id).in_(
-                    [(pair.branch_id, pair.instructor_id) for pair in chosen]
-                ),
-                RatingLink.used_at.is_(None),
-                RatingLink.revoked_at.is_(None),
-            )
-            .values(revoked_at=clock.now())
-        )
+    _revoke_open(year, chosen)
+    urls = digests.public_urls()
     issued = []
     for pair in chosen:
         token, token_hash = links.new_token()
-        db.session.add(
-            RatingLink(
-                year=year,
-                branch_id=pair.branch_id,
-                instructor_id=pair.instructor_id,
-                token_hash=token_hash,
-                issued_by_id=by.id,
-            )
+        link = RatingLink(
+            year=year,
+            branch_id=pair.branch_id,
+            instructor_id=pair.instructor_id,
+            token_hash=token_hash,
+            issued_by_id=by.id,
         )
-        issued.append((pair, token))
+        db.session.add(link)
+        url = urls.build("assessment.rate", {"token": token}, force_external=True)
+        sms = _send(scheme, pair, link, url) if send else ""
+        issued.append(Issued(pair, token, url, sms))
     db.session.flush()
     return issued
 
 
+def _revoke_open(year: int, chosen: list[Pair]) -> None:
+    """Revoke the open links of the chosen pairs (one statement), and stop their SMS."""
+    if not chosen:
+        return
+    open_links = (
+        RatingLink.year == year,
+        tuple_(RatingLink.branch_id, RatingLink.instructor_id).in_(
+            [(pair.branch_id, pair.instructor_id) for pair in chosen]
+        ),
+        RatingLink.used_at.is_(None),
+        RatingLink.revoked_at.is_(None),
+    )
+    messages = db.session.scalars(
+        select(RatingLink.message_id).where(*open_links, RatingLink.message_id.is_not(None))
+    ).all()
+    db.session.execute(update(RatingLink).where(*open_links).values(revoked_at=clock.now()))
+    outbox.withdraw(messages, WITHDRAWN)
+
+
+WITHDRAWN = "链接已收回，未发送。"
+
+
+def sms_refusal() -> str | None:
+    """Why rating links cannot go by SMS here and now, or None when they can."""
+    if Channel.SMS not in reminders.settings().enabled:
+        return "短信渠道已在提醒设置中停用，请先启用，或打印评议链接转交书记。"
+    if Channel.SMS not in channels.configured(current_app.config):
+        return "本系统尚未配置短信服务（CRM_SMS_ACCESS_KEY_ID 等），请打印评议链接转交书记。"
+    if not current_app.config["SMS_TEMPLATE_RATING"]:
+        return "尚未配置评议链接的短信模板（CRM_SMS_TEMPLATE_RATING），请打印评议链接转交书记。"
+    return None
+
+
+def _send(scheme: Scheme, pair: Pair, link: RatingLink, url: str) -> str:
+    """Queue the link as an SMS to the pair's secretary; says what was done."""
+    if pair.mobile is None:
+        return "没有书记的手机号（固定电话不能收短信），请打印转交。"
+    params = {
+        "branch": pair.branch,
+        "instructor": pair.instructor,
+        "year": str(scheme.year),
+        "until": f"{scheme.rating_until.year}年{scheme.rating_until.month}月{scheme.rating_until.day}日",
+        "url": url,
+    }
+    link.message = outbox.queue_one(
+        kind=MessageKind.RATING,
+        channel=Channel.SMS,
+        recipient=pair.mobile,
+        addressee=f"{pair.branch} {pair.secretary}书记" if pair.secretary else pair.branch,
+        subject=f"{scheme.year}年度评议指导员{pair.instructor}",
+        body=outbox.sms_body(current_app.config["SMS_TEMPLATE_RATING"], params),
+        secret=True,
+    )
+    return f"已排队发送至 {mask_phone(pair.mobile)}"
+
+
 def revoke(link: RatingLink) -> bool:
-    """Take back a link not used yet (sent to the wrong person, lost). True when it was open."""
+    """Take back a link not used yet (sent to the wrong person, lost), and stop its SMS if it
+    has not gone. True when it was open."""
     if link.used_at is not None or link.revoked_at is not None:
         return False
     link.revoked_at = clock.now()
+    if link.message_id is not None:
+        outbox.withdraw([link.message_id], WITHDRAWN)
     db.session.flush()
     return True
 

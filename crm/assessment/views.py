@@ -22,6 +22,7 @@ from crm.assessment.forms import (
     ConfirmForm,
     ConfirmGradeForm,
     DecideForm,
+    IssueForm,
     RateForm,
     SchemeForm,
     ScoreForm,
@@ -363,9 +364,9 @@ def ratings(number: int):
     branch not yet rated a new link (an open one is revoked), shown once, to print or send."""
     _year(number)
     found = ratings_service.pairs(number)
-    form = ConfirmForm()
-    issued = submit(form, lambda: ratings_service.issue(number, found, by=current_user))
-    return _ratings_page(number, found, form, issued)
+    form = IssueForm()
+    issued = submit(form, lambda: _issue(number, found, form))
+    return _ratings_page(number, found if issued is None else None, form, issued)
 
 
 @bp.post("/<int:number>/ratings/<int:branch_id>/<int:instructor_id>")
@@ -376,23 +377,25 @@ def reissue(number: int, branch_id: int, instructor_id: int):
     found = [
         p for p in ratings_service.pairs(number, [instructor_id]) if p.branch_id == branch_id
     ] or abort(404)
-    form = ConfirmForm()
-    issued = submit(form, lambda: ratings_service.issue(number, found, by=current_user))
-    return _ratings_page(number, ratings_service.pairs(number), form, issued)
+    form = IssueForm()
+    issued = submit(form, lambda: _issue(number, found, form))
+    return _ratings_page(number, None, form, issued)
+
+
+def _issue(number: int, found, form: IssueForm):
+    return ratings_service.issue(number, found, by=current_user, send=form.send.data)
 
 
 def _ratings_page(number: int, found, form, issued):
-    shown = [
-        (pair, url, qr_data_uri(url))
-        for pair, token in issued or ()
-        for url in [url_for(".rate", token=token, _external=True)]
-    ]
+    """The pairs (read again after issuing: their links changed), and the links just issued
+    with their QR codes."""
     page = render_template(
         "assessment/ratings.html",
         number=number,
-        pairs=found,
+        pairs=ratings_service.pairs(number) if found is None else found,
         form=form,
-        issued=shown,
+        issued=[(one, qr_data_uri(one.url)) for one in issued or ()],
+        sms_refusal=ratings_service.sms_refusal(),
         scheme=services.scheme_for(number),
         min_days=current_app.config["RATING_MIN_DAYS"],
     )

@@ -109,7 +109,8 @@ def _ratings(
     )
     last = min(scheme.rating_until, today - timedelta(days=1))
     rated, used = [], []
-    for pair, token in issued:
+    for one in issued:
+        pair, token = one.pair, one.token
         counts["rating_links"] += 1
         if rng.random() < share:
             verdict = rng.choices(list(Verdict), weights=(75, 20, 5))[0]

@@ -18,6 +18,7 @@ from crm.organizations.models import District
 from crm.rules import RuleError
 
 PHONE_PATTERN = re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}")
+MOBILE_PATTERN = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 
 
 def normalize_phone(raw: str) -> str:
@@ -27,6 +28,14 @@ def normalize_phone(raw: str) -> str:
     if not PHONE_PATTERN.fullmatch(phone):
         raise RuleError("请填写 11 位手机号码或带区号的固定电话。", "phone")
     return phone
+
+
+def mobile_number(raw: str | None) -> str | None:
+    """The mainland mobile number written in `raw` (full-width digits, spaces, hyphens and a
+    +86 allowed), or None when it is not one: a landline cannot take an SMS."""
+    digits = "".join(unicodedata.normalize("NFKC", raw or "").replace("-", " ").split())
+    found = MOBILE_PATTERN.fullmatch(digits)
+    return found.group(1) if found else None
 
 
 def create_instructor(

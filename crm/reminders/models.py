@@ -16,9 +16,10 @@ class Channel(LabeledEnum):
     EMAIL = "email", "电子邮件"
 
 
-class DigestKind(LabeledEnum):
+class MessageKind(LabeledEnum):
     DAILY = "daily", "晨间提醒"
     WEEKLY = "weekly", "每周提醒"
+    RATING = "rating", "评议链接"  # to a branch's secretary, who has no account
 
 
 class MessageState(LabeledEnum):
@@ -69,9 +70,13 @@ class ReminderSettings(Audited, TimestampMixin, db.Model):
 
 
 class OutboxMessage(db.Model):
-    """One message to one reader by one channel, recorded before it is sent: queued once per
-    reader, digest, day and channel (the unique key), claimed by one sender before sending,
-    then sent or given up with the reason."""
+    """One message to one reader by one channel, recorded before it is sent: a digest is
+    queued once per reader, digest, day and channel (the unique key), claimed by one sender
+    before sending, then sent or given up with the reason.
+
+    A message to someone without an account (a secretary's rating link) names them in
+    `addressee`; a body that carries a secret is sealed (crm.core.keys) until it is sent, and
+    emptied once it is sent or given up."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (
@@ -80,8 +85,11 @@ class OutboxMessage(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"), index=True)
-    kind: Mapped[DigestKind]
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"), index=True)
+    addressee: Mapped[str] = mapped_column(
+        sa.String(120), default="", server_default=""
+    )  # without an account
+    kind: Mapped[MessageKind]
     day: Mapped[date]
     channel: Mapped[Channel]
     recipient: Mapped[str] = mapped_column(sa.String(120))  # userid, number or address
@@ -97,4 +105,4 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    account: Mapped[Account] = relationship()
+    account: Mapped[Account | None] = relationship()

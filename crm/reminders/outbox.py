@@ -8,6 +8,10 @@ reason. A claim older than REMINDER_LEASE_MINUTES is a sender that died between 
 recording: the channel is asked whether the message went (crm.reminders.channels) before it is
 sent again.
 
+queue_one() records a single message to someone without an account (a branch secretary's
+rating link) in the caller's transaction; a body that opens something is sealed (crm.core.keys)
+while it waits, and emptied once it is sent or given up. withdraw() stops one not yet claimed.
+
 Nothing is sent in the quiet hours (REMINDER_QUIET_HOURS, 21:00 to 08:00): a message due then
 waits for the morning. Each channel is paced at its REMINDER_RATES messages a second, and a
 channel that says it is rate limited is paused for the rest of the run.
@@ -27,21 +31,25 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from crm import clock
+from crm.core import keys
 from crm.db import utcnow
 from crm.extensions import db, writing
 from crm.instructors.models import Instructor
+from crm.instructors.services import mobile_number
 from crm.locking import reads_first
 from crm.reminders import digests, schedule, services
 from crm.reminders.channels import GiveUp, RateLimited, Retry, Sender
 from crm.reminders.models import (
     Channel,
-    DigestKind,
+    MessageKind,
     MessageState,
     OutboxMessage,
     ReminderChoice,
 )
 
 QUEUE_BATCH = 500
+SEALED_FOR = "outbox"  # the key's purpose for a message body that carries a secret
+FINAL = (MessageState.SENT, MessageState.GIVEN_UP)
 
 
 # --- queueing ---------------------------------------------------------------------------------
@@ -94,7 +102,7 @@ def _queue_batch(batch: list, day: date, now: datetime) -> int:
                 rows.append(
                     {
                         "account_id": digest.account_id,
-                        "kind": DigestKind(digest.kind),
+                        "kind": MessageKind(digest.kind),
                         "day": day,
                         "channel": channel,
                         "recipient": recipient,
@@ -116,7 +124,7 @@ def _recipient(channel: Channel, choice: ReminderChoice, phone: str) -> str:
     if channel is Channel.WECOM:
         return choice.wecom_userid
     if channel is Channel.SMS:
-        return choice.mobile or phone
+        return choice.mobile or mobile_number(phone) or ""  # not to a landline
     return choice.email
 
 
@@ -129,7 +137,12 @@ def _body(channel: Channel, digest: digests.Digest) -> str | None:
     if not code:
         return None
     home = "branches.index" if digest.kind == "daily" else "review.overview"
-    params = {**digest.counts, "url": digests.url_of(digests.Line("", home))}
+    return sms_body(code, {**digest.counts, "url": digests.url_of(digests.Line("", home))})
+
+
+def sms_body(code: str, params: dict) -> str:
+    """An SMS as the outbox keeps it: the approved template's code and its parameters (the
+    SMS sender reads it back)."""
     return json.dumps([code, params], ensure_ascii=False)
 
 
@@ -140,6 +153,56 @@ def _insert_ignoring_twins() -> sa.Insert:
         from sqlalchemy.dialects.sqlite import insert
     table = OutboxMessage.__table__
     return insert(table).on_conflict_do_nothing().returning(table.c.id)  # the rows it added
+
+
+def queue_one(
+    *,
+    kind: MessageKind,
+    channel: Channel,
+    recipient: str,
+    addressee: str,
+    subject: str,
+    body: str,
+    secret: bool = False,
+) -> OutboxMessage:
+    """Record one message to someone without an account, named in `addressee`, in the
+    caller's transaction (it is queued only if what it is about is kept). A `secret` body (a
+    link that opens something) is sealed while it waits."""
+    message = OutboxMessage(
+        account_id=None,
+        addressee=addressee[:120],
+        kind=kind,
+        day=clock.today(),
+        channel=channel,
+        recipient=recipient,
+        subject=subject[:200],
+        body=keys.seal(SEALED_FOR, body) if secret else body,
+        not_before=after_quiet_hours(clock.now()),
+        state=MessageState.QUEUED,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def withdraw(message_ids: Iterable[int], reason: str) -> int:
+    """Stop the messages no sender has claimed yet, in the caller's transaction: given up
+    with the reason, their sealed bodies emptied. Returns how many were stopped (one already
+    being sent, sent or given up is left as it is)."""
+    message_ids = list(message_ids)
+    if not message_ids:
+        return 0
+    return db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.state == MessageState.QUEUED)
+        .values(state=MessageState.GIVEN_UP, last_error=reason[:500], body=_emptied())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def _emptied() -> sa.ColumnElement:
+    """The body once its message is done with: a sealed one (a secret) is not kept."""
+    return sa.case((OutboxMessage.body.startswith(keys.SEALED), ""), else_=OutboxMessage.body)
 
 
 # --- quiet hours ------------------------------------------------------------------------------
@@ -279,6 +342,7 @@ def _release(message: OutboxMessage) -> None:
 
 def _send(sender: Sender, message: OutboxMessage, now: datetime) -> str:
     try:
+        message.body = _unsealed(message.body)
         provider_id = sender.send(message)
     except GiveUp as error:
         _record(message.id, state=MessageState.GIVEN_UP, last_error=str(error)[:500])
@@ -309,12 +373,21 @@ def _send(sender: Sender, message: OutboxMessage, now: datetime) -> str:
     return "sent"
 
 
+def _unsealed(body: str) -> str:
+    try:
+        return keys.unseal(SEALED_FOR, body)
+    except ValueError:
+        raise GiveUp("消息内容由另一把密钥加密，无法读出（密钥已更换）。") from None
+
+
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4, 8 … minutes after the attempts so far, at most six hours."""
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=6))
 
 
 def _record(message_id: int, **values) -> None:
+    if values.get("state") in FINAL:
+        values["body"] = _emptied()
     with writing():
         db.session.execute(
             update(OutboxMessage)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import contains_eager
 
 from crm.accounts.models import Account
 from crm.extensions import db
-from crm.instructors.services import normalize_phone, of_account
+from crm.instructors.services import mobile_number, of_account
 from crm.reminders.models import (
     Channel,
     MessageState,
@@ -76,11 +76,10 @@ def save_choice(
     if Channel.WECOM in channels and not wecom_userid:
         raise RuleError("选择企业微信提醒，请填写您的企业微信账号（UserID）。", "wecom_userid")
     if mobile:
-        try:
-            mobile = normalize_phone(mobile)
-        except RuleError:
-            raise RuleError("请填写 11 位手机号码。", "mobile") from None
-    if Channel.SMS in channels and not (mobile or instructor_phone(account)):
+        mobile = mobile_number(mobile) or ""
+        if not mobile:
+            raise RuleError("请填写 11 位手机号码（短信不能发到固定电话）。", "mobile")
+    if Channel.SMS in channels and not (mobile or mobile_number(instructor_phone(account))):
         raise RuleError("选择短信提醒，请填写手机号码。", "mobile")
     if email and not EMAIL.fullmatch(email):
         raise RuleError("电子邮箱的格式不对，例如 name@example.gov.cn。", "email")
@@ -102,10 +101,11 @@ def messages(
     q: str = "",
 ) -> Select:
     """The outbox, newest first: one account's own (`account`), or everyone's for the admin,
-    filtered by state, channel and a reader's name or username."""
+    filtered by state, channel and a reader's name or username (or the name of one without an
+    account: a branch, its secretary)."""
     statement = (
         select(OutboxMessage)
-        .join(OutboxMessage.account)
+        .outerjoin(OutboxMessage.account)  # a secretary's rating link goes to no account
         .options(contains_eager(OutboxMessage.account))
     )
     if account is not None:
@@ -116,7 +116,11 @@ def messages(
         statement = statement.where(OutboxMessage.channel == channel)
     if q:
         statement = statement.where(
-            or_(Account.name.contains(q, autoescape=True), Account.username == q)
+            or_(
+                Account.name.contains(q, autoescape=True),
+                Account.username == q,
+                OutboxMessage.addressee.contains(q, autoescape=True),
+            )
         )
     return statement.order_by(OutboxMessage.day.desc(), OutboxMessage.id.desc())
 

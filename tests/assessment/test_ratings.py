@@ -3,60 +3,20 @@ enough), the personal links (issued once the year starts, single use, the window
 and reissued, unknown tokens answered alike and rate-limited), bad input kept, and a rating
 submitted twice at once recorded once."""
 
-import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from crm import clock, create_app
+from crm import create_app
 from crm.accounts.models import Account, Role
 from crm.assessment import ratings
 from crm.assessment.models import Rating, Scheme, Verdict
-from crm.assessment.services import scheme_for
 from crm.core.links import LinkError
 from crm.extensions import db
 from tests import factories as f
+from tests.assessment.conftest import YEAR, issued, open_window
 from tests.conftest import settings
-
-YEAR = clock.today().year - 1
-
-
-@pytest.fixture
-def handover(app):
-    """A branch held by one instructor to 1 July of YEAR and by another after, and a branch
-    taken over on 15 December (17 days: too few to rate)."""
-    with app.app_context():
-        f.AccountFactory(username="admin", roles=[Role.ADMIN])
-        before = f.InstructorFactory(account__name="陈指导")
-        after = f.InstructorFactory(account__name="林指导")
-        branch = f.BranchFactory(name="赣南脐橙合作社党支部", secretary_name="刘")
-        f.AssignmentFactory(instructor=before, branch=branch, started_on=date(YEAR - 1, 3, 1),
-                            ended_on=date(YEAR, 7, 1), end_reason="handover")  # fmt: skip
-        f.AssignmentFactory(instructor=after, branch=branch, started_on=date(YEAR, 7, 1))
-        f.AssignmentFactory(instructor=after, started_on=date(YEAR, 12, 15))
-        db.session.commit()
-        return {"before": before.id, "after": after.id, "branch": branch.id}
-
-
-def open_window(app, started: bool = True) -> None:
-    """YEAR's scheme with its rating window around today, started (locked) or not."""
-    with app.app_context():
-        scheme = scheme_for(YEAR)
-        scheme.rating_from = clock.today() - timedelta(days=1)
-        scheme.rating_until = clock.today() + timedelta(days=10)
-        scheme.locked_at = clock.now() if started else None
-        db.session.add(scheme)
-        db.session.commit()
-
-
-def issued(page: str) -> dict[str, str]:
-    """The links a page has just issued: each instructor's name → the token."""
-    return dict(
-        re.findall(
-            r"请评议指导员(\w+)</p>\s*<p class=\"secret\">[^<]*/assessment/rate/([\w-]{43})<", page
-        )
-    )
 
 
 def issue_all(client) -> list[str]:
@@ -162,7 +122,8 @@ def test_a_rating_sent_twice_at_once_is_recorded_once(app, handover):
     open_window(app)
     with app.app_context():
         admin = db.session.scalars(sa.select(Account).where(Account.username == "admin")).one()
-        (_, token), _ = ratings.issue(YEAR, ratings.pairs(YEAR), by=admin)
+        first, _ = ratings.issue(YEAR, ratings.pairs(YEAR), by=admin)
+        token = first.token
         db.session.commit()
         link = ratings.link_by_token(token)
         stale = db.session.get(type(link), link.id)

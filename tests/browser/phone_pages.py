@@ -57,7 +57,7 @@ def busy_instructor(app) -> list[str]:
 
 def _reminders_sent(account_id: int) -> None:
     """A morning digest sent, and one given up with the longest reason the channels write."""
-    from crm.reminders.models import Channel, DigestKind, MessageState, OutboxMessage
+    from crm.reminders.models import Channel, MessageKind, MessageState, OutboxMessage
 
     for day, state, error in (
         (clock.today(), MessageState.SENT, ""),
@@ -65,7 +65,7 @@ def _reminders_sent(account_id: int) -> None:
          "企业微信用户“zhang.wei.ganzhou”不存在或不在应用可见范围内（错误码 60111）。"),
     ):  # fmt: skip
         db.session.add(OutboxMessage(
-            account_id=account_id, kind=DigestKind.DAILY, day=day, channel=Channel.WECOM,
+            account_id=account_id, kind=MessageKind.DAILY, day=day, channel=Channel.WECOM,
             recipient="zhang.wei.ganzhou", subject="待办提醒", body="正文", state=state,
             not_before=clock.now(), sent_at=clock.now() if state is MessageState.SENT else None,
             last_error=error,

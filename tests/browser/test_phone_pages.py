@@ -148,7 +148,8 @@ def test_a_secretary_rates_the_instructor_on_a_phone(app, live_server, page: Pag
         scheme.rating_from, scheme.rating_until = clock.today(), clock.today() + timedelta(days=9)
         scheme.locked_at = clock.now()
         db.session.add(scheme)
-        ((_, token),) = ratings.issue(year, ratings.pairs(year), by=admin)
+        (issued,) = ratings.issue(year, ratings.pairs(year), by=admin)
+        token = issued.token
         db.session.commit()
     page.goto(f"{live_server}/assessment/rate/{token}")
     expect(page.get_by_role("heading", name=f"{year}年度党建指导员评议")).to_be_visible()

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from crm import clock
 from crm.accounts.models import Role
 from crm.extensions import db
+from crm.instructors.services import of_account
 from crm.reminders import outbox, services
 from crm.reminders.models import (
     Channel,
-    DigestKind,
+    MessageKind,
     MessageState,
     OutboxMessage,
     ReminderChoice,
@@ -33,9 +34,10 @@ def instructor(app, auth):
     return account_id
 
 
-def message(account_id: int, day: date, **values) -> None:
+def message(account_id: int | None, day: date, **values) -> None:
+    values = {"kind": MessageKind.DAILY, **values}
     db.session.add(OutboxMessage(
-        account_id=account_id, kind=DigestKind.DAILY, day=day, channel=Channel.WECOM,
+        account_id=account_id, day=day, channel=Channel.WECOM,
         recipient="someone", subject="提醒", body="正文", not_before=MORNING, **values,
     ))  # fmt: skip
 
@@ -82,6 +84,57 @@ def test_choices_are_saved_and_a_masked_number_posted_back_is_kept(app, client, 
 def test_sms_needs_no_number_when_the_instructor_has_one(app, client, instructor):
     answer = client.post("/account/reminders", data={"channels": ["sms"], "daily": "y"})
     assert answer.status_code == 303
+
+
+def test_a_landline_takes_no_sms(app, client, auth):
+    """A number that cannot take an SMS is refused beside the field, kept as typed; one whose
+    registered phone is a landline must give a mobile to choose SMS."""
+    with app.app_context():
+        f.InstructorFactory(account__username="desk", phone="0797-8123456")
+    auth.login("desk")
+    typed = client.post("/account/reminders", data={
+        "channels": ["sms"], "mobile": "0797 8123456", "daily": "y",
+    })  # fmt: skip
+    assert typed.status_code == 422
+    assert "请填写 11 位手机号码（短信不能发到固定电话）。" in typed.text
+    assert 'value="0797 8123456"' in typed.text
+    registered = client.post("/account/reminders", data={"channels": ["sms"], "daily": "y"})
+    assert registered.status_code == 422
+    assert "选择短信提醒，请填写手机号码。" in registered.text
+    written = client.post("/account/reminders", data={
+        "channels": ["sms"], "mobile": "+86 139-1234-5678", "daily": "y",
+    })  # fmt: skip
+    assert written.status_code == 303
+    with app.app_context():
+        assert db.session.scalars(sa.select(ReminderChoice.mobile)).one() == "13912345678"
+
+
+def test_a_digest_is_not_queued_as_sms_to_a_landline(app, records):
+    """A choice saved before landlines were refused: its SMS has nowhere to go."""
+    app.config.update(SMS_TEMPLATE_DAILY="SMS_DAILY_001")
+    with app.app_context():
+        of_account(records["a"]).phone = "0797-8123456"
+        db.session.add(ReminderChoice(account_id=records["a"], channels="sms,email",
+                                      email="a@example.gov.cn"))  # fmt: skip
+        db.session.commit()
+        outbox.queue(DAY, now=MORNING)
+        queued = db.session.scalars(sa.select(OutboxMessage.channel)).all()
+    assert queued == [Channel.EMAIL]
+
+
+def test_the_outbox_names_a_recipient_without_an_account_and_finds_them(app, client, auth):
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        message(None, DAY, addressee="赣南脐橙合作社党支部 刘书记", kind=MessageKind.RATING)
+        message(f.AccountFactory(name="甲指导员").id, DAY)
+        db.session.commit()
+    auth.login("admin")
+    listed = client.get("/reminders/outbox").text
+    assert "赣南脐橙合作社党支部 刘书记" in listed
+    assert "甲指导员" in listed
+    found = client.get("/reminders/outbox", query_string={"q": "脐橙"}).text
+    assert "赣南脐橙合作社党支部 刘书记" in found
+    assert "甲指导员" not in found
 
 
 def test_an_account_sees_only_what_was_sent_to_it(app, client, instructor):
