@@ -3,7 +3,9 @@ complete, this year under way):
 
 - the city's assessment computed: every instructor's computed part and the standings (the
   three parts, the totals, the proposals under the quota) for last year: goal ≤ 10 s;
-- one 年度考核登记表 (PDF) answered to a reviewer, median and slowest of 7: goal ≤ 1.5 s.
+- one 年度考核登记表 (PDF) answered to a reviewer, median and slowest of 7: goal ≤ 1.5 s;
+- a reviewer's instructor page, with the standings kept between requests (crm.core.kept) and
+  counted on each request (as after a write).
 
 Run: .venv/bin/python bench/assessment.py
 """
@@ -36,6 +38,7 @@ def main() -> None:
         app = create_app()
         app.config["WTF_CSRF_ENABLED"] = False
         year = Year.of(clock.today().year - 1, clock.today())
+        app.config["KEEP_FIGURES"] = False  # each round counted from the records
         with app.app_context():
             times = []
             for _ in range(ROUNDS):
@@ -57,6 +60,17 @@ def main() -> None:
             assert answer.status_code == 200, answer.status_code
         print(f"one registration form (PDF, {len(answer.data) // 1024} KB): median "
               f"{statistics.median(times):.2f} s, slowest {max(times):.2f} s (goal ≤ 1.5 s)")  # fmt: skip
+        page = f"/assessment/{year.number}/instructors/{instructor}"
+        for keep in (True, False):
+            app.config["KEEP_FIGURES"] = keep
+            client.get(page)
+            times = []
+            for _ in range(ROUNDS):
+                began = time.perf_counter()
+                assert client.get(page).status_code == 200
+                times.append(time.perf_counter() - began)
+            print(f"an instructor's page to a reviewer, standings {'kept' if keep else 'counted'}: "
+                  f"median {statistics.median(times) * 1000:.0f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -253,6 +253,38 @@ def test_the_committee_scores_within_its_scope_confirms_and_the_instructor_sees_
     assert "年度考核等次：<strong>基本称职</strong>" in client.get(page).text
 
 
+def test_the_standings_are_kept_until_a_record_changes_them(app, client, auth, count_queries):
+    """Everyone's standings are counted from every record of the year, so they are kept between
+    requests (crm.core.kept); a score saved shows at once, and the confirmed grade too."""
+    with app.app_context():
+        people = [f.InstructorFactory(account__name=f"指导员{n}", hired_on=date(2020, 1, 1))
+                  for n in range(2)]  # fmt: skip
+        for person in people:
+            f.AssignmentFactory(instructor=person, started_on=date(LAST_YEAR - 1, 1, 1))
+        f.AccountFactory(username="city", roles=[Role.REVIEWER])
+        db.session.add(Scheme(year=LAST_YEAR, locked_at=clock.now(),
+                              **services.defaults(), **services.rating_window(LAST_YEAR)))  # fmt: skip
+        db.session.commit()
+        scored = people[0].id
+    auth.login("city")
+    grades = f"/assessment/{LAST_YEAR}/grades"
+    with count_queries() as counted:
+        before = client.get(grades).text
+    with count_queries() as kept:
+        assert client.get(grades).text == before
+    assert len(kept) < len(counted) - 5
+    assert before.count("待评分") == 2
+    page = f"/assessment/{LAST_YEAR}/instructors/{scored}"
+    assert client.post(f"{page}/score", data={"score": "88"}).status_code == 303
+    after = client.get(grades).text
+    assert after.count("待评分") == 1
+    assert '<td class="num">88</td>' in after
+    assert (
+        client.post(f"{page}/confirm", data={"grade": "basic", "reason": "测试"}).status_code == 303
+    )
+    assert "基本称职" in client.get(grades).text
+
+
 def test_an_appeal_within_ten_working_days_and_a_changed_grade_as_a_new_version(app, client, auth):
     from datetime import datetime
 
