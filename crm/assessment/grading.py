@@ -22,6 +22,7 @@ from crm.assessment.indicators import Year
 from crm.assessment.models import Appeal, CommitteeScore, Grade, Result, Scheme, SelfReport
 from crm.core import kept, workdays
 from crm.extensions import db
+from crm.instructors.services import of_account
 from crm.rules import RuleError
 
 TOTAL_FORMULA = (
@@ -465,3 +466,60 @@ def confirm(year: Year, instructor_id: int, grade: Grade | None, reason: str, *,
     db.session.add(result)
     db.session.flush()
     return result
+
+
+# --- one instructor's case ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """What one instructor's page shows beside the computed part, for one reader."""
+
+    standing: Standing | None  # the parts and the proposal: the committee's (reviewers) only
+    score: CommitteeScore | None
+    versions: list[Result]  # the confirmed result's versions, the first first
+    appeal: Appeal | None
+    report: SelfReport | None
+    own: bool  # the reader is the instructor
+    rated: ratings.Summary
+    comments: list | None  # without who wrote them: the committee's only
+
+    @property
+    def result(self) -> Result | None:
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def appeal_until(self) -> date | None:
+        return appeal_until(self.result) if self.result else None
+
+    @property
+    def can_appeal(self) -> bool:
+        return (
+            self.own
+            and self.result is not None
+            and self.appeal is None
+            and clock.today() <= self.appeal_until
+        )
+
+    @property
+    def can_report(self) -> bool:
+        """The instructor writes and revises their 述职报告 until the grade is confirmed."""
+        return self.own and self.result is None
+
+
+def case(year: Year, instructor_id: int, reader: Account) -> Case:
+    """The instructor's case as the reader may see it (the reader's scope is checked by the
+    caller, with the computed part)."""
+    reviewing = reader.has_role(Role.ADMIN, Role.REVIEWER)
+    return Case(
+        standing=next((s for s in _figures(year) if s.instructor_id == instructor_id), None)
+        if reviewing
+        else None,
+        score=committee_score(year.number, instructor_id),
+        versions=versions(year.number, instructor_id),
+        appeal=appeal_of(year.number, instructor_id),
+        report=self_report(year.number, instructor_id),
+        own=getattr(of_account(reader.id), "id", None) == instructor_id,
+        rated=ratings.summaries(year.number, [instructor_id])[instructor_id],
+        comments=ratings.comments(year.number, instructor_id) if reviewing else None,
+    )

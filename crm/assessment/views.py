@@ -108,41 +108,18 @@ def _instructor_page(
     decide_form=None,
     report_form=None,
 ):
-    instructor_id = row.instructor_id
-    reviewing = current_user.has_role(Role.ADMIN, Role.REVIEWER)
-    # The proposal is the committee's until confirmed: the instructor sees the result only.
-    standing = (
-        next((s for s in grading.standings(year) if s.instructor_id == instructor_id), None)
-        if reviewing
-        else None
-    )
-    stored = grading.committee_score(year.number, instructor_id)
-    score_form = score_form or ScoreForm(obj=stored)
-    grade_form = grade_form or ConfirmGradeForm(grade=standing.proposed if standing else None)
-    result = grading.latest_results(year.number).get(instructor_id)
-    appeal = grading.appeal_of(year.number, instructor_id)
+    case = grading.case(year, row.instructor_id, current_user)
+    proposed = case.standing.proposed if case.standing else None
+    score_form = score_form or ScoreForm(obj=case.score)
+    grade_form = grade_form or ConfirmGradeForm(grade=proposed)
     appeal_form = appeal_form or AppealForm()
-    decide_form = decide_form or DecideForm(grade=result.grade if result else None)
-    own = getattr(of_account(current_user.id), "id", None) == instructor_id
-    report = grading.self_report(year.number, instructor_id)
-    report_form = report_form or SelfReportForm(obj=report)
+    decide_form = decide_form or DecideForm(grade=case.result.grade if case.result else None)
+    report_form = report_form or SelfReportForm(obj=case.report)
     forms = (score_form, grade_form, appeal_form, decide_form, report_form)
     page = render_template(
         "assessment/instructor.html",
-        standing=standing,
-        result=result,
-        versions=grading.versions(year.number, instructor_id) if result else [],
-        appeal=appeal,
-        appeal_until=grading.appeal_until(result) if result else None,
-        can_appeal=(
-            result is not None
-            and appeal is None
-            and own
-            and clock.today() <= grading.appeal_until(result)
-        ),
-        report=report,
+        case=case,
         report_form=report_form,
-        can_report=own and result is None,
         appeal_form=appeal_form,
         decide_form=decide_form,
         score_form=score_form,
@@ -155,10 +132,6 @@ def _instructor_page(
         indicators=indicators.indicators(),
         row=row,
         records=records,
-        rated=ratings_service.summaries(year.number, [instructor_id])[instructor_id],
-        # The comments, without who wrote them, for the committee only: the instructor sees
-        # how many of each verdict.
-        comments=ratings_service.comments(year.number, instructor_id) if reviewing else None,
         rating_formula=ratings_service.FORMULA,
     )
     return page, max(form_status(form) for form in forms)
