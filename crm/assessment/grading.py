@@ -48,6 +48,9 @@ class Standing:
     proposed: Grade | None
     tied: bool
     result: Result | None = None  # read for each request (an ORM object); the rest is kept
+    # A confirmed result's figures are those it was confirmed with (it locks); the total the
+    # records give now when a late correction has changed it, else None.
+    recounted: float | None = None
 
 
 def confirms(account: Account) -> bool:
@@ -94,12 +97,32 @@ def standings(year: Year, account: Account | None = None) -> list[Standing]:
     """Everyone assessed in the year (the quota is the whole body's); those the account may
     see when given, by district and name."""
     results = latest_results(year.number)
+    scheme = services.scheme_for(year.number)
     visible = None if account is None else {i for i, _, _ in services.assessed(account, year)}
     return [
-        replace(standing, result=results.get(standing.instructor_id))
+        _as_confirmed(scheme, standing, results.get(standing.instructor_id))
         for standing in _figures(year)
         if visible is None or standing.instructor_id in visible
     ]
+
+
+def _as_confirmed(scheme: Scheme, standing: Standing, result: Result | None) -> Standing:
+    """The standing as every page shows it: a confirmed result with the figures it was
+    confirmed with, and the total counted now if the records have changed it since."""
+    if result is None:
+        return standing
+    return replace(
+        standing,
+        daily=result.daily,
+        rating=result.rating,
+        committee=None if result.committee is None else round(result.committee),  # whole points
+        total=result.total,
+        band=band(scheme, result.total),
+        proposed=result.proposed,
+        tied=False,
+        result=result,
+        recounted=None if standing.total == result.total else standing.total,
+    )
 
 
 @kept.until_changed
@@ -468,6 +491,28 @@ def confirm(year: Year, instructor_id: int, grade: Grade | None, reason: str, *,
     return result
 
 
+def since_confirmed(result: Result | None, daily: float | None, rating: float | None) -> str:
+    """What the records give now where a correction made after the grade was confirmed has
+    changed a part ('' when nothing has): the result keeps the figures it was confirmed with."""
+    if result is None:
+        return ""
+    changed = [
+        f"{name}得分现为 {_shown(now)}（确认时 {_shown(then)}）"
+        for name, now, then in (
+            ("日常工作", daily, result.daily),
+            ("服务对象评议", rating, result.rating),
+        )
+        if _shown(now) != _shown(then)
+    ]
+    if not changed:
+        return ""
+    return f"确认后记录有更正：{'，'.join(changed)}。考核结果按确认时的得分，不变。"
+
+
+def _shown(score: float | None) -> str:
+    return "—" if score is None else f"{score:.1f}"
+
+
 # --- one instructor's case ----------------------------------------------------------------------
 
 
@@ -511,12 +556,18 @@ def case(year: Year, instructor_id: int, reader: Account) -> Case:
     """The instructor's case as the reader may see it (the reader's scope is checked by the
     caller, with the computed part)."""
     reviewing = reader.has_role(Role.ADMIN, Role.REVIEWER)
+    versions_ = versions(year.number, instructor_id)
+    standing = None
+    if reviewing:
+        standing = next((s for s in _figures(year) if s.instructor_id == instructor_id), None)
+    if standing is not None:
+        standing = _as_confirmed(
+            services.scheme_for(year.number), standing, versions_[-1] if versions_ else None
+        )
     return Case(
-        standing=next((s for s in _figures(year) if s.instructor_id == instructor_id), None)
-        if reviewing
-        else None,
+        standing=standing,
         score=committee_score(year.number, instructor_id),
-        versions=versions(year.number, instructor_id),
+        versions=versions_,
         appeal=appeal_of(year.number, instructor_id),
         report=self_report(year.number, instructor_id),
         own=getattr(of_account(reader.id), "id", None) == instructor_id,

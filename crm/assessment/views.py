@@ -119,6 +119,7 @@ def _instructor_page(
     page = render_template(
         "assessment/instructor.html",
         case=case,
+        since_confirmed=grading.since_confirmed(case.result, row.score, case.rated.score),
         report_form=report_form,
         appeal_form=appeal_form,
         decide_form=decide_form,
@@ -420,18 +421,21 @@ def form_pdf(number: int, instructor_id: int):
     row, _ = services.instructor_part(current_user, year, instructor_id) or abort(404)
     score = grading.committee_score(number, instructor_id)
     instructor = db.session.get(Instructor, instructor_id)
+    rated = ratings_service.summaries(number, [instructor_id])[instructor_id]
+    result = grading.latest_results(number).get(instructor_id)
     pdf = render_pdf(
         "assessment/form_pdf.html",
         year=year,
         row=row,
         scheme=services.scheme_for(number),
         indicators=indicators.indicators(),
-        rated=ratings_service.summaries(number, [instructor_id])[instructor_id],
+        rated=rated,
         rating_formula=ratings_service.FORMULA,
         report=grading.self_report(number, instructor_id),
         committee=score.score if score else None,
         committee_note=score.note if score else "",
-        result=grading.latest_results(number).get(instructor_id),
+        result=result,
+        since_confirmed=grading.since_confirmed(result, row.score, rated.score),
         hired_on=instructor.hired_on,
         printed=clock.now(),
     )

@@ -2,7 +2,7 @@
 typed kept, locked once the year starts), and the computed part, which each reader sees only
 within their scope: an instructor their own, a district's reviewer their district."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,9 +11,12 @@ from crm import clock
 from crm.accounts.models import Role
 from crm.assessment import services
 from crm.assessment.models import Grade, Scheme
+from crm.branches.models import Branch
 from crm.extensions import db
+from crm.instructors.models import Instructor
 from crm.organizations.models import District
 from tests import factories as f
+from tests.documents import pdf_text, sheets
 
 SCHEME = {
     "rating_from": f"{clock.today().year - 1}-12-01", "rating_until": f"{clock.today().year}-01-15",
@@ -283,6 +286,52 @@ def test_the_standings_are_kept_until_a_record_changes_them(app, client, auth, c
         client.post(f"{page}/confirm", data={"grade": "basic", "reason": "测试"}).status_code == 303
     )
     assert "基本称职" in client.get(grades).text
+
+
+def test_a_confirmed_result_keeps_its_figures_on_every_page_after_a_late_correction(
+    app, client, auth
+):
+    """A visit of the year recorded after the grade was confirmed changes what the records
+    give; the result keeps the figures it was confirmed with, on the grades page, the
+    instructor's page, the summary sheet and the registration form, which say so."""
+    with app.app_context():
+        person = f.InstructorFactory(account__name="谢晓", hired_on=date(2020, 1, 1))
+        held = f.AssignmentFactory(instructor=person, started_on=date(LAST_YEAR - 1, 1, 1))
+        f.AccountFactory(username="city", roles=[Role.REVIEWER])
+        db.session.add(Scheme(year=LAST_YEAR, locked_at=clock.now(),
+                              **services.defaults(), **services.rating_window(LAST_YEAR)))  # fmt: skip
+        db.session.commit()
+        mine, branch_id = person.id, held.branch_id
+    auth.login("city")
+    page = f"/assessment/{LAST_YEAR}/instructors/{mine}"
+    assert client.post(f"{page}/score", data={"score": "90"}).status_code == 303
+    assert (
+        client.post(f"{page}/confirm", data={"grade": "basic", "reason": "测试"}).status_code == 303
+    )
+    with app.app_context():
+        (daily, total), = db.session.execute(
+            sa.text("SELECT daily, total FROM assessment_result WHERE instructor_id = :i"),
+            {"i": mine},
+        ).all()  # fmt: skip
+        person, branch = db.session.get(Instructor, mine), db.session.get(Branch, branch_id)
+        for month in range(1, 13):  # an on-site visit each month, entered late
+            f.VisitFactory(instructor=person, branch=branch, visited_at=datetime.combine(
+                date(LAST_YEAR, month, 5), time(10), clock.LOCAL_TIME))  # fmt: skip
+        db.session.commit()
+
+    grades = client.get(f"/assessment/{LAST_YEAR}/grades").text
+    assert f'<td class="num">{total:.2f}<br><small class="muted">现按记录' in grades
+    (row,) = [r for r in sheets(client.get(f"/assessment/{LAST_YEAR}/summary.xlsx").data)["各指导员"]
+              if r[1] == "谢晓"]  # fmt: skip
+    assert (row[2], row[5], row[7]) == (round(daily, 1), total, "基本称职")
+    shown = client.get(page).text
+    assert "日常工作得分现为" in shown
+    assert f"（确认时 {daily:.1f}）" in shown
+    assert f"总分 {total:.2f}" in shown
+    form = "".join(pdf_text(client.get(f"{page}/form.pdf").data, layout=False).split())
+    assert f"确认时得分：日常工作{daily:.1f}" in form
+    assert "考核结果按确认时的得分，不变" in form
+    assert f"总分{total:.2f}" in form
 
 
 def test_an_appeal_within_ten_working_days_and_a_changed_grade_as_a_new_version(app, client, auth):
