@@ -29,6 +29,7 @@ from crm.assessment.forms import (
     SelfReportForm,
 )
 from crm.assessment.models import Grade, RatingLink
+from crm.assignments.services import districts_in_scope
 from crm.audit import services as audit
 from crm.core.access import allow, public
 from crm.core.forms import errors_in, form_status, submit
@@ -38,7 +39,7 @@ from crm.core.qr import qr_data_uri
 from crm.core.security import limiter, link_rate
 from crm.core.spreadsheets import write_sheets
 from crm.extensions import db
-from crm.http import XLSX
+from crm.http import XLSX, whole_number
 from crm.instructors.models import Instructor
 from crm.instructors.services import of_account
 from crm.organizations.models import District
@@ -276,11 +277,15 @@ def grades(number: int):
     scheme = services.scheme_for(number)
     everyone = grading.standings(year)
     shown = grading.standings(year, current_user) if not current_user.sees_everything else everyone
+    shown, area, district = _in_district(shown)
     return render_template(
         "assessment/grades.html",
         year=year,
         scheme=scheme,
         rows=shown,
+        area=area,
+        district=district,
+        districts=districts_in_scope(current_user) if current_user.sees_everything else [],
         assessed=len(everyone),
         places=grading.quota(scheme, len(everyone)),
         tied=[s for s in everyone if s.tied],
@@ -451,17 +456,22 @@ def form_pdf(number: int, instructor_id: int):
 
 def _summary(number: int):
     """The reader's scope (a district's reviewer: their district); a city-wide reader may ask
-    for one district (`?district=`)."""
+    for one district (`?district_id=`)."""
     year = _year(number)
-    rows = grading.standings(year, current_user)
-    district = request.args.get("district", type=int)
-    area = "全市"
+    rows, area, _ = _in_district(grading.standings(year, current_user))
+    return year, rows, area
+
+
+def _in_district(rows):
+    """The rows of the district asked for (`?district_id=`; 404 for no such district), the
+    area's name and the district's id (None: the reader's whole scope)."""
+    district = request.args.get("district_id", type=whole_number)
     if district is not None:
         found = db.session.get(District, district) or abort(404)
-        rows, area = [r for r in rows if r.district == found.name], found.name
-    elif not current_user.sees_everything and rows:
-        area = rows[0].district
-    return year, rows, area
+        return [r for r in rows if r.district == found.name], found.name, district
+    if not current_user.sees_everything and rows:
+        return rows, rows[0].district, None
+    return rows, "全市", None
 
 
 @bp.route("/<int:number>/summary.pdf")

@@ -2,6 +2,7 @@
 typed kept, locked once the year starts), and the computed part, which each reader sees only
 within their scope: an instructor their own, a district's reviewer their district."""
 
+import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -332,6 +333,38 @@ def test_a_confirmed_result_keeps_its_figures_on_every_page_after_a_late_correct
     assert f"确认时得分：日常工作{daily:.1f}" in form
     assert "考核结果按确认时的得分，不变" in form
     assert f"总分{total:.2f}" in form
+
+
+def test_the_committee_reads_one_districts_grades_and_takes_its_summary(app, client, auth):
+    with app.app_context():
+        first, second = db.session.scalars(sa.select(District).order_by(District.id).limit(2))
+        for name, district in (("城区甲", first), ("城区乙", first), ("南康丙", second)):
+            person = f.InstructorFactory(account__name=name, district=district,
+                                         hired_on=date(2020, 1, 1))  # fmt: skip
+            f.AssignmentFactory(instructor=person, started_on=date(LAST_YEAR - 1, 1, 1))
+        f.AccountFactory(username="city", roles=[Role.REVIEWER])
+        db.session.add(Scheme(year=LAST_YEAR, **services.defaults(),
+                              **services.rating_window(LAST_YEAR)))  # fmt: skip
+        db.session.commit()
+        chosen, named = second.id, second.name
+    auth.login("city")
+    page = client.get(f"/assessment/{LAST_YEAR}/grades", query_string={"district_id": chosen})
+    assert page.status_code == 200
+    assert "南康丙" in page.text
+    assert "城区甲" not in page.text
+    assert f"下表为{named}的 1 人" in page.text
+    assert "参加考核 3 人" in page.text  # the quota is still over everyone
+    link = re.search(r'href="([^"]*summary\.xlsx[^"]*)"', page.text).group(1)
+    assert f"district_id={chosen}" in link
+    people = sheets(client.get(link.replace("&amp;", "&")).data)["各指导员"]
+    assert [row[1] for row in people[1:]] == ["南康丙"]
+    everyone = sheets(client.get(f"/assessment/{LAST_YEAR}/summary.xlsx").data)["各指导员"]
+    assert sorted(row[1] for row in everyone[1:]) == ["南康丙", "城区乙", "城区甲"]
+    for unknown in ("999999", str(2**63)):
+        answer = client.get(
+            f"/assessment/{LAST_YEAR}/grades", query_string={"district_id": unknown}
+        )
+        assert answer.status_code == (404 if unknown == "999999" else 200)
 
 
 def test_an_appeal_within_ten_working_days_and_a_changed_grade_as_a_new_version(app, client, auth):
