@@ -20,7 +20,7 @@ from crm.core.masking import mask_phone, unmasked
 from crm.extensions import db
 from crm.reminders import channels, schedule, services
 from crm.reminders.forms import ChoiceForm, SettingsForm
-from crm.reminders.models import Channel, MessageState
+from crm.reminders.models import Channel, MessageKind, MessageState
 
 bp = Blueprint("reminders", __name__)
 
@@ -100,6 +100,9 @@ def settings():
         "reminders/settings.html",
         form=form,
         configured={channel: channel in configured for channel in Channel},
+        sms_templates=[
+            (kind, current_app.config[f"SMS_TEMPLATE_{kind.value.upper()}"]) for kind in MessageKind
+        ],
         notes=schedule.notes(today),
         calendar_known=workdays.is_known(today.replace(month=12, day=31)),
         given_up=services.given_up(),

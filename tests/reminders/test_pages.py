@@ -159,6 +159,13 @@ def test_the_admins_page_says_which_channels_are_set_and_never_shows_a_secret(ap
     assert "smtp-pw-value-2j1" not in page
     assert "<td>企业微信</td><td>已设置</td>" in page
     assert "<td>短信</td><td>未设置，不会发送</td>" in page
+    app.config.update(SMS_ACCESS_KEY_ID="sms-id", SMS_ACCESS_KEY_SECRET="sms-secret-value-7q",
+                      SMS_TEMPLATE_DAILY="SMS_0001", SMS_TEMPLATE_RATING="SMS_0003")  # fmt: skip
+    page = client.get("/reminders/").text
+    assert "sms-secret-value-7q" not in page
+    assert "晨间提醒短信模板：SMS_0001" in page
+    assert "每周提醒短信模板：未设置，不发送此类短信" in page  # said, not silently nothing
+    assert "评议链接短信模板：SMS_0003" in page
 
 
 def test_the_admin_switches_channels_and_digests_for_everyone(app, client, auth, records):
