@@ -40,8 +40,9 @@ def busy_instructor(app) -> list[str]:
         db.session.add(PairingActivity(pairing=pairing, held_on=clock.today(), kind=next(iter(ActivityKind)),
                                        description="共建活动", client_key=uuid4().hex,
                                        created_by_id=me.account_id))  # fmt: skip
-        f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
+        reviewer = f.AccountFactory(username="reviewer", roles=[Role.REVIEWER])
         _reminders_sent(me.account_id)
+        assessed = _graded(me.id, reviewer.id)
         db.session.commit()
         b, m = branch.id, member.id
         return [
@@ -52,7 +53,22 @@ def busy_instructor(app) -> list[str]:
             f"/branches/{b}/members", f"/members/{m}", f"/branches/{b}/entries/new",
             f"/pairings/{pairing.id}", f"/pairings/{pairing.id}/activities/new", "/reports/",
             "/account/password", "/account/second-factor", "/account/reminders", "/assessment/",
+            assessed,
         ]  # fmt: skip
+
+
+def _graded(instructor_id: int, reviewer_id: int) -> str:
+    """Last year's grade confirmed today: the instructor's page of that year offers an appeal."""
+    from crm.assessment import services
+    from crm.assessment.models import Grade, Result, Scheme
+
+    year = clock.today().year - 1
+    db.session.add(Scheme(year=year, locked_at=clock.now(), **services.defaults(),
+                          **services.rating_window(year)))  # fmt: skip
+    db.session.add(Result(year=year, instructor_id=instructor_id, daily=71.5, rating=None,
+                          committee=80, total=74.3, proposed=Grade.COMPETENT,
+                          grade=Grade.COMPETENT, by_id=reviewer_id, at=clock.now()))  # fmt: skip
+    return f"/assessment/{year}/instructors/{instructor_id}"
 
 
 def _reminders_sent(account_id: int) -> None:
