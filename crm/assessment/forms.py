@@ -54,7 +54,7 @@ class RateForm(Form):
 
 
 class ConfirmForm(Form):
-    """A button that changes something (issue, reissue, revoke): the CSRF token only."""
+    """A button that changes something (start the year, revoke a link): the CSRF token only."""
 
 
 class ScoreForm(Form):
