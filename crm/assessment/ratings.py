@@ -55,6 +55,11 @@ class Pair:
     rated: bool
 
     @property
+    def has_open_link(self) -> bool:
+        """A link issued, not used or revoked: it may be in the secretary's hands."""
+        return self.link is not None and self.link.revoked_at is None and not self.rated
+
+    @property
     def state(self) -> str:
         if self.rated:
             return "已评议"
@@ -194,6 +199,17 @@ def issue(year: int, chosen: list[Pair], *, by: Account, send: bool = False) -> 
         issued.append(Issued(pair, token, url, sms))
     db.session.flush()
     return issued
+
+
+def issue_missing(year: int, found: list[Pair], *, by: Account, send: bool = False) -> list[Issued]:
+    """Links for the pairs not rated that have none open: those issued before (printed,
+    handed out, sent) stay valid, so issuing again a week later, or a retried request, adds
+    only what is missing. Replacing an open link is one pair's reissue (issue()). Raises
+    RuleError when nothing is missing, and as issue()."""
+    missing = [pair for pair in found if not pair.rated and not pair.has_open_link]
+    if not missing:
+        raise RuleError("未评议的都已有有效的评议链接；如需更换某个链接，请在该行“重新生成”。")
+    return issue(year, missing, by=by, send=send)
 
 
 def _revoke_open(year: int, chosen: list[Pair]) -> None:

@@ -340,11 +340,14 @@ def start(number: int):
 @allow(Role.ADMIN)
 def ratings(number: int):
     """Each branch and the instructors it rates, with its link's state; issuing gives every
-    branch not yet rated a new link (an open one is revoked), shown once, to print or send."""
+    pair not yet rated and without an open link a new one, shown once, to print or send."""
     _year(number)
     found = ratings_service.pairs(number)
     form = IssueForm()
-    issued = submit(form, lambda: _issue(number, found, form))
+    issued = submit(
+        form,
+        lambda: ratings_service.issue_missing(number, found, by=current_user, send=form.send.data),
+    )
     return _ratings_page(number, found if issued is None else None, form, issued)
 
 
@@ -357,12 +360,10 @@ def reissue(number: int, branch_id: int, instructor_id: int):
         p for p in ratings_service.pairs(number, [instructor_id]) if p.branch_id == branch_id
     ] or abort(404)
     form = IssueForm()
-    issued = submit(form, lambda: _issue(number, found, form))
+    issued = submit(
+        form, lambda: ratings_service.issue(number, found, by=current_user, send=form.send.data)
+    )
     return _ratings_page(number, None, form, issued)
-
-
-def _issue(number: int, found, form: IssueForm):
-    return ratings_service.issue(number, found, by=current_user, send=form.send.data)
 
 
 def _ratings_page(number: int, found, form, issued):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from crm import create_app
 from crm.accounts.models import Account, Role
 from crm.assessment import ratings
-from crm.assessment.models import Rating, Scheme, Verdict
+from crm.assessment.models import Rating, RatingLink, Scheme, Verdict
 from crm.core.links import LinkError
 from crm.extensions import db
 from tests import factories as f
@@ -95,6 +95,31 @@ def test_outside_the_window_a_link_is_refused(app, client, auth, handover, shift
     answer = client.get(f"/assessment/rate/{token}")
     assert answer.status_code == 410
     assert message in answer.text
+
+
+def test_issuing_again_keeps_the_links_handed_out_and_adds_only_what_is_missing(
+    app, client, auth, handover
+):
+    """A retried request, or the admin issuing again a week later: the printed links stay
+    valid and nothing is doubled; a revoked one is replaced."""
+    open_window(app)
+    auth.login("admin")
+    first = issued(client.post(f"/assessment/{YEAR}/ratings").text)
+    again = client.post(f"/assessment/{YEAR}/ratings")
+    assert again.status_code == 422
+    assert "未评议的都已有有效的评议链接" in again.text
+    assert issued(again.text) == {}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(RatingLink)) == 2
+        link_id = db.session.scalars(
+            sa.select(RatingLink.id).where(RatingLink.instructor_id == handover["before"])
+        ).one()
+    client.post(f"/assessment/rating-links/{link_id}/revoke")
+    replaced = client.post(f"/assessment/{YEAR}/ratings")
+    assert list(issued(replaced.text)) == ["陈指导"]
+    auth.logout()
+    assert client.get(f"/assessment/rate/{first['林指导']}").status_code == 200  # still valid
+    assert client.get(f"/assessment/rate/{first['陈指导']}").status_code == 410
 
 
 def test_a_revoked_or_reissued_link_is_refused_and_the_new_one_works(app, client, auth, handover):
