@@ -150,10 +150,21 @@ def _instructor_digest(account_id: int, day: date, found: _Found) -> Digest | No
 
 
 def _instructor_lines(instructor_ids: list[int], day: date) -> dict[int, _Found]:
+    """Each instructor's lines: visits due soon, problems due soon, visits sent back, and
+    meetings not yet held this quarter, for the branches they guide now."""
     found: dict[int, _Found] = defaultdict(_Found)
     guided = Assignment.instructor_id.in_(instructor_ids)
     branch_ids = select(Assignment.branch_id).where(guided, Assignment.ended_on.is_(None))
-    due = visits.due_rows(guided, day)
+    held, names = _visit_lines(found, visits.due_rows(guided, day), day)
+    _problem_lines(found, branch_ids, held, names, day)
+    _returned_lines(found, instructor_ids)
+    _meeting_lines(found, meetings.kept_up(branch_ids, day), held, names)
+    return found
+
+
+def _visit_lines(found: dict[int, _Found], due, day: date) -> tuple[dict[int, int], dict[int, str]]:
+    """The visits due within VISIT_AHEAD_DAYS, most urgent first; returns each branch's
+    instructor and name, for the other lines."""
     held: dict[int, int] = {}  # branch → instructor
     names: dict[int, str] = {}
     for row in sorted(due, key=lambda r: (r.urgency, r.branch.name)):
@@ -166,12 +177,13 @@ def _instructor_lines(instructor_ids: list[int], day: date) -> dict[int, _Found]
                 else f"{_day(row.due_on)}前需实地走访"
             )
             found[row.instructor.id].visits.append(
-                Line(
-                    f"{row.branch.name}：{when}",
-                    "visits.create",
-                    (("branch_id", row.branch.id),),
-                )
+                Line(f"{row.branch.name}：{when}", "visits.create", (("branch_id", row.branch.id),))
             )
+    return held, names
+
+
+def _problem_lines(found, branch_ids, held: dict[int, int], names: dict[int, str], day: date):
+    """The open problems due within PROBLEM_AHEAD_DAYS or overdue, by due date."""
     for problem_id, branch_id, category, due_on in db.session.execute(
         select(Problem.id, Problem.branch_id, Problem.category, Problem.due_on)
         .where(
@@ -189,6 +201,10 @@ def _instructor_lines(instructor_ids: list[int], day: date) -> dict[int, _Found]
                 (("problem_id", problem_id),),
             )
         )
+
+
+def _returned_lines(found: dict[int, _Found], instructor_ids: list[int]) -> None:
+    """The visits sent back and not yet corrected, the oldest first."""
     for visit_id, instructor_id, name, visited_at in db.session.execute(
         select(Visit.id, Visit.instructor_id, Branch.name, Visit.visited_at)
         .join(Branch, Branch.id == Visit.branch_id)
@@ -202,7 +218,10 @@ def _instructor_lines(instructor_ids: list[int], day: date) -> dict[int, _Found]
                 (("visit_id", visit_id),),
             )
         )
-    kept = meetings.kept_up(branch_ids, day)
+
+
+def _meeting_lines(found, kept, held: dict[int, int], names: dict[int, str]) -> None:
+    """The branches with one of the three meetings not yet held this quarter."""
     for branch_id in held:
         quiet = [record.kind.label for record in kept[branch_id] if record.quiet]
         if quiet:
@@ -213,7 +232,6 @@ def _instructor_lines(instructor_ids: list[int], day: date) -> dict[int, _Found]
                     (("branch_id", branch_id),),
                 )
             )
-    return found
 
 
 # --- the reviewer's weekly digest ---------------------------------------------------------------

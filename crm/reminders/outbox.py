@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -72,7 +72,47 @@ def queue(day: date, *, now: datetime | None = None, account_ids: list[int] | No
 
 
 def _queue_batch(batch: list, day: date, now: datetime) -> int:
-    ids = [digest.account_id for _, digest in batch]
+    """Insert the batch's messages (a twin already queued is skipped); how many were added."""
+    rows = list(_rows(batch, day, now))
+    if not rows:
+        return 0
+    with writing():
+        added = len(db.session.execute(_insert_ignoring_twins(), rows).all())
+        db.session.commit()
+    return added
+
+
+def _rows(batch: list, day: date, now: datetime) -> Iterator[dict]:
+    """Each reader's digest by each channel they chose that the organization uses and that
+    has an address and a body for it, not before its hour and out of the quiet hours."""
+    choices, phones = _readers([digest.account_id for _, digest in batch])
+    org = services.settings()
+    for at, digest in batch:
+        choice = choices.get(digest.account_id)
+        if choice is None or not getattr(choice, digest.kind) or not getattr(org, digest.kind):
+            continue
+        not_before = after_quiet_hours(
+            max(clock.local(datetime.combine(day, at)), clock.local(now))
+        )
+        for channel in (c for c in choice.chosen if c in org.enabled):
+            recipient = _recipient(channel, choice, phones.get(digest.account_id, ""))
+            body = _body(channel, digest)
+            if recipient and body is not None:
+                yield {
+                    "account_id": digest.account_id,
+                    "kind": MessageKind(digest.kind),
+                    "day": day,
+                    "channel": channel,
+                    "recipient": recipient,
+                    "subject": digest.title,
+                    "body": body,
+                    "not_before": not_before,
+                    "state": MessageState.QUEUED,
+                }
+
+
+def _readers(ids: list[int]) -> tuple[dict[int, ReminderChoice], dict[int, str]]:
+    """The readers' choices, and the phones registered for those who are instructors."""
     choices = {
         c.account_id: c
         for c in db.session.scalars(
@@ -86,38 +126,7 @@ def _queue_batch(batch: list, day: date, now: datetime) -> int:
         .tuples()
         .all()
     )
-    org = services.settings()
-    rows = []
-    for at, digest in batch:
-        choice = choices.get(digest.account_id)
-        if choice is None or not getattr(choice, digest.kind) or not getattr(org, digest.kind):
-            continue
-        not_before = after_quiet_hours(
-            max(clock.local(datetime.combine(day, at)), clock.local(now))
-        )
-        for channel in (c for c in choice.chosen if c in org.enabled):
-            recipient = _recipient(channel, choice, phones.get(digest.account_id, ""))
-            body = _body(channel, digest)
-            if recipient and body is not None:
-                rows.append(
-                    {
-                        "account_id": digest.account_id,
-                        "kind": MessageKind(digest.kind),
-                        "day": day,
-                        "channel": channel,
-                        "recipient": recipient,
-                        "subject": digest.title,
-                        "body": body,
-                        "not_before": not_before,
-                        "state": MessageState.QUEUED,
-                    }
-                )
-    added = 0
-    if rows:
-        with writing():
-            added = len(db.session.execute(_insert_ignoring_twins(), rows).all())
-            db.session.commit()
-    return added
+    return choices, phones
 
 
 def _recipient(channel: Channel, choice: ReminderChoice, phone: str) -> str:
