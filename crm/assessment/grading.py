@@ -9,7 +9,7 @@ weight to the others.
 """
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from math import floor
 
 from flask import current_app
@@ -201,26 +201,30 @@ def confirm_proposals(year: Year, *, by: Account) -> int:
     places = quota(services.scheme_for(year.number), len(everyone))
     if excellent > places:
         raise RuleError(f"已确认的优秀与建议的优秀合计超过名额（{places} 名），请逐个确认。")
-    now, confirmed = clock.now(), 0
-    for standing in chosen:
-        db.session.add(
-            Result(
-                year=year.number,
-                instructor_id=standing.instructor_id,
-                version=1,
-                daily=standing.daily,
-                rating=standing.rating,
-                committee=standing.committee,
-                total=standing.total,
-                proposed=standing.proposed,
-                grade=standing.proposed,
-                by_id=by.id,
-                at=now,
-            )
-        )
-        confirmed += 1
+    now = clock.now()
+    db.session.add_all(_first_result(year, s, s.proposed, "", by, now) for s in chosen)
     db.session.flush()
-    return confirmed
+    return len(chosen)
+
+
+def _first_result(
+    year: Year, standing: Standing, grade: Grade, reason: str, by: Account, at: datetime
+) -> Result:
+    """The confirmed result: the standing's figures as they are now, locked with the grade."""
+    return Result(
+        year=year.number,
+        instructor_id=standing.instructor_id,
+        version=1,
+        daily=standing.daily,
+        rating=standing.rating,
+        committee=standing.committee,
+        total=standing.total,
+        proposed=standing.proposed,
+        grade=grade,
+        reason=reason[:500],
+        by_id=by.id,
+        at=at,
+    )
 
 
 def _check_quota(scheme: Scheme, found: dict[int, Standing]) -> None:
@@ -472,20 +476,7 @@ def confirm(year: Year, instructor_id: int, grade: Grade | None, reason: str, *,
     scheme = services.scheme_for(year.number)
     if grade is Grade.EXCELLENT:
         _check_quota(scheme, found)
-    result = Result(
-        year=year.number,
-        instructor_id=instructor_id,
-        version=1,
-        daily=standing.daily,
-        rating=standing.rating,
-        committee=standing.committee,
-        total=standing.total,
-        proposed=standing.proposed,
-        grade=grade,
-        reason=reason[:500],
-        by_id=by.id,
-        at=clock.now(),
-    )
+    result = _first_result(year, standing, grade, reason, by, clock.now())
     db.session.add(result)
     db.session.flush()
     return result

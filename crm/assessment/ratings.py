@@ -68,10 +68,10 @@ class Pair:
         if self.link.revoked_at is not None:
             return "链接已收回"
         issued = f"已发放（{clock.day_of(self.link.created_at):%Y-%m-%d}），未评议"
-        return f"{issued}；{sms_state(self.link)}" if self.link.message else issued
+        return f"{issued}；{_sms_state(self.link)}" if self.link.message else issued
 
 
-def sms_state(link: RatingLink) -> str:
+def _sms_state(link: RatingLink) -> str:
     """What became of the link's SMS."""
     message = link.message
     if message.state is MessageState.SENT:
@@ -253,7 +253,7 @@ def _send(scheme: Scheme, pair: Pair, link: RatingLink, url: str) -> str:
         "branch": pair.branch,
         "instructor": pair.instructor,
         "year": str(scheme.year),
-        "until": f"{scheme.rating_until.year}年{scheme.rating_until.month}月{scheme.rating_until.day}日",
+        "until": f"{scheme.rating_until:%Y-%m-%d}",  # as the link's own refusals say it
         "url": url,
     }
     link.message = outbox.queue_one(

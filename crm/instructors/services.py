@@ -24,7 +24,7 @@ MOBILE_PATTERN = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 def normalize_phone(raw: str) -> str:
     """Half-width digits with spaces dropped; raises RuleError unless it is a mobile or
     landline number of the mainland."""
-    phone = "".join(unicodedata.normalize("NFKC", raw).split())
+    phone = _compact(raw)
     if not PHONE_PATTERN.fullmatch(phone):
         raise RuleError("请填写 11 位手机号码或带区号的固定电话。", "phone")
     return phone
@@ -33,9 +33,13 @@ def normalize_phone(raw: str) -> str:
 def mobile_number(raw: str | None) -> str | None:
     """The mainland mobile number written in `raw` (full-width digits, spaces, hyphens and a
     +86 allowed), or None when it is not one: a landline cannot take an SMS."""
-    digits = "".join(unicodedata.normalize("NFKC", raw or "").replace("-", " ").split())
-    found = MOBILE_PATTERN.fullmatch(digits)
+    found = MOBILE_PATTERN.fullmatch(_compact(raw or "").replace("-", ""))
     return found.group(1) if found else None
+
+
+def _compact(raw: str) -> str:
+    """Half-width characters with the spaces dropped, as a phone number is compared."""
+    return "".join(unicodedata.normalize("NFKC", raw).split())
 
 
 def create_instructor(

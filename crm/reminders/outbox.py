@@ -189,8 +189,7 @@ def queue_one(
         not_before=after_quiet_hours(clock.now()),
         state=MessageState.QUEUED,
     )
-    db.session.add(message)
-    db.session.flush()
+    db.session.add(message)  # inserted with the caller's next flush
     return message
 
 

@@ -147,6 +147,19 @@ def test_a_secretary_without_a_mobile_gets_the_printed_link_only(app, client, au
     assert "并发短信" not in listed  # no row offers an SMS it cannot send
 
 
+def test_a_secretarys_number_as_an_office_types_it_is_texted(app, client, auth, handover, sms):
+    """Full-width digits, spaces, hyphens and +86, as a branch's record may hold them."""
+    with app.app_context():
+        db.session.get(Branch, handover["branch"]).secretary_phone = "+86 １３９-1234 5678"
+        db.session.commit()
+    open_window(app)
+    auth.login("admin")
+    page = client.post(f"/assessment/{YEAR}/ratings", data={"send": "y"})
+    assert page.text.count("已排队发送至 139****5678") == 2
+    deliver(app)
+    assert {one["PhoneNumbers"] for one in sms.sent} == {"13912345678"}
+
+
 def test_a_link_issued_in_the_quiet_hours_is_sent_at_eight(app, client, auth, handover, sms):
     open_window(app)
     evening = RATING_DAY.replace(hour=22, minute=30)
