@@ -88,15 +88,48 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _foreign_keys(connection, on=False)
+        # One transaction for the whole upgrade, on SQLite too (its DDL is transactional, but
+        # Alembic commits after each step there unless told): a step that fails leaves the
+        # database at the revision it started from, never half-way.
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            transactional_ddl=True,
+            **conf_args,
+        )
         # crm.core.kept changes data_version's token at each commit that wrote: not while
         # migrating, before that table exists (a migration's data is new records anyway).
         connection.info["migrating"] = True
         try:
             with context.begin_transaction():
                 context.run_migrations()
+                if sqlite:
+                    _check_foreign_keys(connection)
         finally:
             connection.info.pop("migrating", None)
+            if sqlite:
+                _foreign_keys(connection, on=True)
+
+
+def _foreign_keys(connection, *, on):
+    """SQLite: with foreign keys enforced, Alembic's batch mode (which rebuilds a table as
+    copy, DROP TABLE, rename) cascades the DROP into every table that references it, or fails
+    on it. They are switched off for the migration's connection, outside any transaction
+    (SQLite ignores the pragma inside one), and checked before the commit instead."""
+    connection.connection.dbapi_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _check_foreign_keys(connection):
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        raise RuntimeError(
+            f"迁移后有 {len(broken)} 行的外键指向不存在的记录（{', '.join(tables[:5])}），"
+            "迁移已撤销，数据库保持原样。"
+        )
 
 
 if context.is_offline_mode():
