@@ -94,7 +94,7 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from crm.accounts.cli import accounts_cli
     from crm.audit.cli import audit_cli
-    from crm.backup.cli import backup_cli
+    from crm.backup.cli import backup_cli, install_upgrade
     from crm.demo.cli import demo_cli
     from crm.jobs.cli import jobs_cli
     from crm.reminders.cli import reminders_cli
@@ -104,6 +104,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(accounts_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(backup_cli)
+    install_upgrade()
     app.cli.add_command(demo_cli)
     app.cli.add_command(transfer_cli)
     app.cli.add_command(reports_cli)

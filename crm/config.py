@@ -32,6 +32,11 @@ class Defaults:
     # when there, else from PATH.
     BACKUP_KEEP_DAYS = 14
     PG_BIN = "/usr/lib/postgresql/15/bin"
+    # PostgreSQL: the role the web servers and the scheduler connect as, when the migrations run
+    # as another (deploy/postgres.sql: crm_app). Each `flask db upgrade` and `backup restore`
+    # gives it its privileges on the tables as they then are, takes the audit log's UPDATE and
+    # DELETE away, and checks both. None: one role does everything.
+    DATABASE_APP_ROLE = None
     # A month's reports (the scheduler's batches, `flask reports monthly`) are made on this
     # many worker processes; 0 makes them in the process that asks.
     REPORT_WORKERS = 2
@@ -141,6 +146,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.setdefault("MEDIA_DIR", str(Path(app.instance_path) / "media"))
     app.config.setdefault("REPORTS_DIR", str(Path(app.instance_path) / "reports"))
     app.config.setdefault("BACKUP_DIR", str(Path(app.instance_path) / "backups"))
+    # Spreadsheets between their preview and their import: on storage every server shares when
+    # there are several (a preview on one server is imported on whichever takes the next post).
+    app.config.setdefault("UPLOADS_DIR", str(Path(app.instance_path) / "uploads"))
     if not app.config.get("SECRET_KEY") and not app.testing:
         raise MissingSecretKeyError(
             "CRM_SECRET_KEY is not set. `make run` keeps one in instance/secret_key; "

@@ -3,9 +3,11 @@
 from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import AppGroup
-from flask_migrate import upgrade
+import flask_migrate
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app, g
+from flask.cli import AppGroup, with_appcontext
 
 from crm import clock
 from crm.audit import services as audit
@@ -45,14 +47,80 @@ def restore(file: Path) -> None:
         manifest = tasks.restore(file)
     except tasks.BackupError as error:
         raise click.ClickException(error.message) from None
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo(
+        f"已从 {file} 恢复（备份于 {manifest['made_at']}，版本 {manifest['revision']}，"
+        f"{sum(manifest['counts'].values()):,} 行，行数核对无误）。"
+    )
+    flask_migrate.upgrade(directory=current_app.extensions["migrate"].directory)
+    problems = tasks.after_restore()
     with acting_as("cli:backup"):
         audit.record("backup.restore", object_type="backup", summary=f"从 {file.name} 恢复")
         db.session.commit()
     stored_tables.store_overview_days(clock.today())  # so the first reviewer after it does not wait
-    click.echo(
-        f"已从 {file} 恢复（备份于 {manifest['made_at']}，{sum(manifest['counts'].values()):,} 行，行数核对无误）。"
-    )
+    _refuse_if(problems)
+    click.echo("已迁移到本版本。")
+
+
+def _refuse_if(problems: list[str]) -> None:
+    if problems:
+        raise click.ClickException(
+            "应用账号的权限不对，各服务器将无法正常读写：" + "；".join(problems[:10])
+        )
+
+
+@click.command("upgrade")
+@click.option("-d", "--directory", default=None, help="迁移脚本所在的文件夹（默认 migrations）。")
+@click.option("--sql", is_flag=True, help="不改数据库，只输出 SQL。")
+@click.option("--tag", default=None, help="交给 env.py 的标签。")
+@click.option("-x", "--x-arg", multiple=True, help="交给 env.py 的参数。")
+@click.option("--no-backup", is_flag=True, help="不先备份（已另行备份时）。")
+@click.option(
+    "--backup-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="升级前备份存放的文件夹（默认 CRM_BACKUP_DIR）。",
+)
+@click.argument("revision", default="head")
+@with_appcontext
+def upgrade(directory, sql, tag, x_arg, no_backup, backup_dir, revision) -> None:
+    """Upgrade the database to this release. A database that holds records and has migrations
+    to run is backed up first (unless --no-backup), and nothing migrates if that fails."""
+    directory = directory or g.directory
+    made = None
+    if not sql and not no_backup and _pending(directory, revision) and tasks.filled_tables():
+        click.echo("升级前先备份数据库和照片、报表……")
+        try:
+            made = tasks.create_before_upgrade(backup_dir)
+        except (tasks.BackupError, OSError) as error:
+            message = getattr(error, "message", str(error))
+            raise click.ClickException(
+                f"备份失败，未升级：{message}。请先解决，或另行备份后加 --no-backup。"
+            ) from None
+        click.echo(f"已备份到 {made.path}（{made.size:,} 字节，已校验）。如升级失败，可用它恢复。")
+    flask_migrate.upgrade(directory, revision, sql, tag, x_arg or g.x_arg)
+    if sql:
+        return
+    with acting_as("cli:upgrade"):
+        if made is not None:
+            tasks.record_made(made, why="升级前")
+        tasks.audit_superseded()
+    _refuse_if(tasks.privileges())
+
+
+def _pending(directory: str | None, revision: str) -> bool:
+    """Whether upgrading to `revision` has anything to run on this database."""
+    config = current_app.extensions["migrate"].migrate.get_config(directory)
+    wanted = {
+        script.revision for script in ScriptDirectory.from_config(config).get_revisions(revision)
+    }
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current != wanted
+
+
+def install_upgrade() -> None:
+    """`flask db upgrade` is this module's: Flask-Migrate's `db` group comes from its entry point
+    (which the app's own commands cannot override), so its `upgrade` is replaced in the group."""
+    flask_migrate.cli.db.add_command(upgrade)
 
 
 @backup_cli.command("list")

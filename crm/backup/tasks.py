@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from crm import clock
 from crm.audit import anchors
 from crm.audit import services as audit
-from crm.backup.models import BackupRecord, BackupStatus
+from crm.backup.models import BackupRecord, BackupStatus, SupersededValue
 from crm.core import kept
 from crm.db import utcnow
 from crm.extensions import db
@@ -50,7 +50,7 @@ class BackupError(RuleError):
 
 @dataclass(frozen=True)
 class Made:
-    record_id: int
+    record_id: int | None  # None: made before an upgrade, recorded after it (record_made)
     path: Path
     size: int
     counts: dict[str, int]
@@ -104,7 +104,7 @@ def _begin(scheduled_for: date | None) -> int | None:
     return record.id
 
 
-def _finish(record_id: int, **values: Any) -> None:
+def _finish(record_id: int, why: str = "", **values: Any) -> None:
     record = db.session.get(BackupRecord, record_id)
     for key, value in values.items():
         setattr(record, key, value)
@@ -114,17 +114,55 @@ def _finish(record_id: int, **values: Any) -> None:
             "backup.create",
             object_type="backup_record",
             object_id=record.id,
-            summary=f"备份 {Path(record.path).name}，{record.size:,} 字节",
+            summary=f"{why}备份 {Path(record.path).name}，{record.size:,} 字节",
         )
     db.session.commit()
 
 
-def _make(out_dir: Path, record_id: int) -> Made:
-    stamp = f"{utcnow():{NAME_FORMAT}}-{record_id}"
+def create_before_upgrade(out_dir: Path | None = None) -> Made:
+    """Back up a database of any earlier release before it is migrated: the same archive, made
+    without this release's tables (no record, no audit checkpoint, which need them); the caller
+    records it with record_made() once the schema is this release's."""
+    out_dir = Path(out_dir or backup_dir())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return _make(out_dir, None, label="before-upgrade")
+
+
+def record_made(made: Made, *, why: str) -> None:
+    """Record a backup made without a record (before an upgrade), with its audit entry."""
+    record = BackupRecord(status=BackupStatus.DONE)
+    db.session.add(record)
+    db.session.flush()
+    _finish(record.id, path=str(made.path), size=made.size, sha256=_sha256(made.path),
+            counts=made.counts, why=why)  # fmt: skip
+
+
+def audit_superseded() -> int:
+    """The audit entry of each migration's replaced values (SupersededValue), once: migrations
+    keep the old values but cannot write the audit log, whose MACs need the app's key."""
+    column = (SupersededValue.revision, SupersededValue.table_name, SupersededValue.column_name)
+    waiting = SupersededValue.audited_at.is_(None)
+    groups = db.session.execute(
+        sa.select(*column, sa.func.count()).where(waiting).group_by(*column).order_by(*column)
+    ).all()
+    for revision, table, name, count in groups:
+        audit.record(
+            "db.superseded",
+            object_type=table,
+            summary=f"升级（迁移 {revision}）改写了 {count:,} 条记录的 {table}.{name}，原值保存在 superseded_value",
+        )
+    db.session.execute(sa.update(SupersededValue).where(waiting).values(audited_at=utcnow()))
+    db.session.commit()
+    return len(groups)
+
+
+def _make(out_dir: Path, record_id: int | None, *, label: str = "") -> Made:
+    stamp = f"{utcnow():{NAME_FORMAT}}-{record_id or label}"
     with tempfile.TemporaryDirectory(prefix=".crm-backup-", dir=out_dir) as work_dir:
         work = Path(work_dir)
-        # The audit chain's head, signed, outside the database and into the backup with it.
-        anchors.write_checkpoint(db.session)
+        if record_id is not None:
+            # The audit chain's head, signed, outside the database and into the backup with it.
+            anchors.write_checkpoint(db.session)
         database, revision, counts = _copy_database(work)
         if anchors.checkpoint_file().exists():
             shutil.copy2(anchors.checkpoint_file(), work / "audit-checkpoints.jsonl")
@@ -208,8 +246,10 @@ def _copy_files(source: Path, target: Path) -> dict[str, int]:
     return {"count": count, "bytes": size}
 
 
-def _tables() -> list[str]:
-    return sorted([table.name for table in db.metadata.sorted_tables] + ["alembic_version"])
+def _tables(connection: sa.Connection) -> list[str]:
+    """The tables the database holds, whichever release made them: a backup taken before an
+    upgrade, or restored from an earlier release, has not this release's tables."""
+    return sorted(sa.inspect(connection).get_table_names())
 
 
 def _count_rows(connection: sa.Connection) -> dict[str, int]:
@@ -217,7 +257,7 @@ def _count_rows(connection: sa.Connection) -> dict[str, int]:
         name: connection.execute(
             sa.select(sa.func.count()).select_from(sa.table(name))
         ).scalar_one()
-        for name in _tables()
+        for name in _tables(connection)
     }
 
 
@@ -242,8 +282,10 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def restore(path: Path) -> dict[str, Any]:
-    """Restore a backup into this instance, which must hold no records and no stored files.
-    Returns the manifest; the restored row counts are checked against it."""
+    """Restore a backup of this or any earlier release into this instance, which must hold no
+    records and no stored files. Returns the manifest; the restored row counts are checked
+    against it, before anything migrates them. The caller then migrates the database to this
+    release and calls after_restore()."""
     manifest = read_manifest(path)
     dialect = db.engine.dialect.name
     if manifest["database"] != dialect:
@@ -262,25 +304,37 @@ def restore(path: Path) -> dict[str, Any]:
             if (work / name).exists():
                 shutil.copytree(work / name, current_app.config[setting], dirs_exist_ok=True)
     counts = _counts()
-    kept.renew()
     wrong = {t: (n, counts.get(t)) for t, n in manifest["counts"].items() if counts.get(t) != n}
     if wrong:
         raise BackupError(f"恢复后的行数与备份不符：{wrong}")
     return manifest
 
 
-def _refuse_unless_empty() -> None:
-    inspector = sa.inspect(db.engine)
-    present = set(inspector.get_table_names())
+def after_restore() -> list[str]:
+    """Once the restored database is this release's: a new token for kept figures (the records
+    came back with the one they had when the backup was made), and on PostgreSQL the app's
+    role given its privileges again. Returns what the app's role still cannot do."""
+    kept.renew()
+    return privileges()
+
+
+def filled_tables() -> list[str]:
+    """The tables that hold records (those an empty instance's migrations fill aside)."""
+    present = set(sa.inspect(db.engine).get_table_names())
     filled = [
         name
-        for name in present - KEPT_BY_MIGRATIONS
+        for name in sorted(present - KEPT_BY_MIGRATIONS)
         if db.session.execute(sa.select(sa.literal(1)).select_from(sa.table(name)).limit(1)).first()
     ]
     db.session.rollback()
+    return filled
+
+
+def _refuse_unless_empty() -> None:
+    filled = filled_tables()
     if filled:
         raise BackupError(
-            f"只能恢复到没有数据的实例：数据库里已有数据（{', '.join(sorted(filled)[:5])} 等）。"
+            f"只能恢复到没有数据的实例：数据库里已有数据（{', '.join(filled[:5])} 等）。"
         )
     for setting in ("MEDIA_DIR", "REPORTS_DIR"):
         folder = Path(current_app.config[setting])
@@ -299,10 +353,13 @@ def _restore_sqlite(copy: Path) -> None:
 
 
 def _restore_postgres(dump: Path) -> None:
-    """The instance is empty (checked): clear what its migrations made, then load the dump."""
+    """The instance is empty (checked): drop what its migrations made, then load the dump.
+    The schema itself stays, with the grants and default privileges the operator gave it
+    (deploy/postgres.sql): dropping and recreating it would take them, and the app's role
+    could read nothing afterwards."""
     with db.engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
+        for statement in _drops(connection):
+            connection.execute(sa.text(statement))
     db.engine.dispose()
     _run(
         pg_bin("pg_restore"),
@@ -314,6 +371,79 @@ def _restore_postgres(dump: Path) -> None:
         _libpq_url(),
         dump,
     )
+
+
+def _drops(connection: sa.Connection) -> list[str]:
+    """DROP statements for every table, view, sequence, type and function in schema public."""
+    objects = connection.execute(
+        sa.text("""
+            SELECT 'TABLE', format('%I', tablename) FROM pg_tables WHERE schemaname = 'public'
+            UNION ALL SELECT 'VIEW', format('%I', viewname) FROM pg_views WHERE schemaname = 'public'
+            UNION ALL SELECT 'SEQUENCE', format('%I', sequencename)
+                FROM pg_sequences WHERE schemaname = 'public'
+            UNION ALL SELECT 'TYPE', format('%I', t.typname) FROM pg_type t
+                JOIN pg_namespace n ON n.oid = t.typnamespace
+                WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'c')
+                AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
+            UNION ALL SELECT 'FUNCTION', p.oid::regprocedure::text FROM pg_proc p
+                JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'
+        """)
+    ).all()
+    return [f"DROP {kind} IF EXISTS {name} CASCADE" for kind, name in objects]
+
+
+# --- the app's role on PostgreSQL ------------------------------------------------------------
+
+# What the web servers' and the scheduler's role may do (docs/deploy.md): read and write the
+# records, only read and append to the audit log.
+RECORD_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
+AUDIT_TABLE, AUDIT_PRIVILEGES = "audit_entry", ("SELECT", "INSERT")
+
+
+def privileges() -> list[str]:
+    """Give CRM_DATABASE_APP_ROLE its privileges on every table and sequence of the schema as it
+    is now (after a migration added tables, or a restore made them anew), take the audit log's
+    UPDATE and DELETE away, and return what the role still cannot do (empty when all is right).
+    Nothing on SQLite, or when no app role is set (one role does everything)."""
+    role = current_app.config.get("DATABASE_APP_ROLE")
+    if db.engine.dialect.name != "postgresql" or not role:
+        return []
+    quoted = db.engine.dialect.identifier_preparer.quote(role)
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
+        connection.execute(
+            sa.text(
+                f"GRANT {', '.join(RECORD_PRIVILEGES)} ON ALL TABLES IN SCHEMA public TO {quoted}"
+            )
+        )
+        connection.execute(
+            sa.text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+        )
+        if AUDIT_TABLE in sa.inspect(connection).get_table_names():
+            connection.execute(
+                sa.text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {AUDIT_TABLE} FROM {quoted}")
+            )
+    return app_role_problems(role)
+
+
+def app_role_problems(role: str) -> list[str]:
+    """What `role` cannot do that the app needs, or can do to the audit log that it must not,
+    as PostgreSQL's own privilege functions answer for that role."""
+    problems = []
+    with db.engine.connect() as connection:
+        if not connection.execute(sa.text("SELECT has_schema_privilege(:r, 'public', 'USAGE')"),
+                                  {"r": role}).scalar():  # fmt: skip
+            return [f"{role} 不能使用 schema public"]
+        for table in sa.inspect(connection).get_table_names():
+            wanted = AUDIT_PRIVILEGES if table == AUDIT_TABLE else RECORD_PRIVILEGES
+            for privilege in RECORD_PRIVILEGES:
+                has = connection.execute(
+                    sa.text("SELECT has_table_privilege(:r, :t, :p)"),
+                    {"r": role, "t": f"public.{table}", "p": privilege},
+                ).scalar()
+                if has != (privilege in wanted):
+                    problems.append(f"{role} {'不能' if not has else '仍能'} {privilege} {table}")
+    return problems
 
 
 def _counts() -> dict[str, int]:

@@ -190,8 +190,9 @@ def template(kind: str) -> bytes:
 
 
 def uploads_folder() -> Path:
-    """Where a spreadsheet waits between its preview and the admin's confirmation."""
-    folder = Path(current_app.instance_path) / "uploads"
+    """Where a spreadsheet waits between its preview and the admin's confirmation (UPLOADS_DIR:
+    shared by every server, as MEDIA_DIR is)."""
+    folder = Path(current_app.config["UPLOADS_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
