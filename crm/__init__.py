@@ -8,6 +8,9 @@ from flask import Flask
 from crm import config
 from crm.http import IdConverter
 
+# This release (CHANGELOG.md): in the footer, /healthz, `flask version` and the bundle's name.
+__version__ = "0.4.0"
+
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES_WITH_PAGES = (
     "core",
@@ -95,6 +98,7 @@ def register_commands(app: Flask) -> None:
     from crm.accounts.cli import accounts_cli
     from crm.audit.cli import audit_cli
     from crm.backup.cli import backup_cli, install_upgrade
+    from crm.core.cli import version
     from crm.demo.cli import demo_cli
     from crm.jobs.cli import jobs_cli
     from crm.reminders.cli import reminders_cli
@@ -105,6 +109,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(backup_cli)
     install_upgrade()
+    app.cli.add_command(version)
     app.cli.add_command(demo_cli)
     app.cli.add_command(transfer_cli)
     app.cli.add_command(reports_cli)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
+import crm
 from crm.clock import LOCAL_TIME
 from crm.core.forms import errors_in
 from crm.core.lists import PAGE_SIZES
@@ -44,7 +45,11 @@ def register(app: Flask) -> None:
         figure=figure,
     )
     app.jinja_env.globals.update(
-        Role=Role, errors_in=errors_in, menu_sections=sections, PAGE_SIZES=PAGE_SIZES
+        Role=Role,
+        errors_in=errors_in,
+        menu_sections=sections,
+        PAGE_SIZES=PAGE_SIZES,
+        app_version=crm.__version__,
     )
 
     @app.url_defaults

@@ -2,6 +2,7 @@ from flask import Blueprint, current_app, jsonify, send_from_directory
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+import crm
 from crm.core.access import public
 from crm.extensions import db
 
@@ -15,8 +16,8 @@ def healthz():
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         db.session.rollback()
-        return jsonify(status="unavailable"), 503
-    return jsonify(status="ok")
+        return jsonify(status="unavailable", version=crm.__version__), 503
+    return jsonify(status="ok", version=crm.__version__)
 
 
 @bp.route("/sw.js")

@@ -1,4 +1,6 @@
+import re
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -70,9 +72,20 @@ def test_a_deployments_own_postgresql_options_are_kept_after_ours():
     }
 
 
+def released_version() -> str:
+    """The newest release CHANGELOG.md names: what the footer and /healthz must say."""
+    changelog = Path(__file__).resolve().parents[2] / "CHANGELOG.md"
+    return re.search(r"^## (\S+) —", changelog.read_text(), re.M).group(1)
+
+
 def test_health_check_answers_ok_when_the_database_answers(client):
     response = client.get("/healthz")
-    assert (response.status_code, response.json) == (200, {"status": "ok"})
+    expected = {"status": "ok", "version": released_version()}
+    assert (response.status_code, response.json) == (200, expected)
+
+
+def test_every_page_names_the_release(client):
+    assert f"两新党建指导员工作台 {released_version()}" in client.get("/login").text
 
 
 def test_health_check_answers_503_when_the_database_does_not(tmp_path):
@@ -80,7 +93,7 @@ def test_health_check_answers_503_when_the_database_does_not(tmp_path):
     app = create_app(settings(f"sqlite:///{missing}"))
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.json == {"status": "unavailable"}
+    assert response.json == {"status": "unavailable", "version": released_version()}
 
 
 def test_not_found_page_is_in_chinese(client):
