@@ -13,7 +13,7 @@ APP_ENV := CRM_SECRET_KEY="$${CRM_SECRET_KEY:-$$(cat instance/secret_key)}"
 FLASK := $(APP_ENV) $(VENV)/bin/flask --app wsgi
 PYTEST := $(VENV)/bin/pytest
 
-VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' crm/__init__.py)
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' crm/version.py)
 BUNDLE := crm-$(VERSION)
 
 .PHONY: help setup system-packages run test lint format demo audit bundle install-offline FORCE

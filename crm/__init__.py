@@ -7,9 +7,9 @@ from flask import Flask
 
 from crm import config
 from crm.http import IdConverter
+from crm.version import __version__
 
-# This release (CHANGELOG.md): in the footer, /healthz, `flask version` and the bundle's name.
-__version__ = "0.4.0"
+__all__ = ["__version__", "create_app"]
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES_WITH_PAGES = (

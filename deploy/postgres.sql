@@ -14,5 +14,5 @@ ALTER DEFAULT PRIVILEGES FOR ROLE crm_owner IN SCHEMA public
     GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO crm_app;
 ALTER DEFAULT PRIVILEGES FOR ROLE crm_owner IN SCHEMA public
     GRANT USAGE, SELECT ON SEQUENCES TO crm_app;
--- After the first `flask db upgrade` (as crm_owner), narrow the audit log:
---   REVOKE UPDATE, DELETE ON audit_entry FROM crm_app;
+-- The audit log is narrowed by `flask db upgrade` itself with CRM_DATABASE_APP_ROLE=crm_app
+-- (REVOKE UPDATE, DELETE ON audit_entry FROM crm_app), after every upgrade and restore.

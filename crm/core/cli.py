@@ -6,8 +6,8 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
 
-import crm
 from crm.extensions import db
+from crm.version import __version__
 
 
 @click.command("version")
@@ -19,7 +19,7 @@ def version() -> None:
     head = ScriptDirectory.from_config(config).get_current_head()
     with db.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    click.echo(f"两新党建指导员工作台 {crm.__version__}")
+    click.echo(f"两新党建指导员工作台 {__version__}")
     if current == head:
         click.echo(f"数据库结构：{current}（本版本）")
     else:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from flask import Flask
 
-import crm
 from crm.clock import LOCAL_TIME
 from crm.core.forms import errors_in
 from crm.core.lists import PAGE_SIZES
 from crm.core.masking import mask_phone, phone_for_viewer
 from crm.core.navigation import sections
 from crm.core.roles import Role
+from crm.version import __version__
 
 
 def local_datetime(value: datetime | None) -> str:
@@ -49,7 +49,7 @@ def register(app: Flask) -> None:
         errors_in=errors_in,
         menu_sections=sections,
         PAGE_SIZES=PAGE_SIZES,
-        app_version=crm.__version__,
+        app_version=__version__,
     )
 
     @app.url_defaults

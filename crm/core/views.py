@@ -2,9 +2,9 @@ from flask import Blueprint, current_app, jsonify, send_from_directory
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-import crm
 from crm.core.access import public
 from crm.extensions import db
+from crm.version import __version__
 
 bp = Blueprint("core", __name__)
 
@@ -16,8 +16,8 @@ def healthz():
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         db.session.rollback()
-        return jsonify(status="unavailable", version=crm.__version__), 503
-    return jsonify(status="ok", version=crm.__version__)
+        return jsonify(status="unavailable", version=__version__), 503
+    return jsonify(status="ok", version=__version__)
 
 
 @bp.route("/sw.js")
