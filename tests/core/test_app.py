@@ -189,4 +189,4 @@ def test_with_the_database_down_pages_say_so_with_503(url):
     assert outbox.json["error"].startswith("系统暂时无法访问")
     health = app.test_client().get("/healthz")
     assert health.status_code == 503
-    assert health.json == {"status": "unavailable"}
+    assert health.json == {"status": "unavailable", "version": released_version()}
