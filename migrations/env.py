@@ -103,6 +103,7 @@ def run_migrations_online():
         # crm.core.kept changes data_version's token at each commit that wrote: not while
         # migrating, before that table exists (a migration's data is new records anyway).
         connection.info["migrating"] = True
+        connection.info["revisions_applied"] = _revisions_applied()
         try:
             with context.begin_transaction():
                 context.run_migrations()
@@ -112,6 +113,19 @@ def run_migrations_online():
             connection.info.pop("migrating", None)
             if sqlite:
                 _foreign_keys(connection, on=True)
+
+
+def _revisions_applied():
+    """The revisions this upgrade runs, for a data migration that must know whether the
+    database comes from a release before another migration (0.4.0's known_since: records of
+    a release that counted them by their dates keep counting so). Empty for a downgrade."""
+    script = context.script
+    try:
+        current = context.get_context().get_current_heads()
+        target = context.get_revision_argument() or "head"
+        return {s.revision for s in script.iterate_revisions(target, current or "base")}
+    except Exception:
+        return set()
 
 
 def _foreign_keys(connection, *, on):

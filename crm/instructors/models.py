@@ -18,7 +18,8 @@ class Instructor(Audited, Versioned, TimestampMixin, db.Model):
     """专职党建指导员: a professional instructor with an account, guiding 5–10 branches.
 
     In post (在岗) from the later of `hired_on` and the day they were entered (`created_at`),
-    until `left_on` (离岗). `status` and `left_on` are set together by
+    until `left_on` (离岗); one entered as history (`entered_as_history`: imported at go-live,
+    or kept from a release that counted that way) from `hired_on` alone. `status` and `left_on` are set together by
     crm.instructors.services.set_status, and the database refuses them apart.
     """
 
@@ -37,6 +38,7 @@ class Instructor(Audited, Versioned, TimestampMixin, db.Model):
     hired_on: Mapped[date]
     status: Mapped[InstructorStatus] = mapped_column(default=InstructorStatus.ACTIVE)
     left_on: Mapped[date | None]
+    entered_as_history: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
     district: Mapped[District] = relationship()

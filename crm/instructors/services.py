@@ -106,7 +106,8 @@ def set_status(instructor: Instructor, status: InstructorStatus, on: date | None
 def in_post_at(day: date) -> ColumnElement[bool]:
     """The instructors in post at the end of `day`, as the platform knew them then: hired and
     entered by then, not yet left. A closed month's count is not rewritten by an instructor
-    entered later (an import), only by a leaving dated inside it."""
+    entered later (an import), only by a leaving dated inside it; an instructor entered as
+    history (the go-live import of the roster) counts from the hire date."""
     return in_post_during(day, day)
 
 
@@ -115,7 +116,10 @@ def in_post_during(first: date, last: date) -> ColumnElement[bool]:
     for a span: a month's reports are made for each of them)."""
     return and_(
         Instructor.hired_on <= last,
-        Instructor.created_at < clock.local_midnight(last + timedelta(days=1)),
+        or_(
+            Instructor.entered_as_history,
+            Instructor.created_at < clock.local_midnight(last + timedelta(days=1)),
+        ),
         or_(Instructor.left_on.is_(None), Instructor.left_on > first),
     )
 

@@ -18,7 +18,9 @@ class Pairing(Audited, TimestampMixin, db.Model):
     """结对共建: an agency branch paired with a two-new branch (many-to-many).
 
     Its status is derived from its dates, never stored apart from them: 已结束 once it has an
-    end date (an end date is never later than the day it is entered), 在册 before.
+    end date (an end date is never later than the day it is entered), 在册 before. In force
+    for closed months from the day it was entered, or, entered as history (imported at
+    go-live, or kept from a release that counted that way), from `started_on`.
     """
 
     __tablename__ = "pairing"
@@ -30,6 +32,7 @@ class Pairing(Audited, TimestampMixin, db.Model):
     started_on: Mapped[date]
     ended_on: Mapped[date | None]
     purpose: Mapped[str] = mapped_column(sa.String(200), default="")
+    entered_as_history: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     agency_branch: Mapped[Branch] = relationship(foreign_keys=[agency_branch_id])
     branch: Mapped[Branch] = relationship(foreign_keys=[branch_id])

@@ -88,11 +88,14 @@ def check_dates(started_on: date, ended_on: date | None) -> None:
 def in_force_at(day: date) -> ColumnElement[bool]:
     """The one definition of a pairing in force (在册结对) at the end of `day`: begun by then,
     not ended by then, and entered by then (a pairing imported later does not rewrite a
-    closed month)."""
+    closed month), unless it was entered as history (the go-live import of what was there)."""
     return and_(
         Pairing.started_on <= day,
         or_(Pairing.ended_on.is_(None), Pairing.ended_on > day),
-        Pairing.created_at < clock.local_midnight(day + timedelta(days=1)),
+        or_(
+            Pairing.entered_as_history,
+            Pairing.created_at < clock.local_midnight(day + timedelta(days=1)),
+        ),
     )
 
 

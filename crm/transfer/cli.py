@@ -17,12 +17,17 @@ transfer_cli = AppGroup("transfer", help="Excel 导入导出。")
 @click.argument("kind", type=click.Choice(list(KINDS)))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--commit", is_flag=True, help="没有错误时写入数据库；不加则只预演。")
-def import_(kind: str, file: Path, commit: bool) -> None:
+@click.option(
+    "--history",
+    is_flag=True,
+    help="上线时导入的历史数据：新增的指导员、结对按各自的聘用、开始日期计入以往月份。",
+)
+def import_(kind: str, file: Path, commit: bool, history: bool) -> None:
     """Import a spreadsheet: a dry run unless --commit; exits 1 when any row has a problem."""
     with acting_as("cli:transfer"):
         try:
             run = tasks.import_file if commit else tasks.preview_file
-            result = run(kind, file, progress=_progress())
+            result = run(kind, file, progress=_progress(), history=history)
         except FileRefusedError as error:
             raise click.ClickException(str(error)) from error
     c = result.counts

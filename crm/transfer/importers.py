@@ -128,7 +128,10 @@ class Importer:
     columns: list[Column] = []
     sample: list[Any] = []
 
-    def __init__(self) -> None:
+    def __init__(self, *, history: bool = False) -> None:
+        # History (the go-live import of what was there): the records it creates count in
+        # closed months from their own dates, not from today (Instructor.entered_as_history).
+        self.history = history
         self.districts = {d.name: d for d in db.session.execute(select(District)).scalars()}
         self.seen: dict[Any, tuple[int, tuple]] = {}
         self.notes: list[str] = []
@@ -206,8 +209,8 @@ class Instructors(Importer):
     ]
     sample = ["张伟", "zdy116", "13807971234", "章贡区", "2022-06-20", "在岗"]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, history: bool = False) -> None:
+        super().__init__(history=history)
         self.by_username = {
             i.account.username: i for i in db.session.execute(select(Instructor)).scalars()
         }
@@ -238,7 +241,9 @@ class Instructors(Importer):
                 raise RowError("username", f"用户名“{username}”已被其他账号使用")
             # No password travels in a spreadsheet: the admin sets one before first sign-in.
             unusable = "!imported-" + secrets.token_hex(8)
-            self.by_username[username] = _create_instructor(username, values, unusable)
+            created = _create_instructor(username, values, unusable)
+            created.entered_as_history = self.history
+            self.by_username[username] = created
             return "created"
         changed = _changed(instructor.account, {"name": values.pop("name")})
         status = values.pop("status")
@@ -339,8 +344,8 @@ class Organizations(Importer):
         )
     )
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, history: bool = False) -> None:
+        super().__init__(history=history)
         self.by_code = {
             o.credit_code: o for o in db.session.execute(select(Organization)).scalars()
         }
@@ -440,8 +445,8 @@ class AgencyBranches(Importer):
     ]
     sample = ["赣州市商务局机关党支部", "章贡区", "党支部", "王明", "13907971111", 23]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, history: bool = False) -> None:
+        super().__init__(history=history)
         self.by_name = {
             b.name: b
             for b in db.session.execute(
@@ -523,7 +528,14 @@ class Pairings(Importer):
             )
         ).scalar_one_or_none()
         if pairing is None:
-            db.session.add(Pairing(agency_branch=agency, branch=branch, **values))
+            db.session.add(
+                Pairing(
+                    agency_branch=agency,
+                    branch=branch,
+                    entered_as_history=self.history,
+                    **values,
+                )
+            )
             return "created"
         return "updated" if _changed(pairing, values) else "unchanged"
 

@@ -97,20 +97,27 @@ class UnknownKindError(ValueError):
     pass
 
 
-def importer_for(kind: str) -> Importer:
+def importer_for(kind: str, *, history: bool = False) -> Importer:
     if kind not in KINDS:
         raise UnknownKindError(f"不能导入“{kind}”，可选：{'、'.join(KINDS)}")
-    return KINDS[kind][1]()
+    return KINDS[kind][1](history=history)
 
 
-def read_and_apply(kind: str, path: Path, progress: Callable[[int], None] | None = None) -> Result:
+def read_and_apply(
+    kind: str,
+    path: Path,
+    progress: Callable[[int], None] | None = None,
+    *,
+    history: bool = False,
+) -> Result:
     """Read the file and apply every row in the session's transaction, flushed, neither
     committed nor rolled back: transfer.tasks ends it. Rows are applied as they are read;
-    `progress` is told of each. On any error the transaction is rolled back.
+    `progress` is told of each. On any error the transaction is rolled back. `history`: the
+    records it creates are the go-live import of what was there (Importer.history).
 
     Raises excel.FileRefusedError for a file that cannot be read or passes a limit.
     """
-    importer = importer_for(kind)
+    importer = importer_for(kind, history=history)
     result = Result(kind)
     try:
         for sheet in excel.read(path, importer.columns):

@@ -10,12 +10,19 @@ from crm.transfer import services
 from crm.transfer.services import Result
 
 
-def import_file(kind: str, path: Path, *, progress: Callable[[int], None] | None = None) -> Result:
+def import_file(
+    kind: str,
+    path: Path,
+    *,
+    progress: Callable[[int], None] | None = None,
+    history: bool = False,
+) -> Result:
     """Apply every row of the file in one transaction and commit it, audited, when no row had a
     problem; else roll it all back and say why."""
-    result = services.read_and_apply(kind, path, progress)
+    result = services.read_and_apply(kind, path, progress, history=history)
     if result.ok:
-        audit.record("import", object_type=kind, summary=services.summary(result, path))
+        summary = services.summary(result, path) + ("（作为历史数据）" if history else "")
+        audit.record("import", object_type=kind, summary=summary)
         db.session.commit()
         result.committed = True
     else:
@@ -23,8 +30,14 @@ def import_file(kind: str, path: Path, *, progress: Callable[[int], None] | None
     return result
 
 
-def preview_file(kind: str, path: Path, *, progress: Callable[[int], None] | None = None) -> Result:
+def preview_file(
+    kind: str,
+    path: Path,
+    *,
+    progress: Callable[[int], None] | None = None,
+    history: bool = False,
+) -> Result:
     """What importing the file would do: every row applied, then all of it rolled back."""
-    result = services.read_and_apply(kind, path, progress)
+    result = services.read_and_apply(kind, path, progress, history=history)
     db.session.rollback()
     return result

@@ -68,14 +68,21 @@ def preview():
         / f"{secrets.token_hex(16)}{Path(upload.filename).suffix.lower()[:8]}"
     )
     upload.save(path)
+    history = request.form.get("history") == "1"
     try:
         with writing():  # a dry run writes too, then rolls back
-            result = tasks.preview_file(kind, path)
+            result = tasks.preview_file(kind, path, history=history)
     except FileRefusedError as error:
         path.unlink(missing_ok=True)
         return render_template("transfer/index.html", kinds=KINDS, refused=str(error)), 422
     token = _serializer().dumps(
-        {"file": path.name, "kind": kind, "name": upload.filename, "account": current_user.id}
+        {
+            "file": path.name,
+            "kind": kind,
+            "name": upload.filename,
+            "account": current_user.id,
+            "history": history,
+        }
     )
     return render_template(
         "transfer/preview.html",
@@ -84,6 +91,7 @@ def preview():
         token=token,
         name=upload.filename,
         label=KINDS[kind][0],
+        history=history,
     ), 200 if result.ok else 422
 
 
@@ -99,8 +107,9 @@ def commit():
     if ticket["account"] != current_user.id or not path.exists():
         flash("预览已过期，请重新上传。", "warning")
         return redirect(url_for(".index"))
+    history = ticket.get("history", False)
     with writing():
-        result = tasks.import_file(ticket["kind"], path)
+        result = tasks.import_file(ticket["kind"], path, history=history)
     if result.committed:
         path.unlink(missing_ok=True)
         c = result.counts
@@ -116,6 +125,7 @@ def commit():
         token=request.form["token"],
         name=ticket["name"],
         label=KINDS[ticket["kind"]][0],
+        history=history,
     ), 422
 
 

@@ -281,3 +281,53 @@ def test_an_instructor_hired_after_today_is_refused_with_the_row_named(app, xlsx
             (2, "聘用日期不能晚于今天；请在入职后再登记")
         ]
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Instructor)) == 0
+
+
+def test_the_go_live_import_of_history_counts_from_its_dates(app, client, auth, runner, xlsx):
+    """An instructor roster and the pairings imported at go-live, as history, count in closed
+    months from their own dates (the 0.2 meaning); the same files imported later as ordinary
+    records count only from the day they were entered (a closed month does not move)."""
+    import io
+
+    from crm.instructors.services import in_post_at
+    from crm.pairings.services import in_force_at
+
+    with app.app_context():
+        f.AccountFactory(username="admin", roles=[Role.ADMIN])
+        agency = f.AgencyBranchFactory(name="赣州市商务局机关党支部")
+        f.BranchFactory(name="新办电子党支部")
+        agency_name = agency.name
+    roster = [["姓名", "用户名", "手机号码", "县市区", "聘用日期", "状态"],
+              ["陈晓", "zdy200", "13807971234", "章贡区", "2023-03-01", "在岗"]]  # fmt: skip
+    paired = [
+        ["机关党组织", "两新党组织", "结对日期"],
+        [agency_name, "新办电子党支部", "2025-01-01"],
+    ]
+    auth.login("admin")
+    body = xlsx("roster.xlsx", roster).read_bytes()
+    preview = client.post("/transfer/preview", content_type="multipart/form-data",
+                          data={"kind": "instructors", "history": "1",
+                                "file": (io.BytesIO(body), "名册.xlsx")})  # fmt: skip
+    assert "作为上线时的历史数据导入" in preview.text
+    token = preview.text.split('name="token" value="')[1].split('"')[0]
+    assert client.post("/transfer/commit", data={"token": token}).status_code == 303
+    cli = runner.invoke(args=["transfer", "import", "pairings", str(xlsx("p.xlsx", paired)),
+                              "--commit", "--history"])  # fmt: skip
+    assert cli.exit_code == 0, cli.output
+    later = [["姓名", "用户名", "手机号码", "县市区", "聘用日期", "状态"],
+             ["刘洋", "zdy201", "13807971235", "章贡区", "2023-03-01", "在岗"]]  # fmt: skip
+    assert runner.invoke(args=["transfer", "import", "instructors", str(xlsx("l.xlsx", later)),
+                               "--commit"]).exit_code == 0  # fmt: skip
+
+    last_year = date(date.today().year - 1, 12, 31)
+    with app.app_context():
+        in_post = db.session.scalars(
+            sa.select(Instructor).where(in_post_at(last_year)).order_by(Instructor.id)
+        ).all()
+        in_force = db.session.scalars(sa.select(Pairing).where(in_force_at(last_year))).all()
+        assert [i.account.username for i in in_post] == ["zdy200"]
+        assert [p.branch.name for p in in_force] == ["新办电子党支部"]
+        audit_lines = db.session.scalars(
+            sa.text("SELECT summary FROM audit_entry WHERE action = 'import' ORDER BY id")
+        ).all()
+    assert ["（作为历史数据）" in line for line in audit_lines] == [True, True, False]

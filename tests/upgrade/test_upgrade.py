@@ -106,6 +106,7 @@ def test_an_upgrade_keeps_every_row_and_value(release, old_database, tmp_path):
     _check_replaced_values_were_kept(release, before, after)
     _check_pairings_keep_their_end(before, after)
     _check_corrections_made_before_the_log(before, after)
+    _check_closed_months_read_as_before(app, release, before)
     verified = runner.invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
     # The backup `db upgrade` made first holds the database as it was, and is recorded.
@@ -157,6 +158,56 @@ def _check_corrections_made_before_the_log(before, after):
         if key in before["visit_comment"] and "corrected_at" not in before["visit_comment"][key]:
             assert (comment["corrected_at"] is not None) == (visit["returned_at"] is None), key
             assert comment["corrected_at"] is None or comment["corrected_at"] >= comment["at"]
+
+
+def _check_closed_months_read_as_before(app, release, before):
+    """Instructors in post and pairings in force at the end of each of the last months read
+    as the release counted them: by their dates alone before 0.3, as entered from 0.3 on
+    (records entered as history count by their dates: the go-live import)."""
+    from datetime import date, timedelta
+
+    from crm.extensions import db
+    from crm.instructors.models import Instructor
+    from crm.instructors.services import in_post_at
+    from crm.pairings.models import Pairing
+    from crm.pairings.services import in_force_at
+
+    by_dates_only = not had_run(release, "b72d377b2a34")
+    month_end = date.today().replace(day=1) - timedelta(days=1)
+    for _ in range(3):
+        last = month_end.isoformat()
+        entered = f"{last} 16:00:00"  # 赣州's midnight after the month's last day, in UTC
+        in_post = sum(
+            1
+            for i in before["instructor"].values()
+            if i["hired_on"] <= last
+            and (_left_on(i) is None or _left_on(i) > last)
+            and (by_dates_only or i["created_at"] < entered)
+        )
+        in_force = sum(
+            1
+            for p in before["pairing"].values()
+            if p["started_on"] <= last
+            and (p.get("ended_on") is None or p["ended_on"] > last)
+            and (by_dates_only or p["created_at"] < entered)
+        )
+        with app.app_context():
+            counted = [
+                db.session.scalar(sa.select(sa.func.count()).select_from(model).where(rule))
+                for model, rule in (
+                    (Instructor, in_post_at(month_end)),
+                    (Pairing, in_force_at(month_end)),
+                )
+            ]
+        assert counted == [in_post, in_force], (month_end, by_dates_only)
+        month_end = month_end.replace(day=1) - timedelta(days=1)
+
+
+def _left_on(instructor: dict) -> str | None:
+    """The day an instructor left; before left_on was kept, the day a 离岗 status was set."""
+    if "left_on" in instructor:
+        return instructor["left_on"]
+    return instructor["updated_at"][:10] if instructor["status"] == "left" else None
 
 
 def test_an_upgrade_refuses_to_start_without_its_backup(release, old_database, tmp_path):
