@@ -31,6 +31,9 @@ class Metric:
     rate: bool = False
     more_is_worse: bool = False
     compared: bool = True
+    # How its counting changed, for readers of months counted before (CHANGELOG.md): said
+    # on every page and report that shows it (_macros/metrics.html, definition_changes).
+    changed: str = ""
 
     def shown(self, figures: "Figures") -> str | int:
         """Its value in a period's figures: a rate as a percentage, a count as it is (a
@@ -38,8 +41,19 @@ class Metric:
         return percent(getattr(figures, self.key)) if self.rate else figures[self.key]
 
 
+AS_ENTERED = (
+    "自 0.3 起，{what}按录入平台的日期计入月末：此后补录的，不改写已结束月份的数字；"
+    "上线时作为历史数据导入的（及从 0.2 及以前版本升级而来的），按各自的{dates}计。"
+)
+
 METRICS = (
-    Metric("instructors", "指导员", "指导员", compared=False),
+    Metric(
+        "instructors",
+        "指导员",
+        "指导员",
+        compared=False,
+        changed=AS_ENTERED.format(what="在岗指导员", dates="聘用日期"),
+    ),
     Metric("guided", "列入指导的党组织", "列入指导", compared=False),
     Metric("covered", "有指导员的党组织", "有指导员", compared=False),
     Metric("coverage", "覆盖率（有指导员）", "覆盖率", rate=True, compared=False),
@@ -51,9 +65,15 @@ METRICS = (
     Metric("resolution_rate", "解决率（期内登记的问题）", "解决率", rate=True, compared=False),
     Metric("meetings", "三会", "三会"),
     Metric("cards", "两卡记录", "两卡"),
-    Metric("pairings", "在册结对", "在册结对"),
+    Metric(
+        "pairings",
+        "在册结对",
+        "在册结对",
+        changed=AS_ENTERED.format(what="在册结对", dates="结对开始日期"),
+    ),
 )
 METRIC = {m.key: m for m in METRICS}
+
 NAMES = {m.key: m.name for m in METRICS if not m.rate}
 # The overview's tiles and its table's columns: the rates, not the count beside one.
 OVERVIEW_METRICS = tuple(m for m in METRICS if m.key != "covered")

@@ -119,6 +119,10 @@ def test_the_district_and_city_reports_compare_with_the_month_before(app, octobe
         keep_first_page(services.file_of(district), "district")
         keep_first_page(services.file_of(city), "city")
     for text in texts.values():
+        # How 指导员 and 在册结对 are counted since 0.3 is said under the figures.
+        flat = re.sub(r"\s", "", text)
+        assert "口径：自0.3起，在岗指导员按录入平台的日期计入月末" in flat
+        assert "口径：自0.3起，在册结对按录入平台的日期计入月末" in flat
         # October: 3 visits; September: 1. Raised: 2 against 1.
         assert re.search(r"走访\s+3\s+1\s+\+2", text), text[:800]
         assert re.search(r"登记问题\s+2\s+1\s+\+1", text)

@@ -238,6 +238,8 @@ def test_the_overview_figures_match_counts_made_here(app, client, auth):
     assert tile("三会") == "1"
     assert tile("在册结对") == "1"
     assert "<svg" in page
+    assert "口径：自 0.3 起，在岗指导员按录入平台的日期计入月末" in page  # how they count now
+    assert "口径：自 0.3 起，在册结对按录入平台的日期计入月末" in page
 
 
 def test_district_reviewers_see_only_their_district_on_every_review_page(app, client, auth, world):
