@@ -1,7 +1,8 @@
 """Several servers (issue 9, docs/deploy.md): two gunicorn servers and two scheduler processes
-on one throwaway PostgreSQL, photos and PDFs in one shared folder, the sign-in rate limit in
-Redis. Both servers see the same data; the month's reports are made once; the rate limit is
-counted across both servers."""
+on one throwaway PostgreSQL, photos, PDFs and spreadsheets waiting for their import in one
+shared folder, the sign-in rate limit in Redis. Both servers see the same data; a spreadsheet
+previewed on one is imported by the other; the month's reports are made once; the rate limit
+is counted across both servers."""
 
 import os
 import re
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from crm import ROOT, clock, create_app
+from crm.accounts.models import Role
 from crm.extensions import db
 from crm.organizations.models import District
 from crm.reports.models import Report, ScheduledReport
@@ -30,9 +32,10 @@ from tests import factories as f
 from tests.conftest import PASSWORD, settings
 from tests.postgres import _free_port, throwaway_postgres
 from tests.reliability.test_crash import start_server
+from tests.transfer.conftest import workbook
 
 BIN = Path(sys.executable).parent  # the virtual environment's programs
-TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 @contextmanager
@@ -78,6 +81,25 @@ class Browser:
         except urllib.error.HTTPError as error:
             return error.code
 
+    def upload(self, url: str, fields: dict[str, str], file: Path, token_from: str) -> str:
+        """A multipart/form-data post with one file, as the import page sends it; the page."""
+        fields = {**fields, "csrf_token": TOKEN.search(self.get(token_from)).group(1)}
+        boundary = "----crm-test-boundary"
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in fields.items()
+        ]
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file.name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+            + file.read_bytes()
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        request = urllib.request.Request(url, b"".join(parts), headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}"})  # fmt: skip
+        with self.opener.open(request, timeout=60) as answer:
+            return answer.read().decode()
+
 
 @pytest.mark.slow
 def test_two_servers_and_two_schedulers_share_one_database(tmp_path):
@@ -95,11 +117,13 @@ def test_two_servers_and_two_schedulers_share_one_database(tmp_path):
             f.VisitFactory(instructor=assignment.instructor, branch=assignment.branch,
                            visited_at=datetime.combine(last_month, datetime.min.time(), clock.LOCAL_TIME))  # fmt: skip
             branch_id = assignment.branch_id
+            f.AccountFactory(username="admin", roles=[Role.ADMIN])
             districts = db.session.scalar(sa.select(sa.func.count()).select_from(District))
             db.engine.dispose()
         shared = tmp_path / "shared"
         env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_SECRET_KEY": "two-servers",
                "CRM_MEDIA_DIR": str(shared / "media"), "CRM_REPORTS_DIR": str(shared / "reports"),
+               "CRM_UPLOADS_DIR": str(shared / "uploads"), "CRM_TOTP_REQUIRED_ROLES": "[]",
                "CRM_RATELIMIT_STORAGE_URI": redis_url, "CRM_LOGIN_RATE_LIMIT": "5 per minute"}  # fmt: skip
         ports = [_free_port(), _free_port()]
         processes = [start_server(port, env, tmp_path / f"server-{port}.log") for port in ports]
@@ -126,12 +150,27 @@ def test_two_servers_and_two_schedulers_share_one_database(tmp_path):
                 f"{b}/branches/{branch_id}"
             )  # the other server
 
+            # A roster previewed on one server, its import confirmed on the other (the
+            # uploads folder is shared).
+            office = Browser()
+            assert office.post(f"{b}/login", {"username": "admin", "password": PASSWORD},
+                               f"{b}/login") == 200  # fmt: skip
+            roster = workbook(tmp_path / "名册.xlsx", [
+                ["姓名", "用户名", "手机号码", "县市区", "聘用日期", "状态"],
+                ["陈晓", "zdy200", "13807971234", "章贡区", "2023-03-01", "在岗"]])  # fmt: skip
+            preview = office.upload(f"{a}/transfer/preview", {"kind": "instructors"}, roster,
+                                    f"{a}/transfer/")  # fmt: skip
+            ticket = re.search(r'name="token" value="([^"]+)"', preview).group(1)
+            assert office.post(f"{b}/transfer/commit", {"token": ticket}, f"{b}/transfer/") == 200
+            assert "zdy200" in office.get(f"{a}/instructors/?q=zdy200")
+            assert not list((shared / "uploads").iterdir())  # the imported file is gone
+
             stranger = Browser()
             codes = [stranger.post(f"{server}/login", {"username": "zdy", "password": "wrong-pass-1"},
                                    f"{server}/login") for server in (b, a, b, a, b)]  # fmt: skip
             # Five a minute from one address, counted across both servers: the phone's sign-in
-            # on the first was one of them.
-            assert codes == [422, 422, 422, 422, 429]
+            # on the first and the office's on the second were two of them.
+            assert codes == [422, 422, 422, 429, 429]
 
             with app.app_context():
                 expected = 1 + districts + 1  # the instructor, every district, the city
