@@ -283,9 +283,10 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 def restore(path: Path) -> dict[str, Any]:
     """Restore a backup of this or any earlier release into this instance, which must hold no
-    records and no stored files. Returns the manifest; the restored row counts are checked
-    against it, before anything migrates them. The caller then migrates the database to this
-    release and calls after_restore()."""
+    records and no stored files. Returns the manifest. All or nothing: the restored database's
+    row counts are checked against the manifest before it replaces the instance's (SQLite) or
+    it is dropped again (PostgreSQL), and the photos and PDFs are copied only then. The caller
+    then migrates the database to this release and calls after_restore()."""
     manifest = read_manifest(path)
     dialect = db.engine.dialect.name
     if manifest["database"] != dialect:
@@ -297,17 +298,20 @@ def restore(path: Path) -> dict[str, Any]:
             archive.extractall(work, filter="data")
         db.session.remove()
         if dialect == "sqlite":
-            _restore_sqlite(work / "database.sqlite3")
+            _restore_sqlite(work / "database.sqlite3", manifest["counts"])
         else:
-            _restore_postgres(work / "database.dump")
+            _restore_postgres(work / "database.dump", manifest["counts"])
         for name, setting in (("media", "MEDIA_DIR"), ("reports", "REPORTS_DIR")):
             if (work / name).exists():
                 shutil.copytree(work / name, current_app.config[setting], dirs_exist_ok=True)
-    counts = _counts()
-    wrong = {t: (n, counts.get(t)) for t, n in manifest["counts"].items() if counts.get(t) != n}
-    if wrong:
-        raise BackupError(f"恢复后的行数与备份不符：{wrong}")
     return manifest
+
+
+def _check_counts(connection: sa.Connection, expected: dict[str, int]) -> None:
+    counts = _count_rows(connection)
+    wrong = {t: (n, counts.get(t)) for t, n in expected.items() if counts.get(t) != n}
+    if wrong:
+        raise BackupError(f"恢复出的行数与备份清单不符（表：备份时，恢复后）：{wrong}；未恢复。")
 
 
 def after_restore() -> list[str]:
@@ -342,7 +346,14 @@ def _refuse_unless_empty() -> None:
             raise BackupError(f"只能恢复到没有数据的实例：{folder} 里已有文件。")
 
 
-def _restore_sqlite(copy: Path) -> None:
+def _restore_sqlite(copy: Path, counts: dict[str, int]) -> None:
+    """The copy is checked where it was unpacked; only then does it replace the database."""
+    engine = sa.create_engine(f"sqlite:///{copy}", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            _check_counts(connection, counts)
+    finally:
+        engine.dispose()
     target = Path(db.engine.url.database)
     db.engine.dispose()
     for suffix in ("-wal", "-shm"):
@@ -352,15 +363,14 @@ def _restore_sqlite(copy: Path) -> None:
     os.replace(target.with_suffix(".restoring"), target)
 
 
-def _restore_postgres(dump: Path) -> None:
-    """The instance is empty (checked): drop what its migrations made, then load the dump.
+def _restore_postgres(dump: Path, counts: dict[str, int]) -> None:
+    """The instance is empty (checked): drop what its migrations made, then load the dump in
+    one transaction, and check it (dropped again if it does not match: the instance is left
+    empty, as it was, to be migrated or restored into again).
     The schema itself stays, with the grants and default privileges the operator gave it
     (deploy/postgres.sql): dropping and recreating it would take them, and the app's role
     could read nothing afterwards."""
-    with db.engine.begin() as connection:
-        for statement in _drops(connection):
-            connection.execute(sa.text(statement))
-    db.engine.dispose()
+    _drop_everything()
     _run(
         pg_bin("pg_restore"),
         "--no-owner",
@@ -371,6 +381,19 @@ def _restore_postgres(dump: Path) -> None:
         _libpq_url(),
         dump,
     )
+    try:
+        with db.engine.connect() as connection:
+            _check_counts(connection, counts)
+    except BackupError:
+        _drop_everything()
+        raise
+
+
+def _drop_everything() -> None:
+    with db.engine.begin() as connection:
+        for statement in _drops(connection):
+            connection.execute(sa.text(statement))
+    db.engine.dispose()
 
 
 def _drops(connection: sa.Connection) -> list[str]:
@@ -444,12 +467,6 @@ def app_role_problems(role: str) -> list[str]:
                 if has != (privilege in wanted):
                     problems.append(f"{role} {'不能' if not has else '仍能'} {privilege} {table}")
     return problems
-
-
-def _counts() -> dict[str, int]:
-    counts = _count_rows(db.session.connection())
-    db.session.rollback()
-    return counts
 
 
 # --- keeping a set number of days -----------------------------------------------------------

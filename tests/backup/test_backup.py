@@ -165,3 +165,41 @@ def test_the_nightly_backup_runs_once_a_day_and_keeps_a_set_number_of_days(app, 
         files = sorted(tmp_path.glob("crm-backup-*.tar.gz"))
     assert kept == [26, 27]
     assert len(files) == 2
+
+
+def test_a_restore_that_does_not_match_its_manifest_restores_nothing(app, runner, tmp_path, world):
+    """All or nothing: a backup whose rows differ from what its manifest says is refused, and
+    the instance keeps no record and no file of it."""
+    import json
+    import tarfile
+
+    assert runner.invoke(args=["backup", "create", "--out", str(tmp_path / "b")]).exit_code == 0
+    (made,) = (tmp_path / "b").glob("*.tar.gz")
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(made) as archive:
+        archive.extractall(unpacked, filter="data")
+    manifest = json.loads((unpacked / "manifest.json").read_text())
+    manifest["counts"]["visit"] += 1  # one visit more than the copy holds
+    (unpacked / "manifest.json").write_text(json.dumps(manifest))
+    damaged = tmp_path / "damaged.tar.gz"
+    with tarfile.open(damaged, "w:gz") as archive:
+        for item in sorted(unpacked.iterdir()):
+            archive.add(item, arcname=item.name)
+
+    target = empty_instance(restored_url(app, tmp_path), tmp_path)
+    target_runner = target.test_cli_runner()
+    assert target_runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    refused = target_runner.invoke(args=["backup", "restore", str(damaged)])
+
+    assert refused.exit_code == 1
+    assert "恢复出的行数与备份清单不符" in refused.output
+    assert "未恢复" in refused.output
+    with target.app_context():
+        tables = sa.inspect(db.engine).get_table_names()
+        if "visit" in tables:  # SQLite: the instance's own database, untouched
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 0
+        else:  # PostgreSQL: the restored tables dropped again, the schema empty
+            assert tables == []
+        db.engine.dispose()
+    for folder in ("restored-media", "restored-reports"):
+        assert not [p for p in (tmp_path / folder).rglob("*") if p.is_file()]
