@@ -159,8 +159,12 @@ def downgrade():
     op.execute("UPDATE pairing SET status = 'ended' WHERE ended_on IS NOT NULL")
 
     if op.get_bind().dialect.name == "postgresql":
-        op.drop_constraint('ck_instructor_status_agrees_with_left_on', 'instructor')
-        op.drop_constraint('ck_problem_status_agrees_with_closed_on', 'problem')
+        # The names upgrade() gave them (the convention's prefix twice; 3c5e9a1f7d20 renames
+        # them, and its downgrade names them so again).
+        op.execute("ALTER TABLE instructor DROP CONSTRAINT"
+                   " ck_instructor_ck_instructor_status_agrees_with_left_on")
+        op.execute("ALTER TABLE problem DROP CONSTRAINT"
+                   " ck_problem_ck_problem_status_agrees_with_closed_on")
     else:
         for event in ("insert", "update"):
             op.execute(f"DROP TRIGGER instructor_status_agrees_with_left_on_{event}")

@@ -1,6 +1,6 @@
 """values migrations replaced, kept; corrections made before the correction log counted as made
 
-Issue 33. Two repairs for databases that ran earlier versions of two migrations:
+Issue 33. Three repairs for databases that ran earlier versions of migrations:
 
 - superseded_value, the values a migration replaced in records users typed, is made by
   7e8375a27405 now; a database already past it gets the (empty) table here.
@@ -9,6 +9,9 @@ Issue 33. Two repairs for databases that ran earlier versions of two migrations:
   Each such send-back is marked corrected when the visit was last changed (no earlier than
   the send-back itself), as the release that added the column marks every open send-back of
   a visit corrected when the visit is (crm.review.services.visit_corrected).
+- On PostgreSQL b72d377b2a34 named its two check constraints with the naming convention's
+  prefix twice (ck_instructor_ck_instructor_…), so its downgrade could not find them; they
+  take the names the models give them.
 
 Revision ID: 3c5e9a1f7d20
 Revises: 1cb849070fc9
@@ -26,7 +29,28 @@ branch_labels = None
 depends_on = None
 
 
+# b72d377b2a34's check constraints on PostgreSQL: the name they got, the name the model gives.
+CHECKS = {
+    "instructor": ("ck_instructor_ck_instructor_status_agrees_with_left_on",
+                   "ck_instructor_status_agrees_with_left_on"),
+    "problem": ("ck_problem_ck_problem_status_agrees_with_closed_on",
+                "ck_problem_status_agrees_with_closed_on"),
+}
+
+
+def _rename_checks(*, back: bool = False):
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table, (doubled, named) in CHECKS.items():
+        old, new = (named, doubled) if back else (doubled, named)
+        op.execute(
+            f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = '{old}') THEN"
+            f" ALTER TABLE {table} RENAME CONSTRAINT {old} TO {new}; END IF; END $$"
+        )
+
+
 def upgrade():
+    _rename_checks()
     if "superseded_value" not in sa.inspect(op.get_bind()).get_table_names():
         op.create_table(
             "superseded_value",
@@ -53,5 +77,9 @@ def upgrade():
 
 
 def downgrade():
-    # Nothing to undo: the table belongs to 7e8375a27405 too, and the corrections were made.
-    pass
+    _rename_checks(back=True)
+    # The corrections were made; the table goes while it holds no kept value (7e8375a27405
+    # makes it again for a database that goes back past it and up).
+    bind = op.get_bind()
+    if not bind.execute(sa.text("SELECT 1 FROM superseded_value LIMIT 1")).first():
+        op.drop_table("superseded_value")

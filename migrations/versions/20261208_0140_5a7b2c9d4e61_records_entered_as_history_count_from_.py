@@ -26,10 +26,11 @@ FIRST_OF_0_3 = "b72d377b2a34"  # the first migration of the release that counted
 
 
 def upgrade():
+    # ALTER TABLE ADD COLUMN, not batch mode: on SQLite a batch rebuild of instructor would drop
+    # its triggers (status and left_on kept in step, b72d377b2a34).
     for table in ("instructor", "pairing"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("entered_as_history", sa.Boolean(), nullable=False,
-                                          server_default=sa.false()))
+        op.add_column(table, sa.Column("entered_as_history", sa.Boolean(), nullable=False,
+                                       server_default=sa.false()))
     # migrations/env.py names the revisions this upgrade runs.
     if FIRST_OF_0_3 in op.get_bind().info.get("revisions_applied", ()):
         for table in ("instructor", "pairing"):
@@ -38,6 +39,5 @@ def upgrade():
 
 
 def downgrade():
-    for table in ("pairing", "instructor"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column("entered_as_history")
+    for table in ("pairing", "instructor"):  # ALTER TABLE DROP COLUMN (SQLite 3.35+): no rebuild
+        op.execute(f"ALTER TABLE {table} DROP COLUMN entered_as_history")

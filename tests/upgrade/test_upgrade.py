@@ -20,6 +20,7 @@ from tests.upgrade.releases import (
     load_into_postgres,
     read_rows,
     releases,
+    schema_objects,
 )
 
 pytestmark = [pytest.mark.db, pytest.mark.postgresql]  # each database migrates in its own way
@@ -208,6 +209,59 @@ def _left_on(instructor: dict) -> str | None:
     if "left_on" in instructor:
         return instructor["left_on"]
     return instructor["updated_at"][:10] if instructor["status"] == "left" else None
+
+
+def test_an_upgraded_database_has_every_trigger_constraint_and_index_of_a_new_one(
+    release, old_database, database_url, tmp_path
+):
+    fresh_url = _empty_database(database_url, tmp_path)
+    assert (
+        instance(fresh_url, tmp_path / "fresh")
+        .test_cli_runner()
+        .invoke(args=["db", "upgrade"])
+        .exit_code
+        == 0
+    )
+    upgraded = instance(old_database, tmp_path, release).test_cli_runner()
+    assert upgraded.invoke(args=["db", "upgrade", "--no-backup"]).exit_code == 0
+    engines = [sa.create_engine(url) for url in (fresh_url, old_database)]
+    try:
+        fresh, after = (schema_objects(engine) for engine in engines)
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert fresh - after == set()  # nothing a new database has is missing
+    assert after - fresh == set()  # and nothing is left over
+
+
+def _empty_database(database_url: str, tmp_path: Path) -> str:
+    if not database_url.startswith("postgresql"):
+        return f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    name = f"fresh_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return sa.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+
+
+def test_a_downgrade_back_to_the_release_keeps_every_row(release, old_database, tmp_path):
+    """Not the way back for a live city (docs/upgrade.md: restore the backup), but a downgrade
+    to the release's own revision must not lose a row of it: it runs as one transaction, and
+    what it cannot give back (the values 7e8375a27405 replaced) stays in superseded_value."""
+    before = snapshot(old_database)
+    runner = instance(old_database, tmp_path, release).test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "--no-backup"]).exit_code == 0
+
+    down = runner.invoke(args=["db", "downgrade", release.revision])
+
+    assert down.exit_code == 0, down.output
+    unexpected = [
+        d
+        for d in differences(before, snapshot(old_database))
+        if (d.table, d.column) not in REPLACED | CHANGES_AT_EVERY_WRITE
+    ]
+    assert unexpected == []
 
 
 def test_an_upgrade_refuses_to_start_without_its_backup(release, old_database, tmp_path):
