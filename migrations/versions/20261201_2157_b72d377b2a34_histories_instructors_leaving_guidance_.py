@@ -6,6 +6,9 @@ What exists is migrated: a departed instructor left on the day their record last
 branch listed now has been since its first assignment or its creation, whichever is earlier;
 a pairing marked ended without a date ended the day it was last changed. The stored daily
 counts were made with the old definitions and are dropped (they are made again on demand).
+A problem still open loses a closed date it had; the date is kept first in superseded_value
+(made here: issue 33, the first version of this migration kept no copy), with every value a
+migration replaces in what users typed.
 
 Revision ID: b72d377b2a34
 Revises: 8ebb794a009a
@@ -63,6 +66,15 @@ def upgrade():
             )
     closed = "(status IN ('solved', 'unsolvable'))"
     op.execute(f"UPDATE problem SET closed_on = raised_on WHERE {closed} AND closed_on IS NULL")
+    kept = create_superseded_value()
+    problem = sa.table("problem", sa.column("id", sa.Integer), sa.column("closed_on", sa.Date),
+                       sa.column("status", sa.String))
+    op.execute(kept.insert().from_select(
+        ["revision", "table_name", "row_id", "column_name", "old_value", "new_value", "at"],
+        sa.select(sa.literal(revision), sa.literal("problem"), problem.c.id, sa.literal("closed_on"),
+                  sa.cast(problem.c.closed_on, sa.Text), sa.null(), sa.func.current_timestamp())
+        .where(sa.text(f"NOT {closed}"), problem.c.closed_on.is_not(None)),
+    ))
     op.execute(f"UPDATE problem SET closed_on = NULL WHERE NOT {closed}")
     if op.get_bind().dialect.name == "postgresql":
         op.create_check_constraint(
@@ -133,6 +145,26 @@ def upgrade():
     # ### end Alembic commands ###
 
 
+def create_superseded_value() -> sa.Table:
+    """The table of values migrations replaced (crm.backup.models.SupersededValue), made here,
+    where the first such migration runs, or by 3c5e9a1f7d20 for databases already past it."""
+    columns = [
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.String(length=32), nullable=False),
+        sa.Column("table_name", sa.String(length=64), nullable=False),
+        sa.Column("row_id", sa.Integer(), nullable=False),
+        sa.Column("column_name", sa.String(length=64), nullable=False),
+        sa.Column("old_value", sa.Text(), nullable=True),
+        sa.Column("new_value", sa.Text(), nullable=True),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("audited_at", sa.DateTime(), nullable=True),
+    ]
+    if "superseded_value" not in sa.inspect(op.get_bind()).get_table_names():
+        op.create_table("superseded_value", *columns,
+                        sa.PrimaryKeyConstraint("id", name=op.f("pk_superseded_value")))
+    return sa.table("superseded_value", *(sa.column(c.name, c.type) for c in columns))
+
+
 def downgrade():
     with op.batch_alter_table('problem', schema=None) as batch_op:
         batch_op.drop_index('ix_problem_raised_on_status_closed')
@@ -182,3 +214,9 @@ def downgrade():
 
     op.drop_table('guidance_spell')
     # ### end Alembic commands ###
+    # The values kept stay kept: the table goes only while it holds none.
+    bind = op.get_bind()
+    if "superseded_value" in sa.inspect(bind).get_table_names() and not bind.execute(
+        sa.text("SELECT 1 FROM superseded_value LIMIT 1")
+    ).first():
+        op.drop_table("superseded_value")

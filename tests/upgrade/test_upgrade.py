@@ -32,7 +32,9 @@ CHANGES_AT_EVERY_WRITE = {("data_version", "token")}  # crm.core.kept: a new tok
 DROPPED = {
     ("pairing", "status"): "b72d377b2a34: a pairing's status is derived from its end date",
 }
-REPLACED = {  # 7e8375a27405 brings the branch in step with its member list; old values kept
+REPLACED = {  # the old values kept in superseded_value
+    ("problem", "closed_on"),  # b72d377b2a34: an open problem has no closed date
+    # 7e8375a27405 brings the branch in step with its member list
     ("branch", "secretary_name"),
     ("branch", "secretary_phone"),
     ("branch", "member_count"),
@@ -243,6 +245,30 @@ def _empty_database(database_url: str, tmp_path: Path) -> str:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return sa.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+
+
+def test_a_value_a_migration_clears_is_kept(tmp_path):
+    """A release before 0.3 let an open problem keep a closed date (reopened); b72d377b2a34
+    clears it, as 0.3's rule says, and keeps it in superseded_value."""
+    (release,) = [r for r in RELEASES if not had_run(r, "b72d377b2a34")][:1]
+    fixture = release.database(tmp_path / "release")
+    with sqlite3.connect(fixture) as connection:
+        problem_id, raised_on = connection.execute(
+            "SELECT id, raised_on FROM problem WHERE status NOT IN ('solved', 'unsolvable')"
+            " ORDER BY id LIMIT 1"
+        ).fetchone()
+        connection.execute("UPDATE problem SET closed_on = ? WHERE id = ?", (raised_on, problem_id))
+    url = f"sqlite:///{fixture}"
+    runner = instance(url, tmp_path, release).test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "--no-backup"]).exit_code == 0
+    after = snapshot(url)
+    assert after["problem"][(problem_id,)]["closed_on"] is None
+    kept = [
+        (r["revision"], r["old_value"], r["new_value"])
+        for r in after["superseded_value"].values()
+        if (r["table_name"], r["row_id"], r["column_name"]) == ("problem", problem_id, "closed_on")
+    ]
+    assert kept == [("b72d377b2a34", raised_on, None)]
 
 
 def test_a_downgrade_back_to_the_release_keeps_every_row(release, old_database, tmp_path):
