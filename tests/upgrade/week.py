@@ -153,7 +153,46 @@ def _():
     )
 
 
-@step("a failed sign-in")
+@step("reminder settings and a reader's choices")
+def _():
+    from crm.reminders.models import Channel
+    from crm.reminders.services import save_choice, save_settings
+
+    save_settings(channels=[Channel.EMAIL], daily=True, weekly=True, stuck_days=14)
+    save_choice(instructor.account, channels=[Channel.EMAIL], wecom_userid="", mobile="",
+                email="zdy001@example.cn", daily=True, weekly=False)  # fmt: skip
+
+
+@step("a message in the outbox")
+def _():
+    from crm.reminders.models import Channel, MessageKind
+    from crm.reminders.outbox import queue_one
+
+    queue_one(kind=MessageKind.DAILY, channel=Channel.EMAIL, recipient="sec@example.cn",
+              addressee="刘书记", subject="今日提醒", body="有 2 个党组织待走访。")  # fmt: skip
+
+
+@step("a secretary's confirmation link")
+def _():
+    from crm.branches.models import Branch
+    from crm.cards.services import issue_link, secretary_of
+
+    for branch in db.session.scalars(sa.select(Branch).order_by(Branch.id)):
+        if secretary_of(branch.id) is not None:
+            issue_link(branch, by=reviewer)
+            return
+    raise LookupError("no branch with a secretary")
+
+
+@step("a meeting with a photo")
+def _():
+    from crm.meetings.models import Meeting
+    from tests import factories as f
+
+    meeting = db.session.scalars(sa.select(Meeting).order_by(Meeting.id.desc())).first()
+    meeting.photos.append(f.photo_row(instructor.account_id))
+
+
 def _():
     from crm.accounts.services import authenticate
 
