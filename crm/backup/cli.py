@@ -62,6 +62,12 @@ def restore(file: Path) -> None:
 
 
 def _refuse_if(problems: list[str]) -> None:
+    for role in tasks.unnamed_app_roles():
+        click.echo(
+            f"注意：schema public 的默认权限授予了 {role}，但未设置 CRM_DATABASE_APP_ROLE："
+            f"未收回 {role} 对审计日志的修改、删除权限，也未核对其读写权限（docs/upgrade.md）。",
+            err=True,
+        )
     if problems:
         raise click.ClickException(
             "应用账号的权限不对，各服务器将无法正常读写：" + "；".join(problems[:10])

@@ -449,6 +449,25 @@ def privileges() -> list[str]:
     return app_role_problems(role)
 
 
+def unnamed_app_roles() -> list[str]:
+    """PostgreSQL with no CRM_DATABASE_APP_ROLE: the roles the schema's default privileges
+    name (deploy/postgres.sql's crm_app), which then get no REVOKE on the audit log."""
+    if db.engine.dialect.name != "postgresql" or current_app.config.get("DATABASE_APP_ROLE"):
+        return []
+    with db.engine.connect() as connection:
+        return list(
+            connection.execute(
+                sa.text("""
+                    SELECT DISTINCT grantee::regrole::text
+                    FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace,
+                         aclexplode(d.defaclacl)
+                    WHERE n.nspname = 'public' AND grantee <> 0 AND grantee <> d.defaclrole
+                    ORDER BY 1
+                """)
+            ).scalars()
+        )
+
+
 def app_role_problems(role: str) -> list[str]:
     """What `role` cannot do that the app needs, or can do to the audit log that it must not,
     as PostgreSQL's own privilege functions answer for that role."""

@@ -83,3 +83,15 @@ def test_a_backup_of_an_earlier_release_restores_under_the_documented_roles(
     with owner.app_context():
         assert tasks.app_role_problems("crm_app") == []
         owner.extensions["sqlalchemy"].engine.dispose()
+
+
+def test_without_the_app_role_set_the_upgrade_says_what_it_did_not_do(deployed, tmp_path):
+    """deploy/postgres.sql's default privileges name crm_app; with CRM_DATABASE_APP_ROLE unset
+    the audit log keeps crm_app's UPDATE and DELETE, and the operator is told so."""
+    owner = instance(as_role(deployed, "crm_owner"), tmp_path)
+    upgraded = owner.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "授予了 crm_app，但未设置 CRM_DATABASE_APP_ROLE" in upgraded.output
+    with owner.app_context():
+        assert "crm_app 仍能 DELETE audit_entry" in tasks.app_role_problems("crm_app")
+        owner.extensions["sqlalchemy"].engine.dispose()
