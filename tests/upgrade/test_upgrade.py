@@ -61,12 +61,7 @@ def old_database(release, database_url, tmp_path) -> str:
     fixture = release.database(tmp_path / "release")
     if not database_url.startswith("postgresql"):
         return f"sqlite:///{fixture}"
-    name = f"release_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = sa.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    url = _empty_database(database_url, tmp_path)
     load_into_postgres(create_app(settings(url)), release, fixture)
     return url
 
@@ -241,9 +236,10 @@ def test_an_upgraded_database_has_every_trigger_constraint_and_index_of_a_new_on
 
 
 def _empty_database(database_url: str, tmp_path: Path) -> str:
+    """A new empty database beside the test database: a file, or a database on its server."""
     if not database_url.startswith("postgresql"):
         return f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-    name = f"fresh_{uuid.uuid4().hex[:8]}"
+    name = f"upgrade_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
