@@ -7,6 +7,8 @@ Each step calls that release's services or test factories; a step the release ca
 code has no such thing yet) is skipped and named, so one script serves every release.
 """
 
+import importlib.abc
+import importlib.machinery
 import inspect
 import sys
 import traceback
@@ -14,7 +16,23 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from wsgi import app
+
+class ThisCheckoutOnly(importlib.abc.MetaPathFinder):
+    """The project's modules from this release's checkout only: the virtual environment's
+    editable install of a later release would otherwise supply what this one lacks."""
+
+    def find_spec(self, name, path, target=None):
+        if name != "crm" and not name.startswith("crm."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None:
+            raise ModuleNotFoundError(f"{name} is not in this release", name=name)
+        return spec
+
+
+sys.meta_path.insert(0, ThisCheckoutOnly())
+
+from wsgi import app  # noqa: E402
 
 done: list[str] = []
 skipped: list[str] = []
