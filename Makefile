@@ -126,6 +126,7 @@ install-offline:
 	mkdir -p instance
 	[ -f instance/secret_key ] || { $(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > instance/secret_key; chmod 600 instance/secret_key; }
 	[ -f instance/audit_key ] || { $(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > instance/audit_key; chmod 600 instance/audit_key; }
-	@echo "已安装 $(VERSION)。升级数据库：$(FLASK) db upgrade（docs/upgrade.md）"
+	@echo '已安装 $(VERSION)。升级数据库：CRM_SECRET_KEY="$$(cat instance/secret_key)" .venv/bin/flask --app wsgi db upgrade（docs/upgrade.md）'
+
 
 FORCE:

@@ -139,10 +139,12 @@ def _foreign_keys(connection, *, on):
 def _check_foreign_keys(connection):
     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
     if broken:
-        tables = sorted({row[0] for row in broken})
+        rows = "、".join(
+            f"{table} 第 {rowid} 行指向 {parent}" for table, rowid, parent, _ in broken[:5]
+        )
         raise RuntimeError(
-            f"迁移后有 {len(broken)} 行的外键指向不存在的记录（{', '.join(tables[:5])}），"
-            "迁移已撤销，数据库保持原样。"
+            f"有 {len(broken)} 行的外键指向不存在的记录（{rows}{' 等' if len(broken) > 5 else ''}；"
+            "可能在升级前就已如此）。升级已撤销，数据库保持原样：请先改正或删除这些行，再升级。"
         )
 
 

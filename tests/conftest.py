@@ -1,7 +1,11 @@
+import atexit
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,8 +27,22 @@ TEST_HASHING = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 KEPT_TABLES = {"district", "alembic_version", "data_version"}
 
 
+# Each test app's files, below one folder a worker removes when it ends.
+FILES = Path(tempfile.mkdtemp(prefix="crm-test-files-"))
+atexit.register(shutil.rmtree, FILES, ignore_errors=True)
+
+
 def settings(database_url: str, **overrides) -> dict:
+    """A test app's settings. Its files (photos, PDFs, backups, uploads, audit checkpoints) go
+    to a folder of its own unless the test names others: never to the checkout's instance/,
+    where they would outlive the run and be read by other tests' instances."""
+    files = Path(tempfile.mkdtemp(dir=FILES))
     return {
+        "MEDIA_DIR": str(files / "media"),
+        "REPORTS_DIR": str(files / "reports"),
+        "BACKUP_DIR": str(files / "backups"),
+        "UPLOADS_DIR": str(files / "uploads"),
+        "AUDIT_CHECKPOINTS": str(files / "audit-checkpoints.jsonl"),
         "TESTING": True,
         "SECRET_KEY": "test",
         "DATABASE_URL": database_url,

@@ -41,10 +41,15 @@ def create(out: Path | None) -> None:
 
 @backup_cli.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def restore(file: Path) -> None:
+@click.option(
+    "--without-audit-key",
+    is_flag=True,
+    help="备份时的审计密钥已丢失：不核对审计日志的签名也恢复。",
+)
+def restore(file: Path, without_audit_key: bool) -> None:
     """Restore a backup into this instance, which must be empty; then migrate it to this version."""
     try:
-        manifest = tasks.restore(file)
+        manifest = tasks.restore(file, check_key=not without_audit_key)
     except tasks.BackupError as error:
         raise click.ClickException(error.message) from None
     click.echo(
@@ -52,12 +57,12 @@ def restore(file: Path) -> None:
         f"{sum(manifest['counts'].values()):,} 行，行数核对无误）。"
     )
     flask_migrate.upgrade(directory=current_app.extensions["migrate"].directory)
-    problems = tasks.after_restore()
     with acting_as("cli:backup"):
+        tasks.after_restore(manifest, file)
         audit.record("backup.restore", object_type="backup", summary=f"从 {file.name} 恢复")
         db.session.commit()
+    _after_upgrade()
     stored_tables.store_overview_days(clock.today())  # so the first reviewer after it does not wait
-    _refuse_if(problems)
     click.echo("已迁移到本版本。")
 
 
@@ -96,10 +101,9 @@ def upgrade(directory, sql, tag, x_arg, no_backup, backup_dir, revision) -> None
         click.echo("升级前先备份数据库和照片、报表……")
         try:
             made = tasks.create_before_upgrade(backup_dir)
-        except (tasks.BackupError, OSError) as error:
-            message = getattr(error, "message", str(error))
+        except tasks.BackupError as error:
             raise click.ClickException(
-                f"备份失败，未升级：{message}。请先解决，或另行备份后加 --no-backup。"
+                f"备份失败，未升级：{error.message.rstrip('。')}。请先解决，或另行备份后加 --no-backup。"
             ) from None
         click.echo(f"已备份到 {made.path}（{made.size:,} 字节，已校验）。如升级失败，可用它恢复。")
     flask_migrate.upgrade(directory, revision, sql, tag, x_arg or g.x_arg)
@@ -108,6 +112,13 @@ def upgrade(directory, sql, tag, x_arg, no_backup, backup_dir, revision) -> None
         if made is not None:
             click.echo(f"升级前备份 {made.path} 未登记：数据库尚未升级到本版本。")
         return
+    _after_upgrade(made)
+
+
+def _after_upgrade(made: tasks.Made | None = None) -> None:
+    """Once the database is this release's, after an upgrade or a restore: the backup made
+    before it recorded, the values migrations replaced audited, the app role's privileges
+    given and checked."""
     with acting_as("cli:upgrade"):
         if made is not None:
             tasks.record_made(made, why="升级前")

@@ -13,6 +13,7 @@ A backup is one file, `crm-backup-YYYYMMDD-HHMMSS.tar.gz`, holding:
 """
 
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -20,9 +21,10 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from crm import clock
-from crm.audit import anchors
+from crm.audit import anchors, chain
 from crm.audit import services as audit
 from crm.backup.models import BackupRecord, BackupStatus, SupersededValue
 from crm.core import kept
@@ -71,8 +73,7 @@ def pg_bin(name: str) -> str:
 
 def create(out_dir: Path | None = None, *, scheduled_for: date | None = None) -> Made | None:
     """Make, check and record a backup; None when the nightly one for that day is taken."""
-    out_dir = Path(out_dir or backup_dir())
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = _folder(out_dir)
     record_id = _begin(scheduled_for)
     if record_id is None:
         return None
@@ -91,6 +92,15 @@ def create(out_dir: Path | None = None, *, scheduled_for: date | None = None) ->
         counts=made.counts,
     )
     return made
+
+
+def _folder(out_dir: Path | None) -> Path:
+    folder = Path(out_dir or backup_dir())
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BackupError(f"备份文件夹 {folder} 不可用：{error.strerror or error}") from error
+    return folder
 
 
 def _begin(scheduled_for: date | None) -> int | None:
@@ -123,8 +133,7 @@ def create_before_upgrade(out_dir: Path | None = None) -> Made:
     """Back up a database of any earlier release before it is migrated: the same archive, made
     without this release's tables (no record, no audit checkpoint, which need them); the caller
     records it with record_made() once the schema is this release's."""
-    out_dir = Path(out_dir or backup_dir())
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = _folder(out_dir)
     return _make(out_dir, None, label="before-upgrade")
 
 
@@ -157,7 +166,27 @@ def audit_superseded() -> int:
 
 
 def _make(out_dir: Path, record_id: int | None, *, label: str = "") -> Made:
+    """Make the archive. Whatever fails on the way (a full disk, a database that cannot be
+    read) is a BackupError saying what, and leaves no partial archive behind."""
     stamp = f"{utcnow():{NAME_FORMAT}}-{record_id or label}"
+    partial = out_dir / f"{stamp}.partial"
+    try:
+        return _make_in(out_dir, stamp, partial, record_id)
+    except BackupError:
+        raise
+    except (OSError, sqlite3.Error, sa.exc.SQLAlchemyError, tarfile.TarError) as error:
+        raise BackupError(f"备份未完成：{_plain(error)}") from error
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _plain(error: BaseException) -> str:
+    """An error's own words, without SQLAlchemy's statement and background link."""
+    text = str(getattr(error, "orig", None) or error)
+    return text.splitlines()[0][:300] if text else type(error).__name__
+
+
+def _make_in(out_dir: Path, stamp: str, partial: Path, record_id: int | None) -> Made:
     with tempfile.TemporaryDirectory(prefix=".crm-backup-", dir=out_dir) as work_dir:
         work = Path(work_dir)
         if record_id is not None:
@@ -181,7 +210,6 @@ def _make(out_dir: Path, record_id: int | None, *, label: str = "") -> Made:
         }
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
         target = out_dir / f"{stamp}.tar.gz"
-        partial = target.with_suffix(".partial")
         with tarfile.open(partial, "w:gz", compresslevel=1) as archive:
             for item in sorted(work.iterdir()):
                 archive.add(item, arcname=item.name)
@@ -269,23 +297,37 @@ def _revision(connection: sa.Connection) -> str | None:
 # --- reading and restoring ------------------------------------------------------------------
 
 
+# What reading a damaged or cut-off archive raises (gzip's and zlib's own errors among them).
+UNREADABLE = (OSError, EOFError, zlib.error, tarfile.TarError, KeyError, ValueError)
+
+
 def read_manifest(path: Path) -> dict[str, Any]:
     try:
         with tarfile.open(path, "r:gz") as archive:
             member = archive.extractfile("manifest.json")
             manifest = json.loads(member.read()) if member else None
-    except (OSError, tarfile.TarError, KeyError, ValueError):
+    except UNREADABLE:
         manifest = None
     if not manifest or manifest.get("format") != FORMAT:
         raise BackupError(f"{path} 不是本系统的备份文件，或已损坏。")
     return manifest
 
 
-def restore(path: Path) -> dict[str, Any]:
+def _unpack(path: Path, work: Path) -> None:
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            archive.extractall(work, filter="data")
+    except UNREADABLE as error:
+        raise BackupError(f"{path} 已损坏，无法读出（{_plain(error)}）；未恢复。") from error
+
+
+def restore(path: Path, *, check_key: bool = True) -> dict[str, Any]:
     """Restore a backup of this or any earlier release into this instance, which must hold no
     records and no stored files. Returns the manifest. All or nothing: the restored database's
     row counts are checked against the manifest before it replaces the instance's (SQLite) or
-    it is dropped again (PostgreSQL), and the photos and PDFs are copied only then. The caller
+    it is dropped again (PostgreSQL), and the photos and PDFs are copied only then. The audit
+    log must be signed under this instance's key (check_key: the backup's newest signed entry
+    is checked), else its MACs and the sealed second-factor secrets read as forged. The caller
     then migrates the database to this release and calls after_restore()."""
     manifest = read_manifest(path)
     dialect = db.engine.dialect.name
@@ -294,32 +336,69 @@ def restore(path: Path) -> dict[str, Any]:
     _refuse_unless_empty()
     with tempfile.TemporaryDirectory(prefix=".crm-restore-") as work_dir:
         work = Path(work_dir)
-        with tarfile.open(path, "r:gz") as archive:
-            archive.extractall(work, filter="data")
+        _unpack(path, work)
         db.session.remove()
         if dialect == "sqlite":
-            _restore_sqlite(work / "database.sqlite3", manifest["counts"])
+            _restore_sqlite(work / "database.sqlite3", manifest["counts"], check_key)
         else:
-            _restore_postgres(work / "database.dump", manifest["counts"])
+            _restore_postgres(work / "database.dump", manifest["counts"], check_key)
         for name, setting in (("media", "MEDIA_DIR"), ("reports", "REPORTS_DIR")):
             if (work / name).exists():
                 shutil.copytree(work / name, current_app.config[setting], dirs_exist_ok=True)
+        checkpoints = anchors.checkpoint_file()
+        if (work / "audit-checkpoints.jsonl").exists() and not (
+            checkpoints.exists() and checkpoints.stat().st_size
+        ):
+            checkpoints.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(work / "audit-checkpoints.jsonl", checkpoints)
     return manifest
 
 
-def _check_counts(connection: sa.Connection, expected: dict[str, int]) -> None:
+def _check_restored(connection: sa.Connection, expected: dict[str, int], check_key: bool) -> None:
     counts = _count_rows(connection)
     wrong = {t: (n, counts.get(t)) for t, n in expected.items() if counts.get(t) != n}
     if wrong:
         raise BackupError(f"恢复出的行数与备份清单不符（表：备份时，恢复后）：{wrong}；未恢复。")
+    if check_key and not _signed_here(connection):
+        raise BackupError(
+            "这份备份的审计日志不是用本实例的密钥签名的：请把备份时的 audit_key 放到本实例"
+            "（CRM_AUDIT_KEY_FILE 或 CRM_AUDIT_KEY）后再恢复。密钥确已丢失时加 --without-audit-key："
+            "此后审计日志只能核对哈希链，已绑定的动态口令须重新绑定。未恢复。"
+        )
 
 
-def after_restore() -> list[str]:
+def _signed_here(connection: sa.Connection) -> bool:
+    """Whether the backup's newest signed audit entry has this instance's MAC (a release
+    before the MACs signed none: nothing to check)."""
+    inspector = sa.inspect(connection)
+    if "audit_entry" not in inspector.get_table_names():
+        return True
+    if "mac" not in {c["name"] for c in inspector.get_columns("audit_entry")}:
+        return True
+    newest = connection.execute(
+        sa.text("SELECT hash, mac FROM audit_entry WHERE mac IS NOT NULL ORDER BY id DESC LIMIT 1")
+    ).first()
+    return newest is None or hmac.compare_digest(newest.mac, chain.sign(newest.hash))
+
+
+def after_restore(manifest: dict[str, Any], path: Path) -> None:
     """Once the restored database is this release's: a new token for kept figures (the records
-    came back with the one they had when the backup was made), and on PostgreSQL the app's
-    role given its privileges again. Returns what the app's role still cannot do."""
+    came back with the one they had when the backup was made), and the backups it records as
+    they are now: its own record (the archive was being made when the database was copied)
+    done, as this file, and any other still running then never finished."""
     kept.renew()
-    return privileges()
+    for record in db.session.scalars(
+        sa.select(BackupRecord).where(BackupRecord.status == BackupStatus.RUNNING)
+    ):
+        if record.id == manifest.get("record_id"):
+            record.status, record.path = BackupStatus.DONE, str(path)
+            record.size, record.sha256 = path.stat().st_size, _sha256(path)
+            record.counts = manifest["counts"]
+            record.finished_at = datetime.fromisoformat(manifest["made_at"])
+        else:
+            record.status, record.error = BackupStatus.FAILED, "备份进行中时数据库被复制，未完成"
+            record.finished_at = utcnow()
+    db.session.commit()
 
 
 def filled_tables() -> list[str]:
@@ -346,12 +425,12 @@ def _refuse_unless_empty() -> None:
             raise BackupError(f"只能恢复到没有数据的实例：{folder} 里已有文件。")
 
 
-def _restore_sqlite(copy: Path, counts: dict[str, int]) -> None:
+def _restore_sqlite(copy: Path, counts: dict[str, int], check_key: bool) -> None:
     """The copy is checked where it was unpacked; only then does it replace the database."""
     engine = sa.create_engine(f"sqlite:///{copy}", poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
-            _check_counts(connection, counts)
+            _check_restored(connection, counts, check_key)
     finally:
         engine.dispose()
     target = Path(db.engine.url.database)
@@ -363,7 +442,7 @@ def _restore_sqlite(copy: Path, counts: dict[str, int]) -> None:
     os.replace(target.with_suffix(".restoring"), target)
 
 
-def _restore_postgres(dump: Path, counts: dict[str, int]) -> None:
+def _restore_postgres(dump: Path, counts: dict[str, int], check_key: bool) -> None:
     """The instance is empty (checked): drop what its migrations made, then load the dump in
     one transaction, and check it (dropped again if it does not match: the instance is left
     empty, as it was, to be migrated or restored into again).
@@ -383,7 +462,7 @@ def _restore_postgres(dump: Path, counts: dict[str, int]) -> None:
     )
     try:
         with db.engine.connect() as connection:
-            _check_counts(connection, counts)
+            _check_restored(connection, counts, check_key)
     except BackupError:
         _drop_everything()
         raise

@@ -299,7 +299,7 @@ def test_an_upgrade_refuses_to_start_without_its_backup(release, old_database, t
     refused = app.test_cli_runner().invoke(args=["db", "upgrade"])
 
     assert refused.exit_code == 1
-    assert "备份失败，未升级" in refused.output
+    assert f"备份失败，未升级：备份文件夹 {in_the_way} 不可用" in refused.output
     assert snapshot(old_database) == before  # not migrated
     skipped = app.test_cli_runner().invoke(args=["db", "upgrade", "--no-backup"])
     assert skipped.exit_code == 0, skipped.output
@@ -341,6 +341,89 @@ def test_a_backup_of_an_earlier_release_restores_and_serves(release, tmp_path):
     served_after_restore(target, release)
     media = [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
     assert len(media) == _files_in(release, "media")
+    after = snapshot(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    # What db upgrade does after migrating, the restore does too: replaced values audited.
+    assert all(r["audited_at"] is not None for r in after["superseded_value"].values())
+    if after["superseded_value"]:
+        assert any(e["action"] == "db.superseded" for e in after["audit_entry"].values())
+    # The archive's own record, running when its database was copied, is this file, done.
+    assert {r["status"] for r in after["backup_record"].values()} <= {"done", "failed", "pruned"}
+    assert [r["path"] for r in after["backup_record"].values() if r["status"] == "done"] == [
+        str(release.archive)
+    ]
+
+
+def test_a_backup_signed_under_another_key_is_refused_unless_the_key_is_lost(tmp_path):
+    """The audit log's MACs and the sealed second-factor secrets need the key the backup was
+    made under; restored under another, the log would read as forged."""
+    (release,) = [r for r in RELEASES if r.audit_key][-1:]
+    target = instance(f"sqlite:///{tmp_path / 'new.sqlite3'}", tmp_path, AUDIT_KEY="another-key")
+    runner = target.test_cli_runner()
+
+    refused = runner.invoke(args=["backup", "restore", str(release.archive)])
+
+    assert refused.exit_code == 1
+    assert "不是用本实例的密钥签名的" in refused.output
+    assert not (tmp_path / "new.sqlite3").exists() or not snapshot(
+        f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    ).get("visit")
+    forced = runner.invoke(args=["backup", "restore", str(release.archive), "--without-audit-key"])
+    assert forced.exit_code == 0, forced.output
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 1
+    lines = verified.output.splitlines()
+    assert len(lines) < 60  # the faults named up to a bound, then counted
+    assert any(line.startswith("……另有") for line in lines)
+
+
+@pytest.mark.parametrize("damage", ["cut short", "bytes changed"])
+def test_a_damaged_backup_is_said_to_be_damaged(damage, tmp_path):
+    (release,) = RELEASES[:1]
+    body = bytearray(release.archive.read_bytes())
+    if damage == "cut short":
+        body = body[: len(body) // 2]
+    else:
+        body[len(body) // 2 : len(body) // 2 + 64] = bytes(64)
+    damaged = tmp_path / "damaged.tar.gz"
+    damaged.write_bytes(bytes(body))
+    target = instance(f"sqlite:///{tmp_path / 'new.sqlite3'}", tmp_path, release)
+    runner = target.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+    refused = runner.invoke(args=["backup", "restore", str(damaged)])
+
+    assert refused.exit_code == 1
+    assert "已损坏" in refused.output
+    assert "Traceback" not in refused.output
+    assert not snapshot(f"sqlite:///{tmp_path / 'new.sqlite3'}")["visit"]
+
+
+def test_a_backup_that_runs_out_of_disk_says_so_and_leaves_nothing(release, tmp_path):
+    """A full disk during the backup db upgrade makes first: refused with the reason, no
+    partial archive left on the full disk, nothing migrated."""
+    import subprocess
+
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)],
+                             capture_output=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small disk here: {mounted.stderr.decode().strip()}")
+    try:
+        url = f"sqlite:///{release.database(tmp_path / 'release')}"
+        before = snapshot(url)
+        refused = (
+            instance(url, tmp_path, release, BACKUP_DIR=str(small))
+            .test_cli_runner()
+            .invoke(args=["db", "upgrade"])
+        )
+        assert refused.exit_code == 1
+        assert "备份失败，未升级：备份未完成" in refused.output
+        assert "Traceback" not in refused.output
+        assert list(small.iterdir()) == []
+        assert snapshot(url) == before
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
 
 
 def _files_in(release: Release, folder: str) -> int:
