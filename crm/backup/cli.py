@@ -54,9 +54,18 @@ def restore(file: Path, without_audit_key: bool) -> None:
         raise click.ClickException(error.message) from None
     click.echo(
         f"已从 {file} 恢复（备份于 {manifest['made_at']}，版本 {manifest['revision']}，"
-        f"{sum(manifest['counts'].values()):,} 行，行数核对无误）。"
+        f"{sum(manifest['counts'].values()):,} 行，行数核对无误），正在升级到本版本……"
     )
-    flask_migrate.upgrade(directory=current_app.extensions["migrate"].directory)
+    for note in manifest["notes"]:
+        click.echo(note)
+    try:
+        flask_migrate.upgrade(directory=current_app.extensions["migrate"].directory)
+    except (SystemExit, Exception):  # Flask-Migrate exits on a failed step; its message is above
+        tasks.undo_restore(manifest)
+        raise click.ClickException(
+            "恢复的数据库不能升级到本版本（原因见上），已撤销恢复：本实例仍是空的。"
+            "可先用做备份的版本恢复并改正，再备份后恢复到本版本。"
+        ) from None
     with acting_as("cli:backup"):
         tasks.after_restore(manifest, file)
         audit.record("backup.restore", object_type="backup", summary=f"从 {file.name} 恢复")

@@ -12,6 +12,7 @@ A backup is one file, `crm-backup-YYYYMMDD-HHMMSS.tar.gz`, holding:
   and its counts recorded before the file is kept.
 """
 
+import errno
 import hashlib
 import hmac
 import json
@@ -22,7 +23,7 @@ import subprocess
 import tarfile
 import tempfile
 import zlib
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -177,7 +178,8 @@ def _make(out_dir: Path, record_id: int | None, *, label: str = "") -> Made:
     except (OSError, sqlite3.Error, sa.exc.SQLAlchemyError, tarfile.TarError) as error:
         raise BackupError(f"备份未完成：{_plain(error)}") from error
     finally:
-        partial.unlink(missing_ok=True)
+        with suppress(OSError):  # a read-only disk: the error above says why
+            partial.unlink(missing_ok=True)
 
 
 def _plain(error: BaseException) -> str:
@@ -317,6 +319,12 @@ def _unpack(path: Path, work: Path) -> None:
     try:
         with tarfile.open(path, "r:gz") as archive:
             archive.extractall(work, filter="data")
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise BackupError(f"{path} 已损坏，无法读出（{_plain(error)}）；未恢复。") from error
+        raise BackupError(
+            f"{work} 所在的磁盘空间不足，解不开备份（约需数据库大小的空间）；备份本身未必有问题。未恢复。"
+        ) from error
     except UNREADABLE as error:
         raise BackupError(f"{path} 已损坏，无法读出（{_plain(error)}）；未恢复。") from error
 
@@ -333,10 +341,20 @@ def restore(path: Path, *, check_key: bool = True) -> dict[str, Any]:
     dialect = db.engine.dialect.name
     if manifest["database"] != dialect:
         raise BackupError(f"这份备份来自 {manifest['database']}，不能恢复到 {dialect}。")
+    if manifest["revision"] and not _known(manifest["revision"]):
+        raise BackupError(
+            f"这份备份来自较新的版本（数据库结构 {manifest['revision']}），本版本不认识；"
+            "请用做备份的版本或更新的版本恢复。未恢复。"
+        )
     _refuse_unless_empty()
-    with tempfile.TemporaryDirectory(prefix=".crm-restore-") as work_dir:
+    manifest["notes"] = []
+    # Unpacked on the disk it is restored to (the database's own folder for SQLite), not the
+    # system's temporary folder, which may be too small for it.
+    with tempfile.TemporaryDirectory(prefix=".crm-restore-", dir=_unpack_folder()) as work_dir:
         work = Path(work_dir)
         _unpack(path, work)
+        if not (work / ("database.sqlite3" if dialect == "sqlite" else "database.dump")).exists():
+            raise BackupError(f"{path} 里没有数据库文件，不是完整的备份；未恢复。")
         db.session.remove()
         if dialect == "sqlite":
             _restore_sqlite(work / "database.sqlite3", manifest["counts"], check_key)
@@ -346,16 +364,69 @@ def restore(path: Path, *, check_key: bool = True) -> dict[str, Any]:
             if (work / name).exists():
                 shutil.copytree(work / name, current_app.config[setting], dirs_exist_ok=True)
         checkpoints = anchors.checkpoint_file()
-        if (work / "audit-checkpoints.jsonl").exists() and not (
-            checkpoints.exists() and checkpoints.stat().st_size
-        ):
-            checkpoints.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(work / "audit-checkpoints.jsonl", checkpoints)
+        if (work / "audit-checkpoints.jsonl").exists():
+            if checkpoints.exists() and checkpoints.stat().st_size:
+                manifest["notes"].append(
+                    f"本实例已有审计检查点文件 {checkpoints}，未用备份里的检查点替换它；"
+                    "若其中记到比备份更晚的条目，flask audit verify 会报告日志末尾被截去。"
+                )
+            else:
+                checkpoints.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(work / "audit-checkpoints.jsonl", checkpoints)
+                manifest["notes"].append(f"备份里的审计检查点已放到 {checkpoints}。")
     return manifest
 
 
+def _known(revision: str) -> bool:
+    """Whether this release's migrations know the schema revision (a backup of a later
+    release does not migrate down)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    config = current_app.extensions["migrate"].migrate.get_config()
+    try:
+        return ScriptDirectory.from_config(config).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def _unpack_folder() -> Path:
+    if db.engine.dialect.name == "sqlite":
+        folder = Path(db.engine.url.database).resolve().parent
+    else:
+        folder = backup_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def undo_restore(manifest: dict[str, Any]) -> None:
+    """After a restored database failed to migrate: the instance empty again, as it was
+    (restore() refuses any other): its database, photos, PDFs and the checkpoints it took."""
+    db.session.remove()
+    if db.engine.dialect.name == "sqlite":
+        target = Path(db.engine.url.database)
+        db.engine.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+    else:
+        _drop_everything()
+    for setting in ("MEDIA_DIR", "REPORTS_DIR"):
+        shutil.rmtree(current_app.config[setting], ignore_errors=True)
+    if any("已放到" in note for note in manifest.get("notes", ())):
+        anchors.checkpoint_file().unlink(missing_ok=True)
+
+
 def _check_restored(connection: sa.Connection, expected: dict[str, int], check_key: bool) -> None:
-    counts = _count_rows(connection)
+    try:
+        if connection.dialect.name == "sqlite":
+            verdict = connection.exec_driver_sql("PRAGMA quick_check").scalar()
+            if verdict != "ok":
+                raise BackupError(f"备份中的数据库已损坏（{verdict}）；未恢复。")
+        counts = _count_rows(connection)
+    except sa.exc.DBAPIError as error:
+        raise BackupError(
+            f"备份中的数据库已损坏或不是数据库（{_plain(error)}）；未恢复。"
+        ) from error
     wrong = {t: (n, counts.get(t)) for t, n in expected.items() if counts.get(t) != n}
     if wrong:
         raise BackupError(f"恢复出的行数与备份清单不符（表：备份时，恢复后）：{wrong}；未恢复。")
@@ -431,6 +502,10 @@ def _restore_sqlite(copy: Path, counts: dict[str, int], check_key: bool) -> None
     try:
         with engine.connect() as connection:
             _check_restored(connection, counts, check_key)
+    except sa.exc.DBAPIError as error:  # not even opened as a database
+        raise BackupError(
+            f"备份中的数据库已损坏或不是数据库（{_plain(error)}）；未恢复。"
+        ) from error
     finally:
         engine.dispose()
     target = Path(db.engine.url.database)
@@ -438,8 +513,11 @@ def _restore_sqlite(copy: Path, counts: dict[str, int], check_key: bool) -> None
     for suffix in ("-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(copy, target.with_suffix(".restoring"))
-    os.replace(target.with_suffix(".restoring"), target)
+    # The copy was unpacked beside the database: a rename, no second copy on the disk.
+    try:
+        os.replace(copy, target)
+    except OSError as error:
+        raise BackupError(f"无法把恢复的数据库放到 {target}：{_plain(error)}；未恢复。") from error
 
 
 def _restore_postgres(dump: Path, counts: dict[str, int], check_key: bool) -> None:

@@ -4,6 +4,7 @@ own code) is upgraded to this release on SQLite and PostgreSQL, as `flask db upg
 to change is listed below with the check that it changed as meant; anything else that differs
 fails the test. At each release, its fixture is added (docs/upgrade.md)."""
 
+import json
 import re
 import sqlite3
 import uuid
@@ -459,3 +460,116 @@ def served_after_restore(app, release: Release) -> None:
     assert home.status_code == 200
     assert home.request.path not in ("/login", "/account/password"), home.request.path
     assert client.get(f"/branches/{branch_id}").status_code == 200
+
+
+def _repacked(release: Release, tmp_path: Path, change) -> Path:
+    """The release's backup with its contents changed by `change(folder)`, packed again."""
+    import tarfile
+
+    folder = tmp_path / "unpacked"
+    with tarfile.open(release.archive) as archive:
+        archive.extractall(folder, filter="data")
+    change(folder)
+    repacked = tmp_path / "changed.tar.gz"
+    with tarfile.open(repacked, "w:gz") as archive:
+        for item in sorted(folder.iterdir()):
+            archive.add(item, arcname=item.name)
+    return repacked
+
+
+def _empty_instance_runner(tmp_path: Path, release: Release):
+    target = instance(f"sqlite:///{tmp_path / 'new.sqlite3'}", tmp_path, release)
+    runner = target.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    return runner
+
+
+def _still_empty(tmp_path: Path) -> bool:
+    database = tmp_path / "new.sqlite3"
+    rows = snapshot(f"sqlite:///{database}") if database.exists() else {}
+    files = [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
+    return not rows.get("visit") and not rows.get("account") and not files
+
+
+def test_a_restore_that_cannot_be_migrated_is_undone(tmp_path):
+    """A backup whose rows break a foreign key (which the old release let through) restores,
+    fails to migrate, and is taken out again: the instance is empty, and a good backup then
+    restores into it."""
+    (release,) = RELEASES[:1]
+
+    def orphan(folder):
+        with sqlite3.connect(folder / "database.sqlite3") as connection:
+            connection.execute("PRAGMA foreign_keys = OFF")
+            connection.execute(
+                "UPDATE goal SET card_id = 999999 WHERE id = (SELECT min(id) FROM goal)"
+            )
+
+    runner = _empty_instance_runner(tmp_path, release)
+    failed = runner.invoke(args=["backup", "restore", str(_repacked(release, tmp_path, orphan))])
+
+    assert failed.exit_code == 1
+    assert "已撤销恢复：本实例仍是空的" in failed.output
+    assert _still_empty(tmp_path)
+    again = runner.invoke(args=["backup", "restore", str(release.archive)])
+    assert again.exit_code == 0, again.output
+
+
+def test_a_backup_of_a_later_release_is_refused(tmp_path):
+    (release,) = RELEASES[:1]
+
+    def later(folder):
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["revision"] = "ffffffffffff"
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    runner = _empty_instance_runner(tmp_path, release)
+    refused = runner.invoke(args=["backup", "restore", str(_repacked(release, tmp_path, later))])
+
+    assert refused.exit_code == 1
+    assert "这份备份来自较新的版本" in refused.output
+    assert _still_empty(tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["database damaged", "not a database", "no database"])
+def test_a_backup_whose_database_is_damaged_is_refused(damage, tmp_path):
+    (release,) = RELEASES[:1]
+
+    def spoil(folder):
+        database = folder / "database.sqlite3"
+        if damage == "no database":
+            database.unlink()
+        elif damage == "not a database":
+            database.write_bytes(bytes(range(256)) * 64)
+        else:
+            body = bytearray(database.read_bytes())
+            body[8192 : 8192 + 16384] = bytes(16384)
+            database.write_bytes(bytes(body))
+
+    runner = _empty_instance_runner(tmp_path, release)
+    refused = runner.invoke(args=["backup", "restore", str(_repacked(release, tmp_path, spoil))])
+
+    assert refused.exit_code == 1
+    assert "未恢复" in refused.output
+    assert "Traceback" not in refused.output
+    assert _still_empty(tmp_path)
+
+
+def test_a_backup_onto_a_read_only_disk_says_so(tmp_path):
+    import subprocess
+
+    (release,) = RELEASES[:1]
+    read_only = tmp_path / "ro"
+    read_only.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(read_only)],
+                             capture_output=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only disk here: {mounted.stderr.decode().strip()}")
+    try:
+        url = f"sqlite:///{release.database(tmp_path / 'release')}"
+        runner = instance(url, tmp_path, release, BACKUP_DIR=str(read_only)).test_cli_runner()
+        refused = runner.invoke(args=["db", "upgrade"])
+        assert refused.exit_code == 1
+        assert "备份失败，未升级" in refused.output
+        assert "Traceback" not in refused.output
+    finally:
+        subprocess.run(["umount", str(read_only)], check=False)
