@@ -428,6 +428,7 @@ def _check_restored(connection: sa.Connection, expected: dict[str, int], check_k
             f"备份中的数据库已损坏或不是数据库（{_plain(error)}）；未恢复。"
         ) from error
     wrong = {t: (n, counts.get(t)) for t, n in expected.items() if counts.get(t) != n}
+    wrong |= {t: (None, n) for t, n in counts.items() if t not in expected}  # a table unlisted
     if wrong:
         raise BackupError(f"恢复出的行数与备份清单不符（表：备份时，恢复后）：{wrong}；未恢复。")
     if check_key and not _signed_here(connection):

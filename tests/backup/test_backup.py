@@ -167,7 +167,10 @@ def test_the_nightly_backup_runs_once_a_day_and_keeps_a_set_number_of_days(app, 
     assert len(files) == 2
 
 
-def test_a_restore_that_does_not_match_its_manifest_restores_nothing(app, runner, tmp_path, world):
+@pytest.mark.parametrize("wrong", ["a count", "a table unlisted"])
+def test_a_restore_that_does_not_match_its_manifest_restores_nothing(
+    app, runner, tmp_path, world, wrong
+):
     """All or nothing: a backup whose rows differ from what its manifest says is refused, and
     the instance keeps no record and no file of it."""
     import json
@@ -179,7 +182,10 @@ def test_a_restore_that_does_not_match_its_manifest_restores_nothing(app, runner
     with tarfile.open(made) as archive:
         archive.extractall(unpacked, filter="data")
     manifest = json.loads((unpacked / "manifest.json").read_text())
-    manifest["counts"]["visit"] += 1  # one visit more than the copy holds
+    if wrong == "a count":
+        manifest["counts"]["visit"] += 1  # one visit more than the copy holds
+    else:
+        del manifest["counts"]["visit"]  # the copy holds a table the manifest does not name
     (unpacked / "manifest.json").write_text(json.dumps(manifest))
     damaged = tmp_path / "damaged.tar.gz"
     with tarfile.open(damaged, "w:gz") as archive:
