@@ -35,8 +35,10 @@ def verify(anchor_texts: tuple[str, ...]) -> None:
     for broken in report.breaks[:SHOWN]:
         click.echo(f"第 {broken.entry_id} 条：{broken.reason}", err=True)
     if len(report.breaks) > SHOWN:
-        click.echo(f"……另有 {len(report.breaks) - SHOWN:,} 条不符（共 {len(report.breaks):,} 条）。",
-                   err=True)  # fmt: skip
+        click.echo(
+            f"……另有 {len(report.breaks) - SHOWN:,} 条不符（共 {len(report.breaks):,} 条）。",
+            err=True,
+        )
     if not report.intact:
         raise click.exceptions.Exit(1)
     verdict, point = report.verdict, report.checkpoint

@@ -143,8 +143,14 @@ def record_made(made: Made, *, why: str) -> None:
     record = BackupRecord(status=BackupStatus.DONE)
     db.session.add(record)
     db.session.flush()
-    _finish(record.id, path=str(made.path), size=made.size, sha256=_sha256(made.path),
-            counts=made.counts, why=why)  # fmt: skip
+    _finish(
+        record.id,
+        path=str(made.path),
+        size=made.size,
+        sha256=_sha256(made.path),
+        counts=made.counts,
+        why=why,
+    )
 
 
 def audit_superseded() -> int:
@@ -631,8 +637,9 @@ def app_role_problems(role: str) -> list[str]:
     as PostgreSQL's own privilege functions answer for that role."""
     problems = []
     with db.engine.connect() as connection:
-        if not connection.execute(sa.text("SELECT has_schema_privilege(:r, 'public', 'USAGE')"),
-                                  {"r": role}).scalar():  # fmt: skip
+        if not connection.execute(
+            sa.text("SELECT has_schema_privilege(:r, 'public', 'USAGE')"), {"r": role}
+        ).scalar():
             return [f"{role} 不能使用 schema public"]
         for table in sa.inspect(connection).get_table_names():
             wanted = AUDIT_PRIVILEGES if table == AUDIT_TABLE else RECORD_PRIVILEGES

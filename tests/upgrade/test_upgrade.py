@@ -7,7 +7,10 @@ fails the test. At each release, its fixture is added (docs/upgrade.md)."""
 import json
 import re
 import sqlite3
+import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -402,15 +405,7 @@ def test_a_damaged_backup_is_said_to_be_damaged(damage, tmp_path):
 def test_a_backup_that_runs_out_of_disk_says_so_and_leaves_nothing(release, tmp_path):
     """A full disk during the backup db upgrade makes first: refused with the reason, no
     partial archive left on the full disk, nothing migrated."""
-    import subprocess
-
-    small = tmp_path / "small"
-    small.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)],
-                             capture_output=True)  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small disk here: {mounted.stderr.decode().strip()}")
-    try:
+    with small_disk(tmp_path / "small", "size=64k") as small:
         url = f"sqlite:///{release.database(tmp_path / 'release')}"
         before = snapshot(url)
         refused = (
@@ -423,8 +418,6 @@ def test_a_backup_that_runs_out_of_disk_says_so_and_leaves_nothing(release, tmp_
         assert "Traceback" not in refused.output
         assert list(small.iterdir()) == []
         assert snapshot(url) == before
-    finally:
-        subprocess.run(["umount", str(small)], check=False)
 
 
 def _files_in(release: Release, folder: str) -> int:
@@ -460,6 +453,21 @@ def served_after_restore(app, release: Release) -> None:
     assert home.status_code == 200
     assert home.request.path not in ("/login", "/account/password"), home.request.path
     assert client.get(f"/branches/{branch_id}").status_code == 200
+
+
+@contextmanager
+def small_disk(folder: Path, options: str) -> Iterator[Path]:
+    """A tmpfs mounted at `folder` with mount's `options` (a size, ro), unmounted after; the
+    test is skipped where mounting is not allowed."""
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                             capture_output=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a disk here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
 
 
 def _repacked(release: Release, tmp_path: Path, change) -> Path:
@@ -555,21 +563,11 @@ def test_a_backup_whose_database_is_damaged_is_refused(damage, tmp_path):
 
 
 def test_a_backup_onto_a_read_only_disk_says_so(tmp_path):
-    import subprocess
-
     (release,) = RELEASES[:1]
-    read_only = tmp_path / "ro"
-    read_only.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(read_only)],
-                             capture_output=True)  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a read-only disk here: {mounted.stderr.decode().strip()}")
-    try:
+    with small_disk(tmp_path / "ro", "ro,size=64k") as read_only:
         url = f"sqlite:///{release.database(tmp_path / 'release')}"
         runner = instance(url, tmp_path, release, BACKUP_DIR=str(read_only)).test_cli_runner()
         refused = runner.invoke(args=["db", "upgrade"])
         assert refused.exit_code == 1
         assert "备份失败，未升级" in refused.output
         assert "Traceback" not in refused.output
-    finally:
-        subprocess.run(["umount", str(read_only)], check=False)
